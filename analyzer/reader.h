@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reader.h - streaming, bounds-checked reader of .htrace logs.
+ *
+ * One pass, constant memory apart from the current record: the file is
+ * decompressed frame by frame with zstd's streaming API and cut into records.
+ * Every length, count and index is checked against what remains before use;
+ * bad input is reported with its byte offset, never trusted.
+ *
+ *     struct ht_reader *r;
+ *     struct ht_event ev;
+ *     if (ht_reader_open(&r, "run.htrace") != 0) { ...ht_reader_error(r)...; }
+ *     int rc;
+ *     while ((rc = ht_reader_next(r, &ev)) == 1)
+ *         handle(&ev);
+ *     // rc == 0: clean end or truncated (ht_reader_truncated); rc < 0: corrupt
+ *     ht_reader_close(r);
+ *
+ * Not thread-safe; one reader per thread.
+ */
+#ifndef HT_READER_H
+#define HT_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format.h"
+
+struct ht_reader;
+
+/* One decoded record. Pointers inside stay valid until the next call. */
+struct ht_event {
+    uint8_t tag;        /* enum ht_record_tag; ALLOC records keep base + fn */
+    uint8_t fn;         /* enum ht_alloc_fn, for ALLOC records */
+    uint32_t thread;    /* thread index (from SWITCH) */
+    uint64_t time_us;   /* absolute: microseconds since HEADER start */
+    uint64_t record_no; /* 0-based index of the record in the stream */
+    uint64_t offset;    /* byte offset of the record in the decompressed stream */
+
+    /* ALLOC: addr, size, stack. FREE: addr. REALLOC: old_addr, addr (0 when
+     * freed), size, stack. MMAP: addr, size, prot, flags, stack. MUNMAP: addr,
+     * size. MREMAP: old_addr, old_size, addr, size, stack. */
+    uint64_t addr, old_addr, size, old_size, stack;
+    uint64_t prot, flags;
+
+    /* OWNER_*: kind, handle. THREAD_*: tid, stack_lo, stack_hi. FORK: child
+     * pid in `value`. RSS: bytes in `value`. LOST: count in `value`. END:
+     * reason in `value`. SWITCH: new thread in `thread`. STACK: id in `stack`. */
+    uint64_t kind, handle, tid, stack_lo, stack_hi, value;
+
+    /* MARK label, THREAD name, EXEC path (not NUL-terminated; use str_len). */
+    const char *str;
+    size_t str_len;
+
+    /* STACK: frames, innermost first. */
+    const uint64_t *ips;
+    uint32_t depth;
+};
+
+struct ht_module_seg {
+    uint64_t vaddr, memsz, flags;
+};
+
+struct ht_module {
+    char *path;
+    uint64_t base;
+    uint8_t *build_id;
+    size_t build_id_len;
+    struct ht_module_seg *segs;
+    uint32_t nseg;
+};
+
+/* The HEADER record, decoded by ht_reader_open. Strings are NUL-terminated. */
+struct ht_header {
+    uint32_t version;
+    uint64_t pid, ppid, start_unix_ns, pointer_size, page_size, depth, flags;
+    char *exe;
+    char **argv;
+    uint32_t argc;
+    char *log_path;
+    char *parent_log;
+};
+
+/*
+ * Opens `path`, checks the magic and version and decodes the HEADER.
+ * @return 0, or -1 with *out still set (when not NULL) so ht_reader_error()
+ * says why: "cannot open 'x': ...", "not a heaptrace log", "log format
+ * version 9 is newer than this analyzer's 1" ...
+ */
+int ht_reader_open(struct ht_reader **out, const char *path);
+
+/*
+ * Reads the next record into *ev.
+ * @return 1 for a record, 0 at the end of the log (clean or truncated; see
+ * ht_reader_truncated), -1 for corrupt input (ht_reader_error names the byte
+ * offset and record number). MODULES records are consumed internally (see
+ * ht_reader_modules) and also returned, with no fields set but tag and time.
+ */
+int ht_reader_next(struct ht_reader *r, struct ht_event *ev);
+
+const struct ht_header *ht_reader_header(const struct ht_reader *r);
+
+/* The module list in force after the last MODULES record read. */
+const struct ht_module *ht_reader_modules(const struct ht_reader *r, size_t *count);
+
+/* True when the log ended without an END record (process killed, disk full). */
+bool ht_reader_truncated(const struct ht_reader *r);
+
+/* Decompressed bytes consumed so far (where a truncated log ends). */
+uint64_t ht_reader_offset(const struct ht_reader *r);
+
+/* The last error message, or "" (owned by the reader). */
+const char *ht_reader_error(const struct ht_reader *r);
+
+/* Frees the reader; NULL is a no-op. */
+void ht_reader_close(struct ht_reader *r);
+
+#endif /* HT_READER_H */

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * format.h - the .htrace log format: the one contract between the recorder
+ * (preload/) and the analyzer (analyzer/). docs/FORMAT.md is its prose spec;
+ * when the two disagree, this file is right and FORMAT.md has a bug.
+ *
+ * Layout of a file: one or more concatenated zstd frames. Their decompressed
+ * concatenation is the "stream":
+ *
+ *     stream  := MAGIC version:uvarint record*
+ *     record  := tag:u8 length:uvarint payload[length]
+ *
+ * Every integer in a payload is a LEB128 varint (common/varint.h): unsigned
+ * (u) or zigzag-signed (s). A string is u:length followed by that many bytes,
+ * no terminator. Records are written in one global order (the recorder's
+ * cross-thread ticket order), so replaying them in file order is exact even
+ * when threads reuse each other's addresses.
+ *
+ * Implicit state the reader carries from record to record:
+ *   time      microseconds since HEADER.start; event records carry dt:u, the
+ *             increase since the previous event record (never negative).
+ *   addr      the last address written by ALLOC/FREE/REALLOC (new pointer);
+ *             addresses are s-deltas from it.
+ *   thread    the thread index set by the last SWITCH (0 = main/first thread).
+ *   stack id  STACK records are numbered 1, 2, 3... in file order; 0 = none.
+ *
+ * Invariants: tags and field orders never change within a version; adding a
+ * record kind or a trailing field bumps HT_FORMAT_VERSION. A reader refuses a
+ * version it does not know and a tag it does not know.
+ */
+#ifndef HT_FORMAT_H
+#define HT_FORMAT_H
+
+#include <stdint.h>
+
+/* First 8 bytes of the stream (inside the first zstd frame). */
+#define HT_MAGIC "\x89HTRACE\n"
+#define HT_MAGIC_LEN 8
+#define HT_FORMAT_VERSION 1
+
+/* Upper bounds a reader enforces (and the writer never exceeds). */
+#define HT_MAX_RECORD_LEN (16u << 20) /* one record's payload */
+#define HT_MAX_STACK_DEPTH 256        /* frames in one STACK */
+#define HT_MAX_STRING_LEN (1u << 20)
+
+/*
+ * Allocation functions. ALLOC records use tag HT_REC_ALLOC_BASE + fn, so the
+ * function costs no payload byte. Order is part of the format.
+ */
+enum ht_alloc_fn {
+    HT_FN_MALLOC = 0,
+    HT_FN_CALLOC = 1,
+    HT_FN_POSIX_MEMALIGN = 2,
+    HT_FN_ALIGNED_ALLOC = 3,
+    HT_FN_MEMALIGN = 4,
+    HT_FN_VALLOC = 5,
+    HT_FN_PVALLOC = 6,
+    HT_FN_REALLOCARRAY_NEW = 7, /* reallocarray(NULL, ...) */
+    HT_FN_CUSTOM = 8,           /* heaptrace_alloc() from include/heaptrace.h */
+    HT_FN_COUNT_
+};
+
+/* Owner kinds: handle constructors whose hidden allocations are tagged. */
+enum ht_owner_kind {
+    HT_OWNER_ICONV = 0,   /* iconv_open / iconv_close */
+    HT_OWNER_FOPEN = 1,   /* fopen, fdopen, freopen, fmemopen, open_memstream... / fclose */
+    HT_OWNER_OPENDIR = 2, /* opendir, fdopendir / closedir */
+    HT_OWNER_REGCOMP = 3, /* regcomp / regfree (handle = the regex_t *) */
+    HT_OWNER_NEWLOCALE = 4, /* newlocale, duplocale / freelocale */
+    HT_OWNER_KIND_COUNT_
+};
+
+/* Why the log ended (END.reason). */
+enum ht_end_reason {
+    HT_END_EXIT = 0,    /* normal exit: exit(), return from main */
+    HT_END_UNDERSCORE_EXIT = 1, /* _exit / _Exit */
+    HT_END_EXEC = 2,    /* the image was replaced by exec */
+    HT_END_ERROR = 3,   /* tracing stopped after a write error */
+};
+
+/*
+ * Record tags. Payload fields in order; "dt" is the time delta (see above).
+ */
+enum ht_record_tag {
+    /* HEADER (first record, once):
+     *   pid:u ppid:u start_unix_ns:u pointer_size:u page_size:u depth:u
+     *   flags:u exe:str argc:u argv:str*argc log_path:str parent_log:str
+     * parent_log is "" for the first process of a tree. */
+    HT_REC_HEADER = 0x01,
+    /* MODULES: the full module list, replacing the previous one.
+     *   count:u then per module: path:str base:u build_id:str(raw bytes)
+     *   nseg:u then per segment: vaddr:u memsz:u flags:u   (ELF p_vaddr, p_memsz,
+     *   p_flags of each PT_LOAD; a runtime address is base + vaddr) */
+    HT_REC_MODULES = 0x02,
+    /* STACK: defines the next stack id. depth:u ip:u*depth, innermost first.
+     * Return addresses are stored as written by the unwinder (the analyzer
+     * subtracts 1 for every frame but the first before looking up lines). */
+    HT_REC_STACK = 0x03,
+    /* SWITCH: thread:u  (index of the thread the following records are from) */
+    HT_REC_SWITCH = 0x04,
+    /* THREAD_START: dt thread:u tid:u stack_lo:u stack_hi:u name:str */
+    HT_REC_THREAD_START = 0x05,
+    /* THREAD_NAME: dt thread:u name:str */
+    HT_REC_THREAD_NAME = 0x06,
+    /* THREAD_EXIT: dt thread:u */
+    HT_REC_THREAD_EXIT = 0x07,
+
+    /* ALLOC (tag = base + enum ht_alloc_fn): dt addr:s size:u stack:u */
+    HT_REC_ALLOC_BASE = 0x10,
+    /* FREE: dt addr:s   (free, and delete/delete[] via libstdc++) */
+    HT_REC_FREE = 0x20,
+    /* REALLOC: dt old:s new:s size:u stack:u
+     * old is relative to the running addr, new relative to old. old == 0 means
+     * realloc(NULL, n); new == 0 means the call freed old (realloc(p, 0)). A
+     * failed realloc is not recorded. Also used for reallocarray. */
+    HT_REC_REALLOC = 0x21,
+
+    /* MMAP: dt addr:u len:u prot:u flags:u stack:u   (anonymous, private or shared) */
+    HT_REC_MMAP = 0x30,
+    /* MUNMAP: dt addr:u len:u */
+    HT_REC_MUNMAP = 0x31,
+    /* MREMAP: dt old:u old_len:u new:u new_len:u stack:u */
+    HT_REC_MREMAP = 0x32,
+
+    /* OWNER_BEGIN: dt kind:u stack:u  -- the thread entered a handle constructor;
+     * its allocations until OWNER_END belong to the handle it returns. */
+    HT_REC_OWNER_BEGIN = 0x40,
+    /* OWNER_END: dt handle:u   (0 when the constructor failed) */
+    HT_REC_OWNER_END = 0x41,
+    /* OWNER_CLOSE: dt kind:u handle:u  -- the handle's destructor was called */
+    HT_REC_OWNER_CLOSE = 0x42,
+
+    /* MARK: dt label:str   (heaptrace_mark) */
+    HT_REC_MARK = 0x50,
+    /* RSS: dt rss_bytes:u   (from /proc/self/statm, about once a second) */
+    HT_REC_RSS = 0x51,
+    /* LOST: dt events:u  -- events dropped because a buffer stayed full */
+    HT_REC_LOST = 0x52,
+    /* FORK: dt child_pid:u */
+    HT_REC_FORK = 0x53,
+    /* EXEC: dt path:str  (an exec was attempted; if it fails, events go on) */
+    HT_REC_EXEC = 0x54,
+
+    /* END: dt reason:u  -- last record of a complete log */
+    HT_REC_END = 0x7f,
+};
+
+/* HEADER.flags bits */
+#define HT_FLAG_FOLLOW_EXEC 0x1u
+#define HT_FLAG_FOLLOW_FORK 0x2u
+
+#endif /* HT_FORMAT_H */
