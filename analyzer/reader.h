@@ -53,6 +53,9 @@ struct ht_event {
     const char *str;
     size_t str_len;
 
+    /* Addition: THREAD_START / THREAD_NAME / THREAD_EXIT carry the thread
+     * they describe in `value` (ev.thread stays the SWITCH thread). */
+
     /* STACK: frames, innermost first. */
     const uint64_t *ips;
     uint32_t depth;
@@ -91,6 +94,13 @@ struct ht_header {
 int ht_reader_open(struct ht_reader **out, const char *path);
 
 /*
+ * Addition: like ht_reader_open, but reads the compressed log from memory
+ * (fuzzing, tests). `data` must outlive the reader; `name` is used in
+ * messages only.
+ */
+int ht_reader_open_mem(struct ht_reader **out, const void *data, size_t len, const char *name);
+
+/*
  * Reads the next record into *ev.
  * @return 1 for a record, 0 at the end of the log (clean or truncated; see
  * ht_reader_truncated), -1 for corrupt input (ht_reader_error names the byte
@@ -109,6 +119,16 @@ bool ht_reader_truncated(const struct ht_reader *r);
 
 /* Decompressed bytes consumed so far (where a truncated log ends). */
 uint64_t ht_reader_offset(const struct ht_reader *r);
+
+/*
+ * Addition: for a truncated log, where and how it ends ("log ends inside
+ * record 12 at byte 345", "log ends inside a zstd frame", "no END record"),
+ * else "".
+ */
+const char *ht_reader_truncation(const struct ht_reader *r);
+
+/* Addition: number of STACK records read so far (the highest stack id). */
+uint64_t ht_reader_stack_count(const struct ht_reader *r);
 
 /* The last error message, or "" (owned by the reader). */
 const char *ht_reader_error(const struct ht_reader *r);

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* names.c - see names.h. Tables indexed by the enums of format.h. */
+#include "names.h"
+
+#include <stddef.h>
+
+#include "format.h"
+
+const char *names_tag(uint8_t tag)
+{
+    if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_)
+        return "ALLOC";
+    switch (tag) {
+    case HT_REC_HEADER: return "HEADER";
+    case HT_REC_MODULES: return "MODULES";
+    case HT_REC_STACK: return "STACK";
+    case HT_REC_SWITCH: return "SWITCH";
+    case HT_REC_THREAD_START: return "THREAD_START";
+    case HT_REC_THREAD_NAME: return "THREAD_NAME";
+    case HT_REC_THREAD_EXIT: return "THREAD_EXIT";
+    case HT_REC_FREE: return "FREE";
+    case HT_REC_REALLOC: return "REALLOC";
+    case HT_REC_MMAP: return "MMAP";
+    case HT_REC_MUNMAP: return "MUNMAP";
+    case HT_REC_MREMAP: return "MREMAP";
+    case HT_REC_OWNER_BEGIN: return "OWNER_BEGIN";
+    case HT_REC_OWNER_END: return "OWNER_END";
+    case HT_REC_OWNER_CLOSE: return "OWNER_CLOSE";
+    case HT_REC_MARK: return "MARK";
+    case HT_REC_RSS: return "RSS";
+    case HT_REC_LOST: return "LOST";
+    case HT_REC_FORK: return "FORK";
+    case HT_REC_EXEC: return "EXEC";
+    case HT_REC_END: return "END";
+    default: return NULL;
+    }
+}
+
+const char *names_alloc_fn(uint64_t fn)
+{
+    static const char *const names[HT_FN_COUNT_] = {
+        "malloc", "calloc", "posix_memalign", "aligned_alloc", "memalign",
+        "valloc", "pvalloc", "reallocarray", "custom",
+    };
+    return fn < HT_FN_COUNT_ ? names[fn] : "?";
+}
+
+const char *names_owner_kind(uint64_t kind)
+{
+    static const char *const names[HT_OWNER_KIND_COUNT_] = {
+        "iconv_open", "fopen", "opendir", "regcomp", "newlocale",
+    };
+    return kind < HT_OWNER_KIND_COUNT_ ? names[kind] : "?";
+}
+
+const char *names_end_reason(uint64_t reason)
+{
+    static const char *const names[] = {"exit", "_exit", "exec", "error"};
+    return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+}

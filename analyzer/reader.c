@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reader.c - streaming, bounds-checked reader of .htrace logs (reader.h).
+ *
+ * Two layers. The byte layer (reader_fill) decompresses the concatenated zstd
+ * frames into a window `buf[pos, len)` that only grows to hold the record
+ * being parsed, so memory is bounded by HT_MAX_RECORD_LEN plus zstd's own
+ * window, whatever the log's length. The record layer (reader_next) cuts the
+ * window into tag/length/payload and decodes each payload through a cursor
+ * that refuses to read past the payload's end.
+ *
+ * Invariants:
+ *   - buf_off is the stream offset of buf[0]; a record's offset is
+ *     buf_off + pos at its tag byte.
+ *   - Implicit state (time, addr, thread, stack count) changes only after a
+ *     record decoded completely, so an error leaves it as it was.
+ *   - After an error every call returns -1 with the same message; after the
+ *     end every call returns 0.
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "names.h"
+#include "varint.h"
+#include "xalloc.h"
+
+#define READER_IN_CHUNK (128u << 10)
+#define READER_MIN_ROOM (128u << 10) /* free window space before decompressing */
+#define READER_MAX_WINDOW (HT_MAX_RECORD_LEN + 64u + READER_MIN_ROOM)
+
+struct ht_reader {
+    /* input: a file descriptor, or a memory block */
+    int fd;
+    const uint8_t *mem;
+    size_t mem_len, mem_pos;
+    bool in_eof;
+
+    ZSTD_DStream *zds;
+    uint8_t *in;
+    ZSTD_inBuffer zin;
+    uint64_t in_off;      /* compressed offset of in[0] */
+    size_t last_zret;     /* 0 when the last frame is complete */
+    bool stream_eof;      /* no more decompressed bytes will come */
+
+    uint8_t *buf;
+    size_t buf_cap, pos, len;
+    uint64_t buf_off;
+
+    /* implicit state of format.h */
+    uint64_t time_us, addr, nstacks, record_no;
+    uint32_t thread;
+
+    /* the record being decoded (for messages) */
+    uint8_t cur_tag;
+    uint64_t cur_off;
+
+    bool have_header, ended, done, failed, truncated;
+    struct ht_header hdr;
+    struct ht_module *mods;
+    size_t nmods;
+    uint64_t ips[HT_MAX_STACK_DEPTH];
+    char err[512];
+    char trunc[256];
+};
+
+/* ---------------------------------------------------------------- messages */
+
+__attribute__((format(printf, 2, 3))) static int reader_fail(struct ht_reader *r,
+                                                             const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof(r->err), fmt, ap);
+    va_end(ap);
+    r->failed = true;
+    return -1;
+}
+
+/* A payload that breaks a rule: names the record, its tag and its offset. */
+__attribute__((format(printf, 2, 3))) static int reader_corrupt(struct ht_reader *r,
+                                                                const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    return reader_fail(r, "corrupt record %llu (tag 0x%02x) at byte %llu: %s",
+                       (unsigned long long)r->record_no, r->cur_tag,
+                       (unsigned long long)r->cur_off, what);
+}
+
+static int reader_truncate(struct ht_reader *r, const char *why)
+{
+    r->truncated = true;
+    r->done = true;
+    if (!r->trunc[0])
+        snprintf(r->trunc, sizeof(r->trunc), "%s", why);
+    return 0;
+}
+
+/* -------------------------------------------------------------- byte layer */
+
+static int reader_read_input(struct ht_reader *r)
+{
+    r->in_off += r->zin.size;
+    r->zin.pos = 0;
+    r->zin.size = 0;
+    if (r->mem) {
+        size_t n = r->mem_len - r->mem_pos;
+        if (n > READER_IN_CHUNK)
+            n = READER_IN_CHUNK;
+        r->zin.src = r->mem + r->mem_pos;
+        r->mem_pos += n;
+        r->zin.size = n;
+        r->in_eof = n == 0;
+        return 0;
+    }
+    for (;;) {
+        ssize_t n = read(r->fd, r->in, READER_IN_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return reader_fail(r, "read error at compressed byte %llu: %s",
+                               (unsigned long long)r->in_off, strerror(errno));
+        r->zin.src = r->in;
+        r->zin.size = (size_t)n;
+        r->in_eof = n == 0;
+        return 0;
+    }
+}
+
+/* Makes room for `need` bytes from pos plus READER_MIN_ROOM to decompress into. */
+static void reader_make_room(struct ht_reader *r, size_t need)
+{
+    if (r->pos > 0 && r->buf_cap - r->len < READER_MIN_ROOM) {
+        memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+        r->len -= r->pos;
+        r->buf_off += r->pos;
+        r->pos = 0;
+    }
+    size_t want = need + READER_MIN_ROOM;
+    if (r->buf_cap < want || r->buf_cap - r->len < READER_MIN_ROOM / 2) {
+        size_t cap = r->buf_cap * 2 > want ? r->buf_cap * 2 : want;
+        if (cap > READER_MAX_WINDOW)
+            cap = READER_MAX_WINDOW;
+        if (cap > r->buf_cap) {
+            r->buf = xreallocarray(r->buf, cap, 1);
+            r->buf_cap = cap;
+        }
+    }
+}
+
+/*
+ * Ensures `need` (<= HT_MAX_RECORD_LEN + 16) bytes are available at pos, or
+ * as many as the stream still has. @return the available count, or -1 after
+ * a zstd or read error.
+ */
+static long reader_fill(struct ht_reader *r, size_t need)
+{
+    while (r->len - r->pos < need && !r->stream_eof) {
+        reader_make_room(r, need);
+        if (r->zin.pos == r->zin.size && !r->in_eof && reader_read_input(r) < 0)
+            return -1;
+        /* Called even on empty input: zstd may still hold decoded bytes. */
+        ZSTD_outBuffer out = {r->buf, r->buf_cap, r->len};
+        size_t in_before = r->zin.pos;
+        size_t ret = ZSTD_decompressStream(r->zds, &out, &r->zin);
+        if (ZSTD_isError(ret))
+            return reader_fail(r, "zstd: %s at compressed byte %llu", ZSTD_getErrorName(ret),
+                               (unsigned long long)(r->in_off + r->zin.pos));
+        /* A call without progress after a complete frame reports the next
+         * frame's header as missing: only a call with progress tells. */
+        bool progress = out.pos != r->len || r->zin.pos != in_before;
+        r->len = out.pos;
+        if (progress)
+            r->last_zret = ret;
+        if (r->in_eof && r->zin.pos == r->zin.size && !progress) {
+            r->stream_eof = true;
+            if (r->last_zret != 0)
+                snprintf(r->trunc, sizeof(r->trunc),
+                         "log ends inside a zstd frame at compressed byte %llu",
+                         (unsigned long long)r->in_off);
+        }
+    }
+    size_t avail = r->len - r->pos;
+    return (long)(avail < need ? avail : need);
+}
+
+/* ------------------------------------------------------------ payload cursor */
+
+struct cursor {
+    const uint8_t *p, *end;
+};
+
+static int cur_u(struct ht_reader *r, struct cursor *c, const char *field, uint64_t *out)
+{
+    int rc = ht_get_uvarint(&c->p, c->end, out);
+    if (rc == -1)
+        return reader_corrupt(r, "payload ends inside field '%s'", field);
+    if (rc < 0)
+        return reader_corrupt(r, "malformed varint in field '%s'", field);
+    return 0;
+}
+
+static int cur_s(struct ht_reader *r, struct cursor *c, const char *field, int64_t *out)
+{
+    uint64_t u;
+    if (cur_u(r, c, field, &u) < 0)
+        return -1;
+    *out = ht_unzigzag(u);
+    return 0;
+}
+
+static int cur_str(struct ht_reader *r, struct cursor *c, const char *field, const char **s,
+                   size_t *n)
+{
+    uint64_t len;
+    if (cur_u(r, c, field, &len) < 0)
+        return -1;
+    if (len > HT_MAX_STRING_LEN)
+        return reader_corrupt(r, "string '%s' of %llu bytes exceeds the limit of %u", field,
+                              (unsigned long long)len, HT_MAX_STRING_LEN);
+    if (len > (uint64_t)(c->end - c->p))
+        return reader_corrupt(r, "string '%s' of %llu bytes runs past the payload", field,
+                              (unsigned long long)len);
+    *s = (const char *)c->p;
+    *n = (size_t)len;
+    c->p += len;
+    return 0;
+}
+
+static int cur_dup(struct ht_reader *r, struct cursor *c, const char *field, char **out)
+{
+    const char *s;
+    size_t n;
+    if (cur_str(r, c, field, &s, &n) < 0)
+        return -1;
+    *out = xstrndup(s, n);
+    return 0;
+}
+
+static int cur_done(struct ht_reader *r, struct cursor *c)
+{
+    if (c->p != c->end)
+        return reader_corrupt(r, "%zu trailing bytes after the last field",
+                              (size_t)(c->end - c->p));
+    return 0;
+}
+
+static int cur_stack(struct ht_reader *r, struct cursor *c, uint64_t *id)
+{
+    if (cur_u(r, c, "stack", id) < 0)
+        return -1;
+    if (*id > r->nstacks)
+        return reader_corrupt(r, "stack id %llu is not defined (%llu stacks so far)",
+                              (unsigned long long)*id, (unsigned long long)r->nstacks);
+    return 0;
+}
+
+/* base + delta without wrapping around 64 bits. */
+static bool addr_apply(uint64_t base, int64_t delta, uint64_t *out)
+{
+    if (delta >= 0) {
+        if (base > UINT64_MAX - (uint64_t)delta)
+            return false;
+        *out = base + (uint64_t)delta;
+        return true;
+    }
+    uint64_t mag = (uint64_t)(-(delta + 1)) + 1;
+    if (mag > base)
+        return false;
+    *out = base - mag;
+    return true;
+}
+
+static int cur_addr(struct ht_reader *r, struct cursor *c, const char *field, uint64_t base,
+                    uint64_t *out)
+{
+    int64_t d;
+    if (cur_s(r, c, field, &d) < 0)
+        return -1;
+    if (!addr_apply(base, d, out))
+        return reader_corrupt(r, "address delta overflows");
+    return 0;
+}
+
+/* ---------------------------------------------------------- record decoders */
+
+static void reader_free_header(struct ht_header *h)
+{
+    free(h->exe);
+    for (uint32_t i = 0; i < h->argc; i++)
+        free(h->argv[i]);
+    free(h->argv);
+    free(h->log_path);
+    free(h->parent_log);
+    memset(h, 0, sizeof(*h));
+}
+
+static int decode_header(struct ht_reader *r, struct cursor *c)
+{
+    struct ht_header h = {.version = r->hdr.version};
+    uint64_t argc;
+    if (r->have_header)
+        return reader_corrupt(r, "second HEADER record");
+    if (cur_u(r, c, "pid", &h.pid) || cur_u(r, c, "ppid", &h.ppid) ||
+        cur_u(r, c, "start_unix_ns", &h.start_unix_ns) ||
+        cur_u(r, c, "pointer_size", &h.pointer_size) || cur_u(r, c, "page_size", &h.page_size) ||
+        cur_u(r, c, "depth", &h.depth) || cur_u(r, c, "flags", &h.flags) ||
+        cur_dup(r, c, "exe", &h.exe) || cur_u(r, c, "argc", &argc))
+        goto fail;
+    if (argc > (uint64_t)(c->end - c->p)) {
+        reader_corrupt(r, "argc %llu exceeds the payload", (unsigned long long)argc);
+        goto fail;
+    }
+    h.argv = xcalloc((size_t)argc + 1, sizeof(char *));
+    for (; h.argc < argc; h.argc++)
+        if (cur_dup(r, c, "argv", &h.argv[h.argc]))
+            goto fail;
+    if (cur_dup(r, c, "log_path", &h.log_path) || cur_dup(r, c, "parent_log", &h.parent_log) ||
+        cur_done(r, c))
+        goto fail;
+    r->hdr = h;
+    r->have_header = true;
+    return 0;
+fail:
+    reader_free_header(&h);
+    return -1;
+}
+
+static void reader_free_modules(struct ht_module *mods, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(mods[i].path);
+        free(mods[i].build_id);
+        free(mods[i].segs);
+    }
+    free(mods);
+}
+
+static int decode_module(struct ht_reader *r, struct cursor *c, struct ht_module *m)
+{
+    const char *bid;
+    size_t bid_len;
+    uint64_t nseg;
+    if (cur_dup(r, c, "path", &m->path) || cur_u(r, c, "base", &m->base) ||
+        cur_str(r, c, "build_id", &bid, &bid_len))
+        return -1;
+    m->build_id = xmalloc(bid_len);
+    memcpy(m->build_id, bid, bid_len);
+    m->build_id_len = bid_len;
+    if (cur_u(r, c, "nseg", &nseg))
+        return -1;
+    if (nseg > (uint64_t)(c->end - c->p) / 3)
+        return reader_corrupt(r, "segment count %llu exceeds the payload",
+                              (unsigned long long)nseg);
+    m->segs = xcalloc((size_t)nseg, sizeof(*m->segs));
+    for (; m->nseg < nseg; m->nseg++) {
+        struct ht_module_seg *s = &m->segs[m->nseg];
+        if (cur_u(r, c, "vaddr", &s->vaddr) || cur_u(r, c, "memsz", &s->memsz) ||
+            cur_u(r, c, "flags", &s->flags))
+            return -1;
+    }
+    return 0;
+}
+
+static int decode_modules(struct ht_reader *r, struct cursor *c)
+{
+    uint64_t count;
+    if (cur_u(r, c, "count", &count))
+        return -1;
+    if (count > (uint64_t)(c->end - c->p) / 4)
+        return reader_corrupt(r, "module count %llu exceeds the payload",
+                              (unsigned long long)count);
+    struct ht_module *mods = xcalloc((size_t)count, sizeof(*mods));
+    size_t i = 0;
+    for (; i < count; i++)
+        if (decode_module(r, c, &mods[i]))
+            break;
+    if (i < count || cur_done(r, c)) {
+        reader_free_modules(mods, (size_t)count);
+        return -1;
+    }
+    reader_free_modules(r->mods, r->nmods);
+    r->mods = mods;
+    r->nmods = (size_t)count;
+    return 0;
+}
+
+static int decode_stack(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    uint64_t depth;
+    if (cur_u(r, c, "depth", &depth))
+        return -1;
+    if (depth > HT_MAX_STACK_DEPTH)
+        return reader_corrupt(r, "stack depth %llu exceeds the limit of %d",
+                              (unsigned long long)depth, HT_MAX_STACK_DEPTH);
+    for (uint64_t i = 0; i < depth; i++)
+        if (cur_u(r, c, "ip", &r->ips[i]))
+            return -1;
+    if (cur_done(r, c))
+        return -1;
+    ev->ips = r->ips;
+    ev->depth = (uint32_t)depth;
+    ev->stack = r->nstacks + 1;
+    return 0;
+}
+
+static int decode_thread_index(struct ht_reader *r, struct cursor *c, uint64_t *out)
+{
+    if (cur_u(r, c, "thread", out))
+        return -1;
+    if (*out > UINT32_MAX)
+        return reader_corrupt(r, "thread index %llu is out of range", (unsigned long long)*out);
+    return 0;
+}
+
+static int decode_realloc(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    if (cur_addr(r, c, "old", r->addr, &ev->old_addr) ||
+        cur_addr(r, c, "new", ev->old_addr, &ev->addr) || cur_u(r, c, "size", &ev->size) ||
+        cur_stack(r, c, &ev->stack))
+        return -1;
+    return 0;
+}
+
+static int decode_kind(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    if (cur_u(r, c, "kind", &ev->kind))
+        return -1;
+    if (ev->kind >= HT_OWNER_KIND_COUNT_)
+        return reader_corrupt(r, "unknown owner kind %llu", (unsigned long long)ev->kind);
+    return 0;
+}
+
+/* Event records: everything after dt. */
+static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    uint8_t tag = ev->tag;
+    if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
+        ev->fn = (uint8_t)(tag - HT_REC_ALLOC_BASE);
+        return cur_addr(r, c, "addr", r->addr, &ev->addr) || cur_u(r, c, "size", &ev->size) ||
+               cur_stack(r, c, &ev->stack);
+    }
+    switch (tag) {
+    case HT_REC_THREAD_START:
+        return decode_thread_index(r, c, &ev->value) || cur_u(r, c, "tid", &ev->tid) ||
+               cur_u(r, c, "stack_lo", &ev->stack_lo) || cur_u(r, c, "stack_hi", &ev->stack_hi) ||
+               cur_str(r, c, "name", &ev->str, &ev->str_len);
+    case HT_REC_THREAD_NAME:
+        return decode_thread_index(r, c, &ev->value) ||
+               cur_str(r, c, "name", &ev->str, &ev->str_len);
+    case HT_REC_THREAD_EXIT:
+        return decode_thread_index(r, c, &ev->value);
+    case HT_REC_FREE:
+        return cur_addr(r, c, "addr", r->addr, &ev->addr);
+    case HT_REC_REALLOC:
+        return decode_realloc(r, c, ev);
+    case HT_REC_MMAP:
+        return cur_u(r, c, "addr", &ev->addr) || cur_u(r, c, "len", &ev->size) ||
+               cur_u(r, c, "prot", &ev->prot) || cur_u(r, c, "flags", &ev->flags) ||
+               cur_stack(r, c, &ev->stack);
+    case HT_REC_MUNMAP:
+        return cur_u(r, c, "addr", &ev->addr) || cur_u(r, c, "len", &ev->size);
+    case HT_REC_MREMAP:
+        return cur_u(r, c, "old", &ev->old_addr) || cur_u(r, c, "old_len", &ev->old_size) ||
+               cur_u(r, c, "new", &ev->addr) || cur_u(r, c, "new_len", &ev->size) ||
+               cur_stack(r, c, &ev->stack);
+    case HT_REC_OWNER_BEGIN:
+        return decode_kind(r, c, ev) || cur_stack(r, c, &ev->stack);
+    case HT_REC_OWNER_END:
+        return cur_u(r, c, "handle", &ev->handle);
+    case HT_REC_OWNER_CLOSE:
+        return decode_kind(r, c, ev) || cur_u(r, c, "handle", &ev->handle);
+    case HT_REC_MARK:
+        return cur_str(r, c, "label", &ev->str, &ev->str_len);
+    case HT_REC_EXEC:
+        return cur_str(r, c, "path", &ev->str, &ev->str_len);
+    case HT_REC_RSS:
+        return cur_u(r, c, "rss_bytes", &ev->value);
+    case HT_REC_LOST:
+        return cur_u(r, c, "events", &ev->value);
+    case HT_REC_FORK:
+        return cur_u(r, c, "child_pid", &ev->value);
+    case HT_REC_END:
+        return cur_u(r, c, "reason", &ev->value);
+    default:
+        return reader_fail(r, "unknown record tag 0x%02x at byte %llu (record %llu)", tag,
+                           (unsigned long long)r->cur_off, (unsigned long long)r->record_no);
+    }
+}
+
+static int decode_payload(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    uint64_t dt;
+    switch (ev->tag) {
+    case HT_REC_HEADER:
+        return decode_header(r, c);
+    case HT_REC_MODULES:
+        return decode_modules(r, c);
+    case HT_REC_STACK:
+        return decode_stack(r, c, ev);
+    case HT_REC_SWITCH: {
+        uint64_t t;
+        if (decode_thread_index(r, c, &t) || cur_done(r, c))
+            return -1;
+        ev->thread = (uint32_t)t;
+        return 0;
+    }
+    default:
+        break;
+    }
+    if (!names_tag(ev->tag))
+        return decode_event(r, c, ev); /* reports the unknown tag */
+    if (cur_u(r, c, "dt", &dt))
+        return -1;
+    if (dt > UINT64_MAX - r->time_us)
+        return reader_corrupt(r, "time overflows");
+    ev->time_us = r->time_us + dt;
+    if (decode_event(r, c, ev) || cur_done(r, c))
+        return -1;
+    return 0;
+}
+
+/* Commits the implicit state once a record decoded completely. */
+static void reader_commit(struct ht_reader *r, struct ht_event *ev)
+{
+    r->time_us = ev->time_us;
+    switch (ev->tag) {
+    case HT_REC_SWITCH:
+        r->thread = ev->thread;
+        break;
+    case HT_REC_STACK:
+        r->nstacks++;
+        break;
+    case HT_REC_FREE:
+    case HT_REC_REALLOC:
+        r->addr = ev->addr;
+        break;
+    case HT_REC_END:
+        r->ended = true;
+        break;
+    default:
+        if (ev->tag >= HT_REC_ALLOC_BASE && ev->tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_)
+            r->addr = ev->addr;
+        break;
+    }
+    if (ev->tag != HT_REC_SWITCH)
+        ev->thread = r->thread;
+}
+
+/* ------------------------------------------------------------- record layer */
+
+int ht_reader_next(struct ht_reader *r, struct ht_event *ev)
+{
+    if (r->failed)
+        return -1;
+    if (r->done)
+        return 0;
+    memset(ev, 0, sizeof(*ev));
+    long n = reader_fill(r, 1);
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        if (!r->ended)
+            return reader_truncate(r, r->trunc[0] ? r->trunc : "no END record");
+        r->done = true;
+        return 0;
+    }
+    r->cur_off = r->buf_off + r->pos;
+    r->cur_tag = r->buf[r->pos];
+    if (r->ended)
+        return reader_fail(r, "data after the END record at byte %llu",
+                           (unsigned long long)r->cur_off);
+    n = reader_fill(r, 1 + HT_VARINT_MAX);
+    if (n < 0)
+        return -1;
+    const uint8_t *p = r->buf + r->pos + 1, *end = r->buf + r->pos + n;
+    uint64_t len;
+    int rc = ht_get_uvarint(&p, end, &len);
+    char why[128];
+    snprintf(why, sizeof(why), "log ends inside record %llu at byte %llu",
+             (unsigned long long)r->record_no, (unsigned long long)r->cur_off);
+    if (rc == -1)
+        return reader_truncate(r, why);
+    if (rc < 0)
+        return reader_corrupt(r, "malformed record length");
+    if (len > HT_MAX_RECORD_LEN)
+        return reader_corrupt(r, "record length %llu exceeds the limit of %u",
+                              (unsigned long long)len, HT_MAX_RECORD_LEN);
+    size_t hlen = (size_t)(p - (r->buf + r->pos));
+    size_t total = hlen + (size_t)len;
+    n = reader_fill(r, total);
+    if (n < 0)
+        return -1;
+    if ((size_t)n < total)
+        return reader_truncate(r, why);
+    ev->tag = r->cur_tag;
+    ev->record_no = r->record_no;
+    ev->offset = r->cur_off;
+    ev->time_us = r->time_us;
+    struct cursor c = {r->buf + r->pos + hlen, r->buf + r->pos + total};
+    if (decode_payload(r, &c, ev) < 0)
+        return -1;
+    reader_commit(r, ev);
+    r->pos += total;
+    r->record_no++;
+    return 1;
+}
+
+/* ------------------------------------------------------------------- open */
+
+static struct ht_reader *reader_create(void)
+{
+    struct ht_reader *r = xcalloc(1, sizeof(*r));
+    r->fd = -1;
+    r->zds = ZSTD_createDStream();
+    if (!r->zds) {
+        fprintf(stderr, "heaptrace-report: error: out of memory (zstd)\n");
+        exit(HT_EXIT_INTERNAL);
+    }
+    ZSTD_initDStream(r->zds);
+    return r;
+}
+
+/* Magic, version and the HEADER record. */
+static int reader_start(struct ht_reader *r)
+{
+    struct ht_event ev;
+    long n = reader_fill(r, HT_MAGIC_LEN + HT_VARINT_MAX);
+    if (n < 0) {
+        if (r->in_off == 0 && r->zin.pos <= 4) {
+            char zerr[sizeof(r->err)];
+            snprintf(zerr, sizeof(zerr), "%s", r->err);
+            return reader_fail(r, "not a heaptrace log (%s)", zerr);
+        }
+        return -1;
+    }
+    if (n == 0 && r->in_off + r->zin.size == 0)
+        return reader_fail(r, "log is empty (the traced process wrote nothing)");
+    if (n < HT_MAGIC_LEN && memcmp(r->buf, HT_MAGIC, (size_t)n) == 0)
+        return reader_fail(r, "log ends inside its header");
+    if (n < HT_MAGIC_LEN || memcmp(r->buf, HT_MAGIC, HT_MAGIC_LEN) != 0)
+        return reader_fail(r, "not a heaptrace log (bad magic)");
+    const uint8_t *p = r->buf + HT_MAGIC_LEN;
+    uint64_t version;
+    int rc = ht_get_uvarint(&p, r->buf + n, &version);
+    if (rc == -1)
+        return reader_fail(r, "log ends inside its header");
+    if (rc < 0)
+        return reader_fail(r, "corrupt header: malformed version varint");
+    if (version > HT_FORMAT_VERSION)
+        return reader_fail(r, "log format version %llu is newer than this analyzer's %d",
+                           (unsigned long long)version, HT_FORMAT_VERSION);
+    if (version == 0)
+        return reader_fail(r, "log format version 0 is not supported");
+    r->hdr.version = (uint32_t)version;
+    r->pos = (size_t)(p - r->buf);
+    rc = ht_reader_next(r, &ev);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return reader_fail(r, "log ends inside its HEADER record (%s)", r->trunc);
+    if (ev.tag != HT_REC_HEADER)
+        return reader_fail(r, "corrupt record 0 (tag 0x%02x) at byte %llu: the first record "
+                              "is not a HEADER",
+                           ev.tag, (unsigned long long)ev.offset);
+    return 0;
+}
+
+static int reader_finish_open(struct ht_reader **out, struct ht_reader *r)
+{
+    if (out)
+        *out = r;
+    else if (r->failed) {
+        ht_reader_close(r);
+        return -1;
+    }
+    return r->failed ? -1 : 0;
+}
+
+int ht_reader_open(struct ht_reader **out, const char *path)
+{
+    struct ht_reader *r = reader_create();
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        reader_fail(r, "cannot open '%s': %s", path, strerror(errno));
+    else {
+        r->in = xmalloc(READER_IN_CHUNK);
+        reader_start(r);
+    }
+    return reader_finish_open(out, r);
+}
+
+int ht_reader_open_mem(struct ht_reader **out, const void *data, size_t len, const char *name)
+{
+    (void)name;
+    struct ht_reader *r = reader_create();
+    r->mem = data ? data : (const void *)"";
+    r->mem_len = len;
+    reader_start(r);
+    return reader_finish_open(out, r);
+}
+
+/* ------------------------------------------------------------- accessors */
+
+const struct ht_header *ht_reader_header(const struct ht_reader *r)
+{
+    return &r->hdr;
+}
+
+const struct ht_module *ht_reader_modules(const struct ht_reader *r, size_t *count)
+{
+    *count = r->nmods;
+    return r->mods;
+}
+
+bool ht_reader_truncated(const struct ht_reader *r)
+{
+    return r->truncated;
+}
+
+const char *ht_reader_truncation(const struct ht_reader *r)
+{
+    return r->truncated ? r->trunc : "";
+}
+
+uint64_t ht_reader_stack_count(const struct ht_reader *r)
+{
+    return r->nstacks;
+}
+
+uint64_t ht_reader_offset(const struct ht_reader *r)
+{
+    return r->buf_off + r->pos;
+}
+
+const char *ht_reader_error(const struct ht_reader *r)
+{
+    return r->failed ? r->err : "";
+}
+
+void ht_reader_close(struct ht_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    ZSTD_freeDStream(r->zds);
+    free(r->in);
+    free(r->buf);
+    reader_free_header(&r->hdr);
+    reader_free_modules(r->mods, r->nmods);
+    free(r);
+}

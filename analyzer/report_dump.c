@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* report_dump.c - see report_dump.h. */
+#include "report_dump.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "names.h"
+
+void dump_escaped(FILE *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+            fprintf(out, "\\x%02x", ch);
+        else
+            fputc(ch, out);
+    }
+}
+
+static void dump_str(FILE *out, const char *key, const char *s, size_t n)
+{
+    fprintf(out, " %s=\"", key);
+    dump_escaped(out, s, n);
+    fputc('"', out);
+}
+
+static void dump_header(const struct ht_header *h, FILE *out)
+{
+    fprintf(out, "version=%" PRIu32 "\n", h->version);
+    fprintf(out, "0 @%d HEADER pid=%" PRIu64 " ppid=%" PRIu64 " start_unix_ns=%" PRIu64
+                 " pointer_size=%" PRIu64 " page_size=%" PRIu64 " depth=%" PRIu64
+                 " flags=0x%" PRIx64,
+            HT_MAGIC_LEN + 1, h->pid, h->ppid, h->start_unix_ns, h->pointer_size, h->page_size,
+            h->depth, h->flags);
+    dump_str(out, "exe", h->exe, strlen(h->exe));
+    fprintf(out, " argc=%" PRIu32, h->argc);
+    for (uint32_t i = 0; i < h->argc; i++)
+        dump_str(out, "argv", h->argv[i], strlen(h->argv[i]));
+    dump_str(out, "log_path", h->log_path, strlen(h->log_path));
+    dump_str(out, "parent_log", h->parent_log, strlen(h->parent_log));
+    fputc('\n', out);
+}
+
+static void dump_modules(struct ht_reader *r, FILE *out)
+{
+    size_t n;
+    const struct ht_module *m = ht_reader_modules(r, &n);
+    fprintf(out, " count=%zu", n);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "\n    module");
+        dump_str(out, "path", m[i].path, strlen(m[i].path));
+        fprintf(out, " base=0x%" PRIx64 " build_id=", m[i].base);
+        for (size_t j = 0; j < m[i].build_id_len; j++)
+            fprintf(out, "%02x", m[i].build_id[j]);
+        for (uint32_t j = 0; j < m[i].nseg; j++)
+            fprintf(out, " seg=0x%" PRIx64 "+0x%" PRIx64 ":%" PRIu64, m[i].segs[j].vaddr,
+                    m[i].segs[j].memsz, m[i].segs[j].flags);
+    }
+}
+
+static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *out)
+{
+    if (ev->tag >= HT_REC_ALLOC_BASE && ev->tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
+        fprintf(out, " fn=%s addr=0x%" PRIx64 " size=%" PRIu64 " stack=%" PRIu64,
+                names_alloc_fn(ev->fn), ev->addr, ev->size, ev->stack);
+        return;
+    }
+    switch (ev->tag) {
+    case HT_REC_MODULES: dump_modules(r, out); break;
+    case HT_REC_STACK:
+        fprintf(out, " id=%" PRIu64 " depth=%" PRIu32, ev->stack, ev->depth);
+        for (uint32_t i = 0; i < ev->depth; i++)
+            fprintf(out, " 0x%" PRIx64, ev->ips[i]);
+        break;
+    case HT_REC_SWITCH: fprintf(out, " thread=%" PRIu32, ev->thread); break;
+    case HT_REC_THREAD_START:
+        fprintf(out, " thread=%" PRIu64 " tid=%" PRIu64 " stack_lo=0x%" PRIx64
+                     " stack_hi=0x%" PRIx64,
+                ev->value, ev->tid, ev->stack_lo, ev->stack_hi);
+        dump_str(out, "name", ev->str, ev->str_len);
+        break;
+    case HT_REC_THREAD_NAME:
+        fprintf(out, " thread=%" PRIu64, ev->value);
+        dump_str(out, "name", ev->str, ev->str_len);
+        break;
+    case HT_REC_THREAD_EXIT: fprintf(out, " thread=%" PRIu64, ev->value); break;
+    case HT_REC_FREE: fprintf(out, " addr=0x%" PRIx64, ev->addr); break;
+    case HT_REC_REALLOC:
+        fprintf(out, " old=0x%" PRIx64 " new=0x%" PRIx64 " size=%" PRIu64 " stack=%" PRIu64,
+                ev->old_addr, ev->addr, ev->size, ev->stack);
+        break;
+    case HT_REC_MMAP:
+        fprintf(out, " addr=0x%" PRIx64 " len=%" PRIu64 " prot=%" PRIu64 " flags=0x%" PRIx64
+                     " stack=%" PRIu64,
+                ev->addr, ev->size, ev->prot, ev->flags, ev->stack);
+        break;
+    case HT_REC_MUNMAP: fprintf(out, " addr=0x%" PRIx64 " len=%" PRIu64, ev->addr, ev->size); break;
+    case HT_REC_MREMAP:
+        fprintf(out, " old=0x%" PRIx64 " old_len=%" PRIu64 " new=0x%" PRIx64 " new_len=%" PRIu64
+                     " stack=%" PRIu64,
+                ev->old_addr, ev->old_size, ev->addr, ev->size, ev->stack);
+        break;
+    case HT_REC_OWNER_BEGIN:
+        fprintf(out, " kind=%s stack=%" PRIu64, names_owner_kind(ev->kind), ev->stack);
+        break;
+    case HT_REC_OWNER_END: fprintf(out, " handle=0x%" PRIx64, ev->handle); break;
+    case HT_REC_OWNER_CLOSE:
+        fprintf(out, " kind=%s handle=0x%" PRIx64, names_owner_kind(ev->kind), ev->handle);
+        break;
+    case HT_REC_MARK: dump_str(out, "label", ev->str, ev->str_len); break;
+    case HT_REC_EXEC: dump_str(out, "path", ev->str, ev->str_len); break;
+    case HT_REC_RSS: fprintf(out, " rss_bytes=%" PRIu64, ev->value); break;
+    case HT_REC_LOST: fprintf(out, " events=%" PRIu64, ev->value); break;
+    case HT_REC_FORK: fprintf(out, " child_pid=%" PRIu64, ev->value); break;
+    case HT_REC_END: fprintf(out, " reason=%s", names_end_reason(ev->value)); break;
+    default: break;
+    }
+}
+
+int dump_write(struct ht_reader *r, FILE *out)
+{
+    struct ht_event ev;
+    int rc;
+    dump_header(ht_reader_header(r), out);
+    while ((rc = ht_reader_next(r, &ev)) == 1) {
+        fprintf(out, "%" PRIu64 " @%" PRIu64 " t=%" PRIu64 " th=%" PRIu32 " %s", ev.record_no,
+                ev.offset, ev.time_us, ev.thread, names_tag(ev.tag));
+        dump_fields(r, &ev, out);
+        fputc('\n', out);
+    }
+    if (rc == 0 && ht_reader_truncated(r))
+        fprintf(out, "TRUNCATED %s\n", ht_reader_truncation(r));
+    return rc;
+}

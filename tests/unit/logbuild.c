@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * logbuild.c - see logbuild.h. Payloads are encoded into a scratch buffer
+ * first so the length prefix is known; records are then appended.
+ */
+#include "logbuild.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+
+#include "varint.h"
+
+struct lb_scratch {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void lb_grow(uint8_t **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    *p = realloc(*p, c);
+    if (!*p)
+        abort();
+    *cap = c;
+}
+
+static void scratch_put(struct lb_scratch *s, const void *p, size_t n)
+{
+    lb_grow(&s->p, &s->cap, s->len + n);
+    memcpy(s->p + s->len, p, n);
+    s->len += n;
+}
+
+static void scratch_u(struct lb_scratch *s, uint64_t v)
+{
+    uint8_t tmp[HT_VARINT_MAX];
+    scratch_put(s, tmp, (size_t)(ht_put_uvarint(tmp, v) - tmp));
+}
+
+void lb_raw(struct logbuild *b, const void *p, size_t n)
+{
+    lb_grow(&b->buf, &b->cap, b->len + n);
+    memcpy(b->buf + b->len, p, n);
+    b->len += n;
+}
+
+void lb_init(struct logbuild *b, uint64_t version)
+{
+    memset(b, 0, sizeof(*b));
+    lb_raw(b, HT_MAGIC, HT_MAGIC_LEN);
+    uint8_t tmp[HT_VARINT_MAX];
+    lb_raw(b, tmp, (size_t)(ht_put_uvarint(tmp, version) - tmp));
+}
+
+void lb_release(struct logbuild *b)
+{
+    free(b->buf);
+    memset(b, 0, sizeof(*b));
+}
+
+static void lb_encode(struct lb_scratch *s, const char *fmt, va_list ap)
+{
+    for (; *fmt; fmt++) {
+        switch (*fmt) {
+        case 'u': scratch_u(s, va_arg(ap, uint64_t)); break;
+        case 's': scratch_u(s, ht_zigzag(va_arg(ap, int64_t))); break;
+        case 'S': {
+            const char *str = va_arg(ap, const char *);
+            scratch_u(s, strlen(str));
+            scratch_put(s, str, strlen(str));
+            break;
+        }
+        case 'B': {
+            const void *p = va_arg(ap, const void *);
+            size_t n = va_arg(ap, size_t);
+            scratch_u(s, n);
+            scratch_put(s, p, n);
+            break;
+        }
+        default: abort();
+        }
+    }
+}
+
+static void lb_append(struct logbuild *b, uint8_t tag, const struct lb_scratch *s)
+{
+    uint8_t hdr[1 + HT_VARINT_MAX];
+    hdr[0] = tag;
+    lb_raw(b, hdr, (size_t)(ht_put_uvarint(hdr + 1, s->len) - hdr));
+    lb_raw(b, s->p, s->len);
+}
+
+/* Appends a record; with `dt`, the payload starts with t - previous time. */
+static void lb_vrec(struct logbuild *b, uint8_t tag, int dt, uint64_t t, const char *fmt,
+                    va_list ap)
+{
+    struct lb_scratch s = {0};
+    if (dt) {
+        scratch_u(&s, t - b->time_us);
+        b->time_us = t;
+    }
+    lb_encode(&s, fmt, ap);
+    lb_append(b, tag, &s);
+    free(s.p);
+}
+
+void lb_rec(struct logbuild *b, uint8_t tag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lb_vrec(b, tag, 0, 0, fmt, ap);
+    va_end(ap);
+}
+
+void lb_event(struct logbuild *b, uint8_t tag, uint64_t t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lb_vrec(b, tag, 1, t, fmt, ap);
+    va_end(ap);
+}
+
+void lb_header(struct logbuild *b, uint64_t pid, uint64_t ppid, const char *exe,
+               const char *log_path, const char *parent_log)
+{
+    lb_rec(b, HT_REC_HEADER, "uuuuuuuSuSSSS", pid, ppid, (uint64_t)1700000000000000000ull,
+           (uint64_t)8, (uint64_t)4096, (uint64_t)64, (uint64_t)0, exe, (uint64_t)2, exe,
+           "--flag", log_path, parent_log);
+}
+
+void lb_module(struct logbuild *b, const char *path, uint64_t base, uint64_t size)
+{
+    static const uint8_t build_id[4] = {0xde, 0xad, 0xbe, 0xef};
+    lb_rec(b, HT_REC_MODULES, "uSuBuuuu", (uint64_t)1, path, base, (const void *)build_id,
+           sizeof(build_id), (uint64_t)1, (uint64_t)0, size, (uint64_t)5);
+}
+
+void lb_stack(struct logbuild *b, uint32_t depth, const uint64_t *ips)
+{
+    struct lb_scratch s = {0};
+    scratch_u(&s, depth);
+    for (uint32_t i = 0; i < depth; i++)
+        scratch_u(&s, ips[i]);
+    lb_append(b, HT_REC_STACK, &s);
+    free(s.p);
+}
+
+void lb_switch(struct logbuild *b, uint32_t thread)
+{
+    lb_rec(b, HT_REC_SWITCH, "u", (uint64_t)thread);
+}
+
+void lb_alloc(struct logbuild *b, uint64_t t, int fn, uint64_t addr, uint64_t size,
+              uint64_t stack)
+{
+    lb_event(b, (uint8_t)(HT_REC_ALLOC_BASE + fn), t, "suu", (int64_t)(addr - b->addr), size,
+             stack);
+    b->addr = addr;
+}
+
+void lb_free(struct logbuild *b, uint64_t t, uint64_t addr)
+{
+    lb_event(b, HT_REC_FREE, t, "s", (int64_t)(addr - b->addr));
+    b->addr = addr;
+}
+
+void lb_realloc(struct logbuild *b, uint64_t t, uint64_t old, uint64_t new_addr, uint64_t size,
+                uint64_t stack)
+{
+    lb_event(b, HT_REC_REALLOC, t, "ssuu", (int64_t)(old - b->addr), (int64_t)(new_addr - old),
+             size, stack);
+    b->addr = new_addr;
+}
+
+void lb_end(struct logbuild *b, uint64_t t, uint64_t reason)
+{
+    lb_event(b, HT_REC_END, t, "u", reason);
+}
+
+uint8_t *lb_compress(const struct logbuild *b, int frames, size_t *out_len)
+{
+    if (frames < 1)
+        frames = 1;
+    size_t cap = ZSTD_compressBound(b->len) * (size_t)frames + 64;
+    uint8_t *out = malloc(cap);
+    if (!out)
+        abort();
+    size_t pos = 0, in = 0, step = b->len / (size_t)frames + 1;
+    for (int i = 0; i < frames; i++) {
+        size_t n = b->len - in < step ? b->len - in : step;
+        size_t z = ZSTD_compress(out + pos, cap - pos, b->buf + in, n, 3);
+        if (ZSTD_isError(z))
+            abort();
+        pos += z;
+        in += n;
+    }
+    *out_len = pos;
+    return out;
+}
+
+int lb_write_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t w = fwrite(p, 1, n, f);
+    return (fclose(f) == 0 && w == n) ? 0 : -1;
+}
+
+int lb_write(const struct logbuild *b, const char *path, int frames)
+{
+    size_t n;
+    uint8_t *z = lb_compress(b, frames, &n);
+    int rc = lb_write_bytes(path, z, n);
+    free(z);
+    return rc;
+}
+
+void lb_sample(struct logbuild *b, unsigned iterations, int with_end)
+{
+    static const uint64_t s1[] = {0x401010, 0x402020, 0x403030};
+    static const uint64_t s2[] = {0x401110, 0x402020};
+    lb_init(b, HT_FORMAT_VERSION);
+    lb_header(b, 100, 1, "/bin/prog", "/tmp/logs/heaptrace.100", "");
+    lb_module(b, "/bin/prog", 0x400000, 0x10000);
+    lb_stack(b, 3, s1);
+    lb_stack(b, 2, s2);
+    lb_event(b, HT_REC_THREAD_START, 1, "uuuuS", (uint64_t)1, (uint64_t)101, (uint64_t)0x7000,
+             (uint64_t)0x8000, "worker");
+    lb_event(b, HT_REC_THREAD_NAME, 2, "uS", (uint64_t)1, "worker-1");
+    lb_event(b, HT_REC_OWNER_BEGIN, 3, "uu", (uint64_t)HT_OWNER_ICONV, (uint64_t)1);
+    lb_alloc(b, 4, HT_FN_MALLOC, 0x10000, 100, 1);
+    lb_event(b, HT_REC_OWNER_END, 5, "u", (uint64_t)0x9000);
+    uint64_t t = 10;
+    for (unsigned i = 0; i < iterations; i++) {
+        uint64_t a = 0x100000 + (uint64_t)i * 64;
+        lb_switch(b, i & 1);
+        lb_alloc(b, t++, (int)(i % HT_FN_COUNT_), a, 16 + i % 100, 1 + i % 2);
+        lb_realloc(b, t++, a, a + 0x1000000, 32 + i % 50, 2);
+        if (i % 3)
+            lb_free(b, t++, a + 0x1000000);
+        if (i % 50 == 0) {
+            lb_event(b, HT_REC_RSS, t++, "u", (uint64_t)(1u << 20) + i * 4096);
+            lb_event(b, HT_REC_MARK, t++, "S", "iteration");
+        }
+    }
+    lb_switch(b, 0);
+    lb_event(b, HT_REC_MMAP, t++, "uuuuu", (uint64_t)0x7f0000000000, (uint64_t)1 << 20,
+             (uint64_t)3, (uint64_t)0x22, (uint64_t)1);
+    lb_event(b, HT_REC_MREMAP, t++, "uuuuu", (uint64_t)0x7f0000000000, (uint64_t)1 << 20,
+             (uint64_t)0x7f0000200000, (uint64_t)2 << 20, (uint64_t)1);
+    lb_event(b, HT_REC_MUNMAP, t++, "uu", (uint64_t)0x7f0000200000, (uint64_t)2 << 20);
+    lb_event(b, HT_REC_OWNER_CLOSE, t++, "uu", (uint64_t)HT_OWNER_ICONV, (uint64_t)0x9000);
+    lb_event(b, HT_REC_LOST, t++, "u", (uint64_t)3);
+    lb_event(b, HT_REC_FORK, t++, "u", (uint64_t)101);
+    lb_event(b, HT_REC_EXEC, t++, "S", "/bin/true");
+    lb_event(b, HT_REC_THREAD_EXIT, t++, "u", (uint64_t)1);
+    if (with_end)
+        lb_end(b, t, HT_END_EXIT);
+}

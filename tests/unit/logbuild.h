@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * logbuild.h - test-only writer of .htrace logs, per common/format.h: build
+ * a stream record by record, then compress it into one or more zstd frames.
+ * It keeps the same implicit state as the recorder (time, running address)
+ * so tests pass absolute times and addresses. Not for production: aborts on
+ * out of memory.
+ */
+#ifndef HT_LOGBUILD_H
+#define HT_LOGBUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format.h"
+
+struct logbuild {
+    uint8_t *buf; /* the decompressed stream */
+    size_t len, cap;
+    uint64_t time_us, addr;
+};
+
+/* Starts a stream: magic and `version` (HT_FORMAT_VERSION normally). */
+void lb_init(struct logbuild *b, uint64_t version);
+void lb_release(struct logbuild *b);
+
+/*
+ * Appends one record. fmt: 'u' uint64_t uvarint, 's' int64_t svarint,
+ * 'S' const char * string, 'B' (const void *, size_t) raw string. Event
+ * records must start with their dt themselves (or use the helpers below).
+ */
+void lb_rec(struct logbuild *b, uint8_t tag, const char *fmt, ...);
+/* Appends raw bytes (for malformed records). */
+void lb_raw(struct logbuild *b, const void *p, size_t n);
+
+void lb_header(struct logbuild *b, uint64_t pid, uint64_t ppid, const char *exe,
+               const char *log_path, const char *parent_log);
+/* One module with one r-x segment [0, size). */
+void lb_module(struct logbuild *b, const char *path, uint64_t base, uint64_t size);
+void lb_stack(struct logbuild *b, uint32_t depth, const uint64_t *ips);
+void lb_switch(struct logbuild *b, uint32_t thread);
+void lb_alloc(struct logbuild *b, uint64_t t, int fn, uint64_t addr, uint64_t size,
+              uint64_t stack);
+void lb_free(struct logbuild *b, uint64_t t, uint64_t addr);
+void lb_realloc(struct logbuild *b, uint64_t t, uint64_t old, uint64_t new_addr, uint64_t size,
+                uint64_t stack);
+/* Event record with absolute time t: fmt describes the fields after dt. */
+void lb_event(struct logbuild *b, uint8_t tag, uint64_t t, const char *fmt, ...);
+void lb_end(struct logbuild *b, uint64_t t, uint64_t reason);
+
+/*
+ * Compresses the stream into `frames` zstd frames of about equal size.
+ * @return a malloc'd buffer; its size in *out_len.
+ */
+uint8_t *lb_compress(const struct logbuild *b, int frames, size_t *out_len);
+/* Writes the compressed log to path. @return 0 or -1. */
+int lb_write(const struct logbuild *b, const char *path, int frames);
+int lb_write_bytes(const char *path, const void *p, size_t n);
+
+
+/*
+ * A log with every record kind at least once and `iterations` rounds of
+ * alloc/realloc/free on two threads (bigger logs for truncation tests).
+ * Ends with END unless `with_end` is 0.
+ */
+void lb_sample(struct logbuild *b, unsigned iterations, int with_end);
+
+#endif /* HT_LOGBUILD_H */
