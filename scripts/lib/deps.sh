@@ -1,0 +1,40 @@
+# shellcheck shell=bash disable=SC2034 # the arrays are used by the scripts that source this
+# SPDX-License-Identifier: MIT
+#
+# scripts/lib/deps.sh - the Debian packages heaptrace needs, in one place.
+# Sourced by scripts/check, scripts/demo and bench/compare.sh:
+#
+#     . "$root/scripts/lib/deps.sh"
+#     ht_need_packages "${HT_PKGS_BUILD[@]}" "${HT_PKGS_CHECK[@]}"
+#
+# Installs only what is missing, running `apt-get update` once and only then.
+
+# To build the shim, the analyzer and the examples.
+HT_PKGS_BUILD=(build-essential cmake pkg-config libunwind-dev libzstd-dev libelf-dev libdw-dev)
+# To run scripts/check: the fuzz target (clang + libFuzzer), shellcheck, valgrind.
+HT_PKGS_CHECK=(clang libclang-rt-14-dev shellcheck valgrind)
+# To run bench/compare.sh: the tracer we compare against.
+HT_PKGS_BENCH=(heaptrack)
+
+ht_apt_updated=0
+
+# ht_need_packages PKG...: install the PKGs that are not installed yet.
+ht_need_packages() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$pkg")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "error: missing Debian packages: ${missing[*]}" >&2
+        echo "install them with: sudo apt-get install ${missing[*]}" >&2
+        return 1
+    fi
+    echo "installing: ${missing[*]}" >&2
+    if [ "$ht_apt_updated" = 0 ]; then
+        apt-get update -q >&2
+        ht_apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+}
