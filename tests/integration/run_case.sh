@@ -137,7 +137,7 @@ run() {
         # so $pid is the program itself
         kill -KILL "$pid" 2>/dev/null
     fi
-    wait "$pid"
+    { wait "$pid"; } 2>/dev/null # no "Killed" job report
     status=$?
     echo "$status" >"$dir.status"
 }
@@ -209,7 +209,8 @@ for i in "${!logs[@]}"; do
     exe=${exe##*/}
     exe_count[$exe]=$(( ${exe_count[$exe]:-0} + 1 ))
     echo "log $i: $exe (pid $(printf '%s\n' "$header" | head -1 | cut -f1))"
-    if ! "$logcheck" "${checks[@]}" "$log"; then
+    # (--header above already read the whole log and rejected corruption)
+    if [ "${#checks[@]}" -gt 0 ] && ! "$logcheck" "${checks[@]}" "$log"; then
         fail "expectations on log $i ('$log', $exe) do not hold"
         "$logcheck" --summary "$log" >&2
     fi
