@@ -65,9 +65,12 @@ expect "options" "$("$ht" -q -o o.htrace --depth 7 --no-follow-exec --no-follow-
 "$ht" -q -- sh -c 'test -f "$HEAPTRACE_LOGLIST"' || fail "HEAPTRACE_LOGLIST is not a file"
 
 # --- logs and the summary line ------------------------------------------------------
+# The command named is heaptrace-report from PATH, else the one beside heaptrace.
+report=heaptrace-report
+command -v heaptrace-report >/dev/null || [ ! -x "$build/heaptrace-report" ] ||
+    report=$build/heaptrace-report
 "$ht" -o run.htrace -- true 2>err
-expect "summary line" "$(cat err)" \
-    "heaptrace: wrote run.htrace; read it with: heaptrace-report run.htrace"
+expect "summary line" "$(cat err)" "heaptrace: wrote run.htrace; read it with: $report run.htrace"
 [ -s run.htrace ] || fail "run.htrace was not written"
 
 "$ht" -- true 2>err
