@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.c - HEAPTRACE_* environment variables, read once at init.
+ *
+ * Read with a private getenv over `environ`: no allocation, no locale, usable
+ * from inside the first malloc call of the process.
+ *
+ *   HEAPTRACE_OUT          log path pattern; %p pid, %e program name, %% a '%'
+ *                          (default heaptrace.%e.%p.htrace)
+ *   HEAPTRACE_DEPTH        frames per stack, 1..256 (default 64)
+ *   HEAPTRACE_FOLLOW_EXEC  0: programs this one execs are not traced (default 1)
+ *   HEAPTRACE_FOLLOW_FORK  0: forked children are not traced (default 1)
+ *   HEAPTRACE_LOGLIST      file to which each traced process appends its log's path
+ *   HEAPTRACE_BUFFER_KIB   per-thread event ring (default 4096)
+ *   HEAPTRACE_PARENT_LOG   set by the shim for programs it execs: their parent's log
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ht.h"
+
+extern char **environ;
+
+struct ht_config ht_config;
+
+const char *ht_getenv(const char *name)
+{
+    size_t n = strlen(name);
+    if (!environ)
+        return NULL;
+    for (char **e = environ; *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+static unsigned long env_ulong(const char *name, unsigned long dflt, unsigned long lo,
+                               unsigned long hi)
+{
+    const char *s = ht_getenv(name);
+    if (!s || !*s)
+        return dflt;
+    unsigned long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > hi)
+            return dflt;
+        v = v * 10 + (unsigned long)(*s - '0');
+    }
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static bool env_bool(const char *name, bool dflt)
+{
+    const char *s = ht_getenv(name);
+    if (!s || !*s)
+        return dflt;
+    return !(s[0] == '0' || s[0] == 'n' || s[0] == 'N' || s[0] == 'f' || s[0] == 'F');
+}
+
+void ht_config_read(void)
+{
+    const char *out = ht_getenv("HEAPTRACE_OUT");
+    ht_strlcpy(ht_config.out_pattern, out && *out ? out : "heaptrace.%e.%p.htrace",
+               sizeof ht_config.out_pattern);
+    const char *list = ht_getenv("HEAPTRACE_LOGLIST");
+    ht_strlcpy(ht_config.loglist, list ? list : "", sizeof ht_config.loglist);
+    const char *parent = ht_getenv("HEAPTRACE_PARENT_LOG");
+    ht_strlcpy(ht_config.parent_log, parent ? parent : "", sizeof ht_config.parent_log);
+    ht_config.depth = (unsigned)env_ulong("HEAPTRACE_DEPTH", 64, 1, HT_MAX_STACK_DEPTH);
+    ht_config.follow_exec = env_bool("HEAPTRACE_FOLLOW_EXEC", true);
+    ht_config.follow_fork = env_bool("HEAPTRACE_FOLLOW_FORK", true);
+    ht_config.ring_kib = (unsigned)env_ulong("HEAPTRACE_BUFFER_KIB", 4096, 64, 1u << 20);
+}

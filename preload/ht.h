@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ht.h - internals shared by the files of libheaptrace.so.
+ *
+ * The shim lives inside arbitrary processes, so every non-static symbol here
+ * carries the ht_ prefix and hidden visibility (the whole library is built
+ * with -fvisibility=hidden; only the interposed functions are exported).
+ *
+ * Threading model: each application thread appends events to its own
+ * single-producer ring (struct ht_thread); one writer thread drains all rings
+ * in global ticket order, encodes the log records and compresses them. The
+ * hot path takes no lock, calls nothing that allocates through the host's
+ * malloc, and never blocks except briefly when its own ring is full.
+ */
+#ifndef HT_SHIM_H
+#define HT_SHIM_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "format.h"
+
+#define HT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HT_NOINLINE __attribute__((noinline))
+#define HT_COLD __attribute__((cold, noinline))
+#define HT_EXPORT __attribute__((visibility("default")))
+
+/* ---- the real functions (real.c) -------------------------------------- */
+
+struct ht_real {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*reallocarray)(void *, size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    size_t (*malloc_usable_size)(void *);
+};
+extern struct ht_real ht_real;
+
+/* Resolves ht_real with dlsym(RTLD_NEXT); safe to call more than once. */
+void ht_real_resolve(void);
+/* Looks up one more symbol of the next object (not during bootstrap). */
+void *ht_real_next(const char *name);
+
+/* Inside a wrapper: `real_name`, the next object's `name`, looked up once
+ * with the guard held so that dlsym's own allocations are not recorded. */
+#define HT_NEXT(name)                                                                                 \
+    static __typeof__(name) *real_##name;                                                          \
+    if (HT_UNLIKELY(!real_##name)) {                                                               \
+        ht_guard++;                                                                                \
+        void *sym_ = ht_real_next(#name);                                                          \
+        __builtin_memcpy(&real_##name, &sym_, sizeof sym_);                                        \
+        ht_guard--;                                                                                \
+    }
+
+/* Bootstrap arena: serves dlsym's own calloc before ht_real is known. */
+void *ht_boot_alloc(size_t size, size_t align);
+bool ht_boot_owns(const void *p);
+size_t ht_boot_size(const void *p);
+
+/* ---- configuration (config.c) ------------------------------------------ */
+
+struct ht_config {
+    char out_pattern[1024]; /* HEAPTRACE_OUT */
+    char loglist[1024];     /* HEAPTRACE_LOGLIST */
+    char parent_log[1024];  /* HEAPTRACE_PARENT_LOG (set by our exec wrappers) */
+    unsigned depth;         /* HEAPTRACE_DEPTH, 1..HT_MAX_STACK_DEPTH */
+    bool follow_exec;       /* HEAPTRACE_FOLLOW_EXEC */
+    bool follow_fork;       /* HEAPTRACE_FOLLOW_FORK */
+    unsigned ring_kib;      /* HEAPTRACE_BUFFER_KIB: per-thread ring */
+};
+extern struct ht_config ht_config;
+void ht_config_read(void);
+/* getenv without libc's getenv (safe before libc is fully up). */
+const char *ht_getenv(const char *name);
+
+/* ---- diagnostics (diag.c): write(2) only, no stdio, no malloc ---------- */
+
+void ht_diag(const char *a, const char *b, const char *c);
+const char *ht_errname(int err);
+/* Minimal formatting into caller buffers. */
+size_t ht_fmt_u64(char *buf, uint64_t v);
+size_t ht_strlcpy(char *dst, const char *src, size_t cap);
+
+/* ---- mmap-backed memory for the shim's own state (mem.c) --------------- */
+
+void *ht_mem_alloc(size_t size);         /* zeroed; NULL on failure */
+void *ht_mem_realloc(void *p, size_t size);
+void ht_mem_free(void *p);
+void *ht_sys_mmap(size_t len);            /* raw syscall; NULL on failure */
+void ht_sys_munmap(void *p, size_t len);
+
+extern _Atomic bool ht_active; /* tracing on: cleared on write error, at the end */
+/* 0 = not started, 1 = initializing, 2 = ready, 3 = inert (forward only). */
+extern _Atomic int ht_init_state;
+
+/* ---- per-thread state and rings (thread.c) ----------------------------- */
+
+#define HT_STACK_CACHE 4096 /* per-thread direct-mapped cache of sent stacks */
+
+#define HT_TAKING UINT64_MAX
+
+enum ht_thread_state { HT_TS_FREE = 0, HT_TS_LIVE = 1, HT_TS_EXITED = 2 };
+
+struct ht_thread {
+    struct ht_thread *next; /* registry: push-only list, never unlinked */
+    _Atomic int state;      /* enum ht_thread_state */
+    uint32_t index;         /* thread index in the log */
+    pid_t tid;
+    bool is_writer;         /* the writer's own ring: no SWITCH, no THREAD_START */
+    uint32_t owner_depth;   /* nesting of handle constructors */
+
+    /* 0, HT_TAKING while a ticket is being taken, else the unpublished ticket */
+    _Alignas(64) _Atomic uint64_t pending;
+    _Atomic uint64_t head;            /* bytes produced (producer only) */
+    _Atomic uint64_t lost;            /* events dropped (ring full, re-entrancy) */
+    uint64_t resv_head;               /* head after the record being written */
+
+    _Alignas(64) _Atomic uint64_t tail; /* bytes consumed (writer only) */
+
+    uint8_t *buf;    /* ring storage, cap bytes, power of two */
+    uint64_t cap;
+    uint64_t stack_cache[HT_STACK_CACHE]; /* hashes whose frames were sent */
+};
+
+extern _Atomic uint64_t ht_ticket;             /* global event order */
+extern struct ht_thread *_Atomic ht_threads;   /* registry head */
+extern __thread struct ht_thread *ht_self __attribute__((tls_model("initial-exec")));
+extern __thread int ht_guard __attribute__((tls_model("initial-exec")));
+
+/* Current thread's state, registering it (and emitting THREAD_START) first. */
+struct ht_thread *ht_thread_get(void);
+struct ht_thread *ht_thread_register(bool is_writer);
+void ht_thread_init_key(void);
+/* Called in a fork child: forget every thread but the caller. */
+void ht_thread_after_fork_child(void);
+/* Writer: retire exited threads whose rings are empty and whose tid is gone. */
+void ht_thread_reap(void);
+
+/* ---- the ring record (producer -> writer) ------------------------------ */
+
+enum { HT_EV_PAD = 0xff, HT_EV_NOTHING = 0xfe };
+#define HT_EV_RAW 0x80 /* flag in ht_ev.flags: payload bytes follow the fields */
+
+struct ht_ev {
+    uint32_t len;   /* bytes of this record, multiple of 8 */
+    uint8_t tag;    /* enum ht_record_tag, or HT_EV_PAD / HT_EV_NOTHING */
+    uint8_t flags;  /* low 4 bits: number of fields; HT_EV_RAW */
+    uint16_t nframes; /* frames following the fields (full stack), else 0 */
+    uint64_t ticket;
+    uint64_t tsc;
+    uint64_t f[];   /* fields, then frames[nframes] or raw bytes (f[n-1] = raw length) */
+};
+
+/* Reserves `len` bytes in the caller's ring (waits briefly, then fails). */
+struct ht_ev *ht_ring_reserve(struct ht_thread *t, size_t len);
+/* Takes the ticket and timestamp and publishes the reserved record. */
+void ht_ring_commit(struct ht_thread *t, struct ht_ev *ev);
+/* Split commit for calls that must be ordered before the real call. */
+void ht_ring_ticket(struct ht_thread *t, struct ht_ev *ev);
+void ht_ring_publish(struct ht_thread *t, struct ht_ev *ev);
+
+/* ---- event recording (record.c) ---------------------------------------- */
+
+
+void ht_rec_alloc(unsigned fn, void *p, size_t size);
+void ht_rec_free(void *p);
+void ht_rec_mmap(void *p, size_t len, int prot, int flags);
+void ht_rec_mremap(void *old, size_t old_len, void *p, size_t len);
+struct ht_ev *ht_rec_realloc_begin(struct ht_thread *t, void *old, size_t size);
+void ht_rec_realloc_end(struct ht_thread *t, struct ht_ev *ev, void *result, bool failed);
+void ht_rec_simple(uint8_t tag, int nf, uint64_t a, uint64_t b);
+void ht_rec_raw(uint8_t tag, const void *bytes, size_t n);
+void ht_rec_owner_begin(unsigned kind);
+void ht_rec_modules(void);
+void ht_rec_thread_start(struct ht_thread *t);
+void ht_rec_thread_name(uint32_t index, const char *name);
+/* Captures the caller's stack (shim frames skipped) and adds it to ev. */
+size_t ht_stack_capture(uint64_t *ips, unsigned max);
+uint64_t ht_stack_hash(const uint64_t *ips, size_t n);
+
+static inline uint64_t ht_now_tsc(void)
+{
+#if defined(__x86_64__)
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+#else
+    extern uint64_t ht_mono_ns(void);
+    return ht_mono_ns();
+#endif
+}
+uint64_t ht_mono_ns(void);
+
+/* ---- modules (modules.c) ----------------------------------------------- */
+
+/* Encodes the MODULES payload into buf; returns its length (0 on overflow). */
+size_t ht_modules_encode(uint8_t *buf, size_t cap);
+/* Whether ip lies in the shim's own text (frames to skip). */
+extern uint64_t ht_self_lo, ht_self_hi;
+static inline bool ht_in_shim(uint64_t ip)
+{
+    return ip - ht_self_lo < ht_self_hi - ht_self_lo;
+}
+void ht_modules_init_self(void);
+bool ht_modules_check(void);
+
+/* ---- writer (writer.c) ------------------------------------------------- */
+
+/* Opens the log for this process and writes its header; false on failure. */
+bool ht_writer_open(bool is_fork_child);
+void ht_writer_start(void);
+/* Drains everything recorded so far, writes END(reason) and closes the log. */
+void ht_writer_finish(unsigned reason);
+/* Drains everything recorded so far and ends a zstd frame (before exec). */
+void ht_writer_flush(void);
+void ht_writer_wake(void);
+void ht_writer_atfork_prepare(void);
+void ht_writer_atfork_parent(void);
+void ht_writer_atfork_child(void);
+const char *ht_writer_log_path(void);
+
+/* ---- entering the shim's bookkeeping ----------------------------------- */
+
+bool ht_not_tracing(void);
+extern _Atomic unsigned ht_modules_dirty; /* a dlopen happened: re-snapshot modules */
+void ht_modules_refresh(void);
+
+/* True when this call should be recorded; the guard is then held until
+ * ht_leave(). The guard covers only our bookkeeping, never a forwarded call. */
+static inline bool ht_enter(void)
+{
+    if (HT_UNLIKELY(ht_guard)) /* our own work, the writer, or inside a real realloc */
+        return false;
+    if (HT_UNLIKELY(atomic_load_explicit(&ht_init_state, memory_order_relaxed) != 2 ||
+                    !atomic_load_explicit(&ht_active, memory_order_relaxed)) &&
+        ht_not_tracing())
+        return false;
+    ht_guard = 1;
+    if (HT_UNLIKELY(atomic_load_explicit(&ht_modules_dirty, memory_order_relaxed)))
+        ht_modules_refresh();
+    return true;
+}
+
+static inline void ht_leave(void)
+{
+    ht_guard = 0;
+}
+
+/* ---- client API entry points (include/heaptrace.h calls them) ---------- */
+
+void heaptrace__mark(const char *label);
+void heaptrace__alloc(const void *ptr, size_t size);
+void heaptrace__free(const void *ptr);
+
+/* ---- lifecycle (init.c) ------------------------------------------------ */
+
+void ht_init(void);
+/* Records that this process (not a vfork child sharing our memory) owns the log. */
+void ht_process_set_owner(void);
+
+#endif /* HT_SHIM_H */

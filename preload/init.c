@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * init.c - starting and ending the tracer.
+ *
+ * ht_init runs at the first intercepted call or from our constructor,
+ * whichever comes first. It must not rely on libc being fully up: the first
+ * malloc can come from the dynamic loader. When `environ` is not set yet it
+ * resolves the real functions only and tries again at the next call. The
+ * writer thread is started from the constructor (never from inside a malloc
+ * that might hold a loader lock); events recorded before it wait in the ring.
+ *
+ * Secure-execution programs (setuid) keep the shim inert: calls are forwarded
+ * and nothing is written.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "ht.h"
+
+extern char **environ;
+_Atomic int ht_init_state;
+
+/* Removes our library from LD_PRELOAD in place, so exec'd programs are not
+ * traced (HEAPTRACE_FOLLOW_EXEC=0). Edits the existing string: no allocation. */
+static void scrub_ld_preload(void)
+{
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, "LD_PRELOAD=", 11) != 0)
+            continue;
+        char *s = *e + 11, *out = s;
+        while (*s) {
+            char *end = s;
+            while (*end && *end != ':' && *end != ' ')
+                end++;
+            size_t n = (size_t)(end - s);
+            bool ours = memmem(s, n, "libheaptrace", 12) != NULL;
+            if (!ours && n) {
+                if (out != *e + 11)
+                    *out++ = ':';
+                memmove(out, s, n);
+                out += n;
+            }
+            s = *end ? end + 1 : end;
+        }
+        *out = '\0';
+    }
+}
+
+void ht_init(void)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&ht_init_state, &expected, 1))
+        return; /* done, inert, or another call is initializing: forward */
+    ht_guard++;
+    ht_real_resolve();
+    if (!environ) {
+        atomic_store(&ht_init_state, 0); /* too early: try again later */
+        ht_guard--;
+        return;
+    }
+    if (getauxval(AT_SECURE)) {
+        atomic_store(&ht_init_state, 3);
+        ht_guard--;
+        return;
+    }
+    ht_config_read();
+    if (!ht_config.follow_exec)
+        scrub_ld_preload();
+    ht_modules_init_self();
+    ht_thread_init_key();
+    pthread_atfork(ht_writer_atfork_prepare, ht_writer_atfork_parent, ht_writer_atfork_child);
+    if (!ht_writer_open(false)) {
+        atomic_store(&ht_init_state, 3);
+        ht_guard--;
+        return;
+    }
+    ht_process_set_owner();
+    atomic_store(&ht_active, true);
+    atomic_store(&ht_init_state, 2);
+    ht_thread_get(); /* the first thread: THREAD_START */
+    ht_modules_check(); /* the initial module map */
+    ht_guard--;
+}
+
+__attribute__((constructor(101))) static void ht_constructor(void)
+{
+    ht_init();
+    if (atomic_load(&ht_init_state) == 2)
+        ht_writer_start();
+}
+
+__attribute__((destructor(101))) static void ht_destructor(void)
+{
+    ht_writer_finish(HT_END_EXIT);
+    /* Our state is deliberately left in place: later destructors may still
+     * call free(), which simply forwards now that tracing has stopped. */
+}

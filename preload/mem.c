@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mem.c - memory for the shim's own state, straight from mmap.
+ *
+ * The shim must add nothing to the host's heap profile and must not depend on
+ * the host's allocator being in a sane state, so its tables, buffers and
+ * zstd's workspace come from here. Each block has a 16-byte header with its
+ * mapping size; blocks are few and large, so page granularity is fine.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ht.h"
+
+#define HDR 16u
+
+/* Raw syscalls: our own mappings must not pass through the mmap interposer. */
+void *ht_sys_mmap(size_t len)
+{
+    long r = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return (r < 0 && r > -4096) ? NULL : (void *)r;
+}
+
+void ht_sys_munmap(void *p, size_t len)
+{
+    syscall(SYS_munmap, p, len);
+}
+
+static size_t map_size(size_t size)
+{
+    return (size + HDR + 4095) & ~(size_t)4095;
+}
+
+void *ht_mem_alloc(size_t size)
+{
+    size_t len = map_size(size);
+    void *m = ht_sys_mmap(len);
+    if (!m)
+        return NULL;
+    memcpy(m, &len, sizeof len);
+    return (char *)m + HDR;
+}
+
+void *ht_mem_realloc(void *p, size_t size)
+{
+    if (!p)
+        return ht_mem_alloc(size);
+    char *m = (char *)p - HDR;
+    size_t old;
+    memcpy(&old, m, sizeof old);
+    size_t len = map_size(size);
+    if (len <= old)
+        return p;
+    long r = syscall(SYS_mremap, m, old, len, MREMAP_MAYMOVE);
+    if (r < 0 && r > -4096)
+        return NULL;
+    void *n = (void *)r;
+    memcpy(n, &len, sizeof len);
+    return (char *)n + HDR;
+}
+
+void ht_mem_free(void *p)
+{
+    if (!p)
+        return;
+    char *m = (char *)p - HDR;
+    size_t len;
+    memcpy(&len, m, sizeof len);
+    ht_sys_munmap(m, len);
+}

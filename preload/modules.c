@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * modules.c - the module map (path, load base, GNU build-id, PT_LOAD segments)
+ * encoded as a MODULES payload, and the shim's own text range.
+ *
+ * Everything is read from memory through dl_iterate_phdr: no file is opened,
+ * nothing is allocated. Symbolization happens offline in the analyzer.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ht.h"
+#include "varint.h"
+
+uint64_t ht_self_lo, ht_self_hi; /* the shim's executable segment */
+static char exe_path[1024];
+
+struct encode_ctx {
+    uint8_t *p, *end;
+    uint64_t count;
+    bool overflow;
+};
+
+static bool room(struct encode_ctx *c, size_t n)
+{
+    if ((size_t)(c->end - c->p) < n) {
+        c->overflow = true;
+        return false;
+    }
+    return true;
+}
+
+static void put_str(struct encode_ctx *c, const void *s, size_t n)
+{
+    if (!room(c, n + HT_VARINT_MAX))
+        return;
+    c->p = ht_put_uvarint(c->p, n);
+    memcpy(c->p, s, n);
+    c->p += n;
+}
+
+static void put_u(struct encode_ctx *c, uint64_t v)
+{
+    if (room(c, HT_VARINT_MAX))
+        c->p = ht_put_uvarint(c->p, v);
+}
+
+/* Finds NT_GNU_BUILD_ID in the object's PT_NOTE segments. */
+static const uint8_t *find_build_id(struct dl_phdr_info *info, size_t *len)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+        const uint8_t *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+            size_t namesz = (nh->n_namesz + 3) & ~3u, descsz = (nh->n_descsz + 3) & ~3u;
+            const uint8_t *name = p + sizeof *nh, *desc = name + namesz;
+            if (desc + descsz > end)
+                break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+                *len = nh->n_descsz;
+                return desc;
+            }
+            p = desc + descsz;
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+static int encode_one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct encode_ctx *c = arg;
+    (void)size;
+    const char *path = info->dlpi_name;
+    if (!path || !*path) {
+        if (c->count > 0)
+            return 0; /* vdso and other nameless objects: nothing to symbolize offline */
+        path = exe_path;
+    }
+    size_t id_len;
+    const uint8_t *id = find_build_id(info, &id_len);
+    uint64_t nseg = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        nseg += info->dlpi_phdr[i].p_type == PT_LOAD;
+    put_str(c, path, strlen(path));
+    put_u(c, info->dlpi_addr);
+    put_str(c, id, id_len);
+    put_u(c, nseg);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        put_u(c, ph->p_vaddr);
+        put_u(c, ph->p_memsz);
+        put_u(c, ph->p_flags);
+    }
+    c->count++;
+    return 0;
+}
+
+size_t ht_modules_encode(uint8_t *buf, size_t cap)
+{
+    /* Encode the modules after a reserved count, then move the count in. */
+    uint8_t *body = buf + HT_VARINT_MAX;
+    struct encode_ctx c = {body, buf + cap, 0, false};
+    if (!exe_path[0]) {
+        ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+        exe_path[n > 0 ? n : 0] = '\0';
+    }
+    dl_iterate_phdr(encode_one, &c);
+    if (c.overflow)
+        return 0;
+    size_t body_len = (size_t)(c.p - body);
+    uint8_t cnt[HT_VARINT_MAX];
+    size_t cl = (size_t)(ht_put_uvarint(cnt, c.count) - cnt);
+    memmove(buf + cl, body, body_len);
+    memcpy(buf, cnt, cl);
+    return cl + body_len;
+}
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uint64_t probe = (uint64_t)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && probe >= lo && probe < lo + ph->p_memsz) {
+            ht_self_lo = lo;
+            ht_self_hi = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void ht_modules_init_self(void)
+{
+    dl_iterate_phdr(find_self, (void *)(uintptr_t)&ht_modules_init_self);
+}
+
+/* ---- noticing dlopen ---------------------------------------------------- */
+
+/*
+ * dlopen cannot be wrapped the usual way: glibc's dlopen looks at its return
+ * address to pick the caller's RUNPATH and namespace, so our wrapper
+ * tail-calls the real one and can do nothing after it. Instead it raises
+ * ht_modules_dirty; while that is up, each event compares the loader's
+ * load/unload counters with the last snapshot and records a new MODULES when
+ * they moved (libraries are in the list before their constructors run). The
+ * flag drops after a quiet stretch; the writer also polls the counters.
+ */
+_Atomic unsigned ht_modules_dirty;
+static _Atomic int refresh_lock;
+static unsigned long long seen_adds, seen_subs;
+static unsigned quiet_events;
+
+static int read_counters(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    unsigned long long *c = arg;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+        c[0] = info->dlpi_adds;
+        c[1] = info->dlpi_subs;
+    }
+    return 1;
+}
+
+/* Records MODULES if the loader's counters moved; true when it did. */
+bool ht_modules_check(void)
+{
+    unsigned long long c[2] = {0, 0};
+    if (atomic_exchange(&refresh_lock, 1))
+        return false; /* someone else is looking right now */
+    dl_iterate_phdr(read_counters, c);
+    bool moved = c[0] != seen_adds || c[1] != seen_subs;
+    if (moved) {
+        seen_adds = c[0];
+        seen_subs = c[1];
+        quiet_events = 0;
+    }
+    atomic_store(&refresh_lock, 0);
+    if (moved)
+        ht_rec_modules();
+    return moved;
+}
+
+void ht_modules_refresh(void)
+{
+    if (!ht_modules_check() && ++quiet_events > 256)
+        atomic_store(&ht_modules_dirty, 0);
+}

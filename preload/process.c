@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * process.c - what happens around the heap: threads, fork, exec, _exit,
+ * dlopen/dlclose and anonymous mmap.
+ *
+ * - pthread_create: the new thread registers itself (THREAD_START with its
+ *   stack range) before running the user's function; pthread_setname_np
+ *   records the name.
+ * - fork: the parent records FORK; pthread_atfork handlers (init.c) give the
+ *   child its own log at once, before it can drop privileges.
+ * - exec: the log is flushed (a complete frame) before the image goes; the
+ *   new image is traced too and learns its parent's log from
+ *   HEAPTRACE_PARENT_LOG, which we add to the environment we pass on.
+ * - _exit/_Exit: the log is finished (END) first; normal exit goes through
+ *   the library destructor instead.
+ * A vfork child shares our memory and must not touch the parent's log: every
+ * path here checks it runs in the process that owns the log.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ht.h"
+#include "varint.h"
+
+extern char **environ;
+
+static pid_t log_owner; /* the pid whose log we write */
+
+void ht_process_set_owner(void)
+{
+    log_owner = getpid();
+}
+
+static bool owns_log(void)
+{
+    return log_owner == getpid();
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *thread_start(void *p)
+{
+    struct start s = *(struct start *)p;
+    ht_mem_free(p);
+    if (ht_enter()) {
+        ht_thread_get(); /* registers: THREAD_START with this stack's range */
+        ht_leave();
+    }
+    return s.fn(s.arg);
+}
+
+HT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                             void *arg)
+{
+    HT_NEXT(pthread_create);
+    struct start *s = NULL;
+    if (atomic_load(&ht_active) && !ht_guard)
+        s = ht_mem_alloc(sizeof *s);
+    if (!s)
+        return real_pthread_create(th, attr, fn, arg);
+    s->fn = fn;
+    s->arg = arg;
+    int rc = real_pthread_create(th, attr, thread_start, s);
+    if (rc != 0)
+        ht_mem_free(s);
+    return rc;
+}
+
+HT_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+    HT_NEXT(pthread_setname_np);
+    int rc = real_pthread_setname_np(th, name);
+    if (rc == 0 && pthread_equal(th, pthread_self()) && ht_enter()) {
+        struct ht_thread *t = ht_thread_get();
+        if (t)
+            ht_rec_thread_name(t->index, name);
+        ht_leave();
+    }
+    return rc;
+}
+
+/* ---- fork -------------------------------------------------------------- */
+
+HT_EXPORT pid_t fork(void)
+{
+    HT_NEXT(fork);
+    pid_t pid = real_fork();
+    if (pid > 0 && ht_enter()) {
+        ht_rec_simple(HT_REC_FORK, 1, (uint64_t)pid, 0);
+        ht_leave();
+    } else if (pid == 0) {
+        ht_process_set_owner();
+    }
+    return pid;
+}
+
+/* ---- exec -------------------------------------------------------------- */
+
+static char parent_env[1100];
+
+/* envp plus HEAPTRACE_PARENT_LOG=<our log>, in mmap'd memory (never freed:
+ * the exec either replaces us or fails, and then it is a few bytes). */
+static char *const *env_with_parent(char *const *envp)
+{
+    if (!ht_config.follow_exec || !atomic_load(&ht_active) || !envp)
+        return envp;
+    size_t n = 0;
+    while (envp[n])
+        n++;
+    char **e = ht_mem_alloc((n + 2) * sizeof *e);
+    if (!e)
+        return envp;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(envp[i], "HEAPTRACE_PARENT_LOG=", 21) != 0)
+            e[k++] = envp[i];
+    size_t l = ht_strlcpy(parent_env, "HEAPTRACE_PARENT_LOG=", sizeof parent_env);
+    ht_strlcpy(parent_env + l, ht_writer_log_path(), sizeof parent_env - l);
+    e[k++] = parent_env;
+    e[k] = NULL;
+    return e;
+}
+
+static void before_exec(const char *path)
+{
+    if (!owns_log() || !ht_enter())
+        return;
+    uint8_t buf[HT_VARINT_MAX + 1024];
+    size_t n = strnlen(path ? path : "", 1024);
+    uint8_t *p = ht_put_uvarint(buf, n);
+    memcpy(p, path ? path : "", n);
+    ht_rec_raw(HT_REC_EXEC, buf, (size_t)(p - buf) + n);
+    ht_leave();
+    ht_writer_flush();
+}
+
+HT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    HT_NEXT(execve);
+    before_exec(path);
+    return real_execve(path, argv, env_with_parent(envp));
+}
+
+HT_EXPORT int execv(const char *path, char *const argv[])
+{
+    return execve(path, argv, environ);
+}
+
+HT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    HT_NEXT(execvpe);
+    before_exec(file);
+    return real_execvpe(file, argv, env_with_parent(envp));
+}
+
+HT_EXPORT int execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
+}
+
+/* ---- _exit ------------------------------------------------------------- */
+
+static void finish_now(void)
+{
+    if (owns_log())
+        ht_writer_finish(HT_END_UNDERSCORE_EXIT);
+}
+
+HT_EXPORT void _exit(int status)
+{
+    HT_NEXT(_exit);
+    finish_now();
+    real__exit(status);
+    __builtin_unreachable();
+}
+
+HT_EXPORT void _Exit(int status)
+{
+    HT_NEXT(_Exit);
+    finish_now();
+    real__Exit(status);
+    __builtin_unreachable();
+}
+
+/* ---- dlopen / dlclose -------------------------------------------------- */
+
+/*
+ * Tail call on purpose: glibc's dlopen uses its return address to find the
+ * caller's RUNPATH and namespace, so nothing may run after the real call
+ * (see ht_modules_dirty in modules.c for how the new module is noticed).
+ */
+HT_EXPORT __attribute__((optimize("O2", "omit-frame-pointer"))) void *
+dlopen(const char *file, int mode)
+{
+    HT_NEXT(dlopen);
+    atomic_store(&ht_modules_dirty, 1);
+    return real_dlopen(file, mode);
+}
+
+HT_EXPORT int dlclose(void *handle)
+{
+    HT_NEXT(dlclose);
+    int rc = real_dlclose(handle);
+    if (ht_enter()) {
+        ht_modules_check();
+        ht_leave();
+    }
+    return rc;
+}
+
+/* ---- anonymous mmap ---------------------------------------------------- */
+
+HT_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    HT_NEXT(mmap);
+    void *p = real_mmap(addr, len, prot, flags, fd, off);
+    if (p != MAP_FAILED && (flags & MAP_ANONYMOUS) && ht_enter()) {
+        ht_rec_mmap(p, len, prot, flags);
+        ht_leave();
+    }
+    return p;
+}
+
+HT_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap(addr, len, prot, flags, fd, off);
+}
+
+HT_EXPORT int munmap(void *addr, size_t len)
+{
+    HT_NEXT(munmap);
+    if (ht_enter()) {
+        ht_rec_simple(HT_REC_MUNMAP, 2, (uint64_t)(uintptr_t)addr, len);
+        ht_leave();
+    }
+    return real_munmap(addr, len);
+}
+
+HT_EXPORT void *mremap(void *old, size_t old_len, size_t len, int flags, ...)
+{
+    HT_NEXT(mremap);
+    void *new_addr = NULL;
+    if (flags & MREMAP_FIXED) {
+        __builtin_va_list ap;
+        __builtin_va_start(ap, flags);
+        new_addr = __builtin_va_arg(ap, void *);
+        __builtin_va_end(ap);
+    }
+    void *p = real_mremap(old, old_len, len, flags, new_addr);
+    if (p != MAP_FAILED && ht_enter()) {
+        ht_rec_mremap(old, old_len, p, len);
+        ht_leave();
+    }
+    return p;
+}

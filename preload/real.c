@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * real.c - finding the allocator that comes after us, and surviving until then.
+ *
+ * The real functions are whatever dlsym(RTLD_NEXT) finds: glibc's malloc, or
+ * jemalloc's/tcmalloc's when the program links one (redis does). dlsym itself
+ * calls calloc (for its dlerror state), which lands back in our calloc before
+ * ht_real is filled in; those early requests are served from a static bump
+ * arena. Arena blocks are never freed (free() recognises and ignores them) and
+ * carry a size header so realloc can copy out of them.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ht.h"
+
+struct ht_real ht_real;
+
+#define BOOT_ARENA_SIZE (256 * 1024)
+static _Alignas(64) unsigned char boot_arena[BOOT_ARENA_SIZE];
+static _Atomic size_t boot_used;
+
+void *ht_boot_alloc(size_t size, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    for (;;) {
+        size_t used = atomic_load(&boot_used);
+        size_t start = (used + 16 + align - 1) & ~(align - 1); /* room for the header */
+        if (size > BOOT_ARENA_SIZE || start + size > BOOT_ARENA_SIZE) {
+            ht_diag("heaptrace: bootstrap arena exhausted before the allocator was found", "", "");
+            _exit(127);
+        }
+        if (atomic_compare_exchange_weak(&boot_used, &used, start + size)) {
+            memcpy(boot_arena + start - sizeof(size_t), &size, sizeof size);
+            return boot_arena + start; /* static storage: already zero */
+        }
+    }
+}
+
+bool ht_boot_owns(const void *p)
+{
+    const unsigned char *c = p;
+    return c >= boot_arena && c < boot_arena + BOOT_ARENA_SIZE;
+}
+
+size_t ht_boot_size(const void *p)
+{
+    size_t size;
+    memcpy(&size, (const unsigned char *)p - sizeof(size_t), sizeof size);
+    return size;
+}
+
+void *ht_real_next(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+#define RESOLVE(field, name)                                                                       \
+    do {                                                                                           \
+        void *sym_ = dlsym(RTLD_NEXT, name);                                                       \
+        memcpy(&field, &sym_, sizeof sym_);                                                        \
+    } while (0)
+
+void ht_real_resolve(void)
+{
+    struct ht_real r;
+    memset(&r, 0, sizeof r);
+    RESOLVE(r.malloc, "malloc");
+    RESOLVE(r.free, "free");
+    RESOLVE(r.calloc, "calloc");
+    RESOLVE(r.realloc, "realloc");
+    RESOLVE(r.reallocarray, "reallocarray");
+    RESOLVE(r.posix_memalign, "posix_memalign");
+    RESOLVE(r.aligned_alloc, "aligned_alloc");
+    RESOLVE(r.memalign, "memalign");
+    RESOLVE(r.valloc, "valloc");
+    RESOLVE(r.pvalloc, "pvalloc");
+    RESOLVE(r.malloc_usable_size, "malloc_usable_size");
+    if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
+        ht_diag("heaptrace: cannot find the real malloc: ", dlerror(), "");
+        _exit(127);
+    }
+    /* Publish malloc last: a non-NULL ht_real.malloc means "all resolved". */
+    void *(*m)(size_t) = r.malloc;
+    r.malloc = NULL;
+    ht_real = r;
+    atomic_thread_fence(memory_order_release);
+    ht_real.malloc = m;
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shim.c - the exported malloc family. Thin wrappers only: call the real
+ * function, then hand the result to record.c. All logic lives elsewhere.
+ *
+ * Ordering (what makes replay exact across threads): an allocation takes its
+ * ticket after the real call returns; a free takes its ticket before the real
+ * free; realloc takes its ticket before the real call and publishes after it.
+ * A block reused by another thread is therefore always freed first in the log.
+ *
+ * The guard covers only our bookkeeping, never the forwarded call, so
+ * allocations made inside real functions we wrap (iconv_open) are recorded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ht.h"
+#include "varint.h"
+
+/* Cold path: the process is starting, or tracing is off. */
+HT_COLD bool ht_not_tracing(void)
+{
+    if (atomic_load(&ht_init_state) == 0)
+        ht_init();
+    return atomic_load(&ht_init_state) != 2 || !atomic_load(&ht_active);
+}
+
+#define enter ht_enter
+#define leave ht_leave
+
+HT_EXPORT void *malloc(size_t n)
+{
+    if (HT_UNLIKELY(!ht_real.malloc))
+        return ht_boot_alloc(n, 16);
+    void *p = ht_real.malloc(n);
+    if (HT_LIKELY(p != NULL) && enter()) {
+        ht_rec_alloc(HT_FN_MALLOC, p, n);
+        leave();
+    }
+    return p;
+}
+
+HT_EXPORT void free(void *p)
+{
+    if (HT_UNLIKELY(!p || ht_boot_owns(p)))
+        return;
+    if (enter()) {
+        ht_rec_free(p);
+        leave();
+    }
+    ht_real.free(p);
+}
+
+HT_EXPORT void *calloc(size_t n, size_t size)
+{
+    size_t total;
+    if (HT_UNLIKELY(__builtin_mul_overflow(n, size, &total))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (HT_UNLIKELY(!ht_real.calloc))
+        return ht_boot_alloc(total, 16); /* static storage is zeroed */
+    void *p = ht_real.calloc(n, size);
+    if (HT_LIKELY(p != NULL) && enter()) {
+        ht_rec_alloc(HT_FN_CALLOC, p, total);
+        leave();
+    }
+    return p;
+}
+
+/* realloc of a block from the bootstrap arena: copy it out to a real block. */
+static HT_COLD void *realloc_from_boot(void *old, size_t n)
+{
+    void *p = malloc(n);
+    if (p) {
+        size_t have = ht_boot_size(old);
+        memcpy(p, old, have < n ? have : n);
+    }
+    return p;
+}
+
+static void *realloc_traced(void *old, size_t n, void *(*real)(void *, size_t, size_t),
+                            size_t count, size_t size)
+{
+    struct ht_thread *t = ht_thread_get();
+    struct ht_ev *ev = t ? ht_rec_realloc_begin(t, old, n) : NULL;
+    /* The guard stays held across the real call: an allocator that
+     * implements realloc through its own malloc must not nest a record. */
+    void *p = real ? real(old, count, size) : ht_real.realloc(old, n);
+    bool failed = p == NULL && n != 0;
+    if (ev)
+        ht_rec_realloc_end(t, ev, p, failed);
+    return p;
+}
+
+HT_EXPORT void *realloc(void *old, size_t n)
+{
+    if (HT_UNLIKELY(!ht_real.realloc))
+        return old ? NULL : ht_boot_alloc(n, 16);
+    if (HT_UNLIKELY(old && ht_boot_owns(old)))
+        return realloc_from_boot(old, n);
+    if (!enter())
+        return ht_real.realloc(old, n);
+    void *p = realloc_traced(old, n, NULL, 0, 0);
+    leave();
+    return p;
+}
+
+static void *reallocarray_next(void *old, size_t count, size_t size)
+{
+    if (ht_real.reallocarray)
+        return ht_real.reallocarray(old, count, size);
+    return ht_real.realloc(old, count * size);
+}
+
+HT_EXPORT void *reallocarray(void *old, size_t count, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (HT_UNLIKELY(!ht_real.realloc || (old && ht_boot_owns(old))))
+        return realloc(old, total);
+    if (!enter())
+        return reallocarray_next(old, count, size);
+    void *p;
+    if (!old) {
+        p = reallocarray_next(NULL, count, size);
+        if (p)
+            ht_rec_alloc(HT_FN_REALLOCARRAY_NEW, p, total);
+    } else {
+        p = realloc_traced(old, total, reallocarray_next, count, size);
+    }
+    leave();
+    return p;
+}
+
+HT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (HT_UNLIKELY(!ht_real.posix_memalign)) {
+        *out = ht_boot_alloc(n, align);
+        return 0;
+    }
+    int rc = ht_real.posix_memalign(out, align, n);
+    if (rc == 0 && enter()) {
+        ht_rec_alloc(HT_FN_POSIX_MEMALIGN, *out, n);
+        leave();
+    }
+    return rc;
+}
+
+/* The one-pointer aligned family shares one shape. */
+#define ALIGNED_WRAPPER(name, fn, call, boot_align, ...)                                           \
+    HT_EXPORT void *name(__VA_ARGS__)                                                              \
+    {                                                                                              \
+        if (HT_UNLIKELY(!ht_real.name))                                                            \
+            return ht_boot_alloc(n, boot_align);                                                   \
+        void *p = call;                                                                            \
+        if (p && enter()) {                                                                        \
+            ht_rec_alloc(fn, p, n);                                                                \
+            leave();                                                                               \
+        }                                                                                          \
+        return p;                                                                                  \
+    }
+
+ALIGNED_WRAPPER(aligned_alloc, HT_FN_ALIGNED_ALLOC, ht_real.aligned_alloc(align, n), align,
+                size_t align, size_t n)
+ALIGNED_WRAPPER(memalign, HT_FN_MEMALIGN, ht_real.memalign(align, n), align, size_t align,
+                size_t n)
+ALIGNED_WRAPPER(valloc, HT_FN_VALLOC, ht_real.valloc(n), 4096, size_t n)
+ALIGNED_WRAPPER(pvalloc, HT_FN_PVALLOC, ht_real.pvalloc(n), 4096, size_t n)
+
+HT_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    if (ht_boot_owns(p))
+        return ht_boot_size(p);
+    return ht_real.malloc_usable_size ? ht_real.malloc_usable_size(p) : 0;
+}
+
+/* ---- client API (include/heaptrace.h) ---------------------------------- */
+
+HT_EXPORT void heaptrace__mark(const char *label)
+{
+    if (!enter())
+        return;
+    size_t n = label ? strnlen(label, 255) : 0;
+    uint8_t buf[HT_VARINT_MAX + 256];
+    uint8_t *p = ht_put_uvarint(buf, n);
+    memcpy(p, label ? label : "", n);
+    ht_rec_raw(HT_REC_MARK, buf, (size_t)(p - buf) + n);
+    leave();
+}
+
+HT_EXPORT void heaptrace__alloc(const void *ptr, size_t size)
+{
+    if (ptr && enter()) {
+        ht_rec_alloc(HT_FN_CUSTOM, (void *)(uintptr_t)ptr, size);
+        leave();
+    }
+}
+
+HT_EXPORT void heaptrace__free(const void *ptr)
+{
+    if (ptr && enter()) {
+        ht_rec_free((void *)(uintptr_t)ptr);
+        leave();
+    }
+}

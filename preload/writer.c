@@ -1,0 +1,901 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * writer.c - the writer thread: drains every thread's ring in global ticket
+ * order, encodes log records (common/format.h), compresses them with zstd's
+ * streaming API and writes them with write(2).
+ *
+ * Invariants:
+ * - Only the writer (or, when it is not running, the thread finishing the
+ *   log) touches `w`, always under w.lock; fork's prepare handler takes the
+ *   lock so a child inherits a consistent state.
+ * - A record is written only when every smaller ticket is published: the
+ *   round's bound X is ht_ticket read first, lowered to the ticket any thread
+ *   still holds pending (see ht_ring_ticket).
+ * - A complete zstd frame ends at least every HT_FRAME_NS, so a killed
+ *   process leaves a log that reads back to within that time.
+ * - The writer's own memory (zstd's workspace, tables, buffers) comes from
+ *   ht_mem_* (mmap), never from the host's malloc; its guard is held for life.
+ * - A write error prints one line, stops tracing, and never disturbs the host.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem, ZSTD_createCCtx_advanced */
+#include <zstd.h>
+
+#include "ht.h"
+#include "varint.h"
+
+#define HT_FRAME_NS (100 * 1000 * 1000ull) /* end a zstd frame at least this often */
+#define HT_RSS_NS (1000 * 1000 * 1000ull)  /* RSS sample period */
+#define ENC_FLUSH (256 * 1024)              /* compress when this much is encoded */
+#define ZSTD_LEVEL 1
+
+struct stack_entry {
+    uint64_t hash;
+    uint32_t id;
+    uint32_t gen;
+    uint32_t depth;
+    uint64_t ips_at; /* index into w.ips */
+};
+
+struct cursor {
+    struct ht_thread *t;
+    uint64_t pos, head;
+    struct ht_ev *ev; /* next record, or NULL */
+};
+
+static struct writer {
+    pthread_mutex_t lock;
+    int fd;
+    char path[1024];
+    bool failed, finished, running;
+    pthread_t thread;
+    struct ht_thread *self; /* the writer's own ring (RSS, LOST) */
+
+    ZSTD_CCtx *zc;
+    uint8_t *enc;
+    size_t enc_len, enc_cap;
+    uint8_t *zout;
+    size_t zout_cap;
+    bool frame_has_data;
+    uint64_t frame_start_ns;
+
+    /* encoding state (format.h "implicit state") */
+    uint64_t start_ns, last_us, last_addr;
+    uint32_t cur_thread;
+    uint32_t next_stack_id, gen;
+
+    struct stack_entry *stacks;
+    size_t stacks_cap, stacks_used;
+    uint64_t *ips;
+    size_t ips_len, ips_cap;
+
+    /* time: tsc -> ns through a calibration pair refreshed while running */
+    uint64_t tsc0, ns0;
+    double ns_per_tick;
+
+    struct cursor *cur;
+    size_t cur_cap;
+
+    uint64_t last_rss_ns;
+    int statm_fd;
+    uint64_t end_ticket; /* END recorded at this ticket: finish after it */
+} w = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .statm_fd = -1};
+
+static _Atomic uint32_t wake_word;
+
+/* ---- time -------------------------------------------------------------- */
+
+uint64_t ht_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void clock_calibrate(void)
+{
+#if defined(__x86_64__)
+    uint64_t ns = ht_mono_ns(), tsc = ht_now_tsc();
+    if (ns > w.ns0 + 50 * 1000 * 1000 && tsc > w.tsc0)
+        w.ns_per_tick = (double)(ns - w.ns0) / (double)(tsc - w.tsc0);
+#endif
+}
+
+static uint64_t tsc_to_ns(uint64_t tsc)
+{
+#if defined(__x86_64__)
+    if (w.ns_per_tick == 0.0) { /* not calibrated yet: 1 ms since the log opened will do */
+        uint64_t ns;
+        while ((ns = ht_mono_ns()) < w.ns0 + 1000 * 1000)
+            __builtin_ia32_pause();
+        w.ns_per_tick = (double)(ns - w.ns0) / (double)(ht_now_tsc() - w.tsc0);
+    }
+    int64_t d = (int64_t)(tsc - w.tsc0);
+    return (uint64_t)((int64_t)w.ns0 + (int64_t)((double)d * w.ns_per_tick));
+#else
+    return tsc;
+#endif
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void *zmem_alloc(void *opaque, size_t size)
+{
+    (void)opaque;
+    return ht_mem_alloc(size);
+}
+
+static void zmem_free(void *opaque, void *p)
+{
+    (void)opaque;
+    ht_mem_free(p);
+}
+
+static void fail(const char *what, int err)
+{
+    if (w.failed)
+        return;
+    w.failed = true;
+    atomic_store(&ht_active, false);
+    ht_diag("heaptrace: ", what, "");
+    ht_diag("heaptrace: cannot write '", w.path, "': tracing stopped");
+    (void)err;
+}
+
+static void write_all(const uint8_t *p, size_t n)
+{
+    while (n && !w.failed) {
+        ssize_t r = write(w.fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            fail(ht_errname(r < 0 ? errno : ENOSPC), errno);
+            return;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+}
+
+/* Compresses the encoded bytes; ends the frame when `end` is set. */
+static void compress_out(bool end)
+{
+    if (w.failed)
+        return;
+    ZSTD_inBuffer in = {w.enc, w.enc_len, 0};
+    ZSTD_EndDirective mode = end ? ZSTD_e_end : ZSTD_e_continue;
+    for (;;) {
+        ZSTD_outBuffer out = {w.zout, w.zout_cap, 0};
+        size_t rem = ZSTD_compressStream2(w.zc, &out, &in, mode);
+        if (ZSTD_isError(rem)) {
+            fail(ZSTD_getErrorName(rem), 0);
+            return;
+        }
+        write_all(w.zout, out.pos);
+        if (w.failed)
+            return;
+        if (end ? rem == 0 : in.pos == in.size)
+            break;
+    }
+    w.enc_len = 0;
+    if (end) {
+        w.frame_has_data = false;
+        w.frame_start_ns = ht_mono_ns();
+    } else if (!w.frame_has_data) {
+        w.frame_has_data = true;
+    }
+}
+
+static uint8_t *enc_room(size_t n)
+{
+    if (w.enc_len + n > w.enc_cap) {
+        compress_out(false);
+        if (n > w.enc_cap) {
+            uint8_t *g = ht_mem_realloc(w.enc, n);
+            if (!g) {
+                fail("out of memory", ENOMEM);
+                return NULL;
+            }
+            w.enc = g;
+            w.enc_cap = n;
+        }
+    }
+    return w.enc + w.enc_len;
+}
+
+/* Appends one record: tag, length, payload. */
+static void put_record(uint8_t tag, const uint8_t *payload, size_t n)
+{
+    uint8_t *p = enc_room(1 + HT_VARINT_MAX + n);
+    if (!p)
+        return;
+    uint8_t *start = p;
+    *p++ = tag;
+    p = ht_put_uvarint(p, n);
+    memcpy(p, payload, n);
+    w.enc_len += (size_t)(p + n - start);
+}
+
+/* ---- stacks ------------------------------------------------------------ */
+
+static struct stack_entry *stack_slot(uint64_t hash)
+{
+    size_t mask = w.stacks_cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask)
+        if (w.stacks[i].hash == hash || w.stacks[i].hash == 0)
+            return &w.stacks[i];
+}
+
+static bool stacks_grow(void)
+{
+    size_t ncap = w.stacks_cap ? w.stacks_cap * 2 : 4096;
+    struct stack_entry *old = w.stacks;
+    size_t ocap = w.stacks_cap;
+    w.stacks = ht_mem_alloc(ncap * sizeof *w.stacks);
+    if (!w.stacks) {
+        w.stacks = old;
+        return false;
+    }
+    w.stacks_cap = ncap;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].hash)
+            *stack_slot(old[i].hash) = old[i];
+    ht_mem_free(old);
+    return true;
+}
+
+static void emit_stack(struct stack_entry *e)
+{
+    uint8_t buf[HT_VARINT_MAX * (HT_MAX_STACK_DEPTH + 1)];
+    uint8_t *p = ht_put_uvarint(buf, e->depth);
+    for (uint32_t i = 0; i < e->depth; i++)
+        p = ht_put_uvarint(p, w.ips[e->ips_at + i]);
+    put_record(HT_REC_STACK, buf, (size_t)(p - buf));
+    e->id = ++w.next_stack_id;
+    e->gen = w.gen;
+}
+
+/* The stack id for `hash`, defining it in the log first if needed. */
+static uint32_t stack_id(uint64_t hash, const uint64_t *frames, uint32_t n)
+{
+    if (!hash)
+        return 0;
+    if ((w.stacks_used + 1) * 2 > w.stacks_cap && !stacks_grow())
+        return 0;
+    struct stack_entry *e = stack_slot(hash);
+    if (!e->hash) {
+        if (!frames)
+            return 0; /* frames were lost with a dropped record */
+        if (w.ips_len + n > w.ips_cap) {
+            size_t ncap = (w.ips_cap ? w.ips_cap * 2 : 1 << 16) + n;
+            uint64_t *g = ht_mem_realloc(w.ips, ncap * 8);
+            if (!g)
+                return 0;
+            w.ips = g;
+            w.ips_cap = ncap;
+        }
+        memcpy(w.ips + w.ips_len, frames, n * 8);
+        e->hash = hash;
+        e->depth = n;
+        e->ips_at = w.ips_len;
+        w.ips_len += n;
+        w.stacks_used++;
+        emit_stack(e);
+    } else if (e->gen != w.gen) {
+        emit_stack(e); /* defined in an earlier log (before fork): define again */
+    }
+    return e->id;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static bool tag_has_dt(uint8_t tag)
+{
+    return tag != HT_REC_HEADER && tag != HT_REC_MODULES && tag != HT_REC_STACK &&
+           tag != HT_REC_SWITCH;
+}
+
+static void emit(struct ht_thread *t, struct ht_ev *ev)
+{
+    uint8_t tag = ev->tag;
+    if (tag == HT_EV_NOTHING)
+        return;
+    if (!t->is_writer && t->index != w.cur_thread) {
+        uint8_t b[HT_VARINT_MAX];
+        w.cur_thread = t->index;
+        put_record(HT_REC_SWITCH, b, (size_t)(ht_put_uvarint(b, t->index) - b));
+    }
+    unsigned nf = ev->flags & 0x0f;
+    const uint64_t *f = ev->f;
+    const uint64_t *frames = ev->nframes ? f + nf : NULL;
+
+    uint8_t buf[96];
+    uint8_t *p = buf;
+    if (tag_has_dt(tag)) {
+        uint64_t ns = tsc_to_ns(ev->tsc);
+        uint64_t us = ns > w.start_ns ? (ns - w.start_ns) / 1000 : 0;
+        if (us < w.last_us)
+            us = w.last_us; /* clocks of two cores may disagree by a hair */
+        p = ht_put_uvarint(p, us - w.last_us);
+        w.last_us = us;
+    }
+    if (ev->flags & HT_EV_RAW) {
+        size_t n = (size_t)f[0];
+        size_t head = (size_t)(p - buf);
+        uint8_t *o = enc_room(1 + HT_VARINT_MAX + head + n);
+        if (!o)
+            return;
+        uint8_t *start = o;
+        *o++ = tag;
+        o = ht_put_uvarint(o, head + n);
+        memcpy(o, buf, head);
+        memcpy(o + head, &f[1], n);
+        w.enc_len += (size_t)(o + head + n - start);
+        if (tag == HT_REC_END)
+            w.end_ticket = ev->ticket;
+        return;
+    }
+    if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
+        uint32_t id = stack_id(f[2], frames, ev->nframes);
+        p = ht_put_svarint(p, (int64_t)(f[0] - w.last_addr));
+        p = ht_put_uvarint(p, f[1]);
+        p = ht_put_uvarint(p, id);
+        w.last_addr = f[0];
+    } else {
+        switch (tag) {
+        case HT_REC_FREE:
+            p = ht_put_svarint(p, (int64_t)(f[0] - w.last_addr));
+            w.last_addr = f[0];
+            break;
+        case HT_REC_REALLOC: {
+            uint32_t id = stack_id(f[3], frames, ev->nframes);
+            p = ht_put_svarint(p, (int64_t)(f[0] - w.last_addr));
+            p = ht_put_svarint(p, (int64_t)(f[1] - f[0]));
+            p = ht_put_uvarint(p, f[2]);
+            p = ht_put_uvarint(p, id);
+            w.last_addr = f[1];
+            break;
+        }
+        case HT_REC_MMAP: {
+            uint32_t id = stack_id(f[4], frames, ev->nframes);
+            for (int i = 0; i < 4; i++)
+                p = ht_put_uvarint(p, f[i]);
+            p = ht_put_uvarint(p, id);
+            break;
+        }
+        case HT_REC_MREMAP: {
+            uint32_t id = stack_id(f[4], frames, ev->nframes);
+            for (int i = 0; i < 4; i++)
+                p = ht_put_uvarint(p, f[i]);
+            p = ht_put_uvarint(p, id);
+            break;
+        }
+        case HT_REC_OWNER_BEGIN: {
+            uint32_t id = stack_id(f[1], frames, ev->nframes);
+            p = ht_put_uvarint(p, f[0]);
+            p = ht_put_uvarint(p, id);
+            break;
+        }
+        case HT_REC_END:
+            w.end_ticket = ev->ticket;
+            /* fall through */
+        default: /* plain fields: OWNER_END/CLOSE, THREAD_EXIT, RSS, LOST, FORK, MUNMAP */
+            for (unsigned i = 0; i < nf; i++)
+                p = ht_put_uvarint(p, f[i]);
+            break;
+        }
+    }
+    put_record(tag, buf, (size_t)(p - buf));
+}
+
+/* ---- draining ---------------------------------------------------------- */
+
+static struct ht_ev *cursor_peek(struct cursor *c)
+{
+    while (c->pos < c->head) {
+        struct ht_ev *ev = (struct ht_ev *)(c->t->buf + (c->pos & (c->t->cap - 1)));
+        if (ev->tag != HT_EV_PAD)
+            return ev;
+        c->pos += ev->len;
+    }
+    return NULL;
+}
+
+/* The bound below which every ticket is published, or 0 to retry later. */
+static uint64_t publish_bound(void)
+{
+    uint64_t x = atomic_load(&ht_ticket);
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
+        if (atomic_load(&t->state) == HT_TS_FREE)
+            continue;
+        uint64_t p = atomic_load(&t->pending);
+        for (int spin = 0; p == HT_TAKING && spin < 1000; spin++) {
+            __builtin_ia32_pause();
+            p = atomic_load(&t->pending);
+        }
+        if (p == HT_TAKING)
+            return 0;
+        if (p && p < x)
+            x = p;
+    }
+    return x;
+}
+
+/* One round: writes every published record below the bound. Returns how many. */
+static size_t drain_round(void)
+{
+    uint64_t bound = publish_bound();
+    if (!bound)
+        return 0;
+    size_t n = 0;
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
+        if (atomic_load(&t->state) == HT_TS_FREE)
+            continue;
+        if (n == w.cur_cap) {
+            size_t ncap = w.cur_cap ? w.cur_cap * 2 : 64;
+            struct cursor *g = ht_mem_realloc(w.cur, ncap * sizeof *g);
+            if (!g)
+                break;
+            w.cur = g;
+            w.cur_cap = ncap;
+        }
+        struct cursor *c = &w.cur[n];
+        c->t = t;
+        c->pos = atomic_load_explicit(&t->tail, memory_order_relaxed);
+        c->head = atomic_load_explicit(&t->head, memory_order_acquire);
+        c->ev = cursor_peek(c);
+        if (c->ev && c->ev->ticket < bound)
+            n++;
+        else
+            atomic_store_explicit(&t->tail, c->pos, memory_order_release);
+    }
+    size_t written = 0;
+    while (n) {
+        size_t best = 0;
+        for (size_t i = 1; i < n; i++)
+            if (w.cur[i].ev->ticket < w.cur[best].ev->ticket)
+                best = i;
+        struct cursor *c = &w.cur[best];
+        emit(c->t, c->ev);
+        written++;
+        c->pos += c->ev->len;
+        c->ev = cursor_peek(c);
+        if ((written & 255) == 0 || !c->ev || c->ev->ticket >= bound)
+            atomic_store_explicit(&c->t->tail, c->pos, memory_order_release);
+        if (!c->ev || c->ev->ticket >= bound)
+            w.cur[best] = w.cur[--n];
+        if (w.end_ticket)
+            break; /* END is the last record of the log */
+    }
+    for (size_t i = 0; i < n; i++)
+        atomic_store_explicit(&w.cur[i].t->tail, w.cur[i].pos, memory_order_release);
+    return written;
+}
+
+static void collect_lost(void)
+{
+    uint64_t lost = 0;
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next)
+        if (atomic_load_explicit(&t->lost, memory_order_relaxed))
+            lost += atomic_exchange(&t->lost, 0);
+    if (lost)
+        ht_rec_simple(HT_REC_LOST, 1, lost, 0);
+}
+
+static void sample_rss(uint64_t now)
+{
+    if (now - w.last_rss_ns < HT_RSS_NS)
+        return;
+    w.last_rss_ns = now;
+    if (w.statm_fd < 0)
+        w.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    char buf[128];
+    ssize_t r = w.statm_fd >= 0 ? pread(w.statm_fd, buf, sizeof buf - 1, 0) : -1;
+    if (r <= 0)
+        return;
+    buf[r] = '\0';
+    const char *s = buf;
+    while (*s && *s != ' ')
+        s++;
+    uint64_t pages = 0;
+    for (s++; *s >= '0' && *s <= '9'; s++)
+        pages = pages * 10 + (uint64_t)(*s - '0');
+    ht_rec_simple(HT_REC_RSS, 1, pages * (uint64_t)sysconf(_SC_PAGESIZE), 0);
+}
+
+/* Drains until no published record below the bound remains; ends a frame
+ * when asked or when the current one is old. Caller holds w.lock. */
+static void drain_all(bool end_frame)
+{
+    /* Everything ticketed before this call must be written. A thread that
+     * keeps a ticket pending (stuck in a huge realloc) gets one second. */
+    uint64_t target = atomic_load(&ht_ticket);
+    uint64_t deadline = ht_mono_ns() + 1000 * 1000 * 1000ull;
+    while (!w.end_ticket && !w.failed) {
+        size_t n = drain_round();
+        if (n == 0 && publish_bound() >= target)
+            break;
+        if (n == 0) {
+            if (ht_mono_ns() > deadline)
+                break;
+            sched_yield();
+        }
+    }
+    if ((end_frame || w.end_ticket) && (w.frame_has_data || w.enc_len))
+        compress_out(true);
+}
+
+/* ---- the thread -------------------------------------------------------- */
+
+void ht_writer_wake(void)
+{
+    if (atomic_exchange(&wake_word, 1) == 0)
+        syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void writer_sleep(void)
+{
+    struct timespec to = {0, 2 * 1000 * 1000};
+    if (atomic_exchange(&wake_word, 0) == 0)
+        syscall(SYS_futex, &wake_word, FUTEX_WAIT_PRIVATE, 0, &to, NULL, 0);
+    atomic_store(&wake_word, 0);
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    ht_guard = 1; /* for life: nothing this thread does is traced */
+    pthread_mutex_lock(&w.lock);
+    w.self = ht_thread_register(true);
+    pthread_mutex_unlock(&w.lock);
+    for (;;) {
+        pthread_mutex_lock(&w.lock);
+        if (w.finished || w.failed) {
+            pthread_mutex_unlock(&w.lock);
+            break;
+        }
+        uint64_t now = ht_mono_ns();
+        clock_calibrate();
+        collect_lost();
+        sample_rss(now);
+        ht_modules_check();
+        size_t n = 0, got;
+        while ((got = drain_round()) > 0 && !w.end_ticket)
+            n += got;
+        if (w.enc_len >= ENC_FLUSH)
+            compress_out(false);
+        if ((w.frame_has_data || w.enc_len) && now - w.frame_start_ns >= HT_FRAME_NS)
+            compress_out(true);
+        ht_thread_reap();
+        pthread_mutex_unlock(&w.lock);
+        /* Sleep between rounds: spinning on the producers' cache lines
+         * (ht_ticket, pending) slows every event. A ring crossing half full
+         * wakes us early (ht_ring_reserve). */
+        (void)n;
+        writer_sleep();
+    }
+    return NULL;
+}
+
+void ht_writer_start(void)
+{
+    if (w.running || w.fd < 0 || w.failed)
+        return;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits: no signal lands there */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    ht_guard++;
+    int rc = pthread_create(&w.thread, &attr, writer_main, NULL);
+    ht_guard--;
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    w.running = rc == 0;
+}
+
+/* ---- opening the log --------------------------------------------------- */
+
+static size_t expand_pattern(char *out, size_t cap, const char *pat, const char *prog)
+{
+    size_t n = 0;
+    char num[24];
+    for (const char *s = pat; *s && n + 1 < cap; s++) {
+        const char *ins = NULL;
+        if (s[0] == '%' && s[1] == 'p') {
+            ht_fmt_u64(num, (uint64_t)getpid());
+            ins = num;
+        } else if (s[0] == '%' && s[1] == 'e') {
+            ins = prog;
+        } else if (s[0] == '%' && s[1] == '%') {
+            ins = "%";
+        }
+        if (ins) {
+            s++;
+            for (; *ins && n + 1 < cap; ins++)
+                out[n++] = *ins;
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* "dir/run.htrace" -> "dir/run.<pid>[.<k>].htrace": the next free name. */
+static void alternative_name(char *out, size_t cap, const char *path, unsigned k)
+{
+    size_t len = strlen(path);
+    size_t stem = len;
+    if (len > 7 && strcmp(path + len - 7, ".htrace") == 0)
+        stem = len - 7;
+    char num[24];
+    size_t n = 0;
+    for (size_t i = 0; i < stem && n + 1 < cap; i++)
+        out[n++] = path[i];
+    out[n] = '\0';
+    ht_fmt_u64(num, (uint64_t)getpid());
+    const char *parts[] = {".", num, NULL, NULL, ".htrace"};
+    char kbuf[24];
+    if (k) {
+        ht_fmt_u64(kbuf, k);
+        parts[2] = ".";
+        parts[3] = kbuf;
+    }
+    for (int i = 0; i < 5; i++)
+        for (const char *s = parts[i]; s && *s && n + 1 < cap; s++)
+            out[n++] = *s;
+    out[n] = '\0';
+}
+
+static int create_log(const char *want, char *path, size_t cap)
+{
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    ht_strlcpy(path, want, cap);
+    if (strcmp(want, "/dev/full") == 0 || strncmp(want, "/dev/", 5) == 0) {
+        /* a device: write to it as it is (no O_EXCL dance) */
+        return open(want, O_WRONLY | O_CLOEXEC);
+    }
+    for (unsigned k = 0; k < 1000; k++) {
+        if (k > 0)
+            alternative_name(path, cap, want, k - 1);
+        int fd = open(path, flags, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+static void program_name(char *out, size_t cap)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    const char *base = exe;
+    for (const char *s = exe; *s; s++)
+        if (*s == '/')
+            base = s + 1;
+    ht_strlcpy(out, *base ? base : "program", cap);
+}
+
+static void append_loglist(void)
+{
+    if (!ht_config.loglist[0])
+        return;
+    int fd = open(ht_config.loglist, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char line[1100];
+    size_t n = ht_strlcpy(line, w.path, sizeof line - 1);
+    line[n++] = '\n';
+    ssize_t r = write(fd, line, n);
+    (void)r;
+    close(fd);
+}
+
+/* Encodes magic, version and HEADER into the (empty) encode buffer. */
+static void put_header(const char *parent_log)
+{
+    uint8_t *p = enc_room(HT_MAGIC_LEN + HT_VARINT_MAX);
+    memcpy(p, HT_MAGIC, HT_MAGIC_LEN);
+    w.enc_len += HT_MAGIC_LEN + (size_t)(ht_put_uvarint(p + HT_MAGIC_LEN, HT_FORMAT_VERSION) -
+                                        (p + HT_MAGIC_LEN));
+
+    static uint8_t hdr[16384];
+    static char cmdline[8192];
+    char exe[1024];
+    ssize_t en = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[en > 0 ? en : 0] = '\0';
+    ssize_t cl = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        cl = read(fd, cmdline, sizeof cmdline);
+        close(fd);
+        if (cl < 0)
+            cl = 0;
+    }
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    uint8_t *q = hdr;
+    q = ht_put_uvarint(q, (uint64_t)getpid());
+    q = ht_put_uvarint(q, (uint64_t)getppid());
+    q = ht_put_uvarint(q, (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec);
+    q = ht_put_uvarint(q, sizeof(void *));
+    q = ht_put_uvarint(q, (uint64_t)sysconf(_SC_PAGESIZE));
+    q = ht_put_uvarint(q, ht_config.depth);
+    q = ht_put_uvarint(q, (ht_config.follow_exec ? HT_FLAG_FOLLOW_EXEC : 0) |
+                              (ht_config.follow_fork ? HT_FLAG_FOLLOW_FORK : 0));
+    size_t el = strlen(exe);
+    q = ht_put_uvarint(q, el);
+    memcpy(q, exe, el);
+    q += el;
+    uint64_t argc = 0;
+    for (ssize_t i = 0; i < cl; i++)
+        argc += cmdline[i] == '\0';
+    q = ht_put_uvarint(q, argc);
+    for (ssize_t i = 0; i < cl;) {
+        size_t al = strnlen(cmdline + i, (size_t)(cl - i));
+        q = ht_put_uvarint(q, al);
+        memcpy(q, cmdline + i, al);
+        q += al;
+        i += (ssize_t)al + 1;
+    }
+    size_t pl = strlen(w.path), ql = strlen(parent_log);
+    q = ht_put_uvarint(q, pl);
+    memcpy(q, w.path, pl);
+    q += pl;
+    q = ht_put_uvarint(q, ql);
+    memcpy(q, parent_log, ql);
+    q += ql;
+    put_record(HT_REC_HEADER, hdr, (size_t)(q - hdr));
+}
+
+static bool buffers_init(void)
+{
+    if (!w.zc) {
+        ZSTD_customMem mem = {zmem_alloc, zmem_free, NULL};
+        w.zc = ZSTD_createCCtx_advanced(mem);
+        if (!w.zc)
+            return false;
+        ZSTD_CCtx_setParameter(w.zc, ZSTD_c_compressionLevel, ZSTD_LEVEL);
+    } else {
+        ZSTD_CCtx_reset(w.zc, ZSTD_reset_session_only);
+    }
+    if (!w.enc) {
+        w.enc_cap = ENC_FLUSH * 2;
+        w.enc = ht_mem_alloc(w.enc_cap);
+        w.zout_cap = ZSTD_CStreamOutSize();
+        w.zout = ht_mem_alloc(w.zout_cap);
+    }
+    return w.enc && w.zout;
+}
+
+bool ht_writer_open(bool is_fork_child)
+{
+    char want[1024], prog[256];
+    static char parent_log[1024];
+    if (is_fork_child)
+        ht_strlcpy(parent_log, w.path, sizeof parent_log);
+    else
+        ht_strlcpy(parent_log, ht_config.parent_log, sizeof parent_log);
+
+    w.enc_len = 0;
+    w.frame_has_data = false;
+    w.failed = w.finished = w.running = false;
+    w.end_ticket = 0;
+    w.last_us = w.last_addr = 0;
+    w.cur_thread = 0;
+    w.gen++;
+    w.statm_fd = -1;
+    w.last_rss_ns = 0;
+    if (!buffers_init()) {
+        ht_diag("heaptrace: out of memory for the log writer; tracing stopped", "", "");
+        return false;
+    }
+    program_name(prog, sizeof prog);
+    expand_pattern(want, sizeof want, ht_config.out_pattern, prog);
+    w.fd = create_log(want, w.path, sizeof w.path);
+    if (w.fd < 0) {
+        ht_diag("heaptrace: cannot create '", want, "': tracing stopped");
+        ht_diag("heaptrace: reason: ", ht_errname(errno), "");
+        return false;
+    }
+    w.start_ns = ht_mono_ns();
+    w.ns0 = w.start_ns;
+    w.tsc0 = ht_now_tsc();
+    w.frame_start_ns = w.start_ns;
+    put_header(parent_log);
+    append_loglist();
+    return true;
+}
+
+const char *ht_writer_log_path(void)
+{
+    return w.path;
+}
+
+/* ---- flush, finish, fork ----------------------------------------------- */
+
+void ht_writer_flush(void)
+{
+    if (w.fd < 0 || w.failed || !atomic_load(&ht_active))
+        return;
+    ht_guard++;
+    pthread_mutex_lock(&w.lock);
+    drain_all(true);
+    pthread_mutex_unlock(&w.lock);
+    ht_guard--;
+}
+
+void ht_writer_finish(unsigned reason)
+{
+    if (w.fd < 0 || !atomic_load(&ht_active))
+        return;
+    ht_guard++;
+    ht_rec_simple(HT_REC_END, 1, reason, 0);
+    atomic_store(&ht_active, false);
+    pthread_mutex_lock(&w.lock);
+    if (!w.finished) {
+        drain_all(true);
+        w.finished = true;
+        close(w.fd);
+        if (w.statm_fd >= 0)
+            close(w.statm_fd);
+    }
+    pthread_mutex_unlock(&w.lock);
+    ht_guard--;
+}
+
+void ht_writer_atfork_prepare(void)
+{
+    ht_guard++;
+    pthread_mutex_lock(&w.lock);
+}
+
+void ht_writer_atfork_parent(void)
+{
+    pthread_mutex_unlock(&w.lock);
+    ht_guard--;
+}
+
+void ht_writer_atfork_child(void)
+{
+    pthread_mutex_init(&w.lock, NULL);
+    ht_process_set_owner();
+    ht_thread_after_fork_child();
+    if (w.fd >= 0)
+        close(w.fd);
+    w.fd = -1;
+    if (w.statm_fd >= 0)
+        close(w.statm_fd);
+    w.statm_fd = -1;
+    w.running = false;
+    if (!atomic_load(&ht_active) || !ht_config.follow_fork || w.failed || w.finished) {
+        atomic_store(&ht_active, false);
+        ht_guard--;
+        return;
+    }
+    if (!ht_writer_open(true)) {
+        atomic_store(&ht_active, false);
+        ht_guard--;
+        return;
+    }
+    if (ht_self) {
+        ht_rec_thread_start(ht_self);
+    }
+    ht_rec_modules();
+    ht_writer_start();
+    ht_guard--;
+}
