@@ -16,7 +16,9 @@ if ! mount -t tmpfs -o "size=${size_kb}k" heaptrace-integ "$dir"; then
     echo "in_full_tmpfs: cannot mount a tmpfs on $dir" >&2
     exit 125
 fi
-dd if=/dev/zero of="$dir/filler" bs=1024 count=$((size_kb - free_kb)) 2>/dev/null
+if [ "$free_kb" -lt "$size_kb" ]; then
+    dd if=/dev/zero of="$dir/filler" bs=1024 count=$((size_kb - free_kb)) 2>/dev/null
+fi
 "$@"
 status=$?
 for f in "$dir"/*; do

@@ -11,9 +11,9 @@
  * REALLOC against the block it moves. Every event is then counted into each
  * expectation that selects it. An expectation is
  *
- *     NAME[lo,hi)  OP  N        e.g.  alloc.malloc[1200,1600)==400
+ *     NAME(lo..hi)  OP  N       e.g.  alloc.malloc(1200..1600)==400
  *
- * where the optional size range [lo,hi) is half-open ([n] is exactly n) and
+ * where the optional size range (lo..hi) is half-open ((n) is exactly n) and
  * OP is one of == != >= <= > <. Counter names:
  *
  *   alloc, alloc.FN       ALLOC records (FN: malloc calloc posix_memalign
@@ -26,10 +26,10 @@
  *   free.unmatched        FREE of an address that was not live
  *   free.null             FREE of address 0
  *   realloc               REALLOC moving a live block to a new one; range on
- *                         the new size. The range may be followed by from[lo,hi) (the
+ *                         the new size. The range may be followed by from(lo..hi) (the
  *                         old block's size must be in it) or deltaD (the old
  *                         size must be exactly new size + D), e.g.
- *                         realloc[4200,4600)delta-1000==400
+ *                         realloc(4200..4600)delta-1000==400
  *   realloc.grow/.shrink/.same   the same, by comparing new and old size
  *   realloc.new           realloc(NULL, n): range on n
  *   realloc.free          realloc(p, 0) of a live block: range on its size
@@ -244,22 +244,23 @@ static bool parse_u64(const char **s, uint64_t *out)
     return true;
 }
 
-/* "[lo,hi)" or "[n]" */
+/* "(lo..hi)", half-open, or "(n)". (Not "[lo,hi)": CMake lists keep
+ * everything after an unbalanced '[' in one element.) */
 static bool parse_range(const char **s, uint64_t *lo, uint64_t *hi)
 {
-    if (**s != '[')
+    if (**s != '(')
         return false;
     (*s)++;
     if (!parse_u64(s, lo))
         return false;
-    if (**s == ']') {
+    if (**s == ')') {
         (*s)++;
         *hi = *lo + 1;
         return true;
     }
-    if (**s != ',')
+    if (strncmp(*s, "..", 2) != 0)
         return false;
-    (*s)++;
+    *s += 2;
     if (!parse_u64(s, hi) || **s != ')' || *hi <= *lo)
         return false;
     (*s)++;
@@ -304,7 +305,7 @@ static bool parse_expect(const char *text, struct expect *e)
     const char *s = text;
     if (!parse_name(&s, e))
         return false;
-    if (*s == '[') {
+    if (*s == '(') {
         if (!parse_range(&s, &e->lo, &e->hi))
             return false;
         e->has_range = true;
@@ -605,7 +606,7 @@ static bool parent_in(const char *parent, const char *file)
 static int usage(void)
 {
     fprintf(stderr, "usage: logcheck [--summary] [--header] [--parent-in FILE] [-e EXPR]... LOG\n"
-                    "  EXPR: NAME[lo,hi)OPN, e.g. alloc.malloc[1200,1600)==400 (see logcheck.c)\n");
+                    "  EXPR: NAME(lo..hi)OPN, e.g. alloc.malloc(1200..1600)==400 (see logcheck.c)\n");
     return 2;
 }
 

@@ -21,12 +21,13 @@
 #   --children-name-parent   every log but the first names a listed log as parent
 #   --stderr-any         do not compare stderr (programs that print timings)
 #   --out PATTERN        HEAPTRACE_OUT (default: a fresh dir, %e.%p.htrace)
-#   --no-logs            a missing log is fine (fault cases)
+#   --no-logs            a missing log is fine, and a listed path that is not a
+#                        regular file (HEAPTRACE_OUT=/dev/full) is not read
 #   --out-in-readonly-dir  HEAPTRACE_OUT in a directory nobody may write to
 #                        (use with --as-user; root may write anywhere)
 #   --as-user USER       run both runs as USER (needs root and setpriv)
-#   --full-tmpfs         HEAPTRACE_OUT into a 256 KiB tmpfs with 16 KiB left
-#                        (needs unshare -m); logs may be truncated
+#   --full-tmpfs         HEAPTRACE_OUT into a 256 KiB tmpfs (needs unshare -m);
+#                        give it a program whose log outgrows that
 #
 # The native run is the reference; the temp dir is kept when the case fails
 # (or always with HT_KEEP=1). Exit: 0 pass, 1 fail, 77 skip, 2 usage.
@@ -90,6 +91,7 @@ mkdir -p "$tmp/native" "$tmp/traced" "$tmp/logs"
 chmod 0755 "$tmp" # servers that drop privileges read their files below it
 loglist=$tmp/loglist
 [ -n "$out" ] || out=$tmp/logs/%e.%p.htrace
+: >"$loglist" # the shim appends to it; it need not create it
 
 # --as-user: both runs as USER, so the native run sees the same permissions.
 user_prefix=()
@@ -100,7 +102,7 @@ if [ -n "$as_user" ]; then
     group=$(id -gn "$as_user")
     user_prefix=(setpriv "--reuid=$as_user" "--regid=$group" --clear-groups)
     chmod 0777 "$tmp/native" "$tmp/traced" "$tmp/logs"
-    touch "$loglist" && chmod 0666 "$loglist"
+    chmod 0666 "$loglist"
 fi
 
 if [ "$readonly_out" = 1 ]; then
@@ -116,7 +118,7 @@ if [ "$full_tmpfs" = 1 ]; then
     command -v unshare >/dev/null 2>&1 || skip "unshare not installed"
     unshare -m true 2>/dev/null || skip "unshare -m not permitted here (no mount namespace)"
     mkdir -p "$tmp/fs" "$tmp/copied"
-    mount_prefix=(unshare -m "$here/in_full_tmpfs.sh" "$tmp/fs" 256 16 "$tmp/copied")
+    mount_prefix=(unshare -m "$here/in_full_tmpfs.sh" "$tmp/fs" 256 256 "$tmp/copied")
     out=$tmp/fs/%e.%p.htrace
 fi
 
@@ -192,6 +194,10 @@ for i in "${!logs[@]}"; do
     log=${logs[i]}
     if [ ! -e "$log" ]; then
         fail "listed log '$log' does not exist"
+        continue
+    fi
+    if [ "$no_logs" = 1 ] && [ ! -f "$log" ]; then
+        echo "log $i: '$log' is not a regular file, not read"
         continue
     fi
     checks=("${each_checks[@]}")
