@@ -3,7 +3,7 @@
  * logcheck.c - reads one .htrace log back with the analyzer's reader and
  * checks expectations about it; the verdict half of the integration tests.
  *
- *     logcheck [--summary] [--header] [--parent-in FILE] [-e EXPR]... LOG
+ *     logcheck [--summary] [--header] [--explain] [--parent-in FILE] [-e EXPR]... LOG
  *
  * It replays the heap exactly: a table of live blocks (address -> size and
  * the function that made it) is updated by every ALLOC, FREE and REALLOC in
@@ -43,6 +43,9 @@
  *   truncated             1 if the log ends without END
  *   header.parent         1 if HEADER.parent_log is not empty
  *   header.flags, header.depth, header.pid, header.ppid
+ *
+ * --explain prints the first 10 anomalies (a FREE or REALLOC of an address
+ * that is not live, an ALLOC at a live one) with their record numbers.
  *
  * Exit status: 0 when every expectation holds, 1 when one does not, 2 for a
  * usage error, a log that cannot be opened, or a corrupt record (a truncated
@@ -382,6 +385,7 @@ struct state {
     uint64_t frees, frees_unmatched, frees_null, reallocs, realloc_new, realloc_free,
         realloc_unmatched, alloc_overlap;
     uint64_t records;
+    unsigned explain; /* anomalies still to print (--explain) */
     bool has_end;
     uint64_t end_reason;
 };
@@ -415,6 +419,20 @@ static void note_size(struct state *st, uint64_t size)
         st->max_size = size;
 }
 
+/* --explain: prints the first few anomalies with where they are in the log. */
+static void explain(struct state *st, const struct ht_event *ev, const char *what,
+                    const struct block *prev)
+{
+    if (st->explain == 0)
+        return;
+    st->explain--;
+    printf("  record %" PRIu64 " (thread %u, %" PRIu64 " us): %s addr %#" PRIx64 " size %" PRIu64,
+           ev->record_no, ev->thread, ev->time_us, what, ev->addr, ev->size);
+    if (prev)
+        printf(" (live block: %s, size %" PRIu64 ")", fn_names[prev->fn], prev->size);
+    printf("\n");
+}
+
 static void on_alloc(struct state *st, const struct ht_event *ev)
 {
     uint8_t fn = ev->fn < HT_FN_COUNT_ ? ev->fn : HT_FN_CUSTOM;
@@ -423,6 +441,11 @@ static void on_alloc(struct state *st, const struct ht_event *ev)
     note_size(st, ev->size);
     struct happening h = { C_ALLOC, fn, ev->size, 0 };
     count(st, &h);
+    struct block prev;
+    if (st->explain && live_take(&st->live, ev->addr, &prev)) {
+        explain(st, ev, "alloc of a live address", &prev);
+        live_put(&st->live, prev.addr, prev.size, prev.fn);
+    }
     if (live_put(&st->live, ev->addr, ev->size, fn)) {
         st->alloc_overlap++;
         h.counter = C_ALLOC_OVERLAP;
@@ -442,6 +465,7 @@ static void on_free(struct state *st, const struct ht_event *ev)
     } else {
         st->frees_unmatched++;
         h.counter = C_FREE_UNMATCHED;
+        explain(st, ev, "free of an address not live", NULL);
     }
     count(st, &h);
 }
@@ -456,6 +480,7 @@ static void on_realloc(struct state *st, const struct ht_event *ev)
     } else if (!live_take(&st->live, ev->old_addr, &b)) {
         st->realloc_unmatched++;
         h.counter = C_REALLOC_UNMATCHED;
+        explain(st, ev, "realloc of an address not live", NULL);
     } else if (ev->addr == 0) {
         st->realloc_free++;
         h = (struct happening){ C_REALLOC_FREE, b.fn, b.size, 0 };
@@ -467,6 +492,10 @@ static void on_realloc(struct state *st, const struct ht_event *ev)
                   : ev->size < b.size ? C_REALLOC_SHRINK : C_REALLOC_SAME;
     }
     count(st, &h);
+    if (st->explain && ev->addr != 0 && live_take(&st->live, ev->addr, &b)) {
+        explain(st, ev, "realloc to a live address", &b);
+        live_put(&st->live, b.addr, b.size, b.fn);
+    }
     if (ev->addr != 0 && live_put(&st->live, ev->addr, ev->size, FN_REALLOC)) {
         st->alloc_overlap++;
         h = (struct happening){ C_ALLOC_OVERLAP, FN_REALLOC, ev->size, 0 };
@@ -605,7 +634,8 @@ static bool parent_in(const char *parent, const char *file)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: logcheck [--summary] [--header] [--parent-in FILE] [-e EXPR]... LOG\n"
+    fprintf(stderr, "usage: logcheck [--summary] [--header] [--explain] [--parent-in FILE] "
+                    "[-e EXPR]... LOG\n"
                     "  EXPR: NAME(lo..hi)OPN, e.g. alloc.malloc(1200..1600)==400 (see logcheck.c)\n");
     return 2;
 }
@@ -622,6 +652,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--summary") == 0) {
             summary = true;
+        } else if (strcmp(argv[i], "--explain") == 0) {
+            st.explain = 10;
         } else if (strcmp(argv[i], "--header") == 0) {
             header = true;
         } else if (strcmp(argv[i], "--parent-in") == 0 && i + 1 < argc) {
