@@ -100,6 +100,8 @@ field() { sed -n "s/.*\\b$2=\\([0-9.]*\\).*/\\1/p" "$1" | tail -n 1; }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# Other work on the machine skews the times: the header shows the load average.
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 declare -A res
 problems=()
 for w in "${workloads[@]}"; do
@@ -146,10 +148,11 @@ m() { # m KEY MODE METRIC: the median of the runs
     median ${res[$1|$2|$3]}
 }
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+load_end=$(cut -d' ' -f1 /proc/loadavg)
 echo
 echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -m), $(nproc) CPUs ($cpu_model);" \
     "heaptrace $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'), $(heaptrack --version 2>/dev/null | head -n 1);" \
-    "median of $runs run(s)$([ "$quick" = 1 ] && echo ', --quick: small inputs, not a measurement')."
+    "median of $runs run(s); load average $load_start before, $load_end after$([ "$quick" = 1 ] && echo '; --quick: small inputs, not a measurement')."
 echo
 echo "| workload | native wall s | heaptrace wall s (×native) | heaptrack wall s (×native) | native CPU s | heaptrace CPU s (×native) | heaptrack CPU s (×native) | overhead heaptrace/heaptrack wall, CPU | peak RSS MiB native / heaptrace / heaptrack | log bytes heaptrace / heaptrack | events | bytes/event heaptrace / heaptrack |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
