@@ -1,75 +1,230 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - heaptrace-report's command line: options, which report to write,
- * and exit codes (0 ok, 2 usage or unreadable/corrupt input, 3 internal).
- * All analysis lives in ht_analyzer; this file only wires it together.
+ * main.c - heaptrace-report's command line: options, which reports to
+ * write, and exit codes (0 ok, 2 usage or unreadable/corrupt input,
+ * 3 internal error; 1 is reserved for a future --fail-on). All analysis
+ * lives in ht_analyzer; this file only wires it together.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "reader.h"
+#include "analysis.h"
+#include "report.h"
 #include "report_dump.h"
+#include "report_extra.h"
 
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
     "usage: heaptrace-report [options] LOG\n"
-    "       heaptrace-report --dump LOG\n";
+    "       heaptrace-report --dump LOG\n"
+    "       heaptrace-report --diff A B [options]\n"
+    "\n"
+    "  --json               JSON report on stdout instead of text\n"
+    "  --top N              entries per list (text default 10, JSON all)\n"
+    "  --from T, --to T     analyze only [T1, T2] (10s, 500ms, 250us, 1.5m; default seconds)\n"
+    "  --pid N              report the process N of the log's process tree\n"
+    "  --no-children        do not look for child processes' logs\n"
+    "  --flamegraph FILE    folded stacks for flamegraph.pl / speedscope / inferno\n"
+    "  --metric M           flame graph metric: peak, leaked, allocations, bytes, temporary\n"
+    "  --massif FILE        valgrind massif.out file for ms_print / massif-visualizer\n"
+    "  --diff A B           compare two logs site by site (growth of peak and leaked)\n"
+    "  --sysroot DIR        look for the traced modules under DIR\n"
+    "  --debug-dir DIR      extra directory of separate debug files (build-id tree)\n"
+    "  --no-symbols         do not read debug info (module+offset only)\n"
+    "  --no-addresses       text: omit addresses and times (stable output for tests)\n"
+    "  --color WHEN         auto (default), always, never; NO_COLOR disables auto\n"
+    "  --dump               print every record, one per line\n"
+    "  -h, --help           this help\n";
 
-static int die_usage(const char *msg)
+__attribute__((format(printf, 1, 2))) static int die_usage(const char *fmt, ...)
 {
-    if (msg)
-        fprintf(stderr, "heaptrace-report: error: %s\n", msg);
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "heaptrace-report: error: ");
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+    }
     fputs(usage_text, stderr);
     return EXIT_USAGE;
 }
 
-/* Reader errors name the file once: "cannot open 'x': ..." already does. */
-static void reader_error(const char *path, struct ht_reader *r)
+/* "10s", "500ms", "250us", "1.5m", "3" (seconds) -> microseconds. */
+static int parse_time(const char *s, uint64_t *out)
 {
-    const char *msg = ht_reader_error(r);
-    if (strncmp(msg, "cannot open", 11) == 0)
-        fprintf(stderr, "heaptrace-report: error: %s\n", msg);
-    else
-        fprintf(stderr, "heaptrace-report: error: '%s': %s\n", path, msg);
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0)
+        return -1;
+    double mult = 1e6;
+    if (strcmp(end, "ms") == 0)
+        mult = 1e3;
+    else if (strcmp(end, "us") == 0)
+        mult = 1;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        mult = 60e6;
+    else if (strcmp(end, "h") == 0)
+        mult = 3600e6;
+    else if (*end && strcmp(end, "s") != 0)
+        return -1;
+    if (v * mult >= 1.8e19)
+        return -1;
+    *out = (uint64_t)(v * mult);
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
 }
 
 static int run_dump(const char *path)
 {
     struct ht_reader *r;
     if (ht_reader_open(&r, path) != 0) {
-        reader_error(path, r);
+        analysis_reader_error(path, r);
         ht_reader_close(r);
         return EXIT_USAGE;
     }
     int rc = dump_write(r, stdout);
     if (rc < 0)
-        reader_error(path, r);
+        analysis_reader_error(path, r);
     ht_reader_close(r);
     return rc < 0 ? EXIT_USAGE : 0;
+}
+
+enum {
+    OPT_DUMP = 256, OPT_JSON, OPT_TOP, OPT_FROM, OPT_TO, OPT_PID, OPT_FLAME, OPT_METRIC,
+    OPT_MASSIF, OPT_DIFF, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_NO_SYMBOLS, OPT_NO_ADDRESSES,
+    OPT_COLOR, OPT_NO_CHILDREN,
+};
+
+struct cli {
+    struct analysis_opts a;
+    struct report_opts r;
+    bool dump, json, diff, color_set;
+    const char *flame, *massif, *metric;
+};
+
+static int parse_option(struct cli *c, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_DUMP: c->dump = true; return 0;
+    case OPT_JSON: c->json = true; return 0;
+    case OPT_DIFF: c->diff = true; return 0;
+    case OPT_NO_SYMBOLS: c->a.no_symbols = true; return 0;
+    case OPT_NO_ADDRESSES: c->r.no_addresses = true; return 0;
+    case OPT_NO_CHILDREN: c->a.no_children = true; return 0;
+    case OPT_FLAME: c->flame = arg; return 0;
+    case OPT_MASSIF: c->massif = arg; return 0;
+    case OPT_SYSROOT: c->a.sym.sysroot = arg; return 0;
+    case OPT_DEBUG_DIR: c->a.sym.debug_dir = arg; return 0;
+    case OPT_METRIC:
+        c->metric = arg;
+        return flame_metric_parse(arg) < 0 ? die_usage("unknown metric '%s'", arg) : 0;
+    case OPT_TOP:
+        return parse_u64(arg, &c->r.top) ? die_usage("invalid number '%s' for --top", arg) : 0;
+    case OPT_PID:
+        c->a.has_pid = true;
+        return parse_u64(arg, &c->a.pid) ? die_usage("invalid pid '%s'", arg) : 0;
+    case OPT_FROM:
+        return parse_time(arg, &c->a.replay.from_us) ? die_usage("invalid time '%s'", arg) : 0;
+    case OPT_TO:
+        return parse_time(arg, &c->a.replay.to_us) ? die_usage("invalid time '%s'", arg) : 0;
+    case OPT_COLOR:
+        c->color_set = true;
+        if (strcmp(arg, "always") == 0)
+            c->r.color = true;
+        else if (strcmp(arg, "never") == 0)
+            c->r.color = false;
+        else if (strcmp(arg, "auto") == 0)
+            c->color_set = false;
+        else
+            return die_usage("invalid --color '%s' (auto, always, never)", arg);
+        return 0;
+    case 'h': fputs(usage_text, stdout); exit(0);
+    default: return die_usage(NULL);
+    }
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"dump", no_argument, NULL, 'D'},
+        {"dump", no_argument, NULL, OPT_DUMP},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"top", required_argument, NULL, OPT_TOP},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"pid", required_argument, NULL, OPT_PID},
+        {"flamegraph", required_argument, NULL, OPT_FLAME},
+        {"metric", required_argument, NULL, OPT_METRIC},
+        {"massif", required_argument, NULL, OPT_MASSIF},
+        {"diff", no_argument, NULL, OPT_DIFF},
+        {"sysroot", required_argument, NULL, OPT_SYSROOT},
+        {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+        {"no-symbols", no_argument, NULL, OPT_NO_SYMBOLS},
+        {"no-addresses", no_argument, NULL, OPT_NO_ADDRESSES},
+        {"no-children", no_argument, NULL, OPT_NO_CHILDREN},
+        {"color", required_argument, NULL, OPT_COLOR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool dump = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'D': dump = true; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: return die_usage(NULL);
-        }
+    struct cli c = {.a.replay.to_us = UINT64_MAX};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+        if (parse_option(&c, opt, optarg))
+            return EXIT_USAGE;
+    if (!c.color_set)
+        c.r.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    if (c.a.replay.from_us > c.a.replay.to_us)
+        return die_usage("--from is after --to");
+    int nfiles = argc - optind;
+    if (c.diff) {
+        if (nfiles != 2)
+            return die_usage("--diff needs two logs");
+        return diff_run(argv[optind], argv[optind + 1], &c.a, &c.r, c.json, stdout);
     }
-    if (optind != argc - 1)
-        return die_usage("expected exactly one log file");
-    if (dump)
-        return run_dump(argv[optind]);
-    return die_usage("nothing to do yet");
+    if (nfiles != 1)
+        return die_usage(nfiles ? "expected one log file, got %d" : "no log file given",
+                         nfiles);
+    const char *path = argv[optind];
+    if (c.dump)
+        return run_dump(path);
+
+    struct analysis_tree *tree;
+    int rc = analysis_tree_load(&tree, path, &c.a);
+    if (rc)
+        return rc;
+    struct model *m = analysis_tree_selected(tree);
+    if (c.flame && (rc = flame_write_file(m, flame_metric_parse(c.metric ? c.metric : "peak"),
+                                          c.flame)))
+        goto out;
+    if (c.massif && (rc = massif_write_file(m, c.massif)))
+        goto out;
+    if (c.json)
+        analysis_tree_json(tree, &c.r, stdout);
+    else
+        analysis_tree_text(tree, &c.r, stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "heaptrace-report: error: cannot write the report: %s\n", strerror(errno));
+        rc = 3;
+    }
+out:
+    analysis_tree_free(tree);
+    return rc;
 }

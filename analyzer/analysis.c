@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/* analysis.c - see analysis.h. */
+#include "analysis.h"
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xalloc.h"
+
+#define EXIT_INPUT 2
+
+void analysis_reader_error(const char *path, struct ht_reader *r)
+{
+    const char *msg = ht_reader_error(r);
+    if (strncmp(msg, "cannot open", 11) == 0)
+        fprintf(stderr, "heaptrace-report: error: %s\n", msg);
+    else
+        fprintf(stderr, "heaptrace-report: error: '%s': %s\n", path, msg);
+}
+
+int analysis_load(struct analysis **out, const char *path, const struct analysis_opts *o)
+{
+    struct analysis *a = xcalloc(1, sizeof(*a));
+    *out = a;
+    a->path = xstrdup(path);
+    if (ht_reader_open(&a->reader, path) != 0) {
+        analysis_reader_error(path, a->reader);
+        return EXIT_INPUT;
+    }
+    a->rp = replay_create(&o->replay);
+    if (replay_run(a->rp, a->reader) < 0) {
+        analysis_reader_error(path, a->reader);
+        return EXIT_INPUT;
+    }
+    if (ht_reader_truncated(a->reader))
+        fprintf(stderr, "heaptrace-report: warning: '%s' is truncated: %s\n", path,
+                ht_reader_truncation(a->reader));
+    if (!o->no_symbols)
+        a->sym = sym_create(&o->sym);
+    a->model = model_build(a->rp, ht_reader_header(a->reader), a->path,
+                           ht_reader_truncation(a->reader), a->sym);
+    return 0;
+}
+
+void analysis_free(struct analysis *a)
+{
+    if (!a)
+        return;
+    model_free(a->model);
+    sym_free(a->sym);
+    replay_free(a->rp);
+    ht_reader_close(a->reader);
+    free(a->path);
+    free(a);
+}
+
+/* ------------------------------------------------------------ process tree */
+
+struct candidate {
+    char *path;
+    struct ht_header_lite {
+        uint64_t pid, ppid, start;
+        char *log_path, *parent_log;
+    } h;
+    bool taken;
+};
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static bool is_child(const struct ht_header *p, const struct ht_header_lite *c)
+{
+    if (c->start < p->start_unix_ns)
+        return false;
+    if (c->parent_log[0] && (strcmp(c->parent_log, p->log_path) == 0 ||
+                             strcmp(base_name(c->parent_log), base_name(p->log_path)) == 0))
+        return true;
+    if (c->parent_log[0])
+        return false; /* names another parent */
+    return c->ppid == p->pid || (c->pid == p->pid && c->start > p->start_unix_ns);
+}
+
+/* Headers of the other heaptrace logs in path's directory. */
+static struct candidate *scan_dir(const char *path, size_t *count)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    else
+        strcpy(dir, ".");
+    struct candidate *c = NULL;
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    struct stat self, st;
+    if (!d || stat(path, &self) != 0) {
+        if (d)
+            closedir(d);
+        free(dir);
+        *count = 0;
+        return NULL;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        char *full = xmalloc(len);
+        snprintf(full, len, "%s/%s", dir, e->d_name);
+        struct ht_reader *r = NULL;
+        if (e->d_name[0] == '.' || stat(full, &st) != 0 || !S_ISREG(st.st_mode) ||
+            (st.st_ino == self.st_ino && st.st_dev == self.st_dev) ||
+            ht_reader_open(&r, full) != 0) {
+            ht_reader_close(r);
+            free(full);
+            continue;
+        }
+        const struct ht_header *h = ht_reader_header(r);
+        c = xreallocarray(c, n + 1, sizeof(*c));
+        c[n++] = (struct candidate){.path = full, .h = {h->pid, h->ppid, h->start_unix_ns,
+                                                        xstrdup(h->log_path),
+                                                        xstrdup(h->parent_log)}};
+        ht_reader_close(r);
+    }
+    closedir(d);
+    free(dir);
+    *count = n;
+    return c;
+}
+
+static int candidate_cmp(const void *pa, const void *pb)
+{
+    const struct candidate *a = pa, *b = pb;
+    if (a->h.start != b->h.start)
+        return a->h.start < b->h.start ? -1 : 1;
+    return strcmp(a->path, b->path);
+}
+
+static void tree_add(struct analysis_tree *t, struct analysis *a)
+{
+    t->procs = xreallocarray(t->procs, t->n + 1, sizeof(*t->procs));
+    t->procs[t->n++] = a;
+}
+
+static void warn_missing_children(const struct analysis_tree *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        const struct ht_header *h = t->procs[i]->model->hdr;
+        if (!(h->flags & HT_FLAG_FOLLOW_FORK))
+            continue;
+        const struct replay *rp = t->procs[i]->rp;
+        for (uint64_t k = 0; k < rp->nforks; k++) {
+            bool found = false;
+            for (size_t j = 0; j < t->n && !found; j++)
+                found = t->procs[j]->model->hdr->pid == rp->fork_pids[k];
+            if (!found)
+                fprintf(stderr,
+                        "heaptrace-report: warning: no log for child process %" PRIu64
+                        " (forked by pid %" PRIu64 ")\n",
+                        rp->fork_pids[k], h->pid);
+        }
+    }
+}
+
+/* Adds the children of t->procs[from..] breadth first. */
+static int tree_collect(struct analysis_tree *t, struct candidate *c, size_t nc,
+                        const struct analysis_opts *o)
+{
+    qsort(c, nc, sizeof(*c), candidate_cmp);
+    for (size_t p = 0; p < t->n; p++) {
+        const struct ht_header *ph = t->procs[p]->model->hdr;
+        for (size_t i = 0; i < nc; i++) {
+            if (c[i].taken || !is_child(ph, &c[i].h))
+                continue;
+            c[i].taken = true;
+            struct analysis *a;
+            int rc = analysis_load(&a, c[i].path, o);
+            if (rc) {
+                analysis_free(a);
+                fprintf(stderr, "heaptrace-report: warning: skipping child log '%s'\n",
+                        c[i].path);
+                continue;
+            }
+            tree_add(t, a);
+        }
+    }
+    return 0;
+}
+
+int analysis_tree_load(struct analysis_tree **out, const char *path,
+                       const struct analysis_opts *o)
+{
+    struct analysis_tree *t = xcalloc(1, sizeof(*t));
+    *out = t;
+    struct analysis *root;
+    int rc = analysis_load(&root, path, o);
+    tree_add(t, root);
+    if (rc)
+        return rc;
+    if (!o->no_children) {
+        size_t nc;
+        struct candidate *c = scan_dir(path, &nc);
+        tree_collect(t, c, nc, o);
+        for (size_t i = 0; i < nc; i++) {
+            free(c[i].path);
+            free(c[i].h.log_path);
+            free(c[i].h.parent_log);
+        }
+        free(c);
+        warn_missing_children(t);
+    }
+    t->models = xcalloc(t->n, sizeof(*t->models));
+    for (size_t i = 0; i < t->n; i++)
+        t->models[i] = t->procs[i]->model;
+    t->show_all = !o->has_pid;
+    if (o->has_pid) {
+        for (t->selected = 0; t->selected < t->n; t->selected++)
+            if (t->models[t->selected]->hdr->pid == o->pid)
+                break;
+        if (t->selected == t->n) {
+            fprintf(stderr, "heaptrace-report: error: no process %" PRIu64
+                            " in the process tree of '%s'\n", o->pid, path);
+            return EXIT_INPUT;
+        }
+    }
+    return 0;
+}
+
+struct model *analysis_tree_selected(const struct analysis_tree *t)
+{
+    return t->models[t->selected];
+}
+
+void analysis_tree_text(const struct analysis_tree *t, const struct report_opts *o, FILE *out)
+{
+    if (t->n > 1)
+        report_text_processes(t->models, t->n, out);
+    for (size_t i = 0; i < t->n; i++) {
+        if (i != t->selected && !t->show_all)
+            continue;
+        if (i)
+            fputc('\n', out);
+        report_text(t->models[i], o, out);
+    }
+}
+
+void analysis_tree_json(const struct analysis_tree *t, const struct report_opts *o, FILE *out)
+{
+    report_json(analysis_tree_selected(t), o, t->models, t->n, out);
+}
+
+void analysis_tree_free(struct analysis_tree *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        analysis_free(t->procs[i]);
+    free(t->procs);
+    free(t->models);
+    free(t);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * analysis.h - one log read, replayed and modelled (struct analysis), and a
+ * process tree of logs (struct analysis_tree): the root log plus the logs of
+ * its forked and exec'd children found in the same directory.
+ *
+ * A log C is a child of log P when C's parent_log equals P's log_path (or
+ * their basenames match, since logs may have moved), or C's ppid is P's pid,
+ * or C has P's pid and started later (exec). Children must not start before
+ * their parent. A FORK whose child has no log is a warning, not an error.
+ *
+ * Errors return an exit code (2 for unreadable or corrupt input) after
+ * printing one message that names the file and, for corrupt data, the byte.
+ */
+#ifndef HT_ANALYSIS_H
+#define HT_ANALYSIS_H
+
+#include <stdio.h>
+
+#include "model.h"
+#include "report.h"
+
+struct analysis_opts {
+    struct replay_opts replay;
+    struct sym_opts sym;
+    bool no_symbols, no_children, has_pid;
+    uint64_t pid;
+};
+
+struct analysis {
+    char *path;
+    struct ht_reader *reader;
+    struct replay *rp;
+    struct symbolizer *sym;
+    struct model *model;
+};
+
+/* Loads one log. @return 0, or 2 after printing the error. */
+int analysis_load(struct analysis **out, const char *path, const struct analysis_opts *o);
+void analysis_free(struct analysis *a);
+
+/* Prints the reader's error git-style, naming `path` once. */
+void analysis_reader_error(const char *path, struct ht_reader *r);
+
+struct analysis_tree {
+    struct analysis **procs; /* [0] = the root; parents before children */
+    struct model **models;
+    size_t n, selected;
+    bool show_all; /* no --pid: text shows every process in detail */
+};
+
+/* Loads path and (unless no_children) its process tree. @return 0 or 2. */
+int analysis_tree_load(struct analysis_tree **out, const char *path,
+                       const struct analysis_opts *o);
+struct model *analysis_tree_selected(const struct analysis_tree *t);
+void analysis_tree_text(const struct analysis_tree *t, const struct report_opts *o, FILE *out);
+void analysis_tree_json(const struct analysis_tree *t, const struct report_opts *o, FILE *out);
+void analysis_tree_free(struct analysis_tree *t);
+
+#endif /* HT_ANALYSIS_H */

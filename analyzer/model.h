@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model.h - the report model: one replayed log turned into what every
+ * writer (text, JSON, flame graph, massif, diff) prints. Sites get their
+ * symbolized stacks and a stable key; sites are merged into functions; all
+ * lists are sorted by stable keys so output is deterministic.
+ *
+ * Sort orders: sites by peak_bytes, leaked_bytes, bytes_allocated (all
+ * descending), then key; functions likewise; owners by bytes, live_handles,
+ * then kind and key.
+ */
+#ifndef HT_MODEL_H
+#define HT_MODEL_H
+
+#include <stdint.h>
+
+#include "reader.h"
+#include "replay.h"
+#include "symbolize.h"
+
+struct model_stack {
+    struct sym_frame *frames; /* innermost first, shim frames dropped */
+    uint32_t nframes;
+    char *key; /* "fn;fn;module+0xoff" innermost first: stable across runs */
+};
+
+struct model_site {
+    uint64_t stack_id;
+    const struct replay_site *st;
+    struct model_stack stack;
+};
+
+struct model_function {
+    const char *name; /* the innermost function, or module+0xoffset */
+    uint64_t allocations, bytes_allocated, peak_bytes, leaked_bytes, leaked_blocks, temporary;
+    uint64_t sites;
+};
+
+struct model_owner {
+    const struct replay_owner_group *g;
+    struct model_stack stack;
+};
+
+struct model {
+    const struct ht_header *hdr;
+    struct replay *rp;
+    const char *path;
+    char *truncation; /* "" for a complete log */
+    struct model_site *sites;
+    uint64_t nsites;
+    struct model_function *functions;
+    uint64_t nfunctions;
+    struct model_owner *owners;
+    uint64_t nowners;
+};
+
+/*
+ * Builds the model from a finished replay. sym may be NULL (no
+ * symbolization: frames carry module+offset only). The model borrows rp and
+ * hdr; they must outlive it.
+ */
+struct model *model_build(struct replay *rp, const struct ht_header *hdr, const char *path,
+                          const char *truncation, struct symbolizer *sym);
+
+/* "function" or "module+0xoffset" or "0xaddress" for one frame (malloc'd). */
+char *model_frame_name(const struct sym_frame *f);
+
+void model_free(struct model *m);
+
+#endif /* HT_MODEL_H */

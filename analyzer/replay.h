@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * replay.h - replays one log's events in file order over a live map
+ * addr -> block and derives the numbers every report shows: totals, per-site
+ * (stack id) statistics, the per-site breakdown at the heap peak, owners
+ * (handles such as iconv_t that keep hidden allocations alive), marks and a
+ * timeline.
+ *
+ * One pass, no second look at the log: the peak breakdown uses a "peak
+ * epoch" per site (a site's live bytes are snapshotted lazily the first time
+ * it changes after a new peak), so reaching a new peak costs O(1).
+ *
+ * Memory: O(live blocks + stacks + live handles + threads), independent of
+ * the number of events. Marks are kept up to REPLAY_MAX_MARKS.
+ *
+ * Definitions (docs/REPORT.md repeats them for users):
+ *   allocations   every ALLOC and every REALLOC (in the window)
+ *   frees         FREE of a known block, and REALLOC whose old block is known
+ *   temporary     an allocation freed by the next alloc/free event of the same
+ *                 thread (no allocation in between; heaptrack's definition);
+ *                 REALLOC counts as a free of old followed by an allocation
+ *   leaked        still live at the end of the replay (END, log end or --to)
+ *   unknown frees FREE / REALLOC of an address never allocated in this log
+ */
+#ifndef HT_REPLAY_H
+#define HT_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "htab.h"
+#include "reader.h"
+
+#define REPLAY_MAX_MARKS 100000
+#define REPLAY_TIMELINE_SAMPLES 200
+
+struct replay_site {
+    uint64_t allocations, bytes_allocated, temporary;
+    uint64_t live_bytes, live_blocks; /* at the end: leaked */
+    uint64_t peak_bytes;              /* the site's own maximum of live bytes */
+    uint64_t at_peak_bytes;           /* live bytes at the global peak (after finish) */
+    uint64_t epoch, at_peak_epoch;    /* see replay.c: lazy peak snapshot */
+};
+
+struct replay_stack {
+    uint64_t off;    /* into replay.ips */
+    uint32_t depth;
+    uint32_t modgen; /* index into replay.modgens in force when defined */
+};
+
+/* One MODULES record's list (copied from the reader). */
+struct replay_modgen {
+    struct ht_module *mods;
+    size_t count;
+};
+
+/* Owner groups: handles of one kind opened at one stack. */
+struct replay_owner_group {
+    uint64_t kind, stack;
+    uint64_t live_handles, bytes, peak_bytes;
+    uint64_t opened; /* handles ever opened successfully */
+};
+
+struct replay_mark {
+    uint64_t time_us, heap_bytes;
+    char *label;
+};
+
+struct replay_sample {
+    uint64_t t_us, heap_bytes, mmap_bytes, rss_bytes;
+};
+
+struct replay_totals {
+    uint64_t allocations, frees, bytes_allocated, temporary;
+    uint64_t peak_bytes, peak_time_us;
+    uint64_t leaked_bytes, leaked_blocks;
+    uint64_t peak_rss, duration_us, lost_events, unknown_frees;
+    uint64_t heap_bytes, mmap_bytes, rss_bytes; /* current */
+    uint64_t peak_mmap_bytes;
+    uint64_t marks_total;                       /* including those not kept */
+    bool complete;                              /* END record seen */
+    uint64_t end_reason;
+};
+
+struct replay_opts {
+    uint64_t from_us, to_us; /* window; to_us = UINT64_MAX for no limit */
+};
+
+struct replay {
+    struct replay_opts opts;
+    struct replay_totals tot;
+
+    struct replay_site *sites; /* by stack id; [0] = no stack */
+    struct replay_stack *stacks;
+    uint64_t nsites, sites_cap;
+    uint64_t *ips;
+    uint64_t nips, ips_cap;
+    struct replay_modgen *modgens;
+    uint32_t nmodgens;
+
+    struct replay_owner_group *groups;
+    uint64_t ngroups, groups_cap;
+
+    struct replay_mark *marks;
+    uint64_t nmarks;
+    uint64_t *fork_pids;
+    uint64_t nforks;
+    char **execs;
+    uint64_t nexecs;
+
+    struct replay_sample *timeline; /* after replay_finish */
+    uint64_t ntimeline;
+
+    /* internals (replay.c) */
+    uint64_t peak_epoch;
+    struct htab blocks, threads, handles, regions, group_index;
+    struct replay_owner *owners;
+    uint32_t nowners, owners_cap, owner_free;
+    struct replay_bucket *buckets;
+    uint64_t nbuckets, bucket_us;
+    bool stopped;
+};
+
+struct replay *replay_create(const struct replay_opts *opts);
+
+/*
+ * Applies one event (the reader is needed for MODULES). Events past the
+ * window's end are ignored; replay_done() then says so.
+ */
+void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event *ev);
+
+/* True once an event past --to arrived: the caller may stop reading. */
+bool replay_done(const struct replay *rp);
+
+/* Reads the whole log into rp. @return the reader's final rc (0 or -1). */
+int replay_run(struct replay *rp, struct ht_reader *r);
+
+/* Closes the replay: leaked totals, peak breakdown, timeline. Call once. */
+void replay_finish(struct replay *rp, bool complete);
+
+/* The frames of stack id (innermost first); depth in *depth (0 for id 0). */
+const uint64_t *replay_stack_ips(const struct replay *rp, uint64_t id, uint32_t *depth);
+
+void replay_free(struct replay *rp);
+
+#endif /* HT_REPLAY_H */

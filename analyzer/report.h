@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - the report writers, one file each (report_text.c,
+ * report_json.c, report_flame.c, report_massif.c), all reading the same
+ * struct model. Every writer is deterministic for a given log.
+ */
+#ifndef HT_REPORT_H
+#define HT_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "model.h"
+
+struct report_opts {
+    uint64_t top;       /* entries per list; 0 = all */
+    bool no_addresses;  /* text: no addresses and no times (golden files) */
+    bool color;         /* text: ANSI colour */
+};
+
+void report_text(const struct model *m, const struct report_opts *o, FILE *out);
+
+/*
+ * JSON for one process (an object, docs/REPORT.md), with a "processes"
+ * summary of the whole process tree `procs` (may be empty).
+ */
+void report_json(const struct model *m, const struct report_opts *o,
+                 struct model *const *procs, size_t nprocs, FILE *out);
+
+/* The process table of a tree: pid, program, allocations, peak, leaked. */
+void report_text_processes(struct model *const *procs, size_t nprocs, FILE *out);
+
+/* JSON string literal with escapes (shared by writers). */
+void report_json_str(FILE *out, const char *s);
+
+/* Byte counts for people: "1023 B", "1.5 KiB", "12.0 MiB". */
+const char *report_bytes(uint64_t n, char buf[32]);
+
+#endif /* HT_REPORT_H */

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report_flame.c - folded stacks ("main;parse;xmalloc 4096") readable by
+ * flamegraph.pl, speedscope and inferno. Frame names never contain ';' (it
+ * is replaced by ':') nor newlines.
+ */
+#include "report_extra.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+int flame_metric_parse(const char *name)
+{
+    static const char *const names[] = {"peak", "leaked", "allocations", "bytes", "temporary"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static uint64_t flame_value(const struct replay_site *s, int metric)
+{
+    switch (metric) {
+    case FLAME_LEAKED: return s->live_bytes;
+    case FLAME_ALLOCATIONS: return s->allocations;
+    case FLAME_BYTES: return s->bytes_allocated;
+    case FLAME_TEMPORARY: return s->temporary;
+    default: return s->at_peak_bytes;
+    }
+}
+
+static void flame_name(FILE *out, const struct sym_frame *f)
+{
+    char *name = model_frame_name(f);
+    for (char *p = name; *p; p++)
+        if (*p == ';' || *p == '\n' || *p == '\r')
+            *p = ':';
+    fputs(name, out);
+    free(name);
+}
+
+void flame_write(const struct model *m, int metric, FILE *out)
+{
+    for (uint64_t i = 0; i < m->nsites; i++) {
+        const struct model_site *s = &m->sites[i];
+        uint64_t v = flame_value(s->st, metric);
+        if (!v)
+            continue;
+        if (s->stack.nframes == 0)
+            fputs("(no stack)", out);
+        for (uint32_t k = s->stack.nframes; k-- > 0;) {
+            flame_name(out, &s->stack.frames[k]);
+            if (k)
+                fputc(';', out);
+        }
+        fprintf(out, " %" PRIu64 "\n", v);
+    }
+}
+
+FILE *report_open_output(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "heaptrace-report: error: cannot open '%s' for writing: %s\n", path,
+                strerror(errno));
+    return f;
+}
+
+int report_close_output(FILE *f, const char *path)
+{
+    bool bad = ferror(f) != 0;
+    if (f == stdout)
+        bad |= fflush(f) != 0;
+    else
+        bad |= fclose(f) != 0;
+    if (bad) {
+        fprintf(stderr, "heaptrace-report: error: cannot write '%s': %s\n", path,
+                strerror(errno));
+        return 2;
+    }
+    return 0;
+}
+
+int flame_write_file(const struct model *m, int metric, const char *path)
+{
+    FILE *f = report_open_output(path);
+    if (!f)
+        return 2;
+    flame_write(m, metric, f);
+    return report_close_output(f, path);
+}

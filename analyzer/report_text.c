@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report_text.c - the report for people: summary, top sites, top functions,
+ * owners and marks. Colour only when asked (main.c: stdout is a tty and
+ * NO_COLOR is unset). With no_addresses, no address or time is printed, so
+ * golden files stay stable across runs.
+ */
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+
+const char *report_bytes(uint64_t n, char buf[32])
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (n < 1024) {
+        snprintf(buf, 32, "%" PRIu64 " B", n);
+        return buf;
+    }
+    double v = (double)n / 1024;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, 32, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+struct text {
+    FILE *out;
+    const struct report_opts *o;
+};
+
+static void heading(const struct text *t, const char *title)
+{
+    if (t->o->color)
+        fprintf(t->out, "\n\033[1m%s\033[0m\n", title);
+    else
+        fprintf(t->out, "\n%s\n", title);
+}
+
+static void text_frame(const struct text *t, const struct sym_frame *f)
+{
+    char *name = model_frame_name(f);
+    fprintf(t->out, "      %s%s", f->inlined ? "(inlined) " : "", name);
+    free(name);
+    if (f->file) {
+        const char *base = strrchr(f->file, '/');
+        fprintf(t->out, " (%s:%" PRIu32 ")", base ? base + 1 : f->file, f->line);
+    }
+    if (!t->o->no_addresses)
+        fprintf(t->out, " [0x%" PRIx64 "]", f->address);
+    fputc('\n', t->out);
+}
+
+static void text_stack(const struct text *t, const struct model_stack *st)
+{
+    if (st->nframes == 0)
+        fprintf(t->out, "      (no stack)\n");
+    for (uint32_t i = 0; i < st->nframes; i++)
+        text_frame(t, &st->frames[i]);
+}
+
+static void text_summary(const struct text *t, const struct model *m)
+{
+    const struct ht_header *h = m->hdr;
+    const struct replay_totals *s = &m->rp->tot;
+    char b1[32], b2[32];
+    FILE *out = t->out;
+    fprintf(out, "heaptrace report: %s (pid %" PRIu64 ")\n", h->exe, h->pid);
+    fprintf(out, "  command:");
+    for (uint32_t i = 0; i < h->argc; i++)
+        fprintf(out, " %s", h->argv[i]);
+    fputc('\n', out);
+    if (m->truncation[0])
+        fprintf(out, "  log truncated: %s (results cover what was recorded)\n", m->truncation);
+    heading(t, "summary");
+    fprintf(out, "  allocations      %" PRIu64 " (%" PRIu64 " temporary)\n", s->allocations,
+            s->temporary);
+    fprintf(out, "  frees            %" PRIu64 "\n", s->frees);
+    fprintf(out, "  bytes allocated  %s\n", report_bytes(s->bytes_allocated, b1));
+    fprintf(out, "  peak heap        %s", report_bytes(s->peak_bytes, b1));
+    if (!t->o->no_addresses)
+        fprintf(out, " at %.3f s", (double)s->peak_time_us / 1e6);
+    fprintf(out, "\n  leaked           %s in %" PRIu64 " blocks\n",
+            report_bytes(s->leaked_bytes, b1), s->leaked_blocks);
+    fprintf(out, "  peak RSS         %s\n", report_bytes(s->peak_rss, b1));
+    fprintf(out, "  peak mmap        %s\n", report_bytes(s->peak_mmap_bytes, b2));
+    if (!t->o->no_addresses)
+        fprintf(out, "  duration         %.3f s\n", (double)s->duration_us / 1e6);
+    if (s->unknown_frees)
+        fprintf(out, "  unknown frees    %" PRIu64 " (blocks allocated before tracing)\n",
+                s->unknown_frees);
+    if (s->lost_events)
+        fprintf(out, "  lost events      %" PRIu64 " (counts are lower bounds)\n",
+                s->lost_events);
+}
+
+static uint64_t text_limit(uint64_t n, const struct report_opts *o)
+{
+    uint64_t top = o->top ? o->top : 10;
+    return n < top ? n : top;
+}
+
+static void text_sites(const struct text *t, const struct model *m)
+{
+    char b1[32], b2[32], b3[32], title[96];
+    uint64_t n = text_limit(m->nsites, t->o);
+    snprintf(title, sizeof(title), "top sites by peak (%" PRIu64 " of %" PRIu64 ")", n, m->nsites);
+    heading(t, title);
+    for (uint64_t i = 0; i < n; i++) {
+        const struct replay_site *s = m->sites[i].st;
+        fprintf(t->out, "  #%" PRIu64 " peak %s, leaked %s in %" PRIu64 " blocks, %" PRIu64
+                        " allocations (%" PRIu64 " temporary), %s allocated\n",
+                i + 1, report_bytes(s->peak_bytes, b1), report_bytes(s->live_bytes, b2),
+                s->live_blocks, s->allocations, s->temporary, report_bytes(s->bytes_allocated, b3));
+        text_stack(t, &m->sites[i].stack);
+    }
+    n = text_limit(m->nfunctions, t->o);
+    snprintf(title, sizeof(title), "top functions by share of the peak (%" PRIu64 " of %" PRIu64 ")",
+             n, m->nfunctions);
+    heading(t, title);
+    for (uint64_t i = 0; i < n; i++) {
+        const struct model_function *f = &m->functions[i];
+        fprintf(t->out, "  %10s at peak  %10s leaked  %8" PRIu64 " allocations  %s\n",
+                report_bytes(f->peak_bytes, b1), report_bytes(f->leaked_bytes, b2),
+                f->allocations, f->name);
+    }
+}
+
+static void text_owners_marks(const struct text *t, const struct model *m)
+{
+    char b1[32], b2[32];
+    if (m->nowners) {
+        heading(t, "owners (handles keeping allocations alive)");
+        for (uint64_t i = 0; i < m->nowners; i++) {
+            const struct replay_owner_group *g = m->owners[i].g;
+            fprintf(t->out, "  %s: %" PRIu64 " live of %" PRIu64 " opened, %s live, peak %s\n",
+                    names_owner_kind(g->kind), g->live_handles, g->opened,
+                    report_bytes(g->bytes, b1), report_bytes(g->peak_bytes, b2));
+            text_stack(t, &m->owners[i].stack);
+        }
+    }
+    const struct replay *rp = m->rp;
+    if (!rp->nmarks)
+        return;
+    heading(t, "marks (heap at each mark, growth since the previous one)");
+    uint64_t n = text_limit(rp->nmarks, t->o), first = rp->nmarks - n;
+    if (first)
+        fprintf(t->out, "  ... %" PRIu64 " earlier marks\n", first);
+    for (uint64_t i = first; i < rp->nmarks; i++) {
+        const struct replay_mark *k = &rp->marks[i];
+        int64_t growth = (int64_t)(k->heap_bytes - (i ? rp->marks[i - 1].heap_bytes : 0));
+        if (!t->o->no_addresses)
+            fprintf(t->out, "  %10.3f s", (double)k->time_us / 1e6);
+        fprintf(t->out, "  %-20s %12s  %+" PRId64 " B\n", k->label,
+                report_bytes(k->heap_bytes, b1), growth);
+    }
+}
+
+void report_text(const struct model *m, const struct report_opts *o, FILE *out)
+{
+    struct text t = {out, o};
+    text_summary(&t, m);
+    text_sites(&t, m);
+    text_owners_marks(&t, m);
+}
+
+void report_text_processes(struct model *const *procs, size_t nprocs, FILE *out)
+{
+    char b1[32], b2[32];
+    fprintf(out, "processes\n  %8s %8s %12s %12s %12s  %s\n", "pid", "ppid", "allocations",
+            "peak", "leaked", "program");
+    for (size_t i = 0; i < nprocs; i++) {
+        const struct model *p = procs[i];
+        const struct replay_totals *t = &p->rp->tot;
+        fprintf(out, "  %8" PRIu64 " %8" PRIu64 " %12" PRIu64 " %12s %12s  %s%s\n", p->hdr->pid,
+                p->hdr->ppid, t->allocations, report_bytes(t->peak_bytes, b1),
+                report_bytes(t->leaked_bytes, b2), p->hdr->exe,
+                t->complete ? "" : " (log truncated)");
+    }
+    fputc('\n', out);
+}
