@@ -687,10 +687,11 @@ int main(int argc, char **argv)
         return 2;
     }
     const struct ht_header *hdr = ht_reader_header(r);
-    if (header)
-        printf("%" PRIu64 "\t%" PRIu64 "\t%s\t%s\t%s\n", hdr->pid, hdr->ppid,
+    if (header) /* pid ppid exe log_path parent_log argv[0], tab-separated */
+        printf("%" PRIu64 "\t%" PRIu64 "\t%s\t%s\t%s\t%s\n", hdr->pid, hdr->ppid,
                hdr->exe ? hdr->exe : "", hdr->log_path ? hdr->log_path : "",
-               hdr->parent_log ? hdr->parent_log : "");
+               hdr->parent_log ? hdr->parent_log : "",
+               hdr->argc > 0 && hdr->argv && hdr->argv[0] ? hdr->argv[0] : "");
 
     struct ht_event ev;
     int rc;

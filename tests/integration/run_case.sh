@@ -17,7 +17,8 @@
 #   --each-check EXPR    ... on every log
 #   --min-logs N         at least N logs (default 1)
 #   --max-logs N         at most N logs
-#   --exe-logs NAME=N    at least N logs whose HEADER.exe basename is NAME
+#   --exe-logs NAME=N    at least N logs whose HEADER.exe or argv[0] basename
+#                        is NAME (redis-server is a link to redis-check-rdb)
 #   --children-name-parent   every log but the first names a listed log as parent
 #   --stderr-any         do not compare stderr (programs that print timings)
 #   --out PATTERN        HEAPTRACE_OUT (default: a fresh dir, %e.%p.htrace)
@@ -213,7 +214,12 @@ for i in "${!logs[@]}"; do
     fi
     exe=$(printf '%s\n' "$header" | head -1 | cut -f3)
     exe=${exe##*/}
+    arg0=$(printf '%s\n' "$header" | head -1 | cut -f6)
+    arg0=${arg0##*/}
     exe_count[$exe]=$(( ${exe_count[$exe]:-0} + 1 ))
+    if [ -n "$arg0" ] && [ "$arg0" != "$exe" ]; then
+        exe_count[$arg0]=$(( ${exe_count[$arg0]:-0} + 1 ))
+    fi
     echo "log $i: $exe (pid $(printf '%s\n' "$header" | head -1 | cut -f1))"
     # (--header above already read the whole log and rejected corruption)
     if [ "${#checks[@]}" -gt 0 ] && ! "$logcheck" "${checks[@]}" "$log"; then
