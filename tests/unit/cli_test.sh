@@ -1,0 +1,81 @@
+#!/bin/sh
+# cli_test.sh REPORT MKLOG - end-to-end checks of heaptrace-report's options
+# and exit codes on synthetic logs. Needs python3 for JSON validation.
+set -eu
+report=$1
+mklog=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT INT TERM
+fail() { echo "cli_test: $*" >&2; exit 1; }
+
+"$mklog" sample "$dir/s.htrace" 20
+"$report" --no-children "$dir/s.htrace" >"$dir/out.txt" || fail "text report failed"
+grep -q "allocations" "$dir/out.txt" || fail "no summary"
+"$report" --json "$dir/s.htrace" >"$dir/out.json" || fail "json report failed"
+python3 - "$dir/out.json" <<'PY' || fail "bad JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["format_version"] == 1
+s = d["summary"]
+for k in ["allocations","frees","bytes_allocated","peak_bytes","peak_time_s","leaked_bytes",
+          "leaked_blocks","temporary_allocations","peak_rss_bytes","duration_s","lost_events",
+          "log_complete"]:
+    assert k in s, k
+assert s["allocations"] == 41 and s["lost_events"] == 3 and s["log_complete"] is True
+for site in d["sites"]:
+    for k in ["allocations","bytes_allocated","peak_bytes","leaked_bytes","leaked_blocks",
+              "temporary_allocations","stack"]:
+        assert k in site, k
+    for f in site["stack"]:
+        assert set(["function","file","line","module","address","inlined"]) <= set(f)
+assert d["owners"][0]["kind"] == "iconv_open"
+assert all(set(["t_s","heap_bytes","mmap_bytes","rss_bytes"]) <= set(t) for t in d["timeline"])
+assert 0 < len(d["timeline"]) <= 200
+PY
+# deterministic output
+"$report" --no-addresses "$dir/s.htrace" >"$dir/a.txt"
+"$report" --no-addresses "$dir/s.htrace" >"$dir/b.txt"
+cmp -s "$dir/a.txt" "$dir/b.txt" || fail "text output differs between runs"
+grep -q "0x4" "$dir/a.txt" && fail "--no-addresses printed an address"
+
+# flame graph and massif
+"$report" --flamegraph "$dir/f.folded" --metric allocations "$dir/s.htrace" >/dev/null
+grep -Eq '^prog\+0x[0-9a-f]+(;prog\+0x[0-9a-f]+)* [0-9]+$' "$dir/f.folded" || fail "bad folded stacks"
+"$report" --massif "$dir/massif.out" "$dir/s.htrace" >/dev/null
+grep -q "heap_tree=peak" "$dir/massif.out" || fail "no peak snapshot"
+if command -v ms_print >/dev/null 2>&1; then
+    ms_print "$dir/massif.out" >/dev/null || fail "ms_print rejects the massif file"
+fi
+
+# diff: a bigger run grows
+"$mklog" sample "$dir/big.htrace" 200
+"$report" --diff "$dir/s.htrace" "$dir/big.htrace" >"$dir/diff.txt" || fail "diff failed"
+grep -q "sites by growth" "$dir/diff.txt" || fail "no diff sites"
+"$report" --json --diff "$dir/s.htrace" "$dir/big.htrace" | python3 -m json.tool >/dev/null \
+    || fail "bad diff JSON"
+
+# process tree: 500 -> 501 (fork), 501 exec'd; 502 has no log
+mkdir "$dir/tree"
+"$mklog" tree "$dir/tree"
+"$report" --json "$dir/tree/heaptrace.500" >"$dir/tree.json" 2>"$dir/tree.err"
+python3 - "$dir/tree.json" <<'PY' || fail "bad process tree"
+import json, sys
+d = json.load(open(sys.argv[1]))
+pids = sorted(p["pid"] for p in d["processes"])
+assert pids == [500, 501, 501], pids
+PY
+grep -q "no log for child process 502" "$dir/tree.err" || fail "missing child not reported"
+"$report" --pid 501 --json "$dir/tree/heaptrace.500" 2>/dev/null | grep -q '"pid":501' \
+    || fail "--pid did not select 501"
+
+# exit codes
+set +e
+"$report" "$dir/nonexistent" 2>"$dir/err"; rc=$?
+[ $rc -eq 2 ] || fail "missing file: exit $rc"
+grep -q "cannot open '$dir/nonexistent': No such file or directory" "$dir/err" || fail "message"
+"$report" --fail-on leak "$dir/s.htrace" 2>/dev/null; [ $? -eq 2 ] || fail "unknown option"
+"$report" --top x "$dir/s.htrace" 2>/dev/null; [ $? -eq 2 ] || fail "bad --top"
+head -c 100 "$dir/s.htrace" >"$dir/cut.htrace"
+"$report" "$dir/cut.htrace" >/dev/null 2>&1; rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 2 ] || fail "truncated log: exit $rc"
+echo "cli_test: ok"
