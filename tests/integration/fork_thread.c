@@ -3,6 +3,8 @@
  * fork_thread.c - forks from a second thread while the main thread waits in
  * pthread_join. The child allocates 100 blocks in [6200,6300), frees 50 and
  * exits; the parent allocates 10 blocks in [7200,7210) around the fork.
+ * Both allocate through the same call site (shared_site), so the child's
+ * log must define the stacks the parent had already written to its own.
  * The child must get its own log, naming the parent's.
  */
 #include <pthread.h>
@@ -13,11 +15,18 @@
 
 static int child_status = -1;
 
+__attribute__((noinline)) static void *shared_site(size_t n)
+{
+    void *p = malloc(n);
+    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame */
+    return p;
+}
+
 static void child(void)
 {
     void *keep[100];
     for (int i = 0; i < 100; i++) {
-        keep[i] = malloc(6200 + (size_t)i);
+        keep[i] = shared_site(6200 + (size_t)i);
         if (!keep[i])
             _exit(1);
     }
@@ -47,7 +56,7 @@ int main(void)
 {
     void *before[5], *after[5];
     for (int i = 0; i < 5; i++)
-        before[i] = malloc(7200 + (size_t)i);
+        before[i] = shared_site(7200 + (size_t)i);
     pthread_t th;
     if (pthread_create(&th, NULL, forker, NULL) != 0)
         return 1;
