@@ -40,6 +40,8 @@ grep -q "^heaptrace: error: unknown option '--bogus'" err || fail "unknown optio
 expect "bad --depth status" $? 125
 "$ht" -- no-such-program-xyz 2>/dev/null
 expect "missing program status" $? 127
+"$ht" -- "$work" 2>/dev/null
+expect "non-executable program status" $? 126
 
 # --- stdio and exit status ----------------------------------------------------
 out=$(echo in | "$ht" -q -o io.htrace -- sh -c 'cat; echo err >&2; exit 7' 2>err)
