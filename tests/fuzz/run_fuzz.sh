@@ -1,0 +1,22 @@
+#!/bin/sh
+# run_fuzz.sh [SECONDS] - builds fuzz_reader with clang-14 and
+# -fsanitize=fuzzer,address,undefined and fuzzes the reader for SECONDS
+# (default 60), starting from tests/fuzz/corpus. New crashes land in
+# build-fuzz/crashes/; copy a fixed one into corpus/ to keep it fixed.
+set -eu
+seconds=${1:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=$root/build-fuzz
+cc=${CC:-clang-14}
+command -v "$cc" >/dev/null 2>&1 || { echo "run_fuzz.sh: error: '$cc' not found" >&2; exit 2; }
+mkdir -p "$out/crashes" "$out/corpus"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+flags="$flags -I$root/common -I$root/analyzer $(pkg-config --cflags libzstd libdw)"
+srcs="$here/fuzz_reader.c $root/analyzer/reader.c $root/analyzer/replay.c"
+srcs="$srcs $root/analyzer/htab.c $root/analyzer/names.c $root/analyzer/xalloc.c"
+# shellcheck disable=SC2086
+"$cc" $flags $srcs $(pkg-config --libs libzstd) -o "$out/fuzz_reader"
+cp "$here"/corpus/* "$out/corpus/" 2>/dev/null || true
+"$out/fuzz_reader" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+    -artifact_prefix="$out/crashes/" "$out/corpus"
