@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# test_heaptrace.sh BUILD_DIR WORK_DIR - what a user of the heaptrace wrapper
+# test_heaptrace.sh BUILD_DIR WORK_DIR SOURCE_DIR - what a user of the heaptrace wrapper
 # relies on: options, stdio and exit status passed through, signal deaths
 # passed on, LD_PRELOAD kept, the HEAPTRACE_* contract, the summary line, and
-# an installed copy that finds its library.  Registered by scripts/CMakeLists.txt.
+# an installed copy that finds its library; and that scripts/demo's example
+# runs traced as it runs natively.  Registered by scripts/CMakeLists.txt.
 # shellcheck disable=SC2016 # the sh -c scripts below expand in the traced shell
 set -uo pipefail
 
 build=$(cd "$1" && pwd)
 work=$2
+src=$(cd "$3" && pwd)
 ht=$build/heaptrace
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 
@@ -91,6 +93,13 @@ done
 cmake --install "$build" --prefix "$work/prefix" >/dev/null || fail "cmake --install failed"
 "$work/prefix/bin/heaptrace" -q -o installed.htrace -- true || fail "installed heaptrace failed"
 [ -s installed.htrace ] || fail "the installed heaptrace wrote no log"
+
+# --- the demo's example ----------------------------------------------------------
+cc -g -O1 -fno-omit-frame-pointer -I "$src/include" -o weak_ports "$src/examples/weak_ports.c" ||
+    fail "examples/weak_ports.c does not build"
+native=$(./weak_ports 500)
+expect "weak_ports traced" "$("$ht" -q -o weak_ports.htrace -- ./weak_ports 500)" "$native"
+[ -s weak_ports.htrace ] || fail "weak_ports.htrace was not written"
 
 [ "$fails" = 0 ] && echo "all wrapper checks passed"
 exit $((fails > 0))
