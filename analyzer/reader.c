@@ -56,7 +56,7 @@ struct ht_reader {
     uint64_t buf_off;
 
     /* implicit state of format.h */
-    uint64_t time_us, addr, nstacks, record_no;
+    uint64_t time_us, blocks, nstacks, record_no; /* blocks: heap blocks created so far */
     uint32_t thread;
 
     /* the record being decoded (for messages) */
@@ -64,6 +64,7 @@ struct ht_reader {
     uint64_t cur_off;
 
     bool have_header, ended, done, failed, truncated;
+    bool exec_last; /* the last record was EXEC: the image was replaced, the log is complete */
     struct ht_header hdr;
     struct ht_module *mods;
     size_t nmods;
@@ -212,15 +213,6 @@ static int cur_u(struct ht_reader *r, struct cursor *c, const char *field, uint6
     return 0;
 }
 
-static int cur_s(struct ht_reader *r, struct cursor *c, const char *field, int64_t *out)
-{
-    uint64_t u;
-    if (cur_u(r, c, field, &u) < 0)
-        return -1;
-    *out = ht_unzigzag(u);
-    return 0;
-}
-
 static int cur_str(struct ht_reader *r, struct cursor *c, const char *field, const char **s,
                    size_t *n)
 {
@@ -267,30 +259,16 @@ static int cur_stack(struct ht_reader *r, struct cursor *c, uint64_t *id)
     return 0;
 }
 
-/* base + delta without wrapping around 64 bits. */
-static bool addr_apply(uint64_t base, int64_t delta, uint64_t *out)
+/* A block named by its age (format.h): created_so_far - age, never 0. */
+static int cur_block(struct ht_reader *r, struct cursor *c, const char *field, uint64_t *out)
 {
-    if (delta >= 0) {
-        if (base > UINT64_MAX - (uint64_t)delta)
-            return false;
-        *out = base + (uint64_t)delta;
-        return true;
-    }
-    uint64_t mag = (uint64_t)(-(delta + 1)) + 1;
-    if (mag > base)
-        return false;
-    *out = base - mag;
-    return true;
-}
-
-static int cur_addr(struct ht_reader *r, struct cursor *c, const char *field, uint64_t base,
-                    uint64_t *out)
-{
-    int64_t d;
-    if (cur_s(r, c, field, &d) < 0)
+    uint64_t age;
+    if (cur_u(r, c, field, &age) < 0)
         return -1;
-    if (!addr_apply(base, d, out))
-        return reader_corrupt(r, "address delta overflows");
+    if (age >= r->blocks)
+        return reader_corrupt(r, "%s %llu names a block before the first (%llu created)", field,
+                              (unsigned long long)age, (unsigned long long)r->blocks);
+    *out = r->blocks - age;
     return 0;
 }
 
@@ -427,10 +405,17 @@ static int decode_thread_index(struct ht_reader *r, struct cursor *c, uint64_t *
 
 static int decode_realloc(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
 {
-    if (cur_addr(r, c, "old", r->addr, &ev->old_addr) ||
-        cur_addr(r, c, "new", ev->old_addr, &ev->addr) || cur_u(r, c, "size", &ev->size) ||
-        cur_stack(r, c, &ev->stack))
+    uint64_t old, result;
+    if (cur_u(r, c, "old", &old) || cur_u(r, c, "result", &result) ||
+        cur_u(r, c, "size", &ev->size) || cur_stack(r, c, &ev->stack))
         return -1;
+    if (old > r->blocks)
+        return reader_corrupt(r, "old %llu names a block before the first (%llu created)",
+                              (unsigned long long)old, (unsigned long long)r->blocks);
+    if (result > 1)
+        return reader_corrupt(r, "realloc result %llu is not 0 or 1", (unsigned long long)result);
+    ev->old_addr = old ? r->blocks - (old - 1) : 0;
+    ev->addr = result ? r->blocks + 1 : 0;
     return 0;
 }
 
@@ -449,8 +434,8 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
     uint8_t tag = ev->tag;
     if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
         ev->fn = (uint8_t)(tag - HT_REC_ALLOC_BASE);
-        return cur_addr(r, c, "addr", r->addr, &ev->addr) || cur_u(r, c, "size", &ev->size) ||
-               cur_stack(r, c, &ev->stack);
+        ev->addr = r->blocks + 1;
+        return cur_u(r, c, "size", &ev->size) || cur_stack(r, c, &ev->stack);
     }
     switch (tag) {
     case HT_REC_THREAD_START:
@@ -463,7 +448,7 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
     case HT_REC_THREAD_EXIT:
         return decode_thread_index(r, c, &ev->value);
     case HT_REC_FREE:
-        return cur_addr(r, c, "addr", r->addr, &ev->addr);
+        return cur_block(r, c, "age", &ev->addr);
     case HT_REC_REALLOC:
         return decode_realloc(r, c, ev);
     case HT_REC_MMAP:
@@ -543,20 +528,25 @@ static void reader_commit(struct ht_reader *r, struct ht_event *ev)
     case HT_REC_STACK:
         r->nstacks++;
         break;
-    case HT_REC_FREE:
     case HT_REC_REALLOC:
-        r->addr = ev->addr;
+        r->blocks += ev->addr != 0;
         break;
     case HT_REC_END:
         r->ended = true;
         break;
     default:
         if (ev->tag >= HT_REC_ALLOC_BASE && ev->tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_)
-            r->addr = ev->addr;
+            r->blocks++;
         break;
     }
     if (ev->tag != HT_REC_SWITCH)
         ev->thread = r->thread;
+    /* The recorder's own housekeeping (RSS, LOST, MODULES...) may still land
+     * between EXEC and the new image; only a program event undoes "complete". */
+    bool housekeeping = ev->tag == HT_REC_RSS || ev->tag == HT_REC_LOST ||
+                        ev->tag == HT_REC_MODULES || ev->tag == HT_REC_STACK ||
+                        ev->tag == HT_REC_SWITCH;
+    r->exec_last = ev->tag == HT_REC_EXEC || (r->exec_last && housekeeping);
 }
 
 /* ------------------------------------------------------------- record layer */
@@ -572,7 +562,7 @@ int ht_reader_next(struct ht_reader *r, struct ht_event *ev)
     if (n < 0)
         return -1;
     if (n == 0) {
-        if (!r->ended)
+        if (!r->ended && !r->exec_last)
             return reader_truncate(r, r->trunc[0] ? r->trunc : "no END record");
         r->done = true;
         return 0;
@@ -582,19 +572,40 @@ int ht_reader_next(struct ht_reader *r, struct ht_event *ev)
     if (r->ended)
         return reader_fail(r, "data after the END record at byte %llu",
                            (unsigned long long)r->cur_off);
-    n = reader_fill(r, 1 + HT_VARINT_MAX);
-    if (n < 0)
-        return -1;
-    const uint8_t *p = r->buf + r->pos + 1, *end = r->buf + r->pos + n;
-    uint64_t len;
-    int rc = ht_get_uvarint(&p, end, &len);
     char why[128];
     snprintf(why, sizeof(why), "log ends inside record %llu at byte %llu",
              (unsigned long long)r->record_no, (unsigned long long)r->cur_off);
-    if (rc == -1)
-        return reader_truncate(r, why);
-    if (rc < 0)
-        return reader_corrupt(r, "malformed record length");
+    uint64_t len;
+    int rc;
+    const uint8_t *p;
+    if (HT_TAG_IS_COMPACT(r->cur_tag)) {
+        /* No length field: the payload is a fixed number of varints. */
+        n = reader_fill(r, 1 + (size_t)HT_COMPACT_FIELDS(r->cur_tag) * HT_VARINT_MAX);
+        if (n < 0)
+            return -1;
+        p = r->buf + r->pos + 1;
+        const uint8_t *q = p, *end = r->buf + r->pos + n;
+        for (int i = 0; i < HT_COMPACT_FIELDS(r->cur_tag); i++) {
+            uint64_t v;
+            rc = ht_get_uvarint(&q, end, &v);
+            if (rc == -1)
+                return reader_truncate(r, why);
+            if (rc < 0)
+                return reader_corrupt(r, "malformed varint in a compact record");
+        }
+        len = (uint64_t)(q - p);
+    } else {
+        n = reader_fill(r, 1 + HT_VARINT_MAX);
+        if (n < 0)
+            return -1;
+        p = r->buf + r->pos + 1;
+        const uint8_t *end = r->buf + r->pos + n;
+        rc = ht_get_uvarint(&p, end, &len);
+        if (rc == -1)
+            return reader_truncate(r, why);
+        if (rc < 0)
+            return reader_corrupt(r, "malformed record length");
+    }
     if (len > HT_MAX_RECORD_LEN)
         return reader_corrupt(r, "record length %llu exceeds the limit of %u",
                               (unsigned long long)len, HT_MAX_RECORD_LEN);

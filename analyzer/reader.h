@@ -38,8 +38,11 @@ struct ht_event {
     uint64_t record_no; /* 0-based index of the record in the stream */
     uint64_t offset;    /* byte offset of the record in the decompressed stream */
 
-    /* ALLOC: addr, size, stack. FREE: addr. REALLOC: old_addr, addr (0 when
-     * freed), size, stack. MMAP: addr, size, prot, flags, stack. MUNMAP: addr,
+    /* Heap records name blocks, not addresses (the log carries none): for
+     * ALLOC, FREE and REALLOC, addr and old_addr hold block ids (1, 2, 3... in
+     * creation order; 0 = none). ALLOC: addr (the new block), size, stack.
+     * FREE: addr. REALLOC: old_addr (0 for realloc(NULL)), addr (0 when the
+     * call freed old and returned NULL), size, stack. MMAP: addr, size, prot, flags, stack. MUNMAP: addr,
      * size. MREMAP: old_addr, old_size, addr, size, stack. */
     uint64_t addr, old_addr, size, old_size, stack;
     uint64_t prot, flags;
@@ -114,7 +117,8 @@ const struct ht_header *ht_reader_header(const struct ht_reader *r);
 /* The module list in force after the last MODULES record read. */
 const struct ht_module *ht_reader_modules(const struct ht_reader *r, size_t *count);
 
-/* True when the log ended without an END record (process killed, disk full). */
+/* True when the log ended without an END record (process killed, disk full).
+ * A log whose last record is EXEC is complete: its image was replaced. */
 bool ht_reader_truncated(const struct ht_reader *r);
 
 /* Decompressed bytes consumed so far (where a truncated log ends). */

@@ -62,7 +62,7 @@ static void dump_modules(struct ht_reader *r, FILE *out)
 static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *out)
 {
     if (ev->tag >= HT_REC_ALLOC_BASE && ev->tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
-        fprintf(out, " fn=%s addr=0x%" PRIx64 " size=%" PRIu64 " stack=%" PRIu64,
+        fprintf(out, " fn=%s block=%" PRIu64 " size=%" PRIu64 " stack=%" PRIu64,
                 names_alloc_fn(ev->fn), ev->addr, ev->size, ev->stack);
         return;
     }
@@ -85,9 +85,9 @@ static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *ou
         dump_str(out, "name", ev->str, ev->str_len);
         break;
     case HT_REC_THREAD_EXIT: fprintf(out, " thread=%" PRIu64, ev->value); break;
-    case HT_REC_FREE: fprintf(out, " addr=0x%" PRIx64, ev->addr); break;
+    case HT_REC_FREE: fprintf(out, " block=%" PRIu64, ev->addr); break;
     case HT_REC_REALLOC:
-        fprintf(out, " old=0x%" PRIx64 " new=0x%" PRIx64 " size=%" PRIu64 " stack=%" PRIu64,
+        fprintf(out, " old=%" PRIu64 " new=%" PRIu64 " size=%" PRIu64 " stack=%" PRIu64,
                 ev->old_addr, ev->addr, ev->size, ev->stack);
         break;
     case HT_REC_MMAP:

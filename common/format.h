@@ -9,6 +9,11 @@
  *
  *     stream  := MAGIC version:uvarint record*
  *     record  := tag:u8 length:uvarint payload[length]
+ *              | compact-tag:u8 payload        (HT_TAG_IS_COMPACT)
+ *
+ * Compact records (ALLOC, FREE, REALLOC: nearly every record of a log) carry
+ * no length: their payload is a fixed sequence of varints, each bounds-checked
+ * as it is read. Dropping the length saves about a tenth of the log.
  *
  * Every integer in a payload is a LEB128 varint (common/varint.h): unsigned
  * (u) or zigzag-signed (s). A string is u:length followed by that many bytes,
@@ -19,8 +24,13 @@
  * Implicit state the reader carries from record to record:
  *   time      microseconds since HEADER.start; event records carry dt:u, the
  *             increase since the previous event record (never negative).
- *   addr      the last address written by ALLOC/FREE/REALLOC (new pointer);
- *             addresses are s-deltas from it.
+ *   blocks    heap blocks are numbered 1, 2, 3... in the order they are
+ *             created (each ALLOC, and each REALLOC that returns a block);
+ *             FREE and REALLOC name an earlier block by its age: the number
+ *             of blocks created since it, i.e. block = created_so_far - age.
+ *             Addresses stay in the process (its live-block table maps them
+ *             to block ids); the log needs only identity, and ids compress
+ *             far better than addresses.
  *   thread    the thread index set by the last SWITCH (0 = main/first thread).
  *   stack id  STACK records are numbered 1, 2, 3... in file order; 0 = none.
  *
@@ -74,7 +84,7 @@ enum ht_owner_kind {
 enum ht_end_reason {
     HT_END_EXIT = 0,    /* normal exit: exit(), return from main */
     HT_END_UNDERSCORE_EXIT = 1, /* _exit / _Exit */
-    HT_END_EXEC = 2,    /* the image was replaced by exec */
+    HT_END_EXEC = 2,    /* reserved: an exec'd log ends with EXEC instead */
     HT_END_ERROR = 3,   /* tracing stopped after a write error */
 };
 
@@ -105,14 +115,17 @@ enum ht_record_tag {
     /* THREAD_EXIT: dt thread:u */
     HT_REC_THREAD_EXIT = 0x07,
 
-    /* ALLOC (tag = base + enum ht_alloc_fn): dt addr:s size:u stack:u */
+    /* ALLOC (tag = base + enum ht_alloc_fn): dt size:u stack:u
+     * creates the next block. */
     HT_REC_ALLOC_BASE = 0x10,
-    /* FREE: dt addr:s   (free, and delete/delete[] via libstdc++) */
+    /* FREE: dt age:u   (free, and delete/delete[] via libstdc++). A free of an
+     * address the recorder never saw allocated is not written. */
     HT_REC_FREE = 0x20,
-    /* REALLOC: dt old:s new:s size:u stack:u
-     * old is relative to the running addr, new relative to old. old == 0 means
-     * realloc(NULL, n); new == 0 means the call freed old (realloc(p, 0)). A
-     * failed realloc is not recorded. Also used for reallocarray. */
+    /* REALLOC: dt old:u result:u size:u stack:u
+     * old: 0 for realloc(NULL, n), else 1 + the age of the block it frees.
+     * result: 1 when the call returned a block, which is created (even when
+     * it did not move); 0 when it returned NULL after freeing old
+     * (realloc(p, 0)). A failed realloc is not recorded. Also reallocarray. */
     HT_REC_REALLOC = 0x21,
 
     /* MMAP: dt addr:u len:u prot:u flags:u stack:u   (anonymous, private or shared) */
@@ -138,12 +151,21 @@ enum ht_record_tag {
     HT_REC_LOST = 0x52,
     /* FORK: dt child_pid:u */
     HT_REC_FORK = 0x53,
-    /* EXEC: dt path:str  (an exec was attempted; if it fails, events go on) */
+    /* EXEC: dt path:str  (an exec is about to happen; if it fails, events go
+     * on). A log whose last record is EXEC is complete: its image was
+     * replaced, and the new image writes a log of its own. */
     HT_REC_EXEC = 0x54,
 
     /* END: dt reason:u  -- last record of a complete log */
     HT_REC_END = 0x7f,
 };
+
+/* Records without a length field: payload = a fixed number of varints. */
+#define HT_TAG_IS_COMPACT(tag)                                                                     \
+    (((tag) >= HT_REC_ALLOC_BASE && (tag) < HT_REC_ALLOC_BASE + HT_FN_COUNT_) ||                   \
+     (tag) == HT_REC_FREE || (tag) == HT_REC_REALLOC)
+/* How many varints a compact record's payload holds. */
+#define HT_COMPACT_FIELDS(tag) ((tag) == HT_REC_FREE ? 2 : (tag) == HT_REC_REALLOC ? 5 : 3)
 
 /* HEADER.flags bits */
 #define HT_FLAG_FOLLOW_EXEC 0x1u

@@ -215,6 +215,13 @@ static inline bool ht_in_shim(uint64_t ip)
 void ht_modules_init_self(void);
 bool ht_modules_check(void);
 
+/* ---- live blocks (live.c): address -> block id, writer only ------------ */
+
+bool ht_live_put(uint64_t addr, uint64_t id);
+uint64_t ht_live_take(uint64_t addr); /* the block's id, or 0 if unknown */
+void ht_live_clear(void);
+size_t ht_live_count(void);
+
 /* ---- writer (writer.c) ------------------------------------------------- */
 
 /* Opens the log for this process and writes its header; false on failure. */

@@ -25,6 +25,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +40,9 @@
 #define HT_RSS_NS (1000 * 1000 * 1000ull)  /* RSS sample period */
 #define ENC_FLUSH (256 * 1024)              /* compress when this much is encoded */
 #define ZSTD_LEVEL 1
+/* Record times are kept on this grid: finer deltas are noise that costs ~1 byte
+ * an event after compression, and nothing in the analysis needs them. */
+#define HT_TIME_GRID_US 100
 
 struct stack_entry {
     uint64_t hash;
@@ -57,6 +61,8 @@ struct cursor {
 static struct writer {
     pthread_mutex_t lock;
     int fd;
+    dev_t dev; /* identity of the log file, checked before each write */
+    ino_t ino;
     char path[1024];
     bool failed, finished, running;
     pthread_t thread;
@@ -71,7 +77,8 @@ static struct writer {
     uint64_t frame_start_ns;
 
     /* encoding state (format.h "implicit state") */
-    uint64_t start_ns, last_us, last_addr;
+    uint64_t start_ns, last_us;
+    uint64_t blocks; /* heap blocks created so far in this log */
     uint32_t cur_thread;
     uint32_t next_stack_id, gen;
 
@@ -148,13 +155,48 @@ static void fail(const char *what, int err)
         return;
     w.failed = true;
     atomic_store(&ht_active, false);
-    ht_diag("heaptrace: ", what, "");
-    ht_diag("heaptrace: cannot write '", w.path, "': tracing stopped");
+    char why[256];
+    size_t n = ht_strlcpy(why, "': ", sizeof why);
+    n += ht_strlcpy(why + n, what, sizeof why - n);
+    ht_strlcpy(why + n, "; tracing stopped", sizeof why - n);
+    ht_diag("heaptrace: cannot write '", w.path, why);
     (void)err;
+}
+
+/*
+ * Programs close descriptors they did not open (shells run `exec 3>&-`,
+ * daemons close everything), and may then reopen the same number. So the
+ * log lives on a high descriptor, and every write first checks that the
+ * descriptor is still our file: writing into the program's own file would
+ * change what it does.
+ */
+static void keep_fd_safe(void)
+{
+    int high = fcntl(w.fd, F_DUPFD_CLOEXEC, 700);
+    if (high >= 0) {
+        close(w.fd);
+        w.fd = high;
+    }
+    struct stat st;
+    if (fstat(w.fd, &st) == 0) {
+        w.dev = st.st_dev;
+        w.ino = st.st_ino;
+    }
+}
+
+static bool fd_is_ours(void)
+{
+    struct stat st;
+    return fstat(w.fd, &st) == 0 && st.st_dev == w.dev && st.st_ino == w.ino;
 }
 
 static void write_all(const uint8_t *p, size_t n)
 {
+    if (n && !fd_is_ours()) {
+        w.fd = -1; /* not ours any more: never write or close it */
+        fail("the program closed the log's file descriptor", EBADF);
+        return;
+    }
     while (n && !w.failed) {
         ssize_t r = write(w.fd, p, n);
         if (r < 0 && errno == EINTR)
@@ -214,7 +256,7 @@ static uint8_t *enc_room(size_t n)
     return w.enc + w.enc_len;
 }
 
-/* Appends one record: tag, length, payload. */
+/* Appends one record: tag, length (unless the tag is compact), payload. */
 static void put_record(uint8_t tag, const uint8_t *payload, size_t n)
 {
     uint8_t *p = enc_room(1 + HT_VARINT_MAX + n);
@@ -222,7 +264,8 @@ static void put_record(uint8_t tag, const uint8_t *payload, size_t n)
         return;
     uint8_t *start = p;
     *p++ = tag;
-    p = ht_put_uvarint(p, n);
+    if (!HT_TAG_IS_COMPACT(tag))
+        p = ht_put_uvarint(p, n);
     memcpy(p, payload, n);
     w.enc_len += (size_t)(p + n - start);
 }
@@ -320,11 +363,16 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
     const uint64_t *f = ev->f;
     const uint64_t *frames = ev->nframes ? f + nf : NULL;
 
+    uint64_t freed = 0;
+    if (tag == HT_REC_FREE && !(freed = ht_live_take(f[0])))
+        return; /* allocated before tracing began (or in a parent): not in this log */
+
     uint8_t buf[96];
     uint8_t *p = buf;
     if (tag_has_dt(tag)) {
         uint64_t ns = tsc_to_ns(ev->tsc);
         uint64_t us = ns > w.start_ns ? (ns - w.start_ns) / 1000 : 0;
+        us -= us % HT_TIME_GRID_US;
         if (us < w.last_us)
             us = w.last_us; /* clocks of two cores may disagree by a hair */
         p = ht_put_uvarint(p, us - w.last_us);
@@ -348,23 +396,23 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
     }
     if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
         uint32_t id = stack_id(f[2], frames, ev->nframes);
-        p = ht_put_svarint(p, (int64_t)(f[0] - w.last_addr));
+        ht_live_put(f[0], ++w.blocks);
         p = ht_put_uvarint(p, f[1]);
         p = ht_put_uvarint(p, id);
-        w.last_addr = f[0];
     } else {
         switch (tag) {
         case HT_REC_FREE:
-            p = ht_put_svarint(p, (int64_t)(f[0] - w.last_addr));
-            w.last_addr = f[0];
+            p = ht_put_uvarint(p, w.blocks - freed);
             break;
         case HT_REC_REALLOC: {
             uint32_t id = stack_id(f[3], frames, ev->nframes);
-            p = ht_put_svarint(p, (int64_t)(f[0] - w.last_addr));
-            p = ht_put_svarint(p, (int64_t)(f[1] - f[0]));
+            uint64_t old = f[0] ? ht_live_take(f[0]) : 0;
+            p = ht_put_uvarint(p, old ? w.blocks - old + 1 : 0);
+            p = ht_put_uvarint(p, f[1] ? 1 : 0);
             p = ht_put_uvarint(p, f[2]);
             p = ht_put_uvarint(p, id);
-            w.last_addr = f[1];
+            if (f[1])
+                ht_live_put(f[1], ++w.blocks);
             break;
         }
         case HT_REC_MMAP: {
@@ -741,9 +789,11 @@ static void put_header(const char *parent_log)
     q = ht_put_uvarint(q, el);
     memcpy(q, exe, el);
     q += el;
+    /* argv strings as the kernel shows them; the last may lack its NUL when
+     * the program rewrote its argv (setproctitle) or it was cut at the buffer. */
     uint64_t argc = 0;
-    for (ssize_t i = 0; i < cl; i++)
-        argc += cmdline[i] == '\0';
+    for (ssize_t i = 0; i < cl; i += (ssize_t)strnlen(cmdline + i, (size_t)(cl - i)) + 1)
+        argc++;
     q = ht_put_uvarint(q, argc);
     for (ssize_t i = 0; i < cl;) {
         size_t al = strnlen(cmdline + i, (size_t)(cl - i));
@@ -769,7 +819,7 @@ static bool buffers_init(void)
         w.zc = ZSTD_createCCtx_advanced(mem);
         if (!w.zc)
             return false;
-        ZSTD_CCtx_setParameter(w.zc, ZSTD_c_compressionLevel, ZSTD_LEVEL);
+        { const char *lv = ht_getenv("HEAPTRACE_ZSTD_LEVEL"); ZSTD_CCtx_setParameter(w.zc, ZSTD_c_compressionLevel, lv ? lv[0] - '0' : ZSTD_LEVEL); }
     } else {
         ZSTD_CCtx_reset(w.zc, ZSTD_reset_session_only);
     }
@@ -795,7 +845,10 @@ bool ht_writer_open(bool is_fork_child)
     w.frame_has_data = false;
     w.failed = w.finished = w.running = false;
     w.end_ticket = 0;
-    w.last_us = w.last_addr = 0;
+    w.last_us = 0;
+    w.blocks = 0;
+    w.next_stack_id = 0; /* a new log numbers its stacks from 1 (older entries re-emit) */
+    ht_live_clear(); /* a fork child's inherited blocks belong to the parent's log */
     w.cur_thread = 0;
     w.gen++;
     w.statm_fd = -1;
@@ -808,10 +861,14 @@ bool ht_writer_open(bool is_fork_child)
     expand_pattern(want, sizeof want, ht_config.out_pattern, prog);
     w.fd = create_log(want, w.path, sizeof w.path);
     if (w.fd < 0) {
-        ht_diag("heaptrace: cannot create '", want, "': tracing stopped");
-        ht_diag("heaptrace: reason: ", ht_errname(errno), "");
+        char why[256];
+        size_t n = ht_strlcpy(why, "': ", sizeof why);
+        n += ht_strlcpy(why + n, ht_errname(errno), sizeof why - n);
+        ht_strlcpy(why + n, "; tracing stopped", sizeof why - n);
+        ht_diag("heaptrace: cannot create '", want, why);
         return false;
     }
+    keep_fd_safe();
     w.start_ns = ht_mono_ns();
     w.ns0 = w.start_ns;
     w.tsc0 = ht_now_tsc();
@@ -850,7 +907,8 @@ void ht_writer_finish(unsigned reason)
     if (!w.finished) {
         drain_all(true);
         w.finished = true;
-        close(w.fd);
+        if (w.fd >= 0 && fd_is_ours())
+            close(w.fd);
         if (w.statm_fd >= 0)
             close(w.statm_fd);
     }
@@ -875,7 +933,7 @@ void ht_writer_atfork_child(void)
     pthread_mutex_init(&w.lock, NULL);
     ht_process_set_owner();
     ht_thread_after_fork_child();
-    if (w.fd >= 0)
+    if (w.fd >= 0 && fd_is_ours())
         close(w.fd);
     w.fd = -1;
     if (w.statm_fd >= 0)

@@ -62,6 +62,7 @@ void lb_init(struct logbuild *b, uint64_t version)
 
 void lb_release(struct logbuild *b)
 {
+    free(b->live);
     free(b->buf);
     memset(b, 0, sizeof(*b));
 }
@@ -94,6 +95,11 @@ static void lb_append(struct logbuild *b, uint8_t tag, const struct lb_scratch *
 {
     uint8_t hdr[1 + HT_VARINT_MAX];
     hdr[0] = tag;
+    if (HT_TAG_IS_COMPACT(tag)) { /* no length field */
+        lb_raw(b, hdr, 1);
+        lb_raw(b, s->p, s->len);
+        return;
+    }
     lb_raw(b, hdr, (size_t)(ht_put_uvarint(hdr + 1, s->len) - hdr));
     lb_raw(b, s->p, s->len);
 }
@@ -158,26 +164,53 @@ void lb_switch(struct logbuild *b, uint32_t thread)
     lb_rec(b, HT_REC_SWITCH, "u", (uint64_t)thread);
 }
 
+/* The recorder's live table in miniature: address -> block id. */
+static void live_put(struct logbuild *b, uint64_t addr, uint64_t id)
+{
+    if (b->nlive == b->live_cap) {
+        b->live_cap = b->live_cap ? b->live_cap * 2 : 64;
+        b->live = realloc(b->live, b->live_cap * sizeof *b->live);
+        if (!b->live)
+            abort();
+    }
+    b->live[b->nlive].addr = addr;
+    b->live[b->nlive].id = id;
+    b->nlive++;
+}
+
+static uint64_t live_take(struct logbuild *b, uint64_t addr)
+{
+    for (size_t i = b->nlive; i-- > 0;)
+        if (b->live[i].addr == addr) {
+            uint64_t id = b->live[i].id;
+            b->live[i] = b->live[--b->nlive];
+            return id;
+        }
+    return 0;
+}
+
 void lb_alloc(struct logbuild *b, uint64_t t, int fn, uint64_t addr, uint64_t size,
               uint64_t stack)
 {
-    lb_event(b, (uint8_t)(HT_REC_ALLOC_BASE + fn), t, "suu", (int64_t)(addr - b->addr), size,
-             stack);
-    b->addr = addr;
+    lb_event(b, (uint8_t)(HT_REC_ALLOC_BASE + fn), t, "uu", size, stack);
+    live_put(b, addr, ++b->blocks);
 }
 
 void lb_free(struct logbuild *b, uint64_t t, uint64_t addr)
 {
-    lb_event(b, HT_REC_FREE, t, "s", (int64_t)(addr - b->addr));
-    b->addr = addr;
+    uint64_t id = live_take(b, addr);
+    if (id) /* like the recorder: a free of an unknown address is not written */
+        lb_event(b, HT_REC_FREE, t, "u", b->blocks - id);
 }
 
 void lb_realloc(struct logbuild *b, uint64_t t, uint64_t old, uint64_t new_addr, uint64_t size,
                 uint64_t stack)
 {
-    lb_event(b, HT_REC_REALLOC, t, "ssuu", (int64_t)(old - b->addr), (int64_t)(new_addr - old),
-             size, stack);
-    b->addr = new_addr;
+    uint64_t id = old ? live_take(b, old) : 0;
+    lb_event(b, HT_REC_REALLOC, t, "uuuu", id ? b->blocks - id + 1 : (uint64_t)0,
+             (uint64_t)(new_addr != 0), size, stack);
+    if (new_addr)
+        live_put(b, new_addr, ++b->blocks);
 }
 
 void lb_end(struct logbuild *b, uint64_t t, uint64_t reason)

@@ -3,7 +3,8 @@
  * logbuild.h - test-only writer of .htrace logs, per common/format.h: build
  * a stream record by record, then compress it into one or more zstd frames.
  * It keeps the same implicit state as the recorder (time, running address)
- * so tests pass absolute times and addresses. Not for production: aborts on
+ * so tests pass absolute times and addresses (mapped to block ids as the
+ * recorder's live table does). Not for production: aborts on
  * out of memory.
  */
 #ifndef HT_LOGBUILD_H
@@ -17,7 +18,10 @@
 struct logbuild {
     uint8_t *buf; /* the decompressed stream */
     size_t len, cap;
-    uint64_t time_us, addr;
+    uint64_t time_us;
+    uint64_t blocks; /* blocks created so far; the log names blocks by age */
+    struct { uint64_t addr, id; } *live;
+    size_t nlive, live_cap;
 };
 
 /* Starts a stream: magic and `version` (HT_FORMAT_VERSION normally). */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * live.c - the writer's table of live heap blocks: address -> block id.
+ *
+ * The log names blocks by id (common/format.h), so the writer maps each
+ * address to the id it was given when the block was created, and drops the
+ * entry when the block is freed. Open addressing with linear probing and
+ * backward-shift deletion (no tombstones, so a table that churns for hours
+ * never degrades). Memory from ht_mem_*, grown at half load. Writer-only:
+ * callers hold the writer lock.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "ht.h"
+
+struct live_slot {
+    uint64_t addr; /* 0 = empty */
+    uint64_t id;
+};
+
+static struct live_slot *slots;
+static size_t cap, used;
+
+static inline size_t slot_of(uint64_t addr)
+{
+    return (size_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+static bool grow(void)
+{
+    size_t ncap = cap ? cap * 2 : 1 << 16;
+    struct live_slot *old = slots;
+    size_t ocap = cap;
+    struct live_slot *fresh = ht_mem_alloc(ncap * sizeof *fresh);
+    if (!fresh)
+        return false;
+    slots = fresh;
+    cap = ncap;
+    for (size_t i = 0; i < ocap; i++) {
+        if (!old[i].addr)
+            continue;
+        size_t j = slot_of(old[i].addr);
+        while (slots[j].addr)
+            j = (j + 1) & (cap - 1);
+        slots[j] = old[i];
+    }
+    ht_mem_free(old);
+    return true;
+}
+
+bool ht_live_put(uint64_t addr, uint64_t id)
+{
+    if ((used + 1) * 2 > cap && !grow())
+        return false;
+    size_t i = slot_of(addr);
+    while (slots[i].addr && slots[i].addr != addr)
+        i = (i + 1) & (cap - 1);
+    if (!slots[i].addr)
+        used++;
+    slots[i].addr = addr; /* an address seen live again: the newer block wins */
+    slots[i].id = id;
+    return true;
+}
+
+uint64_t ht_live_take(uint64_t addr)
+{
+    if (!cap || !addr)
+        return 0;
+    size_t i = slot_of(addr);
+    while (slots[i].addr != addr) {
+        if (!slots[i].addr)
+            return 0;
+        i = (i + 1) & (cap - 1);
+    }
+    uint64_t id = slots[i].id;
+    /* Backward-shift: pull later entries of the probe run into the hole. */
+    size_t hole = i;
+    for (size_t j = (i + 1) & (cap - 1); slots[j].addr; j = (j + 1) & (cap - 1)) {
+        size_t home = slot_of(slots[j].addr);
+        bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+        if (movable) {
+            slots[hole] = slots[j];
+            hole = j;
+        }
+    }
+    slots[hole].addr = 0;
+    used--;
+    return id;
+}
+
+void ht_live_clear(void)
+{
+    if (slots)
+        memset(slots, 0, cap * sizeof *slots);
+    used = 0;
+}
+
+size_t ht_live_count(void)
+{
+    return used;
+}
