@@ -124,6 +124,9 @@ void ht_thread_after_fork_child(void)
     }
     struct ht_thread *self = ht_self;
     if (self) {
+        /* Stacks this thread sent may have died in the discarded ring: the
+         * child's writer must be sent every stack in full again. */
+        memset(self->stack_cache, 0, sizeof self->stack_cache);
         self->index = atomic_fetch_add(&next_index, 1);
         self->tid = (pid_t)syscall(SYS_gettid);
     }

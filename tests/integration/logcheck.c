@@ -549,7 +549,7 @@ static void finish(struct state *st, const struct ht_header *hdr, bool truncated
         struct expect *e = &st->ex[i];
         switch (e->counter) {
         case C_RECORDS: e->got = (int64_t)st->records; break;
-        case C_END: e->got = st->has_end; break;
+        case C_END: e->got = st->has_end || !truncated; break; /* END, or EXEC last */
         case C_END_REASON: e->got = st->has_end ? (int64_t)st->end_reason : -1; break;
         case C_TRUNCATED: e->got = truncated; break;
         case C_HEADER_PARENT: e->got = hdr->parent_log && hdr->parent_log[0]; break;
