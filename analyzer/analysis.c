@@ -170,7 +170,8 @@ static void warn_missing_children(const struct analysis_tree *t)
 static int tree_collect(struct analysis_tree *t, struct candidate *c, size_t nc,
                         const struct analysis_opts *o)
 {
-    qsort(c, nc, sizeof(*c), candidate_cmp);
+    if (nc)
+        qsort(c, nc, sizeof(*c), candidate_cmp);
     for (size_t p = 0; p < t->n; p++) {
         const struct ht_header *ph = t->procs[p]->model->hdr;
         for (size_t i = 0; i < nc; i++) {

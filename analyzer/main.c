@@ -209,7 +209,7 @@ int main(int argc, char **argv)
     struct analysis_tree *tree;
     int rc = analysis_tree_load(&tree, path, &c.a);
     if (rc)
-        return rc;
+        goto out;
     struct model *m = analysis_tree_selected(tree);
     if (c.flame && (rc = flame_write_file(m, flame_metric_parse(c.metric ? c.metric : "peak"),
                                           c.flame)))

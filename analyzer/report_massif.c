@@ -59,7 +59,8 @@ static int mnode_cmp(const void *pa, const void *pb)
 
 static void mnode_write(struct mnode *n, unsigned depth, FILE *out)
 {
-    qsort(n->kids, n->nkids, sizeof(*n->kids), mnode_cmp);
+    if (n->nkids)
+        qsort(n->kids, n->nkids, sizeof(*n->kids), mnode_cmp);
     fprintf(out, "%*sn%zu: %" PRIu64 " %s\n", depth, "", n->nkids, n->bytes, n->name);
     for (size_t i = 0; i < n->nkids; i++)
         mnode_write(&n->kids[i], depth + 1, out);

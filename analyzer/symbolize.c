@@ -150,7 +150,8 @@ static struct sym_module *module_get(struct symbolizer *s, const struct ht_modul
             *m = (struct sym_module){.path = xstrdup(hm->path), .base = hm->base,
                                      .build_id_len = hm->build_id_len};
             m->build_id = xmalloc(hm->build_id_len);
-            memcpy(m->build_id, hm->build_id, hm->build_id_len);
+            if (hm->build_id_len)
+                memcpy(m->build_id, hm->build_id, hm->build_id_len);
             *idx = s->nmods++;
             return m;
         }
