@@ -12,6 +12,9 @@
  *   HEAPTRACE_FOLLOW_FORK  0: forked children are not traced (default 1)
  *   HEAPTRACE_LOGLIST      file to which each traced process appends its log's path
  *   HEAPTRACE_BUFFER_KIB   per-thread event ring (default 4096)
+ *   HEAPTRACE_ZSTD_LEVEL   log compression level, 1..19 (default 3)
+ *   HEAPTRACE_UNWIND       "libunwind": DWARF unwinding only (default: frame
+ *                          pointers where proven, DWARF elsewhere; same stacks)
  *   HEAPTRACE_PARENT_LOG   set by the shim for programs it execs: their parent's log
  */
 #define _GNU_SOURCE
@@ -72,4 +75,7 @@ void ht_config_read(void)
     ht_config.follow_exec = env_bool("HEAPTRACE_FOLLOW_EXEC", true);
     ht_config.follow_fork = env_bool("HEAPTRACE_FOLLOW_FORK", true);
     ht_config.ring_kib = (unsigned)env_ulong("HEAPTRACE_BUFFER_KIB", 4096, 64, 1u << 20);
+    const char *unwind = ht_getenv("HEAPTRACE_UNWIND");
+    ht_config.unwind_libunwind = unwind && strcmp(unwind, "libunwind") == 0;
+    ht_config.zstd_level = (unsigned)env_ulong("HEAPTRACE_ZSTD_LEVEL", 3, 1, 19);
 }

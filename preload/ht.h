@@ -78,6 +78,8 @@ struct ht_config {
     bool follow_exec;       /* HEAPTRACE_FOLLOW_EXEC */
     bool follow_fork;       /* HEAPTRACE_FOLLOW_FORK */
     unsigned ring_kib;      /* HEAPTRACE_BUFFER_KIB: per-thread ring */
+    unsigned zstd_level;    /* HEAPTRACE_ZSTD_LEVEL */
+    bool unwind_libunwind;  /* HEAPTRACE_UNWIND=libunwind: no frame-pointer fast path */
 };
 extern struct ht_config ht_config;
 void ht_config_read(void);
@@ -119,6 +121,8 @@ struct ht_thread {
     pid_t tid;
     bool is_writer;         /* the writer's own ring: no SWITCH, no THREAD_START */
     uint32_t owner_depth;   /* nesting of handle constructors */
+    uint64_t stack_lo, stack_hi; /* this thread's stack mapping (0 if unknown) */
+    struct tail_cache *unwind_tail; /* unwind.c: the cached outermost frames */
 
     /* 0, HT_TAKING while a ticket is being taken, else the unpublished ticket */
     _Alignas(64) _Atomic uint64_t pending;
@@ -185,8 +189,10 @@ void ht_rec_owner_begin(unsigned kind);
 void ht_rec_modules(void);
 void ht_rec_thread_start(struct ht_thread *t);
 void ht_rec_thread_name(uint32_t index, const char *name);
-/* Captures the caller's stack (shim frames skipped) and adds it to ev. */
+/* Captures the caller's stack into ips (room for max + 16), shim frames
+ * dropped; returns the depth (unwind.c). */
 size_t ht_stack_capture(uint64_t *ips, unsigned max);
+void ht_unwind_init(void);
 uint64_t ht_stack_hash(const uint64_t *ips, size_t n);
 
 static inline uint64_t ht_now_tsc(void)

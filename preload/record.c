@@ -13,31 +13,12 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-
 #include "ht.h"
 #include "varint.h"
 
 _Atomic bool ht_active;
 
 /* ---- stacks ------------------------------------------------------------ */
-
-/* Captures into `ips` (room for max + 16) and drops the shim's own frames,
- * which lead the stack and can sit mid-stack too (fopen -> malloc). */
-size_t ht_stack_capture(uint64_t *ips, unsigned max)
-{
-    int n = unw_backtrace((void **)ips, (int)max + 16);
-    size_t k = 0;
-    for (int i = 0; i < n && k < max; i++) {
-        uint64_t ip = ips[i];
-        if (!ip)
-            break;
-        if (!ht_in_shim(ip))
-            ips[k++] = ip;
-    }
-    return k;
-}
 
 /* Four independent multiply-xorshift lanes: the hash runs on every allocation
  * and one serial chain costs ~5 cycles a frame. Collisions would merge two
@@ -283,6 +264,8 @@ void ht_rec_thread_start(struct ht_thread *t)
     uint64_t lo, hi;
     prctl(PR_GET_NAME, name, 0, 0, 0);
     stack_range((uint64_t)__builtin_frame_address(0), &lo, &hi);
+    t->stack_lo = lo;
+    t->stack_hi = hi; /* lets the unwinder check frame pointers it follows */
     uint8_t *p = buf;
     p = ht_put_uvarint(p, t->index);
     p = ht_put_uvarint(p, (uint64_t)t->tid);

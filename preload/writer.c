@@ -39,7 +39,6 @@
 #define HT_FRAME_NS (100 * 1000 * 1000ull) /* end a zstd frame at least this often */
 #define HT_RSS_NS (1000 * 1000 * 1000ull)  /* RSS sample period */
 #define ENC_FLUSH (256 * 1024)              /* compress when this much is encoded */
-#define ZSTD_LEVEL 1
 /* Record times are kept on this grid: finer deltas are noise that costs ~1 byte
  * an event after compression, and nothing in the analysis needs them. */
 #define HT_TIME_GRID_US 100
@@ -819,7 +818,7 @@ static bool buffers_init(void)
         w.zc = ZSTD_createCCtx_advanced(mem);
         if (!w.zc)
             return false;
-        { const char *lv = ht_getenv("HEAPTRACE_ZSTD_LEVEL"); ZSTD_CCtx_setParameter(w.zc, ZSTD_c_compressionLevel, lv ? lv[0] - '0' : ZSTD_LEVEL); }
+        ZSTD_CCtx_setParameter(w.zc, ZSTD_c_compressionLevel, (int)ht_config.zstd_level);
     } else {
         ZSTD_CCtx_reset(w.zc, ZSTD_reset_session_only);
     }

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unwind.c - stack capture: frame pointers where they are proven, DWARF
+ * (libunwind) everywhere else, with the same result as a libunwind walk.
+ *
+ * A frame-pointer step out of function F is exact when F keeps %rbp as its
+ * frame pointer: then at every call site [rbp] is the caller's frame and
+ * [rbp+8] the return address. We prove that per return address, once: the
+ * function containing it (libunwind's procedure info) must begin with
+ * `push %rbp; mov %rsp,%rbp` (after an optional endbr64). Verdicts live in a
+ * global direct-mapped cache.
+ *
+ * The first frame that is not proven (libc's __libc_start_call_main under
+ * main, start_thread under a thread function) is unwound by libunwind from a
+ * context rebuilt at that frame. That tail is the same for almost every
+ * event of a thread, so each thread caches it with the stack bytes the walk
+ * read: when (frame, return address, bytes) match, the tail is reused. When
+ * a tail cannot be cached (an unproven frame deep in the stack, e.g. libc's
+ * fopen calling malloc), the whole stack comes from unw_backtrace.
+ *
+ * HEAPTRACE_UNWIND=libunwind turns all of this off (unw_backtrace only).
+ */
+#define _GNU_SOURCE
+#include <string.h>
+#include <ucontext.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "ht.h"
+
+#if defined(__x86_64__)
+
+#define VERDICTS (1u << 16)
+enum { V_UNKNOWN = 0, V_FP = 1, V_OTHER = 2 };
+
+/* ra << 2 | verdict; written whole, so racing threads at worst redo a check. */
+static _Atomic uint64_t *verdicts;
+
+#define TAIL_BYTES 768 /* largest stack span a cached tail may depend on */
+#define TAIL_FRAMES 16
+
+struct tail_cache {
+    uint64_t fp, ra; /* key: the first unproven frame */
+    uint32_t nbytes, nframes;
+    uint64_t frames[TAIL_FRAMES];
+    uint8_t bytes[TAIL_BYTES];
+};
+
+static bool proven_fp(uint64_t ra)
+{
+    unw_proc_info_t pi;
+    if (unw_get_proc_info_by_ip(unw_local_addr_space, (unw_word_t)(ra - 1), &pi, NULL) != 0 ||
+        pi.start_ip == 0 || pi.start_ip >= ra)
+        return false;
+    const uint8_t *c = (const uint8_t *)pi.start_ip;
+    if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+        c += 4; /* endbr64 */
+    return c[0] == 0x55 && c[1] == 0x48 && c[2] == 0x89 && c[3] == 0xe5;
+}
+
+static int verdict(uint64_t ra)
+{
+    if (ht_in_shim(ra))
+        return V_FP; /* our own code is built with frame pointers */
+    size_t i = (size_t)((ra * 0x9e3779b97f4a7c15ull) >> 48) & (VERDICTS - 1);
+    uint64_t e = atomic_load_explicit(&verdicts[i], memory_order_relaxed);
+    if (HT_LIKELY((e >> 2) == ra))
+        return (int)(e & 3);
+    int v = proven_fp(ra) ? V_FP : V_OTHER;
+    atomic_store_explicit(&verdicts[i], ra << 2 | (uint64_t)v, memory_order_relaxed);
+    return v;
+}
+
+/* libunwind from the frame whose return address is `ra`, saved at fp + 8. */
+static size_t dwarf_tail(uint64_t fp, uint64_t ra, uint64_t *out, size_t max, uint64_t *span)
+{
+    unw_context_t ctx;
+    unw_cursor_t cur;
+    unw_getcontext(&ctx);
+    ctx.uc_mcontext.gregs[REG_RIP] = (greg_t)(ra - 1); /* inside the call: right FDE */
+    ctx.uc_mcontext.gregs[REG_RSP] = (greg_t)(fp + 16);
+    ctx.uc_mcontext.gregs[REG_RBP] = (greg_t)((uint64_t *)fp)[0];
+    if (unw_init_local(&cur, &ctx) != 0)
+        return 0;
+    size_t n = 0;
+    unw_word_t sp = fp + 16;
+    while (n < max && unw_step(&cur) > 0) {
+        unw_word_t ip;
+        unw_get_reg(&cur, UNW_REG_IP, &ip);
+        unw_get_reg(&cur, UNW_REG_SP, &sp);
+        if (!ip)
+            break;
+        out[n++] = ip;
+    }
+    *span = sp - fp + 16; /* the bytes the walk could read: its frames' slots */
+    return n;
+}
+
+/* The kernel returns from a signal handler into __restore_rt:
+ * `mov $15,%rax; syscall`. Its frame is a signal frame, which only a full
+ * libunwind walk (it recognises these bytes at the IP itself) gets right. */
+static bool is_sigreturn(uint64_t ra)
+{
+    static const uint8_t code[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+    return memcmp((const void *)ra, code, sizeof code) == 0;
+}
+
+/* Appends the tail below the first unproven frame; false = not cacheable. */
+static bool append_tail(struct ht_thread *t, uint64_t fp, uint64_t ra, uint64_t *ips, size_t *k,
+                        size_t max)
+{
+    if (is_sigreturn(ra))
+        return false;
+    struct tail_cache *tc = t->unwind_tail;
+    if (!tc) {
+        tc = t->unwind_tail = ht_mem_alloc(sizeof *tc);
+        if (!tc)
+            return false;
+    }
+    if (!(tc->fp == fp && tc->ra == ra && memcmp((void *)fp, tc->bytes, tc->nbytes) == 0)) {
+        uint64_t span, frames[TAIL_FRAMES + 1];
+        size_t n = dwarf_tail(fp, ra, frames, TAIL_FRAMES + 1, &span);
+        if (n > TAIL_FRAMES || span > TAIL_BYTES) {
+            tc->fp = 0;
+            return false;
+        }
+        tc->fp = fp;
+        tc->ra = ra;
+        tc->nbytes = (uint32_t)span;
+        tc->nframes = (uint32_t)n;
+        memcpy(tc->frames, frames, n * 8);
+        memcpy(tc->bytes, (void *)fp, span);
+    }
+    for (uint32_t i = 0; i < tc->nframes && *k < max; i++)
+        if (!ht_in_shim(tc->frames[i]))
+            ips[(*k)++] = tc->frames[i];
+    return true;
+}
+
+static size_t capture_libunwind(uint64_t *ips, unsigned max)
+{
+    int n = unw_backtrace((void **)ips, (int)max + 16);
+    size_t k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        uint64_t ip = ips[i];
+        if (!ip)
+            break;
+        if (!ht_in_shim(ip))
+            ips[k++] = ip;
+    }
+    return k;
+}
+
+size_t ht_stack_capture(uint64_t *ips, unsigned max)
+{
+    struct ht_thread *t = ht_self;
+    if (!verdicts || !t || !t->stack_hi || ht_config.unwind_libunwind)
+        return capture_libunwind(ips, max);
+    uint64_t fp = (uint64_t)__builtin_frame_address(0);
+    uint64_t lo = fp; /* the stack below us is not part of the chain */
+    size_t k = 0;
+    while (k < max) {
+        if (fp < lo || fp + 16 > t->stack_hi || (fp & 7))
+            return capture_libunwind(ips, max); /* not a chain we understand */
+        uint64_t ra = ((uint64_t *)fp)[1];
+        if (!ra)
+            break;
+        if (!ht_in_shim(ra))
+            ips[k++] = ra;
+        if (verdict(ra) != V_FP) {
+            if (!append_tail(t, fp, ra, ips, &k, max))
+                return capture_libunwind(ips, max);
+            break;
+        }
+        uint64_t next = ((uint64_t *)fp)[0];
+        if (next <= fp)
+            break; /* the outermost frame */
+        fp = next;
+    }
+    return k;
+}
+
+void ht_unwind_init(void)
+{
+    verdicts = ht_mem_alloc(VERDICTS * sizeof *verdicts);
+}
+
+#else /* not x86-64: libunwind only */
+
+size_t ht_stack_capture(uint64_t *ips, unsigned max)
+{
+    int n = unw_backtrace((void **)ips, (int)max + 16);
+    size_t k = 0;
+    for (int i = 0; i < n && k < max; i++)
+        if (ips[i] && !ht_in_shim(ips[i]))
+            ips[k++] = ips[i];
+    return k;
+}
+
+void ht_unwind_init(void)
+{
+}
+
+#endif
