@@ -272,6 +272,26 @@ static int cur_block(struct ht_reader *r, struct cursor *c, const char *field, u
     return 0;
 }
 
+/* A handle reference (format.h): a block's id, or an address with the top
+ * bit set so the two kinds never collide; 0 = none. */
+static int cur_handle(struct ht_reader *r, struct cursor *c, uint64_t *out)
+{
+    uint64_t ref;
+    if (cur_u(r, c, "handle", &ref) < 0)
+        return -1;
+    if (ref == 0)
+        *out = 0;
+    else if (ref & 1) {
+        if ((ref >> 1) >= r->blocks)
+            return reader_corrupt(r, "handle names a block before the first (%llu created)",
+                                  (unsigned long long)r->blocks);
+        *out = r->blocks - (ref >> 1);
+    } else {
+        *out = (ref >> 1) | HT_HANDLE_ADDRESS;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------- record decoders */
 
 static void reader_free_header(struct ht_header *h)
@@ -463,10 +483,12 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
                cur_stack(r, c, &ev->stack);
     case HT_REC_OWNER_BEGIN:
         return decode_kind(r, c, ev) || cur_stack(r, c, &ev->stack);
+    case HT_REC_TICK:
+        return 0;
     case HT_REC_OWNER_END:
-        return cur_u(r, c, "handle", &ev->handle);
+        return cur_handle(r, c, &ev->handle);
     case HT_REC_OWNER_CLOSE:
-        return decode_kind(r, c, ev) || cur_u(r, c, "handle", &ev->handle);
+        return decode_kind(r, c, ev) || cur_handle(r, c, &ev->handle);
     case HT_REC_MARK:
         return cur_str(r, c, "label", &ev->str, &ev->str_len);
     case HT_REC_EXEC:
@@ -507,6 +529,8 @@ static int decode_payload(struct ht_reader *r, struct cursor *c, struct ht_event
     }
     if (!names_tag(ev->tag))
         return decode_event(r, c, ev); /* reports the unknown tag */
+    if (HT_TAG_IS_COMPACT(ev->tag)) /* no dt: at the current time (moved by TICK) */
+        return decode_event(r, c, ev) || cur_done(r, c) ? -1 : 0;
     if (cur_u(r, c, "dt", &dt))
         return -1;
     if (dt > UINT64_MAX - r->time_us)

@@ -29,6 +29,9 @@
 
 struct ht_reader;
 
+/* Set in ht_event.handle when the handle is an address, not a block id. */
+#define HT_HANDLE_ADDRESS (1ull << 63)
+
 /* One decoded record. Pointers inside stay valid until the next call. */
 struct ht_event {
     uint8_t tag;        /* enum ht_record_tag; ALLOC records keep base + fn */
@@ -47,7 +50,9 @@ struct ht_event {
     uint64_t addr, old_addr, size, old_size, stack;
     uint64_t prot, flags;
 
-    /* OWNER_*: kind, handle. THREAD_*: tid, stack_lo, stack_hi. FORK: child
+    /* OWNER_*: kind, handle (an identity: the id of the heap block behind the
+     * handle, or HT_HANDLE_ADDRESS | the handle's address when it is not a
+     * heap block; 0 when the constructor failed). TICK: only time_us moves. THREAD_*: tid, stack_lo, stack_hi. FORK: child
      * pid in `value`. RSS: bytes in `value`. LOST: count in `value`. END:
      * reason in `value`. SWITCH: new thread in `thread`. STACK: id in `stack`. */
     uint64_t kind, handle, tid, stack_lo, stack_hi, value;

@@ -12,8 +12,12 @@
  *              | compact-tag:u8 payload        (HT_TAG_IS_COMPACT)
  *
  * Compact records (ALLOC, FREE, REALLOC: nearly every record of a log) carry
- * no length: their payload is a fixed sequence of varints, each bounds-checked
- * as it is read. Dropping the length saves about a tenth of the log.
+ * no length and no dt: their payload is a fixed sequence of varints, each
+ * bounds-checked as it is read.
+ *
+ * A handle (OWNER_END, OWNER_CLOSE) is written as a handle reference:
+ * 0 = none (the constructor failed); odd = a live heap block, (age << 1) | 1;
+ * even = any other address, addr << 1 (regcomp's caller-owned regex_t).
  *
  * Every integer in a payload is a LEB128 varint (common/varint.h): unsigned
  * (u) or zigzag-signed (s). A string is u:length followed by that many bytes,
@@ -22,8 +26,12 @@
  * when threads reuse each other's addresses.
  *
  * Implicit state the reader carries from record to record:
- *   time      microseconds since HEADER.start; event records carry dt:u, the
- *             increase since the previous event record (never negative).
+ *   time      microseconds since HEADER.start, on the recorder's 100 us grid.
+ *             Event records carry dt:u, the increase since the previous time
+ *             (never negative); compact heap records carry none and happen at
+ *             the current time, which TICK moves forward. Every record thus
+ *             has a timestamp, and the heap records of a busy program (many a
+ *             microsecond) repeat byte for byte, which zstd rewards.
  *   blocks    heap blocks are numbered 1, 2, 3... in the order they are
  *             created (each ALLOC, and each REALLOC that returns a block);
  *             FREE and REALLOC name an earlier block by its age: the number
@@ -108,6 +116,8 @@ enum ht_record_tag {
     HT_REC_STACK = 0x03,
     /* SWITCH: thread:u  (index of the thread the following records are from) */
     HT_REC_SWITCH = 0x04,
+    /* TICK: dt  -- time moved on (for the compact records that follow) */
+    HT_REC_TICK = 0x08,
     /* THREAD_START: dt thread:u tid:u stack_lo:u stack_hi:u name:str */
     HT_REC_THREAD_START = 0x05,
     /* THREAD_NAME: dt thread:u name:str */
@@ -115,13 +125,13 @@ enum ht_record_tag {
     /* THREAD_EXIT: dt thread:u */
     HT_REC_THREAD_EXIT = 0x07,
 
-    /* ALLOC (tag = base + enum ht_alloc_fn): dt size:u stack:u
+    /* ALLOC (tag = base + enum ht_alloc_fn): size:u stack:u  (compact)
      * creates the next block. */
     HT_REC_ALLOC_BASE = 0x10,
-    /* FREE: dt age:u   (free, and delete/delete[] via libstdc++). A free of an
+    /* FREE: age:u  (compact; free, and delete/delete[] via libstdc++). A free of an
      * address the recorder never saw allocated is not written. */
     HT_REC_FREE = 0x20,
-    /* REALLOC: dt old:u result:u size:u stack:u
+    /* REALLOC: old:u result:u size:u stack:u  (compact)
      * old: 0 for realloc(NULL, n), else 1 + the age of the block it frees.
      * result: 1 when the call returned a block, which is created (even when
      * it did not move); 0 when it returned NULL after freeing old
@@ -138,9 +148,9 @@ enum ht_record_tag {
     /* OWNER_BEGIN: dt kind:u stack:u  -- the thread entered a handle constructor;
      * its allocations until OWNER_END belong to the handle it returns. */
     HT_REC_OWNER_BEGIN = 0x40,
-    /* OWNER_END: dt handle:u   (0 when the constructor failed) */
+    /* OWNER_END: dt handle:ref   (0 when the constructor failed; see above) */
     HT_REC_OWNER_END = 0x41,
-    /* OWNER_CLOSE: dt kind:u handle:u  -- the handle's destructor was called */
+    /* OWNER_CLOSE: dt kind:u handle:ref  -- the handle's destructor was called */
     HT_REC_OWNER_CLOSE = 0x42,
 
     /* MARK: dt label:str   (heaptrace_mark) */
@@ -165,7 +175,7 @@ enum ht_record_tag {
     (((tag) >= HT_REC_ALLOC_BASE && (tag) < HT_REC_ALLOC_BASE + HT_FN_COUNT_) ||                   \
      (tag) == HT_REC_FREE || (tag) == HT_REC_REALLOC)
 /* How many varints a compact record's payload holds. */
-#define HT_COMPACT_FIELDS(tag) ((tag) == HT_REC_FREE ? 2 : (tag) == HT_REC_REALLOC ? 5 : 3)
+#define HT_COMPACT_FIELDS(tag) ((tag) == HT_REC_FREE ? 1 : (tag) == HT_REC_REALLOC ? 4 : 2)
 
 /* HEADER.flags bits */
 #define HT_FLAG_FOLLOW_EXEC 0x1u

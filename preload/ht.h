@@ -225,6 +225,7 @@ bool ht_modules_check(void);
 
 bool ht_live_put(uint64_t addr, uint64_t id);
 uint64_t ht_live_take(uint64_t addr); /* the block's id, or 0 if unknown */
+uint64_t ht_live_get(uint64_t addr);  /* the same, leaving the block live */
 void ht_live_clear(void);
 size_t ht_live_count(void);
 

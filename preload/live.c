@@ -89,6 +89,16 @@ uint64_t ht_live_take(uint64_t addr)
     return id;
 }
 
+uint64_t ht_live_get(uint64_t addr)
+{
+    if (!cap || !addr)
+        return 0;
+    for (size_t i = slot_of(addr); slots[i].addr; i = (i + 1) & (cap - 1))
+        if (slots[i].addr == addr)
+            return slots[i].id;
+    return 0;
+}
+
 void ht_live_clear(void)
 {
     if (slots)

@@ -36,7 +36,7 @@
 #include "ht.h"
 #include "varint.h"
 
-#define HT_FRAME_NS (100 * 1000 * 1000ull) /* end a zstd frame at least this often */
+#define HT_FRAME_NS (190 * 1000 * 1000ull) /* end a zstd frame at least this often (issue: 200 ms) */
 #define HT_RSS_NS (1000 * 1000 * 1000ull)  /* RSS sample period */
 #define ENC_FLUSH (256 * 1024)              /* compress when this much is encoded */
 /* Record times are kept on this grid: finer deltas are noise that costs ~1 byte
@@ -342,6 +342,16 @@ static uint32_t stack_id(uint64_t hash, const uint64_t *frames, uint32_t n)
 
 /* ---- records ----------------------------------------------------------- */
 
+/* A handle as format.h's handle reference: a live block by age, else the
+ * address. Handles are nearly always heap blocks (iconv_t, FILE *, DIR *). */
+static uint64_t handle_ref(uint64_t handle)
+{
+    if (!handle)
+        return 0;
+    uint64_t block = ht_live_get(handle);
+    return block ? (w.blocks - block) << 1 | 1 : handle << 1;
+}
+
 static bool tag_has_dt(uint8_t tag)
 {
     return tag != HT_REC_HEADER && tag != HT_REC_MODULES && tag != HT_REC_STACK &&
@@ -374,8 +384,16 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
         us -= us % HT_TIME_GRID_US;
         if (us < w.last_us)
             us = w.last_us; /* clocks of two cores may disagree by a hair */
-        p = ht_put_uvarint(p, us - w.last_us);
+        uint64_t dt = us - w.last_us;
         w.last_us = us;
+        if (HT_TAG_IS_COMPACT(tag)) { /* time moves by TICK; the record has no dt */
+            if (dt) {
+                uint8_t tb[HT_VARINT_MAX];
+                put_record(HT_REC_TICK, tb, (size_t)(ht_put_uvarint(tb, dt) - tb));
+            }
+        } else {
+            p = ht_put_uvarint(p, dt);
+        }
     }
     if (ev->flags & HT_EV_RAW) {
         size_t n = (size_t)f[0];
@@ -434,6 +452,13 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
             p = ht_put_uvarint(p, id);
             break;
         }
+        case HT_REC_OWNER_END:
+            p = ht_put_uvarint(p, handle_ref(f[0]));
+            break;
+        case HT_REC_OWNER_CLOSE:
+            p = ht_put_uvarint(p, f[0]);
+            p = ht_put_uvarint(p, handle_ref(f[1]));
+            break;
         case HT_REC_END:
             w.end_ticket = ev->ticket;
             /* fall through */

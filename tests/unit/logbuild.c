@@ -189,26 +189,47 @@ static uint64_t live_take(struct logbuild *b, uint64_t addr)
     return 0;
 }
 
+/* Compact records carry no dt: a TICK moves the clock first when needed. */
+static void lb_tick(struct logbuild *b, uint64_t t)
+{
+    if (t != b->time_us)
+        lb_event(b, HT_REC_TICK, t, "");
+}
+
+uint64_t lb_handle(struct logbuild *b, uint64_t handle)
+{
+    if (!handle)
+        return 0;
+    for (size_t i = 0; i < b->nlive; i++)
+        if (b->live[i].addr == handle)
+            return (b->blocks - b->live[i].id) << 1 | 1;
+    return handle << 1;
+}
+
 void lb_alloc(struct logbuild *b, uint64_t t, int fn, uint64_t addr, uint64_t size,
               uint64_t stack)
 {
-    lb_event(b, (uint8_t)(HT_REC_ALLOC_BASE + fn), t, "uu", size, stack);
+    lb_tick(b, t);
+    lb_rec(b, (uint8_t)(HT_REC_ALLOC_BASE + fn), "uu", size, stack);
     live_put(b, addr, ++b->blocks);
 }
 
 void lb_free(struct logbuild *b, uint64_t t, uint64_t addr)
 {
     uint64_t id = live_take(b, addr);
-    if (id) /* like the recorder: a free of an unknown address is not written */
-        lb_event(b, HT_REC_FREE, t, "u", b->blocks - id);
+    if (!id) /* like the recorder: a free of an unknown address is not written */
+        return;
+    lb_tick(b, t);
+    lb_rec(b, HT_REC_FREE, "u", b->blocks - id);
 }
 
 void lb_realloc(struct logbuild *b, uint64_t t, uint64_t old, uint64_t new_addr, uint64_t size,
                 uint64_t stack)
 {
     uint64_t id = old ? live_take(b, old) : 0;
-    lb_event(b, HT_REC_REALLOC, t, "uuuu", id ? b->blocks - id + 1 : (uint64_t)0,
-             (uint64_t)(new_addr != 0), size, stack);
+    lb_tick(b, t);
+    lb_rec(b, HT_REC_REALLOC, "uuuu", id ? b->blocks - id + 1 : (uint64_t)0,
+           (uint64_t)(new_addr != 0), size, stack);
     if (new_addr)
         live_put(b, new_addr, ++b->blocks);
 }
@@ -271,7 +292,7 @@ void lb_sample(struct logbuild *b, unsigned iterations, int with_end)
     lb_event(b, HT_REC_THREAD_NAME, 2, "uS", (uint64_t)1, "worker-1");
     lb_event(b, HT_REC_OWNER_BEGIN, 3, "uu", (uint64_t)HT_OWNER_ICONV, (uint64_t)1);
     lb_alloc(b, 4, HT_FN_MALLOC, 0x10000, 100, 1);
-    lb_event(b, HT_REC_OWNER_END, 5, "u", (uint64_t)0x9000);
+    lb_event(b, HT_REC_OWNER_END, 5, "u", lb_handle(b, 0x9000));
     uint64_t t = 10;
     for (unsigned i = 0; i < iterations; i++) {
         uint64_t a = 0x100000 + (uint64_t)i * 64;
@@ -291,7 +312,7 @@ void lb_sample(struct logbuild *b, unsigned iterations, int with_end)
     lb_event(b, HT_REC_MREMAP, t++, "uuuuu", (uint64_t)0x7f0000000000, (uint64_t)1 << 20,
              (uint64_t)0x7f0000200000, (uint64_t)2 << 20, (uint64_t)1);
     lb_event(b, HT_REC_MUNMAP, t++, "uu", (uint64_t)0x7f0000200000, (uint64_t)2 << 20);
-    lb_event(b, HT_REC_OWNER_CLOSE, t++, "uu", (uint64_t)HT_OWNER_ICONV, (uint64_t)0x9000);
+    lb_event(b, HT_REC_OWNER_CLOSE, t++, "uu", (uint64_t)HT_OWNER_ICONV, lb_handle(b, 0x9000));
     lb_event(b, HT_REC_LOST, t++, "u", (uint64_t)3);
     lb_event(b, HT_REC_FORK, t++, "u", (uint64_t)101);
     lb_event(b, HT_REC_EXEC, t++, "S", "/bin/true");

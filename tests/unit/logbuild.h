@@ -43,6 +43,8 @@ void lb_header(struct logbuild *b, uint64_t pid, uint64_t ppid, const char *exe,
 void lb_module(struct logbuild *b, const char *path, uint64_t base, uint64_t size);
 void lb_stack(struct logbuild *b, uint32_t depth, const uint64_t *ips);
 void lb_switch(struct logbuild *b, uint32_t thread);
+/* A handle as the recorder writes it: by block when `handle` is live, else by address. */
+uint64_t lb_handle(struct logbuild *b, uint64_t handle);
 void lb_alloc(struct logbuild *b, uint64_t t, int fn, uint64_t addr, uint64_t size,
               uint64_t stack);
 void lb_free(struct logbuild *b, uint64_t t, uint64_t addr);

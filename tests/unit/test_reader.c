@@ -31,6 +31,15 @@ static int read_all(struct ht_reader *r, uint64_t *count)
     return rc;
 }
 
+/* The next record that is not a TICK (TICKs only move the clock). */
+static int next_event(struct ht_reader *r, struct ht_event *ev)
+{
+    int rc;
+    while ((rc = ht_reader_next(r, ev)) == 1 && ev->tag == HT_REC_TICK)
+        ;
+    return rc;
+}
+
 static void test_every_kind(int frames)
 {
     struct logbuild b;
@@ -50,7 +59,7 @@ static void test_every_kind(int frames)
     CHECK_EQ(strlen(h->parent_log), 0);
 
     struct ht_event ev;
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_MODULES);
     CHECK_EQ(ev.record_no, 1);
     size_t nmod;
@@ -62,61 +71,61 @@ static void test_every_kind(int frames)
     CHECK_EQ(m[0].nseg, 1);
     CHECK_EQ(m[0].segs[0].memsz, 0x10000);
 
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_STACK);
     CHECK_EQ(ev.stack, 1);
     CHECK_EQ(ev.depth, 3);
     CHECK_EQ(ev.ips[2], 0x403030);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.stack, 2);
     CHECK_EQ(ht_reader_stack_count(r), 2);
 
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_THREAD_START);
     CHECK_EQ(ev.time_us, 1);
     CHECK_EQ(ev.value, 1);
     CHECK_EQ(ev.tid, 101);
     CHECK_EQ(ev.stack_hi, 0x8000);
     CHECK(ev.str_len == 6 && memcmp(ev.str, "worker", 6) == 0);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_THREAD_NAME);
     CHECK_EQ(ev.str_len, 8);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_OWNER_BEGIN);
     CHECK_EQ(ev.kind, HT_OWNER_ICONV);
     CHECK_EQ(ev.stack, 1);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_ALLOC_BASE);
     CHECK_EQ(ev.fn, HT_FN_MALLOC);
     CHECK_EQ(ev.addr, 1); /* block ids, in creation order */
     CHECK_EQ(ev.size, 100);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_OWNER_END);
-    CHECK_EQ(ev.handle, 0x9000);
+    CHECK_EQ(ev.handle, 0x9000 | HT_HANDLE_ADDRESS); /* not a heap block: by address */
     CHECK_EQ(ev.time_us, 5);
 
     /* iteration 0 on thread 0; iteration 1 on thread 1 */
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_SWITCH);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.addr, 2);
     CHECK_EQ(ev.time_us, 10);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_REALLOC);
     CHECK_EQ(ev.old_addr, 2); /* frees block 2, creates block 3 */
     CHECK_EQ(ev.addr, 3);
     CHECK_EQ(ev.size, 32);
     CHECK_EQ(ev.stack, 2);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_RSS);
     CHECK_EQ(ev.value, 1u << 20);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_MARK);
     CHECK(ev.str_len == 9 && memcmp(ev.str, "iteration", 9) == 0);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_SWITCH);
     CHECK_EQ(ev.thread, 1);
-    CHECK_EQ(ht_reader_next(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.thread, 1);
     CHECK_EQ(ev.fn, HT_FN_CALLOC);
     CHECK_EQ(ev.addr, 4);
@@ -133,7 +142,7 @@ static void test_every_kind(int frames)
         if (ev.tag == HT_REC_FORK)
             CHECK_EQ(ev.value, 101);
         if (ev.tag == HT_REC_OWNER_CLOSE)
-            CHECK_EQ(ev.handle, 0x9000);
+            CHECK_EQ(ev.handle, 0x9000 | HT_HANDLE_ADDRESS);
     }
     CHECK_EQ(rc, 0);
     CHECK(!ht_reader_truncated(r));
@@ -243,17 +252,16 @@ static void test_errors(void)
     expect_error(&b, "corrupt record 1 (tag 0x51) at byte 43: 1 trailing bytes");
 
     start(&b); /* compact records have no length: the age itself is checked */
-    lb_rec(&b, HT_REC_FREE, "uu", (uint64_t)1, (uint64_t)5);
+    lb_rec(&b, HT_REC_FREE, "u", (uint64_t)5);
     expect_error(&b, "age 5 names a block before the first (0 created)");
 
     start(&b);
     lb_alloc(&b, 1, HT_FN_MALLOC, 0x1000, 16, 0);
-    lb_rec(&b, HT_REC_REALLOC, "uuuuu", (uint64_t)1, (uint64_t)1, (uint64_t)2, (uint64_t)8,
-           (uint64_t)0);
+    lb_rec(&b, HT_REC_REALLOC, "uuuu", (uint64_t)1, (uint64_t)2, (uint64_t)8, (uint64_t)0);
     expect_error(&b, "realloc result 2 is not 0 or 1");
 
     start(&b);
-    lb_rec(&b, HT_REC_ALLOC_BASE, "uuu", (uint64_t)1, (uint64_t)8, (uint64_t)3);
+    lb_rec(&b, HT_REC_ALLOC_BASE, "uu", (uint64_t)8, (uint64_t)3);
     expect_error(&b, "stack id 3 is not defined (0 stacks so far)");
 
     start(&b);

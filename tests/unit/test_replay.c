@@ -58,13 +58,13 @@ static void build_main(struct logbuild *b)
     /* owners: fopen opens on thread 0, allocates 2 blocks; one handle closed */
     lb_event(b, HT_REC_OWNER_BEGIN, 70, "uu", (uint64_t)HT_OWNER_FOPEN, (uint64_t)3);
     lb_alloc(b, 71, HT_FN_MALLOC, 0x40000, 500, 3);
-    lb_event(b, HT_REC_OWNER_END, 72, "u", (uint64_t)0xf11e);
+    lb_event(b, HT_REC_OWNER_END, 72, "u", lb_handle(b, 0xf11e));
     lb_event(b, HT_REC_OWNER_BEGIN, 73, "uu", (uint64_t)HT_OWNER_FOPEN, (uint64_t)3);
     lb_alloc(b, 74, HT_FN_MALLOC, 0x41000, 300, 3);
-    lb_event(b, HT_REC_OWNER_END, 75, "u", (uint64_t)0xf22e);
+    lb_event(b, HT_REC_OWNER_END, 75, "u", lb_handle(b, 0xf22e));
     lb_event(b, HT_REC_OWNER_BEGIN, 76, "uu", (uint64_t)HT_OWNER_FOPEN, (uint64_t)3);
     lb_event(b, HT_REC_OWNER_END, 77, "u", (uint64_t)0); /* failed fopen */
-    lb_event(b, HT_REC_OWNER_CLOSE, 78, "uu", (uint64_t)HT_OWNER_FOPEN, (uint64_t)0xf11e);
+    lb_event(b, HT_REC_OWNER_CLOSE, 78, "uu", (uint64_t)HT_OWNER_FOPEN, lb_handle(b, 0xf11e));
     lb_free(b, 79, 0x40000);
     /* heap: 600 + 50 + 300 = 950 */
     lb_event(b, HT_REC_MMAP, 80, "uuuuu", (uint64_t)0x7000000, (uint64_t)8192, (uint64_t)3,
