@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -165,6 +166,22 @@ HT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 HT_EXPORT int execvp(const char *file, char *const argv[])
 {
     return execvpe(file, argv, environ);
+}
+
+/* The spawned program is a new image: it learns our log as its parent's. The
+ * log needs no flush, since this process goes on. */
+HT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    HT_NEXT(posix_spawn);
+    return real_posix_spawn(pid, path, fa, attr, argv, env_with_parent(envp));
+}
+
+HT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    HT_NEXT(posix_spawnp);
+    return real_posix_spawnp(pid, file, fa, attr, argv, env_with_parent(envp));
 }
 
 /* ---- _exit ------------------------------------------------------------- */
