@@ -575,6 +575,15 @@ static void reader_commit(struct ht_reader *r, struct ht_event *ev)
 
 /* ------------------------------------------------------------- record layer */
 
+/* The log ends inside the current record (built only then: this path is cold). */
+static int truncate_inside(struct ht_reader *r)
+{
+    char why[128];
+    snprintf(why, sizeof(why), "log ends inside record %llu at byte %llu",
+             (unsigned long long)r->record_no, (unsigned long long)r->cur_off);
+    return reader_truncate(r, why);
+}
+
 int ht_reader_next(struct ht_reader *r, struct ht_event *ev)
 {
     if (r->failed)
@@ -596,9 +605,6 @@ int ht_reader_next(struct ht_reader *r, struct ht_event *ev)
     if (r->ended)
         return reader_fail(r, "data after the END record at byte %llu",
                            (unsigned long long)r->cur_off);
-    char why[128];
-    snprintf(why, sizeof(why), "log ends inside record %llu at byte %llu",
-             (unsigned long long)r->record_no, (unsigned long long)r->cur_off);
     uint64_t len;
     int rc;
     const uint8_t *p;
@@ -613,7 +619,7 @@ int ht_reader_next(struct ht_reader *r, struct ht_event *ev)
             uint64_t v;
             rc = ht_get_uvarint(&q, end, &v);
             if (rc == -1)
-                return reader_truncate(r, why);
+                return truncate_inside(r);
             if (rc < 0)
                 return reader_corrupt(r, "malformed varint in a compact record");
         }
@@ -626,7 +632,7 @@ int ht_reader_next(struct ht_reader *r, struct ht_event *ev)
         const uint8_t *end = r->buf + r->pos + n;
         rc = ht_get_uvarint(&p, end, &len);
         if (rc == -1)
-            return reader_truncate(r, why);
+            return truncate_inside(r);
         if (rc < 0)
             return reader_corrupt(r, "malformed record length");
     }
@@ -639,7 +645,7 @@ int ht_reader_next(struct ht_reader *r, struct ht_event *ev)
     if (n < 0)
         return -1;
     if ((size_t)n < total)
-        return reader_truncate(r, why);
+        return truncate_inside(r);
     ev->tag = r->cur_tag;
     ev->record_no = r->record_no;
     ev->offset = r->cur_off;
