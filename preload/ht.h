@@ -141,6 +141,10 @@ extern _Atomic uint64_t ht_ticket;             /* global event order */
 extern struct ht_thread *_Atomic ht_threads;   /* registry head */
 extern __thread struct ht_thread *ht_self __attribute__((tls_model("initial-exec")));
 extern __thread int ht_guard __attribute__((tls_model("initial-exec")));
+/* Set while this thread records an event (not while the writer runs, nor
+ * inside a real call we forward): a host event arriving then can only come
+ * from a signal handler, and is counted as lost. */
+extern __thread int ht_bookkeeping __attribute__((tls_model("initial-exec")));
 
 /* Current thread's state, registering it (and emitting THREAD_START) first. */
 struct ht_thread *ht_thread_get(void);
@@ -254,13 +258,17 @@ void ht_modules_refresh(void);
  * ht_leave(). The guard covers only our bookkeeping, never a forwarded call. */
 static inline bool ht_enter(void)
 {
-    if (HT_UNLIKELY(ht_guard)) /* our own work, the writer, or inside a real realloc */
+    if (HT_UNLIKELY(ht_guard)) { /* our own work, the writer, or inside a real realloc */
+        if (ht_bookkeeping && ht_self) /* a signal handler interrupted us */
+            atomic_fetch_add_explicit(&ht_self->lost, 1, memory_order_relaxed);
         return false;
+    }
     if (HT_UNLIKELY(atomic_load_explicit(&ht_init_state, memory_order_relaxed) != 2 ||
                     !atomic_load_explicit(&ht_active, memory_order_relaxed)) &&
         ht_not_tracing())
         return false;
     ht_guard = 1;
+    ht_bookkeeping = 1;
     if (HT_UNLIKELY(atomic_load_explicit(&ht_modules_dirty, memory_order_relaxed)))
         ht_modules_refresh();
     return true;
@@ -268,6 +276,7 @@ static inline bool ht_enter(void)
 
 static inline void ht_leave(void)
 {
+    ht_bookkeeping = 0;
     ht_guard = 0;
 }
 

@@ -43,8 +43,9 @@ static void owner_leave(int level, const void *handle)
     ht_self->owner_depth--;
     if (level == 2 && !ht_guard) {
         ht_guard = 1;
+        ht_bookkeeping = 1;
         ht_rec_simple(HT_REC_OWNER_END, 1, (uint64_t)(uintptr_t)handle, 0);
-        ht_guard = 0;
+        ht_leave();
     }
 }
 

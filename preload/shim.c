@@ -89,8 +89,11 @@ static void *realloc_traced(void *old, size_t n, void *(*real)(void *, size_t, s
     struct ht_thread *t = ht_thread_get();
     struct ht_ev *ev = t ? ht_rec_realloc_begin(t, old, n) : NULL;
     /* The guard stays held across the real call: an allocator that
-     * implements realloc through its own malloc must not nest a record. */
+     * implements realloc through its own malloc must not nest a record
+     * (and that is not a lost event). */
+    ht_bookkeeping = 0;
     void *p = real ? real(old, count, size) : ht_real.realloc(old, n);
+    ht_bookkeeping = 1;
     bool failed = p == NULL && n != 0;
     if (ev)
         ht_rec_realloc_end(t, ev, p, failed);

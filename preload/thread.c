@@ -29,6 +29,7 @@ _Atomic uint64_t ht_ticket = 1;
 struct ht_thread *_Atomic ht_threads;
 __thread struct ht_thread *ht_self __attribute__((tls_model("initial-exec")));
 __thread int ht_guard __attribute__((tls_model("initial-exec")));
+__thread int ht_bookkeeping __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t exit_key;
 static _Atomic uint32_t next_index;
