@@ -32,13 +32,16 @@
 #if defined(__x86_64__)
 
 #define VERDICTS (1u << 16)
-enum { V_UNKNOWN = 0, V_FP = 1, V_OTHER = 2 };
+/* V_DEEP: unproven, and the DWARF tail below it was too long to cache last
+ * time (a libc function deep in the stack): go straight to unw_backtrace. */
+enum { V_UNKNOWN = 0, V_FP = 1, V_OTHER = 2, V_DEEP = 3 };
 
 /* ra << 2 | verdict; written whole, so racing threads at worst redo a check. */
 static _Atomic uint64_t *verdicts;
 
 #define TAIL_BYTES 768 /* largest stack span a cached tail may depend on */
 #define TAIL_FRAMES 16
+#define TAIL_SLOTS 16 /* per thread: a server loop calls malloc from a few libc sites */
 
 struct tail_cache {
     uint64_t fp, ra; /* key: the first unproven frame */
@@ -59,11 +62,21 @@ static bool proven_fp(uint64_t ra)
     return c[0] == 0x55 && c[1] == 0x48 && c[2] == 0x89 && c[3] == 0xe5;
 }
 
+static size_t verdict_slot(uint64_t ra)
+{
+    return (size_t)((ra * 0x9e3779b97f4a7c15ull) >> 48) & (VERDICTS - 1);
+}
+
+static void verdict_set(uint64_t ra, int v)
+{
+    atomic_store_explicit(&verdicts[verdict_slot(ra)], ra << 2 | (uint64_t)v, memory_order_relaxed);
+}
+
 static int verdict(uint64_t ra)
 {
     if (ht_in_shim(ra))
         return V_FP; /* our own code is built with frame pointers */
-    size_t i = (size_t)((ra * 0x9e3779b97f4a7c15ull) >> 48) & (VERDICTS - 1);
+    size_t i = verdict_slot(ra);
     uint64_t e = atomic_load_explicit(&verdicts[i], memory_order_relaxed);
     if (HT_LIKELY((e >> 2) == ra))
         return (int)(e & 3);
@@ -112,17 +125,27 @@ static bool append_tail(struct ht_thread *t, uint64_t fp, uint64_t ra, uint64_t 
 {
     if (is_sigreturn(ra))
         return false;
-    struct tail_cache *tc = t->unwind_tail;
-    if (!tc) {
-        tc = t->unwind_tail = ht_mem_alloc(sizeof *tc);
-        if (!tc)
+    struct tail_cache *slots = t->unwind_tail;
+    if (!slots) {
+        slots = t->unwind_tail = ht_mem_alloc(TAIL_SLOTS * sizeof *slots);
+        if (!slots)
             return false;
     }
-    if (!(tc->fp == fp && tc->ra == ra && memcmp((void *)fp, tc->bytes, tc->nbytes) == 0)) {
+    struct tail_cache *tc = &slots[((fp ^ ra) * 0x9e3779b97f4a7c15ull) >> 60];
+    bool same_key = tc->fp == fp && tc->ra == ra;
+    if (!(same_key && memcmp((void *)fp, tc->bytes, tc->nbytes) == 0)) {
+        if (same_key) {
+            /* The bytes the tail depends on changed under the same frame: they
+             * hold a caller's live locals, so this tail would never repeat. */
+            tc->fp = 0;
+            verdict_set(ra, V_DEEP);
+            return false;
+        }
         uint64_t span, frames[TAIL_FRAMES + 1];
         size_t n = dwarf_tail(fp, ra, frames, TAIL_FRAMES + 1, &span);
         if (n > TAIL_FRAMES || span > TAIL_BYTES) {
             tc->fp = 0;
+            verdict_set(ra, V_DEEP);
             return false;
         }
         tc->fp = fp;
@@ -168,8 +191,9 @@ size_t ht_stack_capture(uint64_t *ips, unsigned max)
             break;
         if (!ht_in_shim(ra))
             ips[k++] = ra;
-        if (verdict(ra) != V_FP) {
-            if (!append_tail(t, fp, ra, ips, &k, max))
+        int v = verdict(ra);
+        if (v != V_FP) {
+            if (v == V_DEEP || !append_tail(t, fp, ra, ips, &k, max))
                 return capture_libunwind(ips, max);
             break;
         }
@@ -184,6 +208,9 @@ size_t ht_stack_capture(uint64_t *ips, unsigned max)
 void ht_unwind_init(void)
 {
     verdicts = ht_mem_alloc(VERDICTS * sizeof *verdicts);
+    /* libunwind's global cache takes a lock that blocks signals with two
+     * sigprocmask calls per step; per-thread caches need neither. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
 #else /* not x86-64: libunwind only */
@@ -200,6 +227,7 @@ size_t ht_stack_capture(uint64_t *ips, unsigned max)
 
 void ht_unwind_init(void)
 {
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
 #endif
