@@ -241,6 +241,15 @@ static void frames_from_dwarf(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
         return;
     Dwarf_Die *scopes = NULL;
     int n = dwarf_getscopes(cu, addr - bias, &scopes);
+    if (n > 0) {
+        /* dwarf_getscopes continues an inlined_subroutine with the scopes
+         * around its abstract origin, not with its caller; the caller chain
+         * is the innermost DIE's lexical parents (as eu-addr2line -i does). */
+        Dwarf_Die innermost = scopes[0];
+        free(scopes);
+        scopes = NULL;
+        n = dwarf_getscopes_die(&innermost, &scopes);
+    }
     size_t cur = (size_t)(first - s->frames);
     for (int i = 0; i < n; i++) {
         if (!is_function_scope(&scopes[i]))
