@@ -52,16 +52,32 @@ void ht_real_resolve(void);
 /* Looks up one more symbol of the next object (not during bootstrap). */
 void *ht_real_next(const char *name);
 
-/* Inside a wrapper: `real_name`, the next object's `name`, looked up once
- * with the guard held so that dlsym's own allocations are not recorded. */
-#define HT_NEXT(name)                                                                                 \
-    static __typeof__(name) *real_##name;                                                          \
-    if (HT_UNLIKELY(!real_##name)) {                                                               \
-        ht_guard++;                                                                                \
-        void *sym_ = ht_real_next(#name);                                                          \
+/*
+ * Every other function we wrap, resolved once at init with the malloc
+ * family. Never lazily while tracing: dlsym frees the previous dlerror state
+ * (glibc), and a free made inside our own call would be dropped as ours.
+ */
+#define HT_NEXT_LIST(X)                                                                            \
+    X(iconv_open) X(iconv_close) X(fopen) X(fopen64) X(fdopen) X(fmemopen) X(open_memstream)      \
+    X(fclose) X(opendir) X(fdopendir) X(closedir) X(newlocale) X(duplocale) X(freelocale)         \
+    X(regcomp) X(regfree) X(pthread_create) X(pthread_setname_np) X(fork) X(execve) X(execvpe)    \
+    X(posix_spawn) X(posix_spawnp) X(_exit) X(_Exit) X(dlopen) X(dlclose) X(mmap) X(munmap)       \
+    X(mremap)
+#define HT_NEXT_ENUM(name) HT_NEXT_ID_##name,
+enum ht_next_id { HT_NEXT_LIST(HT_NEXT_ENUM) HT_NEXT_COUNT };
+extern void *ht_next[HT_NEXT_COUNT];
+/* Looks one up now (only before init completes: the process is starting). */
+void *ht_next_resolve(enum ht_next_id id);
+
+/* Inside a wrapper: `real_name`, the next object's `name`. */
+#define HT_NEXT(name)                                                                              \
+    __typeof__(name) *real_##name;                                                                 \
+    do {                                                                                           \
+        void *sym_ = ht_next[HT_NEXT_ID_##name];                                                   \
+        if (HT_UNLIKELY(!sym_))                                                                    \
+            sym_ = ht_next_resolve(HT_NEXT_ID_##name);                                             \
         __builtin_memcpy(&real_##name, &sym_, sizeof sym_);                                        \
-        ht_guard--;                                                                                \
-    }
+    } while (0)
 
 /* Bootstrap arena: serves dlsym's own calloc before ht_real is known. */
 void *ht_boot_alloc(size_t size, size_t align);

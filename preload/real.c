@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ht.h"
@@ -31,7 +32,7 @@ void *ht_boot_alloc(size_t size, size_t align)
         size_t start = (used + 16 + align - 1) & ~(align - 1); /* room for the header */
         if (size > BOOT_ARENA_SIZE || start + size > BOOT_ARENA_SIZE) {
             ht_diag("heaptrace: bootstrap arena exhausted before the allocator was found", "", "");
-            _exit(127);
+            syscall(SYS_exit_group, 127); /* not our _exit: nothing is resolved */
         }
         if (atomic_compare_exchange_weak(&boot_used, &used, start + size)) {
             memcpy(boot_arena + start - sizeof(size_t), &size, sizeof size);
@@ -58,6 +59,23 @@ void *ht_real_next(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+#define HT_NEXT_NAME(name) #name,
+static const char *const next_names[HT_NEXT_COUNT] = {HT_NEXT_LIST(HT_NEXT_NAME)};
+void *ht_next[HT_NEXT_COUNT];
+
+void *ht_next_resolve(enum ht_next_id id)
+{
+    ht_guard++;
+    void *sym = dlsym(RTLD_NEXT, next_names[id]);
+    ht_guard--;
+    if (!sym) {
+        ht_diag("heaptrace: cannot find the real '", next_names[id], "'");
+        syscall(SYS_exit_group, 127); /* not our _exit: nothing is resolved */
+    }
+    ht_next[id] = sym;
+    return sym;
+}
+
 #define RESOLVE(field, name)                                                                       \
     do {                                                                                           \
         void *sym_ = dlsym(RTLD_NEXT, name);                                                       \
@@ -81,8 +99,10 @@ void ht_real_resolve(void)
     RESOLVE(r.malloc_usable_size, "malloc_usable_size");
     if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
         ht_diag("heaptrace: cannot find the real malloc: ", dlerror(), "");
-        _exit(127);
+        syscall(SYS_exit_group, 127); /* not our _exit: nothing is resolved */
     }
+    for (int i = 0; i < HT_NEXT_COUNT; i++)
+        ht_next[i] = dlsym(RTLD_NEXT, next_names[i]);
     /* Publish malloc last: a non-NULL ht_real.malloc means "all resolved". */
     void *(*m)(size_t) = r.malloc;
     r.malloc = NULL;
