@@ -175,7 +175,21 @@ static size_t capture_libunwind(uint64_t *ips, unsigned max)
     return k;
 }
 
+static size_t capture(uint64_t *ips, unsigned max);
+
+/* libunwind may malloc for itself (reading a library's .debug_frame): that
+ * is not a program event, so it must not count as lost. (A signal handler
+ * that allocates during the walk is then not counted either.) */
 size_t ht_stack_capture(uint64_t *ips, unsigned max)
+{
+    int bookkeeping = ht_bookkeeping;
+    ht_bookkeeping = 0;
+    size_t n = capture(ips, max);
+    ht_bookkeeping = bookkeeping;
+    return n;
+}
+
+static size_t capture(uint64_t *ips, unsigned max)
 {
     struct ht_thread *t = ht_self;
     if (!verdicts || !t || !t->stack_hi || ht_config.unwind_libunwind)
@@ -217,11 +231,14 @@ void ht_unwind_init(void)
 
 size_t ht_stack_capture(uint64_t *ips, unsigned max)
 {
+    int bookkeeping = ht_bookkeeping;
+    ht_bookkeeping = 0; /* libunwind's own mallocs are not lost events */
     int n = unw_backtrace((void **)ips, (int)max + 16);
     size_t k = 0;
     for (int i = 0; i < n && k < max; i++)
         if (ips[i] && !ht_in_shim(ips[i]))
             ips[k++] = ips[i];
+    ht_bookkeeping = bookkeeping;
     return k;
 }
 
