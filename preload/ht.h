@@ -240,6 +240,8 @@ static inline bool ht_in_shim(uint64_t ip)
 }
 void ht_modules_init_self(void);
 bool ht_modules_check(void);
+bool ht_modules_covers(uint64_t ip);
+size_t ht_modules_encode_if_changed(uint8_t *buf, size_t cap);
 
 /* ---- live blocks (live.c): address -> block id, writer only ------------ */
 

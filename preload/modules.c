@@ -21,8 +21,19 @@ static char exe_path[1024];
 struct encode_ctx {
     uint8_t *p, *end;
     uint64_t count;
+    size_t nranges;
     bool overflow;
 };
+
+/* Executable ranges of the last encoded map: lets the writer notice a stack
+ * from a module it has not described yet (libc dlopens gconv modules itself,
+ * past our dlopen wrapper). Written under refresh_lock or the modules lock;
+ * a racy read costs at worst one extra snapshot. */
+#define MAX_RANGES 2048
+static struct {
+    uint64_t lo, hi;
+} ranges[MAX_RANGES];
+static _Atomic size_t nranges;
 
 static bool room(struct encode_ctx *c, size_t n)
 {
@@ -97,6 +108,12 @@ static int encode_one(struct dl_phdr_info *info, size_t size, void *arg)
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
             continue;
+        size_t r = c->nranges;
+        if ((ph->p_flags & PF_X) && r < MAX_RANGES) {
+            ranges[r].lo = info->dlpi_addr + ph->p_vaddr;
+            ranges[r].hi = ranges[r].lo + ph->p_memsz;
+            c->nranges = r + 1;
+        }
         put_u(c, ph->p_vaddr);
         put_u(c, ph->p_memsz);
         put_u(c, ph->p_flags);
@@ -109,12 +126,13 @@ size_t ht_modules_encode(uint8_t *buf, size_t cap)
 {
     /* Encode the modules after a reserved count, then move the count in. */
     uint8_t *body = buf + HT_VARINT_MAX;
-    struct encode_ctx c = {body, buf + cap, 0, false};
+    struct encode_ctx c = {body, buf + cap, 0, 0, false};
     if (!exe_path[0]) {
         ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
         exe_path[n > 0 ? n : 0] = '\0';
     }
     dl_iterate_phdr(encode_one, &c);
+    atomic_store(&nranges, c.nranges);
     if (c.overflow)
         return 0;
     size_t body_len = (size_t)(c.p - body);
@@ -195,4 +213,33 @@ void ht_modules_refresh(void)
 {
     if (!ht_modules_check() && ++quiet_events > 256)
         atomic_store(&ht_modules_dirty, 0);
+}
+
+bool ht_modules_covers(uint64_t ip)
+{
+    size_t n = atomic_load(&nranges);
+    for (size_t i = 0; i < n; i++)
+        if (ip - ranges[i].lo < ranges[i].hi - ranges[i].lo)
+            return true;
+    return false;
+}
+
+/* For the writer: encodes a fresh map into buf when the loader's counters
+ * moved since the last map; returns its length, or 0 when nothing changed. */
+size_t ht_modules_encode_if_changed(uint8_t *buf, size_t cap)
+{
+    unsigned long long c[2] = {0, 0};
+    if (atomic_exchange(&refresh_lock, 1))
+        return 0;
+    dl_iterate_phdr(read_counters, c);
+    size_t n = 0;
+    if (c[0] != seen_adds || c[1] != seen_subs) {
+        n = ht_modules_encode(buf, cap);
+        if (n) {
+            seen_adds = c[0];
+            seen_subs = c[1];
+        }
+    }
+    atomic_store(&refresh_lock, 0);
+    return n;
 }

@@ -297,9 +297,29 @@ static bool stacks_grow(void)
     return true;
 }
 
+/* A new stack from a module the log has not described (loaded by libc
+ * itself, or since the last poll): write the current map first, here, so
+ * the reader knows the module when it meets the stack. */
+static void describe_modules_for(const uint64_t *ips, uint32_t n)
+{
+    static uint8_t *buf;
+    const size_t cap = 512 * 1024;
+    uint32_t i = 0;
+    while (i < n && ht_modules_covers(ips[i]))
+        i++;
+    if (i == n)
+        return;
+    if (!buf && !(buf = ht_mem_alloc(cap)))
+        return;
+    size_t len = ht_modules_encode_if_changed(buf, cap);
+    if (len)
+        put_record(HT_REC_MODULES, buf, len);
+}
+
 static void emit_stack(struct stack_entry *e)
 {
     uint8_t buf[HT_VARINT_MAX * (HT_MAX_STACK_DEPTH + 1)];
+    describe_modules_for(w.ips + e->ips_at, e->depth);
     uint8_t *p = ht_put_uvarint(buf, e->depth);
     for (uint32_t i = 0; i < e->depth; i++)
         p = ht_put_uvarint(p, w.ips[e->ips_at + i]);
