@@ -88,6 +88,25 @@ enum ht_owner_kind {
     HT_OWNER_KIND_COUNT_
 };
 
+/* Why a snapshot was taken (SNAPSHOT_BEGIN.reason). */
+enum ht_snapshot_reason {
+    HT_SNAP_EXIT = 0,     /* the process is ending (after exit-time code) */
+    HT_SNAP_API = 1,      /* heaptrace_snapshot() */
+    HT_SNAP_SIGNAL = 2,   /* HEAPTRACE_SNAPSHOT_SIGNAL */
+    HT_SNAP_INTERVAL = 3, /* HEAPTRACE_SNAPSHOT_INTERVAL */
+    HT_SNAP_MARKS = 4,    /* every HEAPTRACE_SNAPSHOT_EVERY_MARKS marks */
+};
+
+/* Where a root pointer lives (SNAPSHOT_ROOTS.kind). */
+enum ht_root_kind {
+    HT_ROOT_GLOBAL = 0, /* a writable segment of a loaded module (.data, .bss) */
+    HT_ROOT_STACK = 1,  /* a live thread's stack, from its stack pointer up */
+    HT_ROOT_TLS = 2,    /* thread-local storage */
+    HT_ROOT_REGISTER = 3,
+    HT_ROOT_USER = 4,   /* heaptrace_root() */
+    HT_ROOT_KIND_COUNT_
+};
+
 /* Why the log ended (END.reason). */
 enum ht_end_reason {
     HT_END_EXIT = 0,    /* normal exit: exit(), return from main */
@@ -165,6 +184,35 @@ enum ht_record_tag {
      * on). A log whose last record is EXEC is complete: its image was
      * replaced, and the new image writes a log of its own. */
     HT_REC_EXEC = 0x54,
+
+    /* Heap snapshot: who points at whom among the live blocks, and which
+     * roots point into the heap. One snapshot is SNAPSHOT_BEGIN, any number
+     * of SNAPSHOT_EDGES and SNAPSHOT_ROOTS records, then SNAPSHOT_END. The
+     * blocks are exactly the live blocks at that point of the log (replay
+     * knows their sizes and sites). Pointer rules follow valgrind memcheck:
+     * only 8-byte-aligned words are read; a word equal to a block's start is
+     * a start pointer, one strictly inside it an interior pointer, one past
+     * its end nothing; a 0-byte block is pointed to only by its start.
+     *
+     * SNAPSHOT_BEGIN: dt seq:u reason:u blocks:u
+     *   reason: enum ht_snapshot_reason. blocks: how many live blocks were
+     *   scanned (equals the replayed live count unless events were lost). */
+    HT_REC_SNAPSHOT_BEGIN = 0x60,
+    /* SNAPSHOT_EDGES (no dt): n:u then n entries: from:u count:u then count targets
+     *   to:u. `from` and each `to` are block ids (not ages: a snapshot names
+     *   blocks of all ages); a target is written (id << 1) | interior. Blocks
+     *   with no outgoing edge are not listed. */
+    HT_REC_SNAPSHOT_EDGES = 0x61,
+    /* SNAPSHOT_ROOTS (no dt): n:u then n entries: kind:u where:u offset:u to:u
+     *   kind: enum ht_root_kind. where: for GLOBAL the index of the module in
+     *   the last MODULES list and offset the word's address minus the
+     *   module's base (so the analyzer can name the symbol); for STACK the
+     *   thread index and offset the distance below the stack's top; for
+     *   USER 0 and the word's address. to: (block id << 1) | interior. */
+    HT_REC_SNAPSHOT_ROOTS = 0x62,
+    /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u
+     *   pause_ns: how long the program was held for this snapshot. */
+    HT_REC_SNAPSHOT_END = 0x63,
 
     /* END: dt reason:u  -- last record of a complete log */
     HT_REC_END = 0x7f,
