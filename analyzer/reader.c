@@ -584,12 +584,97 @@ static int truncate_inside(struct ht_reader *r)
     return reader_truncate(r, why);
 }
 
+/*
+ * Fast path for the records that make up nearly every log (ALLOC, FREE,
+ * REALLOC, TICK) when the window already holds READER_FAST_BYTES: no
+ * reader_fill, one decoding pass, no cursor. It produces exactly what the
+ * general path would; anything unusual (a long or malformed varint, a bad
+ * age, an undefined stack, trailing bytes, an overflowing time, data after
+ * END) returns 0 without touching any state, and the general path decodes
+ * the record again and reports it. @return 1 when it decoded the record.
+ */
+#define READER_FAST_BYTES (1 + 4 * HT_VARINT_MAX)
+
+static inline bool fast_u(const uint8_t **pp, uint64_t *out)
+{
+    const uint8_t *p = *pp;
+    if (p[0] < 0x80) {
+        *out = p[0];
+        *pp = p + 1;
+        return true;
+    }
+    /* The caller guarantees HT_VARINT_MAX readable bytes per field. */
+    return ht_get_uvarint(pp, p + HT_VARINT_MAX, out) == 0;
+}
+
+static inline int reader_next_fast(struct ht_reader *r, struct ht_event *ev)
+{
+    const uint8_t *start = r->buf + r->pos, *p = start + 1;
+    uint8_t tag = start[0];
+    uint64_t a, b, size, stack;
+    uint64_t addr = 0, old_addr = 0, time_us = r->time_us, blocks = r->blocks;
+    if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
+        if (!fast_u(&p, &size) || !fast_u(&p, &stack) || stack > r->nstacks)
+            return 0;
+        addr = ++blocks;
+    } else if (tag == HT_REC_FREE) {
+        if (!fast_u(&p, &a) || a >= blocks)
+            return 0;
+        addr = blocks - a;
+        size = stack = 0;
+    } else if (tag == HT_REC_REALLOC) {
+        if (!fast_u(&p, &a) || !fast_u(&p, &b) || !fast_u(&p, &size) || !fast_u(&p, &stack) ||
+            stack > r->nstacks || a > blocks || b > 1)
+            return 0;
+        old_addr = a ? blocks - (a - 1) : 0;
+        addr = b ? blocks + 1 : 0;
+        blocks += b;
+    } else if (tag == HT_REC_TICK) {
+        /* tag, length, dt: the payload must be exactly the dt varint */
+        if (!fast_u(&p, &a) || a > HT_VARINT_MAX)
+            return 0;
+        const uint8_t *q = p;
+        if (!fast_u(&q, &b) || (uint64_t)(q - p) != a || b > UINT64_MAX - time_us)
+            return 0;
+        p = q;
+        time_us += b;
+        size = stack = 0;
+    } else {
+        return 0;
+    }
+    uint64_t off = r->buf_off + r->pos;
+    *ev = (struct ht_event){
+        .tag = tag,
+        .fn = tag == HT_REC_FREE || tag == HT_REC_REALLOC || tag == HT_REC_TICK
+                  ? 0
+                  : (uint8_t)(tag - HT_REC_ALLOC_BASE),
+        .thread = r->thread,
+        .time_us = time_us,
+        .record_no = r->record_no,
+        .offset = off,
+        .addr = addr,
+        .old_addr = old_addr,
+        .size = size,
+        .stack = stack,
+    };
+    r->cur_off = off;
+    r->cur_tag = tag;
+    r->time_us = time_us;
+    r->blocks = blocks;
+    r->exec_last = false;
+    r->pos += (size_t)(p - start);
+    r->record_no++;
+    return 1;
+}
+
 int ht_reader_next(struct ht_reader *r, struct ht_event *ev)
 {
     if (r->failed)
         return -1;
     if (r->done)
         return 0;
+    if (r->len - r->pos >= READER_FAST_BYTES && !r->ended && reader_next_fast(r, ev))
+        return 1;
     memset(ev, 0, sizeof(*ev));
     long n = reader_fill(r, 1);
     if (n < 0)

@@ -24,14 +24,6 @@
 #define OWNER_NESTING 8
 #define BUCKETS_MAX (2 * REPLAY_TIMELINE_SAMPLES)
 
-struct replay_block {
-    uint64_t size, time_us;
-    uint32_t site; /* stack id, truncated: see replay_site_of */
-    uint32_t thread;
-    uint32_t owner; /* owners index + 1, 0 = none */
-    uint32_t pad_;
-};
-
 struct replay_thread {
     uint64_t last_alloc; /* address of this thread's last event if it was an allocation */
     uint32_t owner_stack[OWNER_NESTING];
@@ -56,7 +48,7 @@ struct replay *replay_create(const struct replay_opts *opts)
 {
     struct replay *rp = xcalloc(1, sizeof(*rp));
     rp->opts = *opts;
-    htab_init(&rp->blocks, sizeof(struct replay_block));
+    blockmap_init(&rp->blocks);
     htab_init(&rp->threads, sizeof(struct replay_thread));
     htab_init(&rp->handles, sizeof(uint32_t));
     htab_init(&rp->regions, sizeof(uint64_t));
@@ -79,6 +71,16 @@ static bool in_window(const struct replay *rp, uint64_t t)
 
 static void timeline_note(struct replay *rp, uint64_t t)
 {
+    /* Fast path: t falls in the last bucket (nearly always: time only grows). */
+    if (rp->nbuckets && t >= rp->bucket_last_us && t - rp->bucket_last_us < rp->bucket_us) {
+        struct replay_bucket *b = &rp->buckets[rp->nbuckets - 1];
+        if (rp->tot.heap_bytes > b->heap_bytes)
+            b->heap_bytes = rp->tot.heap_bytes;
+        if (rp->tot.mmap_bytes > b->mmap_bytes)
+            b->mmap_bytes = rp->tot.mmap_bytes;
+        b->rss_bytes = rp->tot.rss_bytes;
+        return;
+    }
     uint64_t i = t / rp->bucket_us;
     while (i >= BUCKETS_MAX) {
         for (uint64_t k = 0; k < BUCKETS_MAX / 2; k++) {
@@ -116,6 +118,7 @@ static void timeline_note(struct replay *rp, uint64_t t)
         b->mmap_bytes = rp->tot.mmap_bytes;
     b->rss_bytes = rp->tot.rss_bytes;
     b->used = true;
+    rp->bucket_last_us = (rp->nbuckets - 1) * rp->bucket_us;
 }
 
 static void timeline_finish(struct replay *rp)
@@ -167,9 +170,16 @@ static uint32_t replay_site_of(const struct replay *rp, uint64_t stack)
 
 /* ------------------------------------------------------------------ owners */
 
+/* Nearly every event is from the thread of the one before: the last lookup is
+ * cached. Only this function puts into rp->threads, so the cached pointer stays
+ * valid until it inserts another thread (and then replaces the cache). */
 static struct replay_thread *thread_get(struct replay *rp, uint32_t thread)
 {
-    return htab_put(&rp->threads, (uint64_t)thread + 1, NULL);
+    if (rp->thread_cache && rp->thread_cache_id == thread)
+        return rp->thread_cache;
+    rp->thread_cache = htab_put(&rp->threads, (uint64_t)thread + 1, NULL);
+    rp->thread_cache_id = thread;
+    return rp->thread_cache;
 }
 
 static void owner_release_if_unused(struct replay *rp, uint32_t idx)
@@ -294,8 +304,10 @@ static void block_alloc(struct replay *rp, const struct ht_event *ev, uint64_t a
 {
     bool counted = in_window(rp, ev->time_us);
     uint32_t site_id = replay_site_of(rp, ev->stack);
-    struct replay_block old;
-    if (htab_remove(&rp->blocks, addr, &old)) { /* a free we never saw (LOST) */
+    bool existed;
+    struct bm_block *b = blockmap_put(&rp->blocks, addr, &existed);
+    if (existed) { /* a free we never saw (LOST) */
+        struct bm_block old = *b;
         struct replay_site *os = site_touch(rp, old.site);
         os->live_bytes -= old.size;
         os->live_blocks--;
@@ -307,9 +319,8 @@ static void block_alloc(struct replay *rp, const struct ht_event *ev, uint64_t a
     uint32_t owner = inherit_owner;
     if (!owner && th->owner_depth)
         owner = th->owner_stack[th->owner_depth - 1] + 1;
-    struct replay_block *b = htab_put(&rp->blocks, addr, NULL);
-    *b = (struct replay_block){.size = ev->size, .time_us = ev->time_us, .site = site_id,
-                               .thread = ev->thread, .owner = owner};
+    *b = (struct bm_block){.size = ev->size, .site = site_id, .thread = ev->thread,
+                           .owner = owner};
     if (owner)
         owner_add_bytes(rp, owner - 1, ev->size);
     th->last_alloc = addr;
@@ -336,8 +347,8 @@ static uint32_t block_free(struct replay *rp, const struct ht_event *ev, uint64_
     struct replay_thread *th = thread_get(rp, ev->thread);
     bool temporary = th->last_alloc == addr;
     th->last_alloc = 0;
-    struct replay_block b;
-    if (!htab_remove(&rp->blocks, addr, &b)) {
+    struct bm_block b;
+    if (!blockmap_remove(&rp->blocks, addr, &b)) {
         if (counted)
             rp->tot.unknown_frees++;
         return 0;
@@ -571,7 +582,7 @@ void replay_free(struct replay *rp)
 {
     if (!rp)
         return;
-    htab_release(&rp->blocks);
+    blockmap_release(&rp->blocks);
     htab_release(&rp->threads);
     htab_release(&rp->handles);
     htab_release(&rp->regions);

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "blockmap.h"
 #include "htab.h"
 #include "reader.h"
 
@@ -113,11 +114,15 @@ struct replay {
 
     /* internals (replay.c) */
     uint64_t peak_epoch;
-    struct htab blocks, threads, handles, regions, group_index;
+    struct blockmap blocks;
+    struct htab threads, handles, regions, group_index;
+    struct replay_thread *thread_cache; /* threads' value of thread_cache_id, or NULL */
+    uint32_t thread_cache_id;
     struct replay_owner *owners;
     uint32_t nowners, owners_cap, owner_free;
     struct replay_bucket *buckets;
     uint64_t nbuckets, bucket_us;
+    uint64_t bucket_last_us; /* start of the last bucket, nbuckets - 1 (when nbuckets > 0) */
     bool stopped;
 };
 
