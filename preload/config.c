@@ -15,6 +15,8 @@
  *   HEAPTRACE_ZSTD_LEVEL   log compression level, 1..19 (default 3)
  *   HEAPTRACE_UNWIND       "libunwind": DWARF unwinding only (default: frame
  *                          pointers where proven, DWARF elsewhere; same stacks)
+ *   HEAPTRACE_SNAPSHOTS    1: a heap snapshot (who points at whom) at exit. Off by
+ *                          default until it is checked against valgrind
  *   HEAPTRACE_PARENT_LOG   set by the shim for programs it execs: their parent's log
  */
 #define _GNU_SOURCE
@@ -74,6 +76,7 @@ void ht_config_read(void)
     ht_config.depth = (unsigned)env_ulong("HEAPTRACE_DEPTH", 64, 1, HT_MAX_STACK_DEPTH);
     ht_config.follow_exec = env_bool("HEAPTRACE_FOLLOW_EXEC", true);
     ht_config.follow_fork = env_bool("HEAPTRACE_FOLLOW_FORK", true);
+    ht_config.snapshots = env_bool("HEAPTRACE_SNAPSHOTS", false);
     ht_config.ring_kib = (unsigned)env_ulong("HEAPTRACE_BUFFER_KIB", 4096, 64, 1u << 20);
     const char *unwind = ht_getenv("HEAPTRACE_UNWIND");
     ht_config.unwind_libunwind = unwind && strcmp(unwind, "libunwind") == 0;

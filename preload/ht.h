@@ -96,6 +96,7 @@ struct ht_config {
     unsigned ring_kib;      /* HEAPTRACE_BUFFER_KIB: per-thread ring */
     unsigned zstd_level;    /* HEAPTRACE_ZSTD_LEVEL */
     bool unwind_libunwind;  /* HEAPTRACE_UNWIND=libunwind: no frame-pointer fast path */
+    bool snapshots;         /* HEAPTRACE_SNAPSHOTS: heap snapshot at exit */
 };
 extern struct ht_config ht_config;
 void ht_config_read(void);
@@ -241,11 +242,21 @@ static inline bool ht_in_shim(uint64_t ip)
 void ht_modules_init_self(void);
 bool ht_modules_check(void);
 bool ht_modules_covers(uint64_t ip);
+/* Calls fn for each writable PT_LOAD segment of every module (not ours), with
+ * the module's index in the MODULES list that ht_modules_encode writes. */
+typedef void ht_segment_fn(void *arg, uint32_t module, uint64_t base, uint64_t start,
+                           uint64_t len);
+void ht_modules_each_writable(ht_segment_fn *fn, void *arg);
 size_t ht_modules_encode_if_changed(uint8_t *buf, size_t cap);
 
 /* ---- live blocks (live.c): address -> block id, writer only ------------ */
 
-bool ht_live_put(uint64_t addr, uint64_t id);
+struct ht_live_block {
+    uint64_t addr, size, id;
+};
+bool ht_live_put(uint64_t addr, uint64_t id, uint64_t size);
+/* Copies up to cap live blocks (any order); returns how many. */
+size_t ht_live_export(struct ht_live_block *out, size_t room);
 uint64_t ht_live_take(uint64_t addr); /* the block's id, or 0 if unknown */
 uint64_t ht_live_get(uint64_t addr);  /* the same, leaving the block live */
 void ht_live_clear(void);
@@ -261,6 +272,9 @@ void ht_writer_finish(unsigned reason);
 /* Drains everything recorded so far and ends a zstd frame (before exec). */
 void ht_writer_flush(void);
 void ht_writer_wake(void);
+/* snapshot.c, under the writer lock: append one record now. */
+void ht_writer_put(uint8_t tag, const uint8_t *payload, size_t n, bool with_dt);
+void ht_snapshot_write(unsigned reason);
 void ht_writer_atfork_prepare(void);
 void ht_writer_atfork_parent(void);
 void ht_writer_atfork_child(void);

@@ -17,6 +17,7 @@
 struct live_slot {
     uint64_t addr; /* 0 = empty */
     uint64_t id;
+    uint64_t size; /* for snapshots: which words point into this block */
 };
 
 static struct live_slot *slots;
@@ -49,7 +50,7 @@ static bool grow(void)
     return true;
 }
 
-bool ht_live_put(uint64_t addr, uint64_t id)
+bool ht_live_put(uint64_t addr, uint64_t id, uint64_t size)
 {
     if ((used + 1) * 2 > cap && !grow())
         return false;
@@ -60,6 +61,7 @@ bool ht_live_put(uint64_t addr, uint64_t id)
         used++;
     slots[i].addr = addr; /* an address seen live again: the newer block wins */
     slots[i].id = id;
+    slots[i].size = size;
     return true;
 }
 
@@ -104,6 +106,19 @@ void ht_live_clear(void)
     if (slots)
         memset(slots, 0, cap * sizeof *slots);
     used = 0;
+}
+
+size_t ht_live_export(struct ht_live_block *out, size_t room)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cap && n < room; i++)
+        if (slots[i].addr) {
+            out[n].addr = slots[i].addr;
+            out[n].size = slots[i].size;
+            out[n].id = slots[i].id;
+            n++;
+        }
+    return n;
 }
 
 size_t ht_live_count(void)

@@ -243,3 +243,38 @@ size_t ht_modules_encode_if_changed(uint8_t *buf, size_t cap)
     atomic_store(&refresh_lock, 0);
     return n;
 }
+
+/* ---- writable segments, for snapshot roots ------------------------------ */
+
+struct writable_ctx {
+    ht_segment_fn *fn;
+    void *arg;
+    uint32_t index; /* the module's index in the MODULES list encode_one writes */
+};
+
+static int each_writable(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct writable_ctx *c = arg;
+    (void)size;
+    if ((!info->dlpi_name || !*info->dlpi_name) && c->index > 0)
+        return 0; /* skipped by encode_one too (the vdso) */
+    uint32_t index = c->index++;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+            ht_in_shim(info->dlpi_addr + ph->p_vaddr))
+            return 0; /* our own state is no root of the program's heap */
+    }
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W))
+            c->fn(c->arg, index, info->dlpi_addr, info->dlpi_addr + ph->p_vaddr, ph->p_memsz);
+    }
+    return 0;
+}
+
+void ht_modules_each_writable(ht_segment_fn *fn, void *arg)
+{
+    struct writable_ctx c = {fn, arg, 0};
+    dl_iterate_phdr(each_writable, &c);
+}

@@ -269,6 +269,33 @@ static void put_record(uint8_t tag, const uint8_t *payload, size_t n)
     w.enc_len += (size_t)(p + n - start);
 }
 
+/* For snapshot.c, under the writer lock: one record now, with a time delta
+ * from the current time when with_dt. */
+void ht_writer_put(uint8_t tag, const uint8_t *payload, size_t n, bool with_dt)
+{
+    if (!with_dt) {
+        put_record(tag, payload, n);
+        return;
+    }
+    uint64_t ns = ht_mono_ns();
+    uint64_t us = ns > w.start_ns ? (ns - w.start_ns) / 1000 : 0;
+    us -= us % HT_TIME_GRID_US;
+    if (us < w.last_us)
+        us = w.last_us;
+    uint8_t *p = enc_room(1 + 2 * HT_VARINT_MAX + n);
+    if (!p)
+        return;
+    uint8_t dt[HT_VARINT_MAX];
+    size_t dl = (size_t)(ht_put_uvarint(dt, us - w.last_us) - dt);
+    w.last_us = us;
+    uint8_t *start = p;
+    *p++ = tag;
+    p = ht_put_uvarint(p, dl + n);
+    memcpy(p, dt, dl);
+    memcpy(p + dl, payload, n);
+    w.enc_len += (size_t)(p + dl + n - start);
+}
+
 /* ---- stacks ------------------------------------------------------------ */
 
 static struct stack_entry *stack_slot(uint64_t hash)
@@ -433,7 +460,7 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
     }
     if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
         uint32_t id = stack_id(f[2], frames, ev->nframes);
-        ht_live_put(f[0], ++w.blocks);
+        ht_live_put(f[0], ++w.blocks, f[1]);
         p = ht_put_uvarint(p, f[1]);
         p = ht_put_uvarint(p, id);
     } else {
@@ -449,7 +476,7 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
             p = ht_put_uvarint(p, f[2]);
             p = ht_put_uvarint(p, id);
             if (f[1])
-                ht_live_put(f[1], ++w.blocks);
+                ht_live_put(f[1], ++w.blocks, f[2]);
             break;
         }
         case HT_REC_MMAP: {
@@ -945,6 +972,14 @@ void ht_writer_finish(unsigned reason)
     if (w.fd < 0 || !atomic_load(&ht_active))
         return;
     ht_guard++;
+    if (ht_config.snapshots && reason == HT_END_EXIT) {
+        /* After all exit-time code: the heap as the program leaves it. */
+        pthread_mutex_lock(&w.lock);
+        drain_all(false);
+        if (!w.failed)
+            ht_snapshot_write(HT_SNAP_EXIT);
+        pthread_mutex_unlock(&w.lock);
+    }
     ht_rec_simple(HT_REC_END, 1, reason, 0);
     atomic_store(&ht_active, false);
     pthread_mutex_lock(&w.lock);

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot.c - a heap snapshot: which live block points at which, and which
+ * roots point into the heap (common/format.h, SNAPSHOT_*).
+ *
+ * This first version is taken in-process by the writer, with its lock held
+ * and every record drained, so the live table is the heap: at exit (the
+ * program is ending, nobody else needs to run) it is exact and cheap. The
+ * fork-based snapshot of a running program reuses the same scan.
+ *
+ * Memory is read with process_vm_readv on ourselves, never by dereferencing:
+ * a block or a global with a PROT_NONE page, a write-only mapping or a file
+ * mapping past EOF gives EFAULT for that range instead of killing the host.
+ *
+ * Roots (valgrind memcheck's): the writable segments of every loaded module
+ * but ours; the stack of the calling thread from its stack pointer up (its
+ * callee-saved registers are spilled there first); the stacks of other live
+ * threads whole (we do not know their stack pointers yet: conservative, it
+ * may keep a block reachable that valgrind calls lost). Not yet: TLS blocks,
+ * other threads' registers, the program's own anonymous mappings.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ht.h"
+#include "varint.h"
+
+#define CHUNK_FLUSH (64 * 1024)          /* bytes of entries per record */
+#define READ_MAX (1024 * 1024)           /* bytes read per process_vm_readv */
+
+struct snap {
+    struct ht_live_block *b; /* live blocks, sorted by address */
+    size_t n;
+    uint64_t lo, hi;         /* [lowest start, highest end] of the heap */
+
+    uint8_t tag;             /* SNAPSHOT_EDGES or SNAPSHOT_ROOTS being filled */
+    uint8_t *chunk;          /* entries of the current record, after room for n */
+    size_t len, cap;
+    uint64_t entries;
+
+    uint64_t *targets;       /* one block's outgoing edges */
+    size_t ntargets, targets_cap;
+    uint8_t *rbuf;           /* read buffer, READ_MAX bytes */
+    uint64_t edges, roots;
+};
+
+/* ---- sorting and lookup ----------------------------------------------- */
+
+static void sift_down(struct ht_live_block *b, size_t root, size_t n)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && b[child + 1].addr > b[child].addr)
+            child++;
+        if (b[root].addr >= b[child].addr)
+            return;
+        struct ht_live_block t = b[root];
+        b[root] = b[child];
+        b[child] = t;
+        root = child;
+    }
+}
+
+/* Heapsort: in place, no allocation (qsort may malloc a scratch buffer). */
+static void sort_by_addr(struct ht_live_block *b, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(b, i, n);
+    for (size_t end = n; end-- > 1;) {
+        struct ht_live_block t = b[0];
+        b[0] = b[end];
+        b[end] = t;
+        sift_down(b, 0, end);
+    }
+}
+
+/* The block `v` points into, or NULL; *interior tells start or inside. */
+static const struct ht_live_block *find_block(const struct snap *s, uint64_t v, bool *interior)
+{
+    if (v < s->lo || v >= s->hi)
+        return NULL;
+    size_t lo = 0, hi = s->n; /* the last block whose start is <= v */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->b[mid].addr <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const struct ht_live_block *b = &s->b[lo];
+    if (v == b->addr) {
+        *interior = false;
+        return b;
+    }
+    if (v > b->addr && v < b->addr + b->size) {
+        *interior = true;
+        return b;
+    }
+    return NULL; /* one past the end, or between blocks */
+}
+
+/* Reads [addr, addr + len) of our own memory; false if any of it is unreadable. */
+static bool read_mem(uint8_t *dst, uint64_t addr, size_t len)
+{
+    struct iovec local = {dst, len}, remote = {(void *)(uintptr_t)addr, len};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static void chunk_flush(struct snap *s)
+{
+    if (!s->entries)
+        return;
+    uint8_t n[HT_VARINT_MAX];
+    size_t nl = (size_t)(ht_put_uvarint(n, s->entries) - n);
+    uint8_t *start = s->chunk + HT_VARINT_MAX - nl;
+    memcpy(start, n, nl);
+    ht_writer_put(s->tag, start, nl + s->len, false);
+    s->len = 0;
+    s->entries = 0;
+}
+
+static uint8_t *chunk_room(struct snap *s, size_t need)
+{
+    if (s->len + need > s->cap) {
+        chunk_flush(s);
+        if (need > s->cap) {
+            uint8_t *g = ht_mem_realloc(s->chunk, HT_VARINT_MAX + need);
+            if (!g)
+                return NULL;
+            s->chunk = g;
+            s->cap = need;
+        }
+    }
+    return s->chunk + HT_VARINT_MAX + s->len;
+}
+
+static void add_target(struct snap *s, uint64_t ref)
+{
+    if (s->ntargets == s->targets_cap) {
+        size_t ncap = s->targets_cap ? s->targets_cap * 2 : 1024;
+        uint64_t *g = ht_mem_realloc(s->targets, ncap * 8);
+        if (!g)
+            return;
+        s->targets = g;
+        s->targets_cap = ncap;
+    }
+    s->targets[s->ntargets++] = ref;
+}
+
+/* Scans the aligned words of [addr, addr + len), read in pieces. */
+static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
+                       void (*hit)(struct snap *, uint64_t at, uint64_t ref, void *), void *arg)
+{
+    uint64_t at = (addr + 7) & ~7ull, end = (addr + len) & ~7ull;
+    while (at < end) {
+        size_t n = end - at > READ_MAX ? READ_MAX : (size_t)(end - at);
+        if (read_mem(s->rbuf, at, n)) {
+            for (size_t i = 0; i < n; i += 8) {
+                uint64_t v;
+                memcpy(&v, s->rbuf + i, 8);
+                bool interior;
+                const struct ht_live_block *b = find_block(s, v, &interior);
+                if (b)
+                    hit(s, at + i, b->id << 1 | interior, arg);
+            }
+        }
+        at += n;
+    }
+}
+
+static void edge_hit(struct snap *s, uint64_t at, uint64_t ref, void *arg)
+{
+    (void)at;
+    (void)arg;
+    add_target(s, ref);
+}
+
+static void scan_blocks(struct snap *s)
+{
+    s->tag = HT_REC_SNAPSHOT_EDGES;
+    for (size_t i = 0; i < s->n; i++) {
+        s->ntargets = 0;
+        scan_range(s, s->b[i].addr, s->b[i].size, edge_hit, NULL);
+        if (!s->ntargets)
+            continue;
+        uint8_t *p = chunk_room(s, HT_VARINT_MAX * (2 + s->ntargets));
+        if (!p)
+            continue;
+        uint8_t *start = p;
+        p = ht_put_uvarint(p, s->b[i].id);
+        p = ht_put_uvarint(p, s->ntargets);
+        for (size_t k = 0; k < s->ntargets; k++)
+            p = ht_put_uvarint(p, s->targets[k]);
+        s->len += (size_t)(p - start);
+        s->entries++;
+        s->edges += s->ntargets;
+        if (s->len >= CHUNK_FLUSH)
+            chunk_flush(s);
+    }
+    chunk_flush(s);
+}
+
+struct root_where {
+    unsigned kind;
+    uint64_t where, origin; /* offset = at - origin (GLOBAL) or origin - at (STACK) */
+};
+
+static void root_hit(struct snap *s, uint64_t at, uint64_t ref, void *arg)
+{
+    const struct root_where *r = arg;
+    uint8_t *p = chunk_room(s, 4 * HT_VARINT_MAX);
+    if (!p)
+        return;
+    uint8_t *start = p;
+    p = ht_put_uvarint(p, r->kind);
+    p = ht_put_uvarint(p, r->where);
+    p = ht_put_uvarint(p, r->kind == HT_ROOT_STACK ? r->origin - at : at - r->origin);
+    p = ht_put_uvarint(p, ref);
+    s->len += (size_t)(p - start);
+    s->entries++;
+    s->roots++;
+    if (s->len >= CHUNK_FLUSH)
+        chunk_flush(s);
+}
+
+static void global_segment(void *arg, uint32_t module, uint64_t base, uint64_t start, uint64_t len)
+{
+    struct root_where r = {HT_ROOT_GLOBAL, module, base};
+    scan_range(arg, start, len, root_hit, &r);
+}
+
+/* noinline: its frame, holding the spilled registers, is below the caller's SP range. */
+static HT_NOINLINE void scan_stacks(struct snap *s)
+{
+    __builtin_unwind_init(); /* callee-saved registers onto this frame */
+    uint64_t sp;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+#else
+    sp = (uint64_t)&sp;
+#endif
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
+        if (t->is_writer || !t->stack_hi || atomic_load(&t->state) != HT_TS_LIVE)
+            continue;
+        uint64_t lo = t == ht_self ? sp : t->stack_lo;
+        struct root_where r = {HT_ROOT_STACK, t->index, t->stack_hi};
+        if (lo < t->stack_hi)
+            scan_range(s, lo, t->stack_hi - lo, root_hit, &r);
+    }
+}
+
+static void scan_roots(struct snap *s)
+{
+    s->tag = HT_REC_SNAPSHOT_ROOTS;
+    ht_modules_each_writable(global_segment, s);
+    scan_stacks(s);
+    chunk_flush(s);
+}
+
+/* ---- the snapshot ------------------------------------------------------ */
+
+static uint8_t *put_u3(uint8_t *p, uint64_t a, uint64_t b, uint64_t c)
+{
+    p = ht_put_uvarint(p, a);
+    p = ht_put_uvarint(p, b);
+    return ht_put_uvarint(p, c);
+}
+
+void ht_snapshot_write(unsigned reason)
+{
+    static uint64_t seq;
+    uint64_t t0 = ht_mono_ns();
+    struct snap s;
+    memset(&s, 0, sizeof s);
+    size_t live = ht_live_count();
+    s.b = ht_mem_alloc((live + 1) * sizeof *s.b);
+    s.rbuf = ht_mem_alloc(READ_MAX);
+    s.cap = CHUNK_FLUSH + 4096;
+    s.chunk = ht_mem_alloc(HT_VARINT_MAX + s.cap);
+    if (!s.b || !s.rbuf || !s.chunk)
+        goto out;
+    s.n = ht_live_export(s.b, live);
+    sort_by_addr(s.b, s.n);
+    if (s.n) {
+        s.lo = s.b[0].addr;
+        for (size_t i = 0; i < s.n; i++)
+            if (s.b[i].addr + (s.b[i].size ? s.b[i].size : 1) > s.hi)
+                s.hi = s.b[i].addr + (s.b[i].size ? s.b[i].size : 1);
+    }
+    /* A fresh module list: ROOTS name modules by their index in it. */
+    uint8_t *mods = ht_mem_alloc(512 * 1024);
+    size_t mlen = mods ? ht_modules_encode(mods, 512 * 1024) : 0;
+    if (mlen)
+        ht_writer_put(HT_REC_MODULES, mods, mlen, false);
+    ht_mem_free(mods);
+
+    uint8_t buf[4 * HT_VARINT_MAX];
+    ht_writer_put(HT_REC_SNAPSHOT_BEGIN, buf, (size_t)(put_u3(buf, ++seq, reason, s.n) - buf), true);
+    scan_blocks(&s);
+    scan_roots(&s);
+    uint64_t pause = ht_mono_ns() - t0;
+    ht_writer_put(HT_REC_SNAPSHOT_END, buf, (size_t)(put_u3(buf, pause, s.edges, s.roots) - buf),
+                  true);
+out:
+    ht_mem_free(s.b);
+    ht_mem_free(s.rbuf);
+    ht_mem_free(s.chunk);
+    ht_mem_free(s.targets);
+}
