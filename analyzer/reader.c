@@ -69,6 +69,13 @@ struct ht_reader {
     struct ht_module *mods;
     size_t nmods;
     uint64_t ips[HT_MAX_STACK_DEPTH];
+    /* heap snapshot: the entries of the current EDGES / ROOTS record, and
+     * whether a SNAPSHOT_BEGIN is open with how many entries it had so far */
+    struct ht_snap_edge *snap_edges;
+    struct ht_snap_root *snap_roots;
+    size_t snap_edges_cap, snap_roots_cap;
+    bool snap_open;
+    uint64_t snap_nedges, snap_nroots;
     char err[512];
     char trunc[256];
 };
@@ -439,6 +446,150 @@ static int decode_realloc(struct ht_reader *r, struct cursor *c, struct ht_event
     return 0;
 }
 
+/* ------------------------------------------------------- heap snapshots */
+
+/* A snapshot names blocks by id (not age): 1 .. blocks created so far. */
+static int snap_check_id(struct ht_reader *r, const char *field, uint64_t id)
+{
+    if (id == 0)
+        return reader_corrupt(r, "%s 0 is not a block id", field);
+    if (id > r->blocks)
+        return reader_corrupt(r, "%s names block %llu, not created yet (%llu created)", field,
+                              (unsigned long long)id, (unsigned long long)r->blocks);
+    return 0;
+}
+
+/* A target `(id << 1) | interior`. */
+static int cur_snap_ref(struct ht_reader *r, struct cursor *c, const char *field, uint64_t *id,
+                        bool *interior)
+{
+    uint64_t ref;
+    if (cur_u(r, c, field, &ref))
+        return -1;
+    *id = ref >> 1;
+    *interior = ref & 1;
+    return snap_check_id(r, field, *id);
+}
+
+static int snap_need_open(struct ht_reader *r, const char *what)
+{
+    if (!r->snap_open)
+        return reader_corrupt(r, "%s outside a snapshot (no SNAPSHOT_BEGIN)", what);
+    return 0;
+}
+
+/* Grows *arr (of elem bytes each) to hold `need` entries. */
+static void *snap_grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return arr;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    *cap = n;
+    return xreallocarray(arr, n, elem);
+}
+
+static int decode_snap_begin(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    if (cur_u(r, c, "seq", &ev->value) || cur_u(r, c, "reason", &ev->kind) ||
+        cur_u(r, c, "blocks", &ev->size))
+        return -1;
+    if (r->snap_open)
+        return reader_corrupt(r, "SNAPSHOT_BEGIN inside a snapshot (no SNAPSHOT_END before it)");
+    if (ev->kind > HT_SNAP_MARKS)
+        return reader_corrupt(r, "unknown snapshot reason %llu", (unsigned long long)ev->kind);
+    if (ev->size > r->blocks)
+        return reader_corrupt(r, "snapshot of %llu blocks, but only %llu were created",
+                              (unsigned long long)ev->size, (unsigned long long)r->blocks);
+    return 0;
+}
+
+/* SNAPSHOT_EDGES: n:u then n entries from:u count:u to:u*count. */
+static int decode_snap_edges(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    uint64_t n, count;
+    size_t nedges = 0;
+    if (snap_need_open(r, "SNAPSHOT_EDGES") || cur_u(r, c, "n", &n))
+        return -1;
+    if (n > (uint64_t)(c->end - c->p) / 2)
+        return reader_corrupt(r, "edge entry count %llu exceeds the payload",
+                              (unsigned long long)n);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t from;
+        if (cur_u(r, c, "from", &from) || snap_check_id(r, "from", from) ||
+            cur_u(r, c, "count", &count))
+            return -1;
+        if (count > (uint64_t)(c->end - c->p))
+            return reader_corrupt(r, "target count %llu of block %llu exceeds the payload",
+                                  (unsigned long long)count, (unsigned long long)from);
+        r->snap_edges = snap_grow(r->snap_edges, &r->snap_edges_cap, nedges + (size_t)count,
+                                  sizeof(*r->snap_edges));
+        for (uint64_t k = 0; k < count; k++) {
+            struct ht_snap_edge *e = &r->snap_edges[nedges++];
+            e->from = from;
+            if (cur_snap_ref(r, c, "to", &e->to, &e->interior))
+                return -1;
+        }
+    }
+    ev->edges = r->snap_edges;
+    ev->nedges = nedges;
+    return 0;
+}
+
+/* SNAPSHOT_ROOTS: n:u then n entries kind:u where:u offset:u to:u. */
+static int decode_snap_roots(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    uint64_t n;
+    if (snap_need_open(r, "SNAPSHOT_ROOTS") || cur_u(r, c, "n", &n))
+        return -1;
+    if (n > (uint64_t)(c->end - c->p) / 4)
+        return reader_corrupt(r, "root count %llu exceeds the payload", (unsigned long long)n);
+    r->snap_roots = snap_grow(r->snap_roots, &r->snap_roots_cap, (size_t)n, sizeof(*r->snap_roots));
+    for (uint64_t i = 0; i < n; i++) {
+        struct ht_snap_root *o = &r->snap_roots[i];
+        if (cur_u(r, c, "kind", &o->kind))
+            return -1;
+        if (o->kind >= HT_ROOT_KIND_COUNT_)
+            return reader_corrupt(r, "unknown root kind %llu", (unsigned long long)o->kind);
+        if (cur_u(r, c, "where", &o->where) || cur_u(r, c, "offset", &o->offset) ||
+            cur_snap_ref(r, c, "to", &o->to, &o->interior))
+            return -1;
+    }
+    ev->roots = r->snap_roots;
+    ev->nroots = (size_t)n;
+    return 0;
+}
+
+static int decode_snap_end(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    if (snap_need_open(r, "SNAPSHOT_END") || cur_u(r, c, "pause_ns", &ev->value) ||
+        cur_u(r, c, "edges", &ev->size) || cur_u(r, c, "roots", &ev->old_size))
+        return -1;
+    if (ev->size != r->snap_nedges || ev->old_size != r->snap_nroots)
+        return reader_corrupt(r, "SNAPSHOT_END counts %llu edges and %llu roots, the snapshot "
+                                 "had %llu and %llu",
+                              (unsigned long long)ev->size, (unsigned long long)ev->old_size,
+                              (unsigned long long)r->snap_nedges,
+                              (unsigned long long)r->snap_nroots);
+    return 0;
+}
+
+/* Snapshot state, once a snapshot record decoded completely. */
+static void snap_commit(struct ht_reader *r, const struct ht_event *ev)
+{
+    switch (ev->tag) {
+    case HT_REC_SNAPSHOT_BEGIN:
+        r->snap_open = true;
+        r->snap_nedges = r->snap_nroots = 0;
+        break;
+    case HT_REC_SNAPSHOT_EDGES: r->snap_nedges += ev->nedges; break;
+    case HT_REC_SNAPSHOT_ROOTS: r->snap_nroots += ev->nroots; break;
+    case HT_REC_SNAPSHOT_END: r->snap_open = false; break;
+    default: break;
+    }
+}
+
 static int decode_kind(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
 {
     if (cur_u(r, c, "kind", &ev->kind))
@@ -501,6 +652,10 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
         return cur_u(r, c, "child_pid", &ev->value);
     case HT_REC_END:
         return cur_u(r, c, "reason", &ev->value);
+    case HT_REC_SNAPSHOT_BEGIN:
+        return decode_snap_begin(r, c, ev);
+    case HT_REC_SNAPSHOT_END:
+        return decode_snap_end(r, c, ev);
     default:
         return reader_fail(r, "unknown record tag 0x%02x at byte %llu (record %llu)", tag,
                            (unsigned long long)r->cur_off, (unsigned long long)r->record_no);
@@ -517,6 +672,10 @@ static int decode_payload(struct ht_reader *r, struct cursor *c, struct ht_event
         return decode_modules(r, c);
     case HT_REC_STACK:
         return decode_stack(r, c, ev);
+    case HT_REC_SNAPSHOT_EDGES: /* no dt: at the current time */
+        return decode_snap_edges(r, c, ev) || cur_done(r, c) ? -1 : 0;
+    case HT_REC_SNAPSHOT_ROOTS:
+        return decode_snap_roots(r, c, ev) || cur_done(r, c) ? -1 : 0;
     case HT_REC_SWITCH: {
         uint64_t t;
         if (decode_thread_index(r, c, &t) || cur_done(r, c))
@@ -557,6 +716,12 @@ static void reader_commit(struct ht_reader *r, struct ht_event *ev)
         break;
     case HT_REC_END:
         r->ended = true;
+        break;
+    case HT_REC_SNAPSHOT_BEGIN:
+    case HT_REC_SNAPSHOT_EDGES:
+    case HT_REC_SNAPSHOT_ROOTS:
+    case HT_REC_SNAPSHOT_END:
+        snap_commit(r, ev);
         break;
     default:
         if (ev->tag >= HT_REC_ALLOC_BASE && ev->tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_)
@@ -643,20 +808,27 @@ static inline int reader_next_fast(struct ht_reader *r, struct ht_event *ev)
         return 0;
     }
     uint64_t off = r->buf_off + r->pos;
-    *ev = (struct ht_event){
-        .tag = tag,
-        .fn = tag == HT_REC_FREE || tag == HT_REC_REALLOC || tag == HT_REC_TICK
-                  ? 0
-                  : (uint8_t)(tag - HT_REC_ALLOC_BASE),
-        .thread = r->thread,
-        .time_us = time_us,
-        .record_no = r->record_no,
-        .offset = off,
-        .addr = addr,
-        .old_addr = old_addr,
-        .size = size,
-        .stack = stack,
-    };
+    /* Every field, one store each: a whole-struct initializer or memset
+     * becomes a `rep stos` that costs more than decoding the record. */
+    ev->tag = tag;
+    ev->fn = tag == HT_REC_FREE || tag == HT_REC_REALLOC || tag == HT_REC_TICK
+                 ? 0
+                 : (uint8_t)(tag - HT_REC_ALLOC_BASE);
+    ev->thread = r->thread;
+    ev->time_us = time_us;
+    ev->record_no = r->record_no;
+    ev->offset = off;
+    ev->addr = addr;
+    ev->old_addr = old_addr;
+    ev->size = size;
+    ev->old_size = 0;
+    ev->stack = stack;
+    ev->prot = ev->flags = 0;
+    ev->kind = ev->handle = ev->tid = ev->stack_lo = ev->stack_hi = ev->value = 0;
+    ev->str = NULL;
+    ev->str_len = 0;
+    ev->ips = NULL;
+    ev->depth = 0;
     r->cur_off = off;
     r->cur_tag = tag;
     r->time_us = time_us;
@@ -885,6 +1057,8 @@ void ht_reader_close(struct ht_reader *r)
     ZSTD_freeDStream(r->zds);
     free(r->in);
     free(r->buf);
+    free(r->snap_edges);
+    free(r->snap_roots);
     reader_free_header(&r->hdr);
     reader_free_modules(r->mods, r->nmods);
     free(r);
