@@ -194,6 +194,12 @@ enum ht_record_tag {
      * a start pointer, one strictly inside it an interior pointer, one past
      * its end nothing; a 0-byte block is pointed to only by its start.
      *
+     * A snapshot of a running program is scanned by a child process while
+     * the program goes on, so its EDGES, ROOTS and END may come after later
+     * program records. They belong to the last SNAPSHOT_BEGIN that has no
+     * END yet (one snapshot at a time), and describe the heap as it was at
+     * that BEGIN: the live blocks then, by id, whatever happened since.
+     *
      * SNAPSHOT_BEGIN: dt seq:u reason:u blocks:u
      *   reason: enum ht_snapshot_reason. blocks: how many live blocks were
      *   scanned (equals the replayed live count unless events were lost). */
