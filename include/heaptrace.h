@@ -30,6 +30,7 @@ extern "C" {
 extern void heaptrace__mark(const char *label) __attribute__((weak));
 extern void heaptrace__alloc(const void *ptr, size_t size) __attribute__((weak));
 extern void heaptrace__free(const void *ptr) __attribute__((weak));
+extern void heaptrace__snapshot(void) __attribute__((weak));
 
 /*
  * Records a user mark: the end of one request, one iteration, one phase.
@@ -56,6 +57,17 @@ static inline void heaptrace_free(const void *ptr)
 {
     if (heaptrace__free)
         heaptrace__free(ptr);
+}
+
+/*
+ * Asks for a heap snapshot (which live block points at which) of the
+ * program as it is now. Returns at once: a child process scans a copy of the
+ * heap while the program goes on.
+ */
+static inline void heaptrace_snapshot(void)
+{
+    if (heaptrace__snapshot)
+        heaptrace__snapshot();
 }
 
 #ifdef __cplusplus

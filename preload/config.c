@@ -17,9 +17,13 @@
  *                          pointers where proven, DWARF elsewhere; same stacks)
  *   HEAPTRACE_SNAPSHOTS    1: a heap snapshot (who points at whom) at exit. Off by
  *                          default until it is checked against valgrind
+ *   HEAPTRACE_SNAPSHOT_INTERVAL    seconds between snapshots of the running program
+ *   HEAPTRACE_SNAPSHOT_EVERY_MARKS a snapshot every N heaptrace_mark calls
+ *   HEAPTRACE_SNAPSHOT_SIGNAL      a signal (number, or name such as USR2) that takes one
  *   HEAPTRACE_PARENT_LOG   set by the shim for programs it execs: their parent's log
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,6 +68,30 @@ static bool env_bool(const char *name, bool dflt)
     return !(s[0] == '0' || s[0] == 'n' || s[0] == 'N' || s[0] == 'f' || s[0] == 'F');
 }
 
+/* "USR2", "SIGUSR2" or "12"; 0 when unset or unknown. */
+static int signal_number(const char *s)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } names[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"HUP", SIGHUP},   {"WINCH", SIGWINCH},
+                 {"PWR", SIGPWR},   {"URG", SIGURG},   {"PROF", SIGPROF}, {"VTALRM", SIGVTALRM}};
+    if (!s || !*s)
+        return 0;
+    if (strncmp(s, "SIG", 3) == 0)
+        s += 3;
+    if (*s >= '0' && *s <= '9') {
+        int v = 0;
+        for (; *s >= '0' && *s <= '9'; s++)
+            v = v * 10 + (*s - '0');
+        return *s || v <= 0 || v >= NSIG ? 0 : v;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0)
+            return names[i].sig;
+    return 0;
+}
+
 void ht_config_read(void)
 {
     const char *out = ht_getenv("HEAPTRACE_OUT");
@@ -77,6 +105,10 @@ void ht_config_read(void)
     ht_config.follow_exec = env_bool("HEAPTRACE_FOLLOW_EXEC", true);
     ht_config.follow_fork = env_bool("HEAPTRACE_FOLLOW_FORK", true);
     ht_config.snapshots = env_bool("HEAPTRACE_SNAPSHOTS", false);
+    ht_config.snapshot_interval_s = (unsigned)env_ulong("HEAPTRACE_SNAPSHOT_INTERVAL", 0, 0, 86400);
+    ht_config.snapshot_every_marks =
+        (unsigned)env_ulong("HEAPTRACE_SNAPSHOT_EVERY_MARKS", 0, 0, 1u << 30);
+    ht_config.snapshot_signal = signal_number(ht_getenv("HEAPTRACE_SNAPSHOT_SIGNAL"));
     ht_config.ring_kib = (unsigned)env_ulong("HEAPTRACE_BUFFER_KIB", 4096, 64, 1u << 20);
     const char *unwind = ht_getenv("HEAPTRACE_UNWIND");
     ht_config.unwind_libunwind = unwind && strcmp(unwind, "libunwind") == 0;

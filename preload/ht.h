@@ -97,6 +97,9 @@ struct ht_config {
     unsigned zstd_level;    /* HEAPTRACE_ZSTD_LEVEL */
     bool unwind_libunwind;  /* HEAPTRACE_UNWIND=libunwind: no frame-pointer fast path */
     bool snapshots;         /* HEAPTRACE_SNAPSHOTS: heap snapshot at exit */
+    unsigned snapshot_interval_s;    /* HEAPTRACE_SNAPSHOT_INTERVAL */
+    unsigned snapshot_every_marks;   /* HEAPTRACE_SNAPSHOT_EVERY_MARKS */
+    int snapshot_signal;             /* HEAPTRACE_SNAPSHOT_SIGNAL, 0 = none */
 };
 extern struct ht_config ht_config;
 void ht_config_read(void);
@@ -274,7 +277,15 @@ void ht_writer_flush(void);
 void ht_writer_wake(void);
 /* snapshot.c, under the writer lock: append one record now. */
 void ht_writer_put(uint8_t tag, const uint8_t *payload, size_t n, bool with_dt);
-void ht_snapshot_write(unsigned reason);
+void ht_snapshot_write(unsigned reason);   /* in-process: at exit */
+void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
+void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots);
+/* In a cloned child: scan and write EDGES/ROOTS frames, then PIPE_DONE. */
+void ht_snapshot_child(int fd);
+void ht_snapshot_gather_roots(void); /* before cloning: module segments */
+#define HT_SNAP_PIPE_DONE 0xfd /* pipe-only frame: edges:u roots:u */
+/* Asks the writer for a snapshot of the running program (reason). */
+void ht_snapshot_request(unsigned reason);
 void ht_writer_atfork_prepare(void);
 void ht_writer_atfork_parent(void);
 void ht_writer_atfork_child(void);
@@ -317,6 +328,7 @@ static inline void ht_leave(void)
 void heaptrace__mark(const char *label);
 void heaptrace__alloc(const void *ptr, size_t size);
 void heaptrace__free(const void *ptr);
+void heaptrace__snapshot(void);
 
 /* ---- lifecycle (init.c) ------------------------------------------------ */
 

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -86,11 +87,32 @@ void ht_init(void)
     ht_guard--;
 }
 
+static void on_snapshot_signal(int sig)
+{
+    (void)sig;
+    ht_snapshot_request(HT_SNAP_SIGNAL); /* an atomic store and a futex wake */
+}
+
+/* HEAPTRACE_SNAPSHOT_SIGNAL: the user chose a signal the program does not use. */
+static void install_snapshot_signal(void)
+{
+    if (!ht_config.snapshot_signal)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_snapshot_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(ht_config.snapshot_signal, &sa, NULL);
+}
+
 __attribute__((constructor(101))) static void ht_constructor(void)
 {
     ht_init();
-    if (atomic_load(&ht_init_state) == 2)
+    if (atomic_load(&ht_init_state) == 2) {
+        install_snapshot_signal();
         ht_writer_start();
+    }
 }
 
 __attribute__((destructor(101))) static void ht_destructor(void)

@@ -199,6 +199,16 @@ HT_EXPORT void heaptrace__mark(const char *label)
     memcpy(p, label ? label : "", n);
     ht_rec_raw(HT_REC_MARK, buf, (size_t)(p - buf) + n);
     leave();
+    static _Atomic unsigned long marks;
+    unsigned every = ht_config.snapshot_every_marks;
+    if (every && (atomic_fetch_add(&marks, 1) + 1) % every == 0)
+        ht_snapshot_request(HT_SNAP_MARKS);
+}
+
+HT_EXPORT void heaptrace__snapshot(void)
+{
+    if (atomic_load(&ht_init_state) == 2 && atomic_load(&ht_active))
+        ht_snapshot_request(HT_SNAP_API);
 }
 
 HT_EXPORT void heaptrace__alloc(const void *ptr, size_t size)

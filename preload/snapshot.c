@@ -20,6 +20,7 @@
  * other threads' registers, the program's own anonymous mappings.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -30,7 +31,12 @@
 #define CHUNK_FLUSH (64 * 1024)          /* bytes of entries per record */
 #define READ_MAX (1024 * 1024)           /* bytes read per process_vm_readv */
 
+/* Where finished records go: the log (in-process) or a pipe (a child). */
+typedef void snap_put_fn(void *ctx, uint8_t tag, const uint8_t *payload, size_t n);
+
 struct snap {
+    snap_put_fn *put;
+    void *put_ctx;
     struct ht_live_block *b; /* live blocks, sorted by address */
     size_t n;
     uint64_t lo, hi;         /* [lowest start, highest end] of the heap */
@@ -120,7 +126,7 @@ static void chunk_flush(struct snap *s)
     size_t nl = (size_t)(ht_put_uvarint(n, s->entries) - n);
     uint8_t *start = s->chunk + HT_VARINT_MAX - nl;
     memcpy(start, n, nl);
-    ht_writer_put(s->tag, start, nl + s->len, false);
+    s->put(s->put_ctx, s->tag, start, nl + s->len);
     s->len = 0;
     s->entries = 0;
 }
@@ -255,10 +261,34 @@ static HT_NOINLINE void scan_stacks(struct snap *s)
     }
 }
 
+/* Writable module segments, gathered by the parent before it clones: a
+ * child must not call dl_iterate_phdr, whose lock another thread of the
+ * parent may have held at that instant. */
+#define MAX_SEGMENTS 4096
+static struct segment {
+    uint32_t module;
+    uint64_t base, start, len;
+} segments[MAX_SEGMENTS];
+static size_t nsegments;
+
+static void gather_segment(void *arg, uint32_t module, uint64_t base, uint64_t start, uint64_t len)
+{
+    (void)arg;
+    if (nsegments < MAX_SEGMENTS)
+        segments[nsegments++] = (struct segment){module, base, start, len};
+}
+
+void ht_snapshot_gather_roots(void)
+{
+    nsegments = 0;
+    ht_modules_each_writable(gather_segment, NULL);
+}
+
 static void scan_roots(struct snap *s)
 {
     s->tag = HT_REC_SNAPSHOT_ROOTS;
-    ht_modules_each_writable(global_segment, s);
+    for (size_t i = 0; i < nsegments; i++)
+        global_segment(s, segments[i].module, segments[i].base, segments[i].start, segments[i].len);
     scan_stacks(s);
     chunk_flush(s);
 }
@@ -272,44 +302,114 @@ static uint8_t *put_u3(uint8_t *p, uint64_t a, uint64_t b, uint64_t c)
     return ht_put_uvarint(p, c);
 }
 
-void ht_snapshot_write(unsigned reason)
+static bool snap_init(struct snap *s, snap_put_fn *put, void *ctx)
+{
+    memset(s, 0, sizeof *s);
+    s->put = put;
+    s->put_ctx = ctx;
+    size_t live = ht_live_count();
+    s->b = ht_mem_alloc((live + 1) * sizeof *s->b);
+    s->rbuf = ht_mem_alloc(READ_MAX);
+    s->cap = CHUNK_FLUSH + 4096;
+    s->chunk = ht_mem_alloc(HT_VARINT_MAX + s->cap);
+    if (!s->b || !s->rbuf || !s->chunk)
+        return false;
+    s->n = ht_live_export(s->b, live);
+    sort_by_addr(s->b, s->n);
+    if (s->n) {
+        s->lo = s->b[0].addr;
+        for (size_t i = 0; i < s->n; i++) {
+            uint64_t end = s->b[i].addr + (s->b[i].size ? s->b[i].size : 1);
+            if (end > s->hi)
+                s->hi = end;
+        }
+    }
+    return true;
+}
+
+static void snap_release(struct snap *s)
+{
+    ht_mem_free(s->b);
+    ht_mem_free(s->rbuf);
+    ht_mem_free(s->chunk);
+    ht_mem_free(s->targets);
+}
+
+/* MODULES (ROOTS name modules by their index in it) and SNAPSHOT_BEGIN. */
+void ht_snapshot_begin(unsigned reason)
 {
     static uint64_t seq;
-    uint64_t t0 = ht_mono_ns();
-    struct snap s;
-    memset(&s, 0, sizeof s);
-    size_t live = ht_live_count();
-    s.b = ht_mem_alloc((live + 1) * sizeof *s.b);
-    s.rbuf = ht_mem_alloc(READ_MAX);
-    s.cap = CHUNK_FLUSH + 4096;
-    s.chunk = ht_mem_alloc(HT_VARINT_MAX + s.cap);
-    if (!s.b || !s.rbuf || !s.chunk)
-        goto out;
-    s.n = ht_live_export(s.b, live);
-    sort_by_addr(s.b, s.n);
-    if (s.n) {
-        s.lo = s.b[0].addr;
-        for (size_t i = 0; i < s.n; i++)
-            if (s.b[i].addr + (s.b[i].size ? s.b[i].size : 1) > s.hi)
-                s.hi = s.b[i].addr + (s.b[i].size ? s.b[i].size : 1);
-    }
-    /* A fresh module list: ROOTS name modules by their index in it. */
     uint8_t *mods = ht_mem_alloc(512 * 1024);
     size_t mlen = mods ? ht_modules_encode(mods, 512 * 1024) : 0;
     if (mlen)
         ht_writer_put(HT_REC_MODULES, mods, mlen, false);
     ht_mem_free(mods);
-
     uint8_t buf[4 * HT_VARINT_MAX];
-    ht_writer_put(HT_REC_SNAPSHOT_BEGIN, buf, (size_t)(put_u3(buf, ++seq, reason, s.n) - buf), true);
-    scan_blocks(&s);
-    scan_roots(&s);
-    uint64_t pause = ht_mono_ns() - t0;
-    ht_writer_put(HT_REC_SNAPSHOT_END, buf, (size_t)(put_u3(buf, pause, s.edges, s.roots) - buf),
+    ht_writer_put(HT_REC_SNAPSHOT_BEGIN, buf,
+                  (size_t)(put_u3(buf, ++seq, reason, ht_live_count()) - buf), true);
+}
+
+void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots)
+{
+    uint8_t buf[4 * HT_VARINT_MAX];
+    ht_writer_put(HT_REC_SNAPSHOT_END, buf, (size_t)(put_u3(buf, pause_ns, edges, roots) - buf),
                   true);
-out:
-    ht_mem_free(s.b);
-    ht_mem_free(s.rbuf);
-    ht_mem_free(s.chunk);
-    ht_mem_free(s.targets);
+}
+
+static void put_log(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
+{
+    (void)ctx;
+    ht_writer_put(tag, payload, n, false);
+}
+
+void ht_snapshot_write(unsigned reason)
+{
+    uint64_t t0 = ht_mono_ns();
+    struct snap s;
+    ht_snapshot_gather_roots();
+    ht_snapshot_begin(reason);
+    if (snap_init(&s, put_log, NULL)) {
+        scan_blocks(&s);
+        scan_roots(&s);
+    }
+    ht_snapshot_end(ht_mono_ns() - t0, s.edges, s.roots);
+    snap_release(&s);
+}
+
+/* ---- in a child: the same scan, written to a pipe ----------------------- */
+
+static void write_all_fd(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t r = write(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return;
+        p += r;
+        n -= (size_t)r;
+    }
+}
+
+/* Frames on the pipe: tag, length, payload, like log records. */
+static void put_pipe(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
+{
+    int fd = *(int *)ctx;
+    uint8_t hdr[1 + HT_VARINT_MAX];
+    hdr[0] = tag;
+    write_all_fd(fd, hdr, (size_t)(ht_put_uvarint(hdr + 1, n) - hdr));
+    write_all_fd(fd, payload, n);
+}
+
+void ht_snapshot_child(int fd)
+{
+    struct snap s;
+    if (snap_init(&s, put_pipe, &fd)) {
+        scan_blocks(&s);
+        scan_roots(&s);
+        uint8_t buf[3 * HT_VARINT_MAX];
+        uint8_t *p = ht_put_uvarint(buf, s.edges);
+        p = ht_put_uvarint(p, s.roots);
+        put_pipe(&fd, HT_SNAP_PIPE_DONE, buf, (size_t)(p - buf));
+    }
 }

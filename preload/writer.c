@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,9 +97,17 @@ static struct writer {
     uint64_t last_rss_ns;
     int statm_fd;
     uint64_t end_ticket; /* END recorded at this ticket: finish after it */
-} w = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .statm_fd = -1};
+
+    /* a snapshot being scanned by a child (snapshot.c) */
+    int snap_fd;
+    pid_t snap_pid;
+    uint8_t *snap_buf;
+    size_t snap_len, snap_cap;
+    uint64_t snap_pause_ns, next_interval_ns;
+} w = {.snap_fd = -1,.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .statm_fd = -1};
 
 static _Atomic uint32_t wake_word;
+static _Atomic unsigned snap_request; /* 0, or 1 + enum ht_snapshot_reason */
 
 /* ---- time -------------------------------------------------------------- */
 
@@ -655,6 +664,142 @@ static void drain_all(bool end_frame)
         compress_out(true);
 }
 
+/* ---- snapshots of the running program ---------------------------------- */
+
+void ht_snapshot_request(unsigned reason)
+{
+    atomic_store(&snap_request, reason + 1);
+    ht_writer_wake(); /* a futex syscall: safe in a signal handler */
+}
+
+/*
+ * The writer drains, writes SNAPSHOT_BEGIN at that point of the log and
+ * clones a child that scans its copy of the heap while the program goes on.
+ * The child has exit signal 0: the program's own wait(-1) or SIGCHLD handler
+ * never sees it (only __WCLONE waits do), so its behaviour is unchanged.
+ */
+static void snapshot_start(unsigned reason)
+{
+    drain_all(false);
+    int fds[2];
+    if (w.failed || pipe2(fds, O_CLOEXEC) != 0)
+        return;
+    ht_snapshot_gather_roots();
+    ht_snapshot_begin(reason);
+    uint64_t t0 = ht_mono_ns();
+    long pid = syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
+    if (pid == 0) {
+        close(fds[0]);
+        ht_snapshot_child(fds[1]);
+        syscall(SYS_exit_group, 0);
+    }
+    w.snap_pause_ns = ht_mono_ns() - t0;
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        ht_snapshot_end(w.snap_pause_ns, 0, 0);
+        return;
+    }
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    w.snap_fd = fds[0];
+    w.snap_pid = (pid_t)pid;
+    w.snap_len = 0;
+}
+
+/* Appends complete frames from the child; true when the snapshot is over. */
+static bool snapshot_frames(void)
+{
+    size_t at = 0;
+    bool done = false;
+    while (w.snap_len - at >= 2) {
+        const uint8_t *p = w.snap_buf + at + 1, *end = w.snap_buf + w.snap_len;
+        uint64_t n;
+        if (ht_get_uvarint(&p, end, &n) != 0 || (uint64_t)(end - p) < n)
+            break; /* not complete yet */
+        uint8_t tag = w.snap_buf[at];
+        if (tag == HT_SNAP_PIPE_DONE) {
+            uint64_t edges = 0, roots = 0;
+            const uint8_t *q = p;
+            ht_get_uvarint(&q, p + n, &edges);
+            ht_get_uvarint(&q, p + n, &roots);
+            ht_snapshot_end(w.snap_pause_ns, edges, roots);
+            done = true;
+        } else if (tag == HT_REC_SNAPSHOT_EDGES || tag == HT_REC_SNAPSHOT_ROOTS) {
+            ht_writer_put(tag, p, (size_t)n, false);
+        }
+        at = (size_t)(p + n - w.snap_buf);
+    }
+    memmove(w.snap_buf, w.snap_buf + at, w.snap_len - at);
+    w.snap_len -= at;
+    return done;
+}
+
+static void snapshot_close(bool ended)
+{
+    if (!ended)
+        ht_snapshot_end(w.snap_pause_ns, 0, 0); /* the child died: an empty snapshot */
+    close(w.snap_fd);
+    w.snap_fd = -1;
+    int st;
+    waitpid(w.snap_pid, &st, __WCLONE);
+}
+
+/* Moves what the child wrote into the log; waits for it when `block`. */
+static void snapshot_pump(bool block)
+{
+    uint64_t deadline = ht_mono_ns() + 30 * 1000 * 1000 * 1000ull;
+    while (w.snap_fd >= 0) {
+        if (w.snap_cap - w.snap_len < 65536) {
+            size_t ncap = w.snap_cap ? w.snap_cap * 2 : 1 << 20;
+            uint8_t *g = ht_mem_realloc(w.snap_buf, ncap);
+            if (!g) {
+                snapshot_close(false);
+                return;
+            }
+            w.snap_buf = g;
+            w.snap_cap = ncap;
+        }
+        ssize_t r = read(w.snap_fd, w.snap_buf + w.snap_len, w.snap_cap - w.snap_len);
+        if (r > 0) {
+            w.snap_len += (size_t)r;
+            if (snapshot_frames()) {
+                snapshot_close(true);
+                return;
+            }
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && errno == EAGAIN) {
+            if (!block || ht_mono_ns() > deadline)
+                return;
+            struct timespec nap = {0, 1000 * 1000};
+            nanosleep(&nap, NULL);
+            continue;
+        }
+        snapshot_close(false); /* EOF without DONE, or an error */
+    }
+}
+
+static void snapshot_tick(uint64_t now)
+{
+    if (w.snap_fd >= 0) {
+        snapshot_pump(false);
+        return;
+    }
+    if (ht_config.snapshot_interval_s) {
+        if (!w.next_interval_ns)
+            w.next_interval_ns = now + ht_config.snapshot_interval_s * 1000000000ull;
+        else if (now >= w.next_interval_ns) {
+            w.next_interval_ns = now + ht_config.snapshot_interval_s * 1000000000ull;
+            atomic_store(&snap_request, HT_SNAP_INTERVAL + 1);
+        }
+    }
+    unsigned req = atomic_exchange(&snap_request, 0);
+    if (req)
+        snapshot_start(req - 1);
+}
+
 /* ---- the thread -------------------------------------------------------- */
 
 void ht_writer_wake(void)
@@ -689,6 +834,7 @@ static void *writer_main(void *arg)
         collect_lost();
         sample_rss(now);
         ht_modules_check();
+        snapshot_tick(now);
         size_t n = 0, got;
         while ((got = drain_round()) > 0 && !w.end_ticket)
             n += got;
@@ -972,14 +1118,16 @@ void ht_writer_finish(unsigned reason)
     if (w.fd < 0 || !atomic_load(&ht_active))
         return;
     ht_guard++;
+    pthread_mutex_lock(&w.lock);
+    if (w.snap_fd >= 0)
+        snapshot_pump(true); /* a running-program snapshot first completes */
     if (ht_config.snapshots && reason == HT_END_EXIT) {
         /* After all exit-time code: the heap as the program leaves it. */
-        pthread_mutex_lock(&w.lock);
         drain_all(false);
         if (!w.failed)
             ht_snapshot_write(HT_SNAP_EXIT);
-        pthread_mutex_unlock(&w.lock);
     }
+    pthread_mutex_unlock(&w.lock);
     ht_rec_simple(HT_REC_END, 1, reason, 0);
     atomic_store(&ht_active, false);
     pthread_mutex_lock(&w.lock);
@@ -1018,6 +1166,9 @@ void ht_writer_atfork_child(void)
     if (w.statm_fd >= 0)
         close(w.statm_fd);
     w.statm_fd = -1;
+    if (w.snap_fd >= 0)
+        close(w.snap_fd); /* the parent's snapshot, not ours */
+    w.snap_fd = -1;
     w.running = false;
     if (!atomic_load(&ht_active) || !ht_config.follow_fork || w.failed || w.finished) {
         atomic_store(&ht_active, false);
