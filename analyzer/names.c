@@ -32,6 +32,10 @@ const char *names_tag(uint8_t tag)
     case HT_REC_LOST: return "LOST";
     case HT_REC_FORK: return "FORK";
     case HT_REC_EXEC: return "EXEC";
+    case HT_REC_SNAPSHOT_BEGIN: return "SNAPSHOT_BEGIN";
+    case HT_REC_SNAPSHOT_EDGES: return "SNAPSHOT_EDGES";
+    case HT_REC_SNAPSHOT_ROOTS: return "SNAPSHOT_ROOTS";
+    case HT_REC_SNAPSHOT_END: return "SNAPSHOT_END";
     case HT_REC_END: return "END";
     default: return NULL;
     }
@@ -52,6 +56,19 @@ const char *names_owner_kind(uint64_t kind)
         "iconv_open", "fopen", "opendir", "regcomp", "newlocale",
     };
     return kind < HT_OWNER_KIND_COUNT_ ? names[kind] : "?";
+}
+
+const char *names_snapshot_reason(uint64_t reason)
+{
+    static const char *const names[] = {"exit", "api", "signal", "interval", "marks"};
+    return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+}
+
+const char *names_root_kind(uint64_t kind)
+{
+    static const char *const names[HT_ROOT_KIND_COUNT_] = {"global", "stack", "tls", "register",
+                                                           "user"};
+    return kind < HT_ROOT_KIND_COUNT_ ? names[kind] : "?";
 }
 
 const char *names_end_reason(uint64_t reason)

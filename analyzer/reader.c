@@ -76,6 +76,7 @@ struct ht_reader {
     size_t snap_edges_cap, snap_roots_cap;
     bool snap_open;
     uint64_t snap_nedges, snap_nroots;
+    uint64_t snap_blocks; /* blocks created at the open snapshot's BEGIN */
     char err[512];
     char trunc[256];
 };
@@ -448,14 +449,15 @@ static int decode_realloc(struct ht_reader *r, struct cursor *c, struct ht_event
 
 /* ------------------------------------------------------- heap snapshots */
 
-/* A snapshot names blocks by id (not age): 1 .. blocks created so far. */
+/* A snapshot names blocks by id (not age): 1 .. blocks created at its BEGIN
+ * (format.h: it describes the heap at BEGIN, whatever happened since). */
 static int snap_check_id(struct ht_reader *r, const char *field, uint64_t id)
 {
     if (id == 0)
         return reader_corrupt(r, "%s 0 is not a block id", field);
-    if (id > r->blocks)
-        return reader_corrupt(r, "%s names block %llu, not created yet (%llu created)", field,
-                              (unsigned long long)id, (unsigned long long)r->blocks);
+    if (id > r->snap_blocks)
+        return reader_corrupt(r, "%s names block %llu, not created at SNAPSHOT_BEGIN (%llu were)",
+                              field, (unsigned long long)id, (unsigned long long)r->snap_blocks);
     return 0;
 }
 
@@ -582,6 +584,7 @@ static void snap_commit(struct ht_reader *r, const struct ht_event *ev)
     case HT_REC_SNAPSHOT_BEGIN:
         r->snap_open = true;
         r->snap_nedges = r->snap_nroots = 0;
+        r->snap_blocks = r->blocks;
         break;
     case HT_REC_SNAPSHOT_EDGES: r->snap_nedges += ev->nedges; break;
     case HT_REC_SNAPSHOT_ROOTS: r->snap_nroots += ev->nroots; break;

@@ -32,6 +32,21 @@ struct ht_reader;
 /* Set in ht_event.handle when the handle is an address, not a block id. */
 #define HT_HANDLE_ADDRESS (1ull << 63)
 
+/* One pointer from a live block to a live block (SNAPSHOT_EDGES target). */
+struct ht_snap_edge {
+    uint64_t from, to; /* block ids */
+    bool interior;     /* points strictly inside `to`, not at its start */
+};
+
+/* One root pointer into the heap (SNAPSHOT_ROOTS entry). */
+struct ht_snap_root {
+    uint64_t kind;   /* enum ht_root_kind */
+    uint64_t where;  /* GLOBAL: module index; STACK: thread index; USER: 0 */
+    uint64_t offset; /* GLOBAL: address - module base; STACK: below the top; USER: address */
+    uint64_t to;     /* block id */
+    bool interior;
+};
+
 /* One decoded record. Pointers inside stay valid until the next call. */
 struct ht_event {
     uint8_t tag;        /* enum ht_record_tag; ALLOC records keep base + fn */
@@ -67,7 +82,21 @@ struct ht_event {
     /* STACK: frames, innermost first. */
     const uint64_t *ips;
     uint32_t depth;
+
+    /* Addition, heap snapshots (format.h). SNAPSHOT_BEGIN: seq in `value`,
+     * reason (enum ht_snapshot_reason) in `kind`, scanned blocks in `size`.
+     * SNAPSHOT_EDGES / SNAPSHOT_ROOTS (no dt: at the current time): every
+     * entry of the record in edges/nedges or roots/nroots, block ids checked
+     * (1 .. blocks created so far). SNAPSHOT_END: pause_ns in `value`, the
+     * snapshot's edge count in `size`, its root count in `old_size`. These
+     * four fields are meaningful for the snapshot records only (the fast
+     * path of the heap records does not clear them). */
+    const struct ht_snap_edge *edges;
+    size_t nedges;
+    const struct ht_snap_root *roots;
+    size_t nroots;
 };
+
 
 struct ht_module_seg {
     uint64_t vaddr, memsz, flags;

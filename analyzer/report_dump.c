@@ -59,6 +59,38 @@ static void dump_modules(struct ht_reader *r, FILE *out)
     }
 }
 
+/* Snapshot records: one entry per line, indented like MODULES. */
+static void dump_snapshot(const struct ht_event *ev, FILE *out)
+{
+    switch (ev->tag) {
+    case HT_REC_SNAPSHOT_BEGIN:
+        fprintf(out, " seq=%" PRIu64 " reason=%s blocks=%" PRIu64, ev->value,
+                names_snapshot_reason(ev->kind), ev->size);
+        break;
+    case HT_REC_SNAPSHOT_EDGES:
+        fprintf(out, " edges=%zu", ev->nedges);
+        for (size_t i = 0; i < ev->nedges; i++)
+            fprintf(out, "\n    edge from=%" PRIu64 " to=%" PRIu64 "%s", ev->edges[i].from,
+                    ev->edges[i].to, ev->edges[i].interior ? " interior" : "");
+        break;
+    case HT_REC_SNAPSHOT_ROOTS:
+        fprintf(out, " roots=%zu", ev->nroots);
+        for (size_t i = 0; i < ev->nroots; i++) {
+            const struct ht_snap_root *o = &ev->roots[i];
+            fprintf(out, "\n    root kind=%s where=%" PRIu64 " offset=0x%" PRIx64 " to=%" PRIu64
+                         "%s",
+                    names_root_kind(o->kind), o->where, o->offset, o->to,
+                    o->interior ? " interior" : "");
+        }
+        break;
+    case HT_REC_SNAPSHOT_END:
+        fprintf(out, " pause_ns=%" PRIu64 " edges=%" PRIu64 " roots=%" PRIu64, ev->value,
+                ev->size, ev->old_size);
+        break;
+    default: break;
+    }
+}
+
 static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *out)
 {
     if (ev->tag >= HT_REC_ALLOC_BASE && ev->tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
@@ -114,6 +146,10 @@ static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *ou
     case HT_REC_LOST: fprintf(out, " events=%" PRIu64, ev->value); break;
     case HT_REC_FORK: fprintf(out, " child_pid=%" PRIu64, ev->value); break;
     case HT_REC_END: fprintf(out, " reason=%s", names_end_reason(ev->value)); break;
+    case HT_REC_SNAPSHOT_BEGIN:
+    case HT_REC_SNAPSHOT_EDGES:
+    case HT_REC_SNAPSHOT_ROOTS:
+    case HT_REC_SNAPSHOT_END: dump_snapshot(ev, out); break;
     default: break;
     }
 }

@@ -239,6 +239,45 @@ void lb_end(struct logbuild *b, uint64_t t, uint64_t reason)
     lb_event(b, HT_REC_END, t, "u", reason);
 }
 
+uint64_t lb_id(const struct logbuild *b, uint64_t addr)
+{
+    for (size_t i = 0; i < b->nlive; i++)
+        if (b->live[i].addr == addr)
+            return b->live[i].id;
+    return 0;
+}
+
+void lb_snapshot_begin(struct logbuild *b, uint64_t t, uint64_t seq, uint64_t reason)
+{
+    lb_event(b, HT_REC_SNAPSHOT_BEGIN, t, "uuu", seq, reason, (uint64_t)b->nlive);
+    b->snap_edges = b->snap_roots = 0;
+}
+
+void lb_snapshot_edges(struct logbuild *b, uint64_t from, size_t n, const uint64_t *refs)
+{
+    struct lb_scratch s = {0};
+    scratch_u(&s, 1);
+    scratch_u(&s, from);
+    scratch_u(&s, n);
+    for (size_t i = 0; i < n; i++)
+        scratch_u(&s, refs[i]);
+    lb_append(b, HT_REC_SNAPSHOT_EDGES, &s);
+    free(s.p);
+    b->snap_edges += n;
+}
+
+void lb_snapshot_root(struct logbuild *b, uint64_t kind, uint64_t where, uint64_t offset,
+                      uint64_t ref)
+{
+    lb_rec(b, HT_REC_SNAPSHOT_ROOTS, "uuuuu", (uint64_t)1, kind, where, offset, ref);
+    b->snap_roots++;
+}
+
+void lb_snapshot_end(struct logbuild *b, uint64_t t, uint64_t pause_ns)
+{
+    lb_event(b, HT_REC_SNAPSHOT_END, t, "uuu", pause_ns, b->snap_edges, b->snap_roots);
+}
+
 uint8_t *lb_compress(const struct logbuild *b, int frames, size_t *out_len)
 {
     if (frames < 1)

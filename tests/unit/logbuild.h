@@ -22,6 +22,7 @@ struct logbuild {
     uint64_t blocks; /* blocks created so far; the log names blocks by age */
     struct { uint64_t addr, id; } *live;
     size_t nlive, live_cap;
+    uint64_t snap_edges, snap_roots; /* entries written since the last lb_snapshot_begin */
 };
 
 /* Starts a stream: magic and `version` (HT_FORMAT_VERSION normally). */
@@ -53,6 +54,21 @@ void lb_realloc(struct logbuild *b, uint64_t t, uint64_t old, uint64_t new_addr,
 /* Event record with absolute time t: fmt describes the fields after dt. */
 void lb_event(struct logbuild *b, uint8_t tag, uint64_t t, const char *fmt, ...);
 void lb_end(struct logbuild *b, uint64_t t, uint64_t reason);
+
+/*
+ * Heap snapshots (format.h SNAPSHOT_*). lb_id gives the block id of a live
+ * address (0 when not live); a snapshot target is LB_REF(id, interior).
+ * lb_snapshot_begin counts the live blocks itself; lb_snapshot_edges writes
+ * one record with one entry (from, n targets); lb_snapshot_root one record
+ * with one root; lb_snapshot_end the counts written since begin.
+ */
+#define LB_REF(id, interior) (((uint64_t)(id) << 1) | ((interior) ? 1u : 0u))
+uint64_t lb_id(const struct logbuild *b, uint64_t addr);
+void lb_snapshot_begin(struct logbuild *b, uint64_t t, uint64_t seq, uint64_t reason);
+void lb_snapshot_edges(struct logbuild *b, uint64_t from, size_t n, const uint64_t *refs);
+void lb_snapshot_root(struct logbuild *b, uint64_t kind, uint64_t where, uint64_t offset,
+                      uint64_t ref);
+void lb_snapshot_end(struct logbuild *b, uint64_t t, uint64_t pause_ns);
 
 /*
  * Compresses the stream into `frames` zstd frames of about equal size.
