@@ -213,7 +213,8 @@ enum ht_record_tag {
      *   kind: enum ht_root_kind. where: for GLOBAL the index of the module in
      *   the last MODULES list and offset the word's address minus the
      *   module's base (so the analyzer can name the symbol); for STACK the
-     *   thread index and offset the distance below the stack's top; for
+     *   thread index and offset the distance below the stack's top; for TLS
+     *   the thread index and offset from the start of its static TLS; for
      *   USER 0 and the word's address. to: (block id << 1) | interior. */
     HT_REC_SNAPSHOT_ROOTS = 0x62,
     /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u

@@ -142,6 +142,7 @@ struct ht_thread {
     bool is_writer;         /* the writer's own ring: no SWITCH, no THREAD_START */
     uint32_t owner_depth;   /* nesting of handle constructors */
     uint64_t stack_lo, stack_hi; /* this thread's stack mapping (0 if unknown) */
+    uint64_t tp;                 /* its thread pointer: static TLS sits just below */
     struct tail_cache *unwind_tail; /* unwind.c: the cached outermost frames */
 
     /* 0, HT_TAKING while a ticket is being taken, else the unpublished ticket */
@@ -250,6 +251,10 @@ bool ht_modules_covers(uint64_t ip);
 typedef void ht_segment_fn(void *arg, uint32_t module, uint64_t base, uint64_t start,
                            uint64_t len);
 void ht_modules_each_writable(ht_segment_fn *fn, void *arg);
+/* The static TLS span relative to the thread pointer, [*below, *above) bytes
+ * around it (glibc x86-64: blocks below the TCB; the TCB with its
+ * pthread_setspecific slots above). */
+void ht_modules_tls_span(uint64_t *below, uint64_t *above);
 size_t ht_modules_encode_if_changed(uint8_t *buf, size_t cap);
 
 /* ---- live blocks (live.c): address -> block id, writer only ------------ */

@@ -278,3 +278,28 @@ void ht_modules_each_writable(ht_segment_fn *fn, void *arg)
     struct writable_ctx c = {fn, arg, 0};
     dl_iterate_phdr(each_writable, &c);
 }
+
+/* ---- static TLS, for snapshot roots ------------------------------------- */
+
+static int tls_extent(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uint64_t *lowest = arg;
+    (void)size;
+    if (!info->dlpi_tls_data)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_TLS && (uint64_t)info->dlpi_tls_data < *lowest)
+            *lowest = (uint64_t)info->dlpi_tls_data;
+    return 0;
+}
+
+void ht_modules_tls_span(uint64_t *below, uint64_t *above)
+{
+    uint64_t tp = (uint64_t)__builtin_thread_pointer();
+    uint64_t lowest = tp;
+    dl_iterate_phdr(tls_extent, &lowest);
+    /* Static TLS offsets from the thread pointer are the same in every
+     * thread; the TCB (struct pthread) above it is about 2.3 KiB in glibc. */
+    *below = tp - lowest < (1u << 20) ? tp - lowest : 0;
+    *above = 4096;
+}

@@ -266,6 +266,7 @@ void ht_rec_thread_start(struct ht_thread *t)
     stack_range((uint64_t)__builtin_frame_address(0), &lo, &hi);
     t->stack_lo = lo;
     t->stack_hi = hi; /* lets the unwinder check frame pointers it follows */
+    t->tp = (uint64_t)__builtin_thread_pointer();
     uint8_t *p = buf;
     p = ht_put_uvarint(p, t->index);
     p = ht_put_uvarint(p, (uint64_t)t->tid);

@@ -16,8 +16,10 @@
  * but ours; the stack of the calling thread from its stack pointer up (its
  * callee-saved registers are spilled there first); the stacks of other live
  * threads whole (we do not know their stack pointers yet: conservative, it
- * may keep a block reachable that valgrind calls lost). Not yet: TLS blocks,
- * other threads' registers, the program's own anonymous mappings.
+ * may keep a block reachable that valgrind calls lost); static TLS and the
+ * thread control block (pthread_setspecific's slots) around each live
+ * thread's pointer. Dynamic TLS is heap, reached through the TCB's DTV. Not
+ * yet: other threads' registers, the program's own anonymous mappings.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -270,6 +272,7 @@ static struct segment {
     uint64_t base, start, len;
 } segments[MAX_SEGMENTS];
 static size_t nsegments;
+static uint64_t tls_below, tls_above; /* static TLS around each thread pointer */
 
 static void gather_segment(void *arg, uint32_t module, uint64_t base, uint64_t start, uint64_t len)
 {
@@ -282,6 +285,22 @@ void ht_snapshot_gather_roots(void)
 {
     nsegments = 0;
     ht_modules_each_writable(gather_segment, NULL);
+    ht_modules_tls_span(&tls_below, &tls_above);
+}
+
+/* Static TLS and the TCB of every live thread whose stack mapping does not
+ * already hold them (the main thread's come from the loader, not the stack). */
+static void scan_tls(struct snap *s)
+{
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
+        if (t->is_writer || !t->tp || atomic_load(&t->state) != HT_TS_LIVE)
+            continue;
+        uint64_t lo = t->tp - tls_below, hi = t->tp + tls_above;
+        if (t->stack_hi && lo >= t->stack_lo && hi <= t->stack_hi)
+            continue; /* inside the stack mapping, scanned with it */
+        struct root_where r = {HT_ROOT_TLS, t->index, lo};
+        scan_range(s, lo, hi - lo, root_hit, &r);
+    }
 }
 
 static void scan_roots(struct snap *s)
@@ -290,6 +309,7 @@ static void scan_roots(struct snap *s)
     for (size_t i = 0; i < nsegments; i++)
         global_segment(s, segments[i].module, segments[i].base, segments[i].start, segments[i].len);
     scan_stacks(s);
+    scan_tls(s);
     chunk_flush(s);
 }
 
