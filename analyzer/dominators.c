@@ -20,19 +20,30 @@
  * Lengauer-Tarjan
  * ---------------------------------------------------------------------- */
 
+/*
+ * EVAL touches ancestor, label and semi of the same vertex together, at
+ * random places on big heaps, so they share one 16-byte record: one cache
+ * miss instead of three. On a random 10 M-node, 50 M-edge graph the whole
+ * computation is bound by such misses (about 25 s on the dev box).
+ */
+struct lt_vert {
+    uint32_t semi;     /* semidominator, as a DFS number */
+    uint32_t label;    /* EVAL: the vertex of least semi on the compressed path */
+    uint32_t ancestor; /* LINK forest, GRAPH_NONE for a forest root */
+    uint32_t idom;     /* as a DFS number: relative (step 3), then final (step 4) */
+};
+
 /* Scratch of one dom_compute; every array has nnodes entries, indexed by DFS number. */
 struct lt {
-    uint32_t *dfn;      /* node -> DFS number, GRAPH_NONE when unreachable */
-    uint32_t *vertex;   /* DFS number -> node */
-    uint32_t *parent;   /* DFS tree parent */
-    uint32_t *semi;     /* semidominator, as a DFS number */
-    uint32_t *label;    /* EVAL: the vertex of least semi on the compressed path */
-    uint32_t *ancestor; /* LINK forest, GRAPH_NONE for a forest root */
-    uint32_t *bucket;   /* head of the list of vertices whose semi is this one */
-    uint32_t *next;     /* next in that list */
-    uint32_t *stack;    /* DFS stack, then EVAL's compression stack */
-    uint32_t *idom;     /* the DFS edge cursors first, then idom as DFS numbers */
-    uint32_t n;         /* reachable vertices */
+    uint32_t *dfn;        /* node -> DFS number, GRAPH_NONE when unreachable */
+    uint32_t *vertex;     /* DFS number -> node */
+    uint32_t *parent;     /* DFS tree parent */
+    struct lt_vert *vert; /* by DFS number */
+    uint32_t *bucket;     /* the DFS edge cursors first, then the head of the list of
+                             vertices whose semi is this one */
+    uint32_t *next;       /* next in that list */
+    uint32_t *stack;      /* DFS stack, then EVAL's compression stack */
+    uint32_t n;           /* reachable vertices */
 };
 
 static uint32_t *lt_array(uint32_t n)
@@ -43,7 +54,7 @@ static uint32_t *lt_array(uint32_t n)
 /* Step 1: number the reachable nodes in DFS preorder, iteratively. */
 static void lt_dfs(struct lt *t, const struct graph *g)
 {
-    uint32_t *cursor = t->idom;
+    uint32_t *cursor = t->bucket;
     uint32_t sp = 0;
     t->dfn[GRAPH_ROOT] = 0;
     t->vertex[0] = GRAPH_ROOT;
@@ -79,46 +90,48 @@ static void lt_dfs(struct lt *t, const struct graph *g)
  */
 static uint32_t lt_eval(struct lt *t, uint32_t v)
 {
-    if (t->ancestor[v] == GRAPH_NONE)
+    struct lt_vert *x = t->vert;
+    if (x[v].ancestor == GRAPH_NONE)
         return v;
     uint32_t sp = 0;
-    for (uint32_t u = v; t->ancestor[t->ancestor[u]] != GRAPH_NONE; u = t->ancestor[u])
+    for (uint32_t u = v; x[x[u].ancestor].ancestor != GRAPH_NONE; u = x[u].ancestor)
         t->stack[sp++] = u;
     while (sp > 0) {
-        uint32_t u = t->stack[--sp], a = t->ancestor[u];
-        if (t->semi[t->label[a]] < t->semi[t->label[u]])
-            t->label[u] = t->label[a];
-        t->ancestor[u] = t->ancestor[a];
+        uint32_t u = t->stack[--sp], a = x[u].ancestor;
+        if (x[x[a].label].semi < x[x[u].label].semi)
+            x[u].label = x[a].label;
+        x[u].ancestor = x[a].ancestor;
     }
-    return t->label[v];
+    return x[v].label;
 }
 
 /* Steps 2 and 3: semidominators, and idoms implicitly (relative to semi). */
 static void lt_semi(struct lt *t, const struct graph *g)
 {
+    struct lt_vert *x = t->vert;
     for (uint32_t w = 0; w < t->n; w++) {
-        t->semi[w] = w;
-        t->label[w] = w;
-        t->ancestor[w] = GRAPH_NONE;
+        x[w] = (struct lt_vert){.semi = w, .label = w, .ancestor = GRAPH_NONE};
         t->bucket[w] = GRAPH_NONE;
     }
     for (uint32_t w = t->n - 1; w > 0; w--) {
-        uint32_t node = t->vertex[w];
+        uint32_t node = t->vertex[w], semi = w;
         for (uint32_t i = graph_in_begin(g, node); i < graph_in_end(g, node); i++) {
             uint32_t v = t->dfn[graph_in_source(g, i)];
             if (v == GRAPH_NONE)
                 continue; /* a pointer from an unreachable block proves nothing */
-            uint32_t u = lt_eval(t, v);
-            if (t->semi[u] < t->semi[w])
-                t->semi[w] = t->semi[u];
+            /* v < w is not linked yet, so EVAL(v) = v and semi(v) = v: skip the lookup */
+            uint32_t candidate = v < w ? v : x[lt_eval(t, v)].semi;
+            if (candidate < semi)
+                semi = candidate;
         }
-        t->next[w] = t->bucket[t->semi[w]];
-        t->bucket[t->semi[w]] = w;
+        x[w].semi = semi;
+        t->next[w] = t->bucket[semi];
+        t->bucket[semi] = w;
         uint32_t p = t->parent[w];
-        t->ancestor[w] = p; /* LINK(p, w) */
+        x[w].ancestor = p; /* LINK(p, w) */
         for (uint32_t v = t->bucket[p]; v != GRAPH_NONE; v = t->next[v]) {
             uint32_t u = lt_eval(t, v);
-            t->idom[v] = t->semi[u] < t->semi[v] ? u : p;
+            x[v].idom = x[u].semi < x[v].semi ? u : p;
         }
         t->bucket[p] = GRAPH_NONE;
     }
@@ -127,10 +140,11 @@ static void lt_semi(struct lt *t, const struct graph *g)
 /* Step 4: explicit idoms, in increasing DFS order so idom[idom[w]] is final. */
 static void lt_idom(struct lt *t)
 {
-    t->idom[0] = 0;
+    struct lt_vert *x = t->vert;
+    x[0].idom = 0;
     for (uint32_t w = 1; w < t->n; w++)
-        if (t->idom[w] != t->semi[w])
-            t->idom[w] = t->idom[t->idom[w]];
+        if (x[w].idom != x[w].semi)
+            x[w].idom = x[x[w].idom].idom;
 }
 
 void dom_compute(struct dom *d, const struct graph *g)
@@ -138,9 +152,8 @@ void dom_compute(struct dom *d, const struct graph *g)
     uint32_t n = g->nnodes;
     struct lt t = {
         .dfn = lt_array(n), .vertex = lt_array(n), .parent = lt_array(n),
-        .semi = lt_array(n), .label = lt_array(n), .ancestor = lt_array(n),
-        .bucket = lt_array(n), .next = lt_array(n), .stack = lt_array(n),
-        .idom = lt_array(n),
+        .vert = xmalloc((size_t)n * sizeof(struct lt_vert)), .bucket = lt_array(n),
+        .next = lt_array(n), .stack = lt_array(n),
     };
     memset(t.dfn, 0xff, (size_t)n * sizeof(uint32_t)); /* GRAPH_NONE */
     lt_dfs(&t, g);
@@ -150,20 +163,17 @@ void dom_compute(struct dom *d, const struct graph *g)
     /* Back from DFS numbers to nodes, in place: dfn becomes idom, vertex becomes order. */
     for (uint32_t v = 0; v < n; v++)
         if (t.dfn[v] != GRAPH_NONE)
-            t.dfn[v] = t.vertex[t.idom[t.dfn[v]]];
+            t.dfn[v] = t.vertex[t.vert[t.dfn[v]].idom];
     memset(d, 0, sizeof(*d));
     d->nnodes = n;
     d->nreach = t.n;
     d->idom = t.dfn;
     d->order = xreallocarray(t.vertex, t.n, sizeof(uint32_t));
     free(t.parent);
-    free(t.semi);
-    free(t.label);
-    free(t.ancestor);
+    free(t.vert);
     free(t.bucket);
     free(t.next);
     free(t.stack);
-    free(t.idom);
 }
 
 void dom_release(struct dom *d)
