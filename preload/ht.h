@@ -143,6 +143,11 @@ struct ht_thread {
     uint32_t owner_depth;   /* nesting of handle constructors */
     uint64_t stack_lo, stack_hi; /* this thread's stack mapping (0 if unknown) */
     uint64_t tp;                 /* its thread pointer: static TLS sits just below */
+    /* Filled by the snapshot barrier (snapshot.c) while the thread is parked. */
+    _Atomic int parked;          /* 1 while regs and sp below are valid */
+    uint64_t sp;
+    uint64_t regs[24];
+    unsigned nregs;
     struct tail_cache *unwind_tail; /* unwind.c: the cached outermost frames */
 
     /* 0, HT_TAKING while a ticket is being taken, else the unpublished ticket */
@@ -288,6 +293,10 @@ void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots);
 /* In a cloned child: scan and write EDGES/ROOTS frames, then PIPE_DONE. */
 void ht_snapshot_child(int fd);
 void ht_snapshot_gather_roots(void); /* before cloning: module segments */
+/* Parks every other live thread with its registers saved (a signal and a
+ * barrier, as conservative collectors do); release lets them go on. */
+void ht_snapshot_park_threads(void);
+void ht_snapshot_release_threads(void);
 #define HT_SNAP_PIPE_DONE 0xfd /* pipe-only frame: edges:u roots:u */
 /* Asks the writer for a snapshot of the running program (reason). */
 void ht_snapshot_request(unsigned reason);

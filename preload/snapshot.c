@@ -19,11 +19,18 @@
  * may keep a block reachable that valgrind calls lost); static TLS and the
  * thread control block (pthread_setspecific's slots) around each live
  * thread's pointer. Dynamic TLS is heap, reached through the TCB's DTV. Not
- * yet: other threads' registers, the program's own anonymous mappings.
+ * yet: the program's own anonymous mappings. Other live threads are
+ * parked by a signal (SIGRTMIN+7, only while a snapshot is taken) that saves
+ * their registers and stack pointer; one that blocks it is scanned whole.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -243,6 +250,103 @@ static void global_segment(void *arg, uint32_t module, uint64_t base, uint64_t s
     scan_range(arg, start, len, root_hit, &r);
 }
 
+/* ---- the barrier: other threads' registers and stack pointers ---------- */
+
+static _Atomic int release_word;
+static struct sigaction saved_action;
+static int barrier_signal;
+
+static void on_park(int sig, siginfo_t *info, void *uc_)
+{
+    (void)sig;
+    (void)info;
+    struct ht_thread *t = ht_self;
+    if (!t)
+        return;
+    const ucontext_t *uc = uc_;
+    unsigned n = 0;
+#if defined(__x86_64__)
+    t->sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
+    static const int which[] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP,
+                                REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14,
+                                REG_R15};
+    for (size_t i = 0; i < sizeof which / sizeof which[0]; i++)
+        t->regs[n++] = (uint64_t)uc->uc_mcontext.gregs[which[i]];
+#else
+    (void)uc;
+    t->sp = (uint64_t)&n;
+#endif
+    t->nregs = n;
+    atomic_store(&t->parked, 1);
+    while (!atomic_load(&release_word))
+        syscall(SYS_futex, &release_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    atomic_store(&t->parked, 0);
+}
+
+void ht_snapshot_park_threads(void)
+{
+    barrier_signal = SIGRTMIN + 7;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_park;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    atomic_store(&release_word, 0);
+    sigaction(barrier_signal, &sa, &saved_action);
+    pid_t pid = getpid();
+    unsigned asked = 0;
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
+        if (t == ht_self || t->is_writer || atomic_load(&t->state) != HT_TS_LIVE)
+            continue;
+        if (syscall(SYS_tgkill, pid, t->tid, barrier_signal) == 0)
+            asked++;
+    }
+    /* Wait for them, a bounded time: a thread that blocks the signal is
+     * scanned whole instead. */
+    uint64_t deadline = ht_mono_ns() + 200 * 1000 * 1000ull;
+    while (asked && ht_mono_ns() < deadline) {
+        unsigned parked = 0;
+        for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next)
+            parked += atomic_load(&t->parked) == 1;
+        if (parked >= asked)
+            break;
+        sched_yield();
+    }
+}
+
+void ht_snapshot_release_threads(void)
+{
+    atomic_store(&release_word, 1);
+    syscall(SYS_futex, &release_word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    /* Let them leave the handler before the old action comes back. */
+    uint64_t deadline = ht_mono_ns() + 200 * 1000 * 1000ull;
+    for (;;) {
+        bool any = false;
+        for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next)
+            any |= atomic_load(&t->parked) == 1;
+        if (!any || ht_mono_ns() > deadline)
+            break;
+        sched_yield();
+    }
+    sigaction(barrier_signal, &saved_action, NULL);
+}
+
+static void register_roots(struct snap *s)
+{
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
+        if (!atomic_load(&t->parked))
+            continue;
+        for (unsigned i = 0; i < t->nregs; i++) {
+            bool interior;
+            const struct ht_live_block *b = find_block(s, t->regs[i], &interior);
+            if (b) {
+                struct root_where r = {HT_ROOT_REGISTER, t->index, 0};
+                root_hit(s, i, b->id << 1 | interior, &r);
+            }
+        }
+    }
+}
+
 /* noinline: its frame, holding the spilled registers, is below the caller's SP range. */
 static HT_NOINLINE void scan_stacks(struct snap *s)
 {
@@ -256,7 +360,7 @@ static HT_NOINLINE void scan_stacks(struct snap *s)
     for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
         if (t->is_writer || !t->stack_hi || atomic_load(&t->state) != HT_TS_LIVE)
             continue;
-        uint64_t lo = t == ht_self ? sp : t->stack_lo;
+        uint64_t lo = t == ht_self ? sp : atomic_load(&t->parked) ? t->sp : t->stack_lo;
         struct root_where r = {HT_ROOT_STACK, t->index, t->stack_hi};
         if (lo < t->stack_hi)
             scan_range(s, lo, t->stack_hi - lo, root_hit, &r);
@@ -310,6 +414,7 @@ static void scan_roots(struct snap *s)
         global_segment(s, segments[i].module, segments[i].base, segments[i].start, segments[i].len);
     scan_stacks(s);
     scan_tls(s);
+    register_roots(s);
     chunk_flush(s);
 }
 
@@ -388,10 +493,12 @@ void ht_snapshot_write(unsigned reason)
     struct snap s;
     ht_snapshot_gather_roots();
     ht_snapshot_begin(reason);
+    ht_snapshot_park_threads();
     if (snap_init(&s, put_log, NULL)) {
         scan_blocks(&s);
         scan_roots(&s);
     }
+    ht_snapshot_release_threads();
     ht_snapshot_end(ht_mono_ns() - t0, s.edges, s.roots);
     snap_release(&s);
 }

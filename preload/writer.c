@@ -687,7 +687,10 @@ static void snapshot_start(unsigned reason)
     ht_snapshot_gather_roots();
     ht_snapshot_begin(reason);
     uint64_t t0 = ht_mono_ns();
+    ht_snapshot_park_threads(); /* their registers, saved for the child's copy */
     long pid = syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
+    if (pid != 0)
+        ht_snapshot_release_threads();
     if (pid == 0) {
         close(fds[0]);
         ht_snapshot_child(fds[1]);
