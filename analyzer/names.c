@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* names.c - see names.h. Tables indexed by the enums of format.h. */
+#include <stdio.h>
+
 #include "names.h"
 
 #include <stddef.h>
@@ -74,5 +76,12 @@ const char *names_root_kind(uint64_t kind)
 const char *names_end_reason(uint64_t reason)
 {
     static const char *const names[] = {"exit", "_exit", "exec", "error"};
-    return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+    static char sig[32];
+    if (reason < sizeof(names) / sizeof(names[0]))
+        return names[reason];
+    if (reason > HT_END_SIGNAL && reason < HT_END_SIGNAL + 65) {
+        snprintf(sig, sizeof sig, "signal %u", (unsigned)(reason - HT_END_SIGNAL));
+        return sig; /* not reentrant; the analyzer is single-threaded */
+    }
+    return "?";
 }

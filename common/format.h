@@ -113,6 +113,7 @@ enum ht_end_reason {
     HT_END_UNDERSCORE_EXIT = 1, /* _exit / _Exit */
     HT_END_EXEC = 2,    /* reserved: an exec'd log ends with EXEC instead */
     HT_END_ERROR = 3,   /* tracing stopped after a write error */
+    HT_END_SIGNAL = 0x100, /* + the signal number: killed by a fatal signal */
 };
 
 /*

@@ -106,11 +106,42 @@ static void install_snapshot_signal(void)
     sigaction(ht_config.snapshot_signal, &sa, NULL);
 }
 
+/*
+ * A fatal signal the program does not handle itself: finish the log (with
+ * its final snapshot) and die of the same signal, with the default action,
+ * so the exit status and a core dump are what they would have been.
+ */
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+
+static void on_fatal_signal(int sig)
+{
+    ht_writer_finish(HT_END_SIGNAL + (unsigned)sig);
+    signal(sig, SIG_DFL);
+    raise(sig); /* asynchronous signals (abort) die here; a fault re-executes and dies */
+}
+
+static void install_fatal_handlers(void)
+{
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+        struct sigaction old;
+        if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+            continue; /* the program (or its runtime) handles it: leave it alone */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal_signals[i], &sa, NULL);
+    }
+}
+
 __attribute__((constructor(101))) static void ht_constructor(void)
 {
     ht_init();
     if (atomic_load(&ht_init_state) == 2) {
         install_snapshot_signal();
+        if (ht_config.snapshots)
+            install_fatal_handlers();
         ht_writer_start();
     }
 }

@@ -1124,7 +1124,7 @@ void ht_writer_finish(unsigned reason)
     pthread_mutex_lock(&w.lock);
     if (w.snap_fd >= 0)
         snapshot_pump(true); /* a running-program snapshot first completes */
-    if (ht_config.snapshots && reason == HT_END_EXIT) {
+    if (ht_config.snapshots && reason != HT_END_EXEC && reason != HT_END_ERROR) {
         /* After all exit-time code: the heap as the program leaves it. */
         drain_all(false);
         if (!w.failed)
