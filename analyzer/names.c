@@ -18,6 +18,7 @@ const char *names_tag(uint8_t tag)
     case HT_REC_STACK: return "STACK";
     case HT_REC_SWITCH: return "SWITCH";
     case HT_REC_TICK: return "TICK";
+    case HT_REC_IGNORE: return "IGNORE";
     case HT_REC_THREAD_START: return "THREAD_START";
     case HT_REC_THREAD_NAME: return "THREAD_NAME";
     case HT_REC_THREAD_EXIT: return "THREAD_EXIT";

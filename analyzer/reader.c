@@ -639,6 +639,8 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
         return decode_kind(r, c, ev) || cur_stack(r, c, &ev->stack);
     case HT_REC_TICK:
         return 0;
+    case HT_REC_IGNORE:
+        return cur_block(r, c, "age", &ev->addr);
     case HT_REC_OWNER_END:
         return cur_handle(r, c, &ev->handle);
     case HT_REC_OWNER_CLOSE:

@@ -118,6 +118,7 @@ static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *ou
         break;
     case HT_REC_THREAD_EXIT: fprintf(out, " thread=%" PRIu64, ev->value); break;
     case HT_REC_FREE: fprintf(out, " block=%" PRIu64, ev->addr); break;
+    case HT_REC_IGNORE: fprintf(out, " block=%" PRIu64, ev->addr); break;
     case HT_REC_REALLOC:
         fprintf(out, " old=%" PRIu64 " new=%" PRIu64 " size=%" PRIu64 " stack=%" PRIu64,
                 ev->old_addr, ev->addr, ev->size, ev->stack);

@@ -222,6 +222,10 @@ enum ht_record_tag {
      *   pause_ns: how long the program was held for this snapshot. */
     HT_REC_SNAPSHOT_END = 0x63,
 
+    /* IGNORE: dt age:u  -- heaptrace_ignore(): the block is not a leak (like
+     * LSan's __lsan_ignore_object); the analyzer counts it as reachable. */
+    HT_REC_IGNORE = 0x64,
+
     /* END: dt reason:u  -- last record of a complete log */
     HT_REC_END = 0x7f,
 };

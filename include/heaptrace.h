@@ -31,6 +31,8 @@ extern void heaptrace__mark(const char *label) __attribute__((weak));
 extern void heaptrace__alloc(const void *ptr, size_t size) __attribute__((weak));
 extern void heaptrace__free(const void *ptr) __attribute__((weak));
 extern void heaptrace__snapshot(void) __attribute__((weak));
+extern void heaptrace__ignore(const void *ptr) __attribute__((weak));
+extern void heaptrace__root(const void *ptr, size_t size) __attribute__((weak));
 
 /*
  * Records a user mark: the end of one request, one iteration, one phase.
@@ -68,6 +70,27 @@ static inline void heaptrace_snapshot(void)
 {
     if (heaptrace__snapshot)
         heaptrace__snapshot();
+}
+
+/*
+ * Marks a heap block as not a leak, whatever points at it (like LSan's
+ * __lsan_ignore_object): a cache you deliberately keep to the end.
+ */
+static inline void heaptrace_ignore(const void *ptr)
+{
+    if (heaptrace__ignore)
+        heaptrace__ignore(ptr);
+}
+
+/*
+ * Treats [ptr, ptr + size) as a root in heap snapshots, like a global: a
+ * custom allocator's arena, or memory mapped by hand. heaptrace_root(ptr, 0)
+ * removes it.
+ */
+static inline void heaptrace_root(const void *ptr, size_t size)
+{
+    if (heaptrace__root)
+        heaptrace__root(ptr, size);
 }
 
 #ifdef __cplusplus

@@ -300,6 +300,7 @@ void ht_snapshot_release_threads(void);
 #define HT_SNAP_PIPE_DONE 0xfd /* pipe-only frame: edges:u roots:u */
 /* Asks the writer for a snapshot of the running program (reason). */
 void ht_snapshot_request(unsigned reason);
+void ht_snapshot_user_root(uint64_t start, uint64_t len);
 void ht_writer_atfork_prepare(void);
 void ht_writer_atfork_parent(void);
 void ht_writer_atfork_child(void);
@@ -343,6 +344,8 @@ void heaptrace__mark(const char *label);
 void heaptrace__alloc(const void *ptr, size_t size);
 void heaptrace__free(const void *ptr);
 void heaptrace__snapshot(void);
+void heaptrace__ignore(const void *ptr);
+void heaptrace__root(const void *ptr, size_t size);
 
 /* ---- lifecycle (init.c) ------------------------------------------------ */
 

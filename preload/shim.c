@@ -205,6 +205,19 @@ HT_EXPORT void heaptrace__mark(const char *label)
         ht_snapshot_request(HT_SNAP_MARKS);
 }
 
+HT_EXPORT void heaptrace__ignore(const void *ptr)
+{
+    if (ptr && enter()) {
+        ht_rec_simple(HT_REC_IGNORE, 1, (uint64_t)(uintptr_t)ptr, 0);
+        leave();
+    }
+}
+
+HT_EXPORT void heaptrace__root(const void *ptr, size_t size)
+{
+    ht_snapshot_user_root((uint64_t)(uintptr_t)ptr, size);
+}
+
 HT_EXPORT void heaptrace__snapshot(void)
 {
     if (atomic_load(&ht_init_state) == 2 && atomic_load(&ht_active))

@@ -250,6 +250,43 @@ static void global_segment(void *arg, uint32_t module, uint64_t base, uint64_t s
     scan_range(arg, start, len, root_hit, &r);
 }
 
+/* ---- user roots: heaptrace_root() --------------------------------------- */
+
+#define MAX_USER_ROOTS 1024
+static struct {
+    uint64_t start, len;
+} user_roots[MAX_USER_ROOTS];
+static size_t nuser_roots;
+static _Atomic int user_roots_lock;
+
+/* Adds [start, start + len) as a root, or removes the one at start (len 0). */
+void ht_snapshot_user_root(uint64_t start, uint64_t len)
+{
+    while (atomic_exchange(&user_roots_lock, 1))
+        ;
+    size_t i = 0;
+    while (i < nuser_roots && user_roots[i].start != start)
+        i++;
+    if (len == 0) {
+        if (i < nuser_roots)
+            user_roots[i] = user_roots[--nuser_roots];
+    } else if (i < nuser_roots) {
+        user_roots[i].len = len;
+    } else if (nuser_roots < MAX_USER_ROOTS) {
+        user_roots[nuser_roots].start = start;
+        user_roots[nuser_roots].len = len;
+        nuser_roots++;
+    }
+    atomic_store(&user_roots_lock, 0);
+}
+
+static void scan_user_roots(struct snap *s)
+{
+    struct root_where r = {HT_ROOT_USER, 0, 0};
+    for (size_t i = 0; i < nuser_roots; i++)
+        scan_range(s, user_roots[i].start, user_roots[i].len, root_hit, &r);
+}
+
 /* ---- the barrier: other threads' registers and stack pointers ---------- */
 
 static _Atomic int release_word;
@@ -415,6 +452,7 @@ static void scan_roots(struct snap *s)
     scan_stacks(s);
     scan_tls(s);
     register_roots(s);
+    scan_user_roots(s);
     chunk_flush(s);
 }
 

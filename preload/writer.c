@@ -428,9 +428,11 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
     const uint64_t *f = ev->f;
     const uint64_t *frames = ev->nframes ? f + nf : NULL;
 
-    uint64_t freed = 0;
+    uint64_t freed = 0, ignored = 0;
     if (tag == HT_REC_FREE && !(freed = ht_live_take(f[0])))
         return; /* allocated before tracing began (or in a parent): not in this log */
+    if (tag == HT_REC_IGNORE && !(ignored = ht_live_get(f[0])))
+        return; /* heaptrace_ignore() of something that is not a live block */
 
     uint8_t buf[96];
     uint8_t *p = buf;
@@ -510,6 +512,9 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
         }
         case HT_REC_OWNER_END:
             p = ht_put_uvarint(p, handle_ref(f[0]));
+            break;
+        case HT_REC_IGNORE:
+            p = ht_put_uvarint(p, w.blocks - ignored);
             break;
         case HT_REC_OWNER_CLOSE:
             p = ht_put_uvarint(p, f[0]);
