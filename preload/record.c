@@ -133,36 +133,32 @@ void ht_rec_realloc_end(struct ht_thread *t, struct ht_ev *ev, void *result, boo
     ht_ring_publish(t, ev);
 }
 
-void ht_rec_mmap(void *p, size_t len, int prot, int flags)
+/* MMAP and MREMAP: four plain fields and a stack. */
+static void rec_four_with_stack(uint8_t tag, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
     struct ht_thread *t = ht_thread_get();
     uint64_t h;
     if (HT_UNLIKELY(!t))
         return;
-    struct ht_ev *ev = reserve_with_stack(t, HT_REC_MMAP, 5, &h);
+    struct ht_ev *ev = reserve_with_stack(t, tag, 5, &h);
     if (HT_UNLIKELY(!ev))
         return;
-    ev->f[0] = (uint64_t)p;
-    ev->f[1] = len;
-    ev->f[2] = (uint64_t)(unsigned)prot;
-    ev->f[3] = (uint64_t)(unsigned)flags;
+    ev->f[0] = a;
+    ev->f[1] = b;
+    ev->f[2] = c;
+    ev->f[3] = d;
     ht_ring_commit(t, ev);
+}
+
+void ht_rec_mmap(void *p, size_t len, int prot, int flags)
+{
+    rec_four_with_stack(HT_REC_MMAP, (uint64_t)p, len, (uint64_t)(unsigned)prot,
+                        (uint64_t)(unsigned)flags);
 }
 
 void ht_rec_mremap(void *old, size_t old_len, void *p, size_t len)
 {
-    struct ht_thread *t = ht_thread_get();
-    uint64_t h;
-    if (HT_UNLIKELY(!t))
-        return;
-    struct ht_ev *ev = reserve_with_stack(t, HT_REC_MREMAP, 5, &h);
-    if (HT_UNLIKELY(!ev))
-        return;
-    ev->f[0] = (uint64_t)old;
-    ev->f[1] = old_len;
-    ev->f[2] = (uint64_t)p;
-    ev->f[3] = len;
-    ht_ring_commit(t, ev);
+    rec_four_with_stack(HT_REC_MREMAP, (uint64_t)old, old_len, (uint64_t)p, len);
 }
 
 void ht_rec_owner_begin(unsigned kind)

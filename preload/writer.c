@@ -490,14 +490,8 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
                 ht_live_put(f[1], ++w.blocks, f[2]);
             break;
         }
-        case HT_REC_MMAP: {
-            uint32_t id = stack_id(f[4], frames, ev->nframes);
-            for (int i = 0; i < 4; i++)
-                p = ht_put_uvarint(p, f[i]);
-            p = ht_put_uvarint(p, id);
-            break;
-        }
-        case HT_REC_MREMAP: {
+        case HT_REC_MMAP:   /* addr len prot flags, stack */
+        case HT_REC_MREMAP: { /* old old_len new new_len, stack */
             uint32_t id = stack_id(f[4], frames, ev->nframes);
             for (int i = 0; i < 4; i++)
                 p = ht_put_uvarint(p, f[i]);
