@@ -22,43 +22,17 @@ usage() {
     echo "  --quick    small inputs, one run each (a smoke test, not a measurement)"
     echo "  --runs R   runs per workload and tracer; the median is reported (default 3)"
 }
-while [ $# -gt 0 ]; do
-    case $1 in
-        --quick) quick=1; runs=1 ;;
-        --runs) runs=${2:?--runs needs a number}; shift ;;
-        --runs=*) runs=${1#--runs=} ;;
-        -h | --help) usage; exit 0 ;;
-        *) echo "compare.sh: error: unknown option '$1'" >&2; usage >&2; exit 2 ;;
-    esac
-    shift
-done
-case $runs in '' | *[!0-9]* | 0) echo "compare.sh: error: --runs wants a positive number" >&2; exit 2 ;; esac
-
-if [ ! -d "$wl_src" ]; then
-    echo "bench: no workloads at $wl_src (shared/ is not beside this checkout); skipped"
-    exit 0
-fi
-
+bench_on_flag() { quick=1; runs=1; }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+bench_options compare.sh --quick "$@"
+bench_need_workloads "$wl_src"
 cd "$root"
-# shellcheck source=scripts/lib/deps.sh
-. scripts/lib/deps.sh
-ht_need_packages "${HT_PKGS_BUILD[@]}" "${HT_PKGS_BENCH[@]}"
 
 # ---- build -------------------------------------------------------------------
-log() { echo "bench: $*" >&2; }
 log "building heaptrace ($build/), the workloads and bench/runtime (bench/out/)"
-[ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)" >/dev/null
-if [ ! -x "$build/heaptrace" ] || [ ! -f "$build/libheaptrace.so" ]; then
-    echo "compare.sh: error: $build/heaptrace or $build/libheaptrace.so is missing" >&2
-    exit 1
-fi
-build=$(cd "$build" && pwd)
-rm -rf "$out" && mkdir -p "$out/src" "$out/logs" "$out/runs"
-cp "$wl_src"/* "$out/src/"
-make -s -C "$out/src" churn churn_mt weak_table_server >&2
-cp "$out/src/churn" "$out/src/churn_mt" "$out/src/weak_table_server" "$out/"
-cc -O2 -Wall -Wextra -o "$out/runtime" bench/runtime.c
+bench_build compare.sh "$build" heaptrace libheaptrace.so
+bench_workloads "$wl_src" "$out" churn churn_mt weak_table_server
 
 # ---- workloads -----------------------------------------------------------------
 # name | arguments | events (mallocs + frees) when the workload fixes them
@@ -94,11 +68,6 @@ run_one() {
     done
     echo "$bytes" >"$out/runs/$tag.bytes"
 }
-
-# field FILE KEY: the value of KEY=VALUE in FILE (last one)
-field() { sed -n "s/.*\\b$2=\\([0-9.]*\\).*/\\1/p" "$1" | tail -n 1; }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # Other work on the machine skews the times: the header shows the load average.
 load_start=$(cut -d' ' -f1 /proc/loadavg)
