@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "growth.h"
 #include "xalloc.h"
 
 #define EXIT_INPUT 2
@@ -31,7 +32,9 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
         return EXIT_INPUT;
     }
     a->rp = replay_create(&o->replay);
+    struct growth_recorder *gr = growth_recorder_create(a->rp);
     if (replay_run(a->rp, a->reader) < 0) {
+        growth_recorder_free(gr);
         analysis_reader_error(path, a->reader);
         return EXIT_INPUT;
     }
@@ -42,6 +45,9 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
         a->sym = sym_create(&o->sym);
     a->model = model_build(a->rp, ht_reader_header(a->reader), a->path,
                            ht_reader_truncation(a->reader), a->sym);
+    a->growth = growth_analyze(gr, a->model, o->growth);
+    a->model->growth = a->growth;
+    growth_recorder_free(gr);
     return 0;
 }
 
@@ -50,6 +56,7 @@ void analysis_free(struct analysis *a)
     if (!a)
         return;
     model_free(a->model);
+    growth_result_free(a->growth);
     sym_free(a->sym);
     replay_free(a->rp);
     ht_reader_close(a->reader);

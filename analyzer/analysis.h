@@ -20,11 +20,14 @@
 #include "model.h"
 #include "report.h"
 
+struct growth_opts;
+
 struct analysis_opts {
     struct replay_opts replay;
     struct sym_opts sym;
     bool no_symbols, no_children, has_pid;
     uint64_t pid;
+    const struct growth_opts *growth; /* growth.h; NULL: defaults */
 };
 
 struct analysis {
@@ -33,6 +36,7 @@ struct analysis {
     struct replay *rp;
     struct symbolizer *sym;
     struct model *model;
+    struct growth_result *growth; /* growth.h; model->growth points here */
 };
 
 /* Loads one log. @return 0, or 2 after printing the error. */

@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "gate.h"
+#include "growth.h"
+#include "suppress.h"
 #include "report.h"
 #include "report_dump.h"
 #include "report_extra.h"
@@ -41,6 +44,17 @@ static const char usage_text[] =
     "  --no-addresses       text: omit addresses and times (stable output for tests)\n"
     "  --color WHEN         auto (default), always, never; NO_COLOR disables auto\n"
     "  --dump               print every record, one per line\n"
+    "\n"
+    "growth and CI gates (docs/CI.md):\n"
+    "  --fail-on RULE       exit 1 when RULE holds: 'leaked > 0', 'growth > 4KiB/mark',\n"
+    "                       'peak > 200MiB', 'owner.iconv_open.live > 1000', 'new-growth',\n"
+    "                       'peak > +10%' (with --baseline); repeatable\n"
+    "  --baseline LOG       the log relative rules and new-growth compare with\n"
+    "  --junit FILE         JUnit XML of the rules (one testcase per rule)\n"
+    "  --annotate github    failed rules as GitHub Actions ::error lines on stdout\n"
+    "  --suppress FILE      fun:/obj:/src:/leak: glob patterns; matching sites are ignored\n"
+    "  --ignore-startup     blocks live at the first mark do not count as leaked\n"
+    "  --warmup F           fraction of the run growth detection ignores (default 0.2)\n"
     "  -h, --help           this help\n";
 
 __attribute__((format(printf, 1, 2))) static int die_usage(const char *fmt, ...)
@@ -111,7 +125,8 @@ static int run_dump(const char *path)
 enum {
     OPT_DUMP = 256, OPT_JSON, OPT_TOP, OPT_FROM, OPT_TO, OPT_PID, OPT_FLAME, OPT_METRIC,
     OPT_MASSIF, OPT_DIFF, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_NO_SYMBOLS, OPT_NO_ADDRESSES,
-    OPT_COLOR, OPT_NO_CHILDREN,
+    OPT_COLOR, OPT_NO_CHILDREN, OPT_FAIL_ON, OPT_BASELINE, OPT_JUNIT, OPT_ANNOTATE,
+    OPT_SUPPRESS, OPT_IGNORE_STARTUP, OPT_WARMUP,
 };
 
 struct cli {
@@ -119,7 +134,30 @@ struct cli {
     struct report_opts r;
     bool dump, json, diff, color_set;
     const char *flame, *massif, *metric;
+    struct growth_opts growth;
+    struct gate_rule *rules;
+    size_t nrules;
+    const char *baseline, *junit, *suppress;
+    bool annotate_github, rule_error;
 };
+
+/* --fail-on: a rule that does not parse is a usage error naming the column. */
+static int add_rule(struct cli *c, const char *text)
+{
+    char err[512];
+    c->rules = realloc(c->rules, (c->nrules + 1) * sizeof(*c->rules));
+    if (!c->rules) {
+        fputs("heaptrace-report: error: out of memory\n", stderr);
+        exit(3);
+    }
+    if (gate_parse(text, &c->rules[c->nrules], err, sizeof(err))) {
+        fprintf(stderr, "heaptrace-report: error: %s\n", err);
+        c->rule_error = true;
+        return EXIT_USAGE;
+    }
+    c->nrules++;
+    return 0;
+}
 
 static int parse_option(struct cli *c, int opt, const char *arg)
 {
@@ -157,9 +195,63 @@ static int parse_option(struct cli *c, int opt, const char *arg)
         else
             return die_usage("invalid --color '%s' (auto, always, never)", arg);
         return 0;
+    case OPT_FAIL_ON: return add_rule(c, arg);
+    case OPT_BASELINE: c->baseline = arg; return 0;
+    case OPT_JUNIT: c->junit = arg; return 0;
+    case OPT_SUPPRESS: c->suppress = arg; return 0;
+    case OPT_IGNORE_STARTUP: c->growth.ignore_startup = true; return 0;
+    case OPT_ANNOTATE:
+        if (strcmp(arg, "github") != 0)
+            return die_usage("invalid --annotate '%s' (github)", arg);
+        c->annotate_github = true;
+        return 0;
+    case OPT_WARMUP: {
+        char *end;
+        double w = strtod(arg, &end);
+        if (end == arg || *end || !(w >= 0 && w < 0.9))
+            return die_usage("invalid --warmup '%s' (a fraction in [0, 0.9))", arg);
+        c->growth.warmup = w;
+        return 0;
+    }
     case 'h': fputs(usage_text, stdout); exit(0);
     default: return die_usage(NULL);
     }
+}
+
+/* Evaluates --fail-on rules on m (and --baseline). @return 0, 1 or 2. */
+static int run_gates(const struct cli *c, const struct model *m)
+{
+    struct analysis_tree *base = NULL;
+    struct gate_input in = {.m = m, .supp = c->growth.supp,
+                            .ignore_startup = c->growth.ignore_startup};
+    if (c->baseline) {
+        struct analysis_opts bo = c->a;
+        bo.no_children = true;
+        bo.has_pid = false;
+        int rc = analysis_tree_load(&base, c->baseline, &bo);
+        if (rc) {
+            analysis_tree_free(base);
+            return rc;
+        }
+        in.base = analysis_tree_selected(base);
+    }
+    struct gate_result *res = calloc(c->nrules, sizeof(*res));
+    if (!res) {
+        analysis_tree_free(base);
+        return 3;
+    }
+    int rc = gate_eval(c->rules, c->nrules, &in, res);
+    gate_write_lines(res, c->nrules, stderr);
+    if (c->annotate_github)
+        gate_write_github(res, c->nrules, stdout);
+    if (c->junit) {
+        int jrc = gate_write_junit(res, c->nrules, m, c->junit);
+        if (jrc && rc != 2)
+            rc = jrc;
+    }
+    free(res);
+    analysis_tree_free(base);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -181,14 +273,33 @@ int main(int argc, char **argv)
         {"no-addresses", no_argument, NULL, OPT_NO_ADDRESSES},
         {"no-children", no_argument, NULL, OPT_NO_CHILDREN},
         {"color", required_argument, NULL, OPT_COLOR},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"junit", required_argument, NULL, OPT_JUNIT},
+        {"annotate", required_argument, NULL, OPT_ANNOTATE},
+        {"suppress", required_argument, NULL, OPT_SUPPRESS},
+        {"ignore-startup", no_argument, NULL, OPT_IGNORE_STARTUP},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct cli c = {.a.replay.to_us = UINT64_MAX};
+    struct cli c = {.a.replay.to_us = UINT64_MAX, .growth.warmup = 0.2};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
         if (parse_option(&c, opt, optarg))
             return EXIT_USAGE;
+    c.a.growth = &c.growth;
+    struct suppressions *supp = NULL;
+    if (c.suppress) {
+        char err[512];
+        if (!(supp = supp_load(c.suppress, err, sizeof(err)))) {
+            fprintf(stderr, "heaptrace-report: error: %s\n", err);
+            return EXIT_USAGE;
+        }
+        c.growth.supp = supp;
+    }
+    if (gate_needs_baseline(c.rules, c.nrules) && !c.baseline)
+        return die_usage("--fail-on 'new-growth' and relative limits (+10%%) need --baseline LOG");
     if (!c.color_set)
         c.r.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
     if (c.a.replay.from_us > c.a.replay.to_us)
@@ -220,11 +331,17 @@ int main(int argc, char **argv)
         analysis_tree_json(tree, &c.r, stdout);
     else
         analysis_tree_text(tree, &c.r, stdout);
+    if (c.nrules)
+        rc = run_gates(&c, m);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "heaptrace-report: error: cannot write the report: %s\n", strerror(errno));
         rc = 3;
     }
 out:
     analysis_tree_free(tree);
+    for (size_t i = 0; i < c.nrules; i++)
+        gate_rule_release(&c.rules[i]);
+    free(c.rules);
+    supp_free(supp);
     return rc;
 }

@@ -52,6 +52,7 @@ struct model {
     uint64_t nfunctions;
     struct model_owner *owners;
     uint64_t nowners;
+    struct growth_result *growth; /* growth.h, set by analysis.c (owned there), or NULL */
 };
 
 /*

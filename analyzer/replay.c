@@ -535,6 +535,8 @@ void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event 
         rp->tot.duration_us = ev->time_us;
         timeline_note(rp, ev->time_us);
     }
+    if (rp->sample_fn && (ev->tag == HT_REC_MARK || ev->time_us >= rp->sample_next_us))
+        rp->sample_fn(rp->sample_ctx, rp, ev);
 }
 
 bool replay_done(const struct replay *rp)

@@ -124,6 +124,11 @@ struct replay {
     uint64_t nbuckets, bucket_us;
     uint64_t bucket_last_us; /* start of the last bucket, nbuckets - 1 (when nbuckets > 0) */
     bool stopped;
+    /* growth.c's sampler: called after an event when it is a MARK or its time
+     * reached sample_next_us (NULL: none) */
+    void (*sample_fn)(void *ctx, struct replay *rp, const struct ht_event *ev);
+    void *sample_ctx;
+    uint64_t sample_next_us;
 };
 
 struct replay *replay_create(const struct replay_opts *opts);

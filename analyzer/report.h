@@ -33,6 +33,9 @@ void report_text_processes(struct model *const *procs, size_t nprocs, FILE *out)
 /* JSON string literal with escapes (shared by writers). */
 void report_json_str(FILE *out, const char *s);
 
+/* A stack as a JSON list of FRAME objects (docs/REPORT.md). */
+void report_json_stack(FILE *out, const struct model_stack *st);
+
 /* Byte counts for people: "1023 B", "1.5 KiB", "12.0 MiB". */
 const char *report_bytes(uint64_t n, char buf[32]);
 

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "growth.h"
 #include "names.h"
 
 void report_json_str(FILE *out, const char *s)
@@ -52,6 +53,11 @@ static void json_stack(FILE *out, const struct model_stack *st)
                 f->address, f->offset, f->inlined ? "true" : "false");
     }
     fputc(']', out);
+}
+
+void report_json_stack(FILE *out, const struct model_stack *st)
+{
+    json_stack(out, st);
 }
 
 static double secs(uint64_t us)
@@ -187,6 +193,7 @@ void report_json(const struct model *m, const struct report_opts *o,
     json_summary(m, out);
     json_sites(m, o, out);
     json_owners_marks(m, out);
+    growth_json(m->growth, out);
     fputs("\"timeline\":[", out);
     for (uint64_t i = 0; i < m->rp->ntimeline; i++) {
         const struct replay_sample *s = &m->rp->timeline[i];

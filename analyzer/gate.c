@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: MIT */
+/* gate.c - see gate.h. Sections: parsing, evaluation, output. */
+#include "gate.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "names.h"
+#include "report.h"
+#include "suppress.h"
+#include "xalloc.h"
+
+/* ----------------------------------------------------------------- parsing */
+
+struct cursor {
+    const char *s, *p;
+    char *err;
+    size_t errlen;
+};
+
+static void skip_ws(struct cursor *c)
+{
+    while (*c->p == ' ' || *c->p == '\t')
+        c->p++;
+}
+
+static int fail_at(struct cursor *c, const char *what)
+{
+    int col = (int)(c->p - c->s) + 1;
+    if (*c->p)
+        snprintf(c->err, c->errlen, "cannot parse rule '%s': unexpected '%c' at column %d%s%s",
+                 c->s, *c->p, col, what ? ", expected " : "", what ? what : "");
+    else
+        snprintf(c->err, c->errlen, "cannot parse rule '%s': unexpected end at column %d%s%s",
+                 c->s, col, what ? ", expected " : "", what ? what : "");
+    return -1;
+}
+
+static bool eat(struct cursor *c, const char *word)
+{
+    size_t n = strlen(word);
+    if (strncmp(c->p, word, n) != 0)
+        return false;
+    c->p += n;
+    return true;
+}
+
+static int parse_metric(struct cursor *c, struct gate_rule *r)
+{
+    if (eat(c, "owner.")) {
+        size_t n = 0;
+        while (isalnum((unsigned char)c->p[n]) || c->p[n] == '_')
+            n++;
+        if (n == 0 || n >= sizeof(r->owner_kind))
+            return fail_at(c, "an owner kind (iconv_open, fopen, opendir, regcomp, newlocale)");
+        memcpy(r->owner_kind, c->p, n);
+        r->owner_kind[n] = '\0';
+        c->p += n;
+        if (eat(c, ".live"))
+            r->metric = GATE_OWNER_LIVE;
+        else if (eat(c, ".bytes"))
+            r->metric = GATE_OWNER_BYTES;
+        else
+            return fail_at(c, "'.live' or '.bytes'");
+        return 0;
+    }
+    if (eat(c, "leaked.blocks"))
+        r->metric = GATE_LEAKED_BLOCKS;
+    else if (eat(c, "leaked"))
+        r->metric = GATE_LEAKED;
+    else if (eat(c, "peak"))
+        r->metric = GATE_PEAK;
+    else if (eat(c, "rss"))
+        r->metric = GATE_RSS;
+    else if (eat(c, "growth"))
+        r->metric = GATE_GROWTH;
+    else
+        return fail_at(c, "leaked, leaked.blocks, peak, rss, growth, owner.KIND.live, "
+                          "owner.KIND.bytes or new-growth");
+    return 0;
+}
+
+static int parse_value(struct cursor *c, struct gate_rule *r)
+{
+    if (*c->p == '+') {
+        r->relative = true;
+        c->p++;
+    }
+    if (!isdigit((unsigned char)*c->p) && *c->p != '.')
+        return fail_at(c, "a number");
+    char *end;
+    errno = 0;
+    double v = strtod(c->p, &end);
+    if (errno || end == c->p)
+        return fail_at(c, "a number");
+    c->p = end;
+    skip_ws(c);
+    static const struct {
+        const char *name;
+        double mult;
+    } units[] = {{"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"KB", 1e3},
+                 {"MB", 1e6}, {"GB", 1e9}, {"B", 1}, {"%", 1}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (eat(c, units[i].name)) {
+            v *= units[i].mult;
+            r->percent = units[i].name[0] == '%';
+            break;
+        }
+    if (r->percent && !r->relative) {
+        c->p--;
+        return fail_at(c, "'+' before a percentage (relative to --baseline)");
+    }
+    skip_ws(c);
+    if (*c->p == '/') {
+        c->p++;
+        skip_ws(c);
+        if (eat(c, "mark"))
+            r->per = GATE_PER_MARK;
+        else if (eat(c, "s"))
+            r->per = GATE_PER_S;
+        else
+            return fail_at(c, "'mark' or 's'");
+        if (r->metric != GATE_GROWTH) {
+            snprintf(c->err, c->errlen, "cannot parse rule '%s': only growth has a rate (/mark, /s)",
+                     c->s);
+            return -1;
+        }
+    }
+    r->value = v;
+    return 0;
+}
+
+int gate_parse(const char *text, struct gate_rule *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof(*r));
+    struct cursor c = {text, text, err, errlen};
+    skip_ws(&c);
+    if (eat(&c, "new-growth")) {
+        r->metric = GATE_NEW_GROWTH;
+    } else {
+        if (parse_metric(&c, r))
+            return -1;
+        skip_ws(&c);
+        if (eat(&c, ">="))
+            r->op = GATE_GE;
+        else if (eat(&c, ">"))
+            r->op = GATE_GT;
+        else if (eat(&c, "<="))
+            r->op = GATE_LE;
+        else if (eat(&c, "<"))
+            r->op = GATE_LT;
+        else
+            return fail_at(&c, "'>', '>=', '<' or '<='");
+        skip_ws(&c);
+        if (parse_value(&c, r))
+            return -1;
+    }
+    skip_ws(&c);
+    if (*c.p)
+        return fail_at(&c, NULL);
+    r->text = xstrdup(text);
+    return 0;
+}
+
+void gate_rule_release(struct gate_rule *r)
+{
+    free(r->text);
+    r->text = NULL;
+}
+
+bool gate_needs_baseline(const struct gate_rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rules[i].relative || rules[i].metric == GATE_NEW_GROWTH)
+            return true;
+    return false;
+}
+
+/* -------------------------------------------------------------- evaluation */
+
+struct measure {
+    double value;
+    const struct model_stack *site; /* the site that says most, or NULL */
+    const char *label;              /* function or owner kind */
+};
+
+static bool suppressed(const struct gate_input *in, const struct model_stack *st)
+{
+    return in->supp && supp_match_stack(in->supp, st);
+}
+
+static uint64_t startup_of(const struct model *m, uint64_t stack_id)
+{
+    const struct growth_result *g = m->growth;
+    return g && g->startup_bytes && stack_id < g->nstartup ? g->startup_bytes[stack_id] : 0;
+}
+
+static struct measure measure_sites(const struct gate_input *in, const struct model *m,
+                                    enum gate_metric metric)
+{
+    struct measure r = {0};
+    double best = -1;
+    for (uint64_t i = 0; i < m->nsites; i++) {
+        const struct model_site *s = &m->sites[i];
+        if (suppressed(in, &s->stack))
+            continue;
+        double v;
+        if (metric == GATE_LEAKED) {
+            uint64_t live = s->st->live_bytes, st = in->ignore_startup ? startup_of(m, s->stack_id) : 0;
+            v = live > st ? (double)(live - st) : 0;
+        } else if (metric == GATE_LEAKED_BLOCKS) {
+            v = (double)s->st->live_blocks;
+        } else {
+            v = (double)s->st->at_peak_bytes;
+        }
+        r.value += v;
+        if (v > best) {
+            best = v;
+            r.site = v > 0 ? &s->stack : NULL;
+        }
+    }
+    return r;
+}
+
+/* peak minus the suppressed sites' share of it */
+static struct measure measure_peak(const struct gate_input *in, const struct model *m)
+{
+    struct measure r = measure_sites(in, m, GATE_PEAK);
+    double supp = 0;
+    for (uint64_t i = 0; in->supp && i < m->nsites; i++)
+        if (suppressed(in, &m->sites[i].stack))
+            supp += (double)m->sites[i].st->at_peak_bytes;
+    r.value = (double)m->rp->tot.peak_bytes - supp;
+    return r;
+}
+
+static struct measure measure_owner(const struct gate_input *in, const struct model *m,
+                                    const struct gate_rule *rule)
+{
+    struct measure r = {0};
+    double best = -1;
+    for (uint64_t i = 0; i < m->nowners; i++) {
+        const struct replay_owner_group *g = m->owners[i].g;
+        if (strcmp(names_owner_kind(g->kind), rule->owner_kind) != 0 ||
+            suppressed(in, &m->owners[i].stack))
+            continue;
+        double v = rule->metric == GATE_OWNER_LIVE ? (double)g->live_handles : (double)g->bytes;
+        r.value += v;
+        if (v > best) {
+            best = v;
+            r.site = &m->owners[i].stack;
+        }
+    }
+    return r;
+}
+
+static struct measure measure(const struct gate_input *in, const struct model *m,
+                              const struct gate_rule *rule)
+{
+    switch (rule->metric) {
+    case GATE_LEAKED:
+    case GATE_LEAKED_BLOCKS: return measure_sites(in, m, rule->metric);
+    case GATE_PEAK: return measure_peak(in, m);
+    case GATE_RSS: return (struct measure){.value = (double)m->rp->tot.peak_rss};
+    case GATE_OWNER_LIVE:
+    case GATE_OWNER_BYTES: return measure_owner(in, m, rule);
+    default: return (struct measure){0};
+    }
+}
+
+static bool compare(double v, enum gate_op op, double limit)
+{
+    switch (op) {
+    case GATE_GT: return v > limit;
+    case GATE_GE: return v >= limit;
+    case GATE_LT: return v < limit;
+    case GATE_LE: return v <= limit;
+    }
+    return false;
+}
+
+static const char *op_text(enum gate_op op)
+{
+    static const char *const t[] = {">", ">=", "<", "<="};
+    return t[op];
+}
+
+static bool is_bytes(const struct gate_rule *r)
+{
+    return r->metric != GATE_LEAKED_BLOCKS && r->metric != GATE_OWNER_LIVE;
+}
+
+static void fmt_value(const struct gate_rule *r, double v, char buf[48])
+{
+    char b[32];
+    if (is_bytes(r))
+        snprintf(buf, 48, "%s", report_bytes(v > 0 ? (uint64_t)llround(v) : 0, b));
+    else
+        snprintf(buf, 48, "%.0f", v);
+}
+
+static void set_site(struct gate_result *res, const struct model_stack *st, const char *label,
+                     char *where, size_t wlen)
+{
+    char loc[300];
+    const char *file;
+    uint32_t line;
+    growth_stack_location(st, loc, sizeof(loc), &file, &line);
+    if (file) {
+        snprintf(res->file, sizeof(res->file), "%s", file);
+        res->line = line;
+    }
+    char *fn = NULL;
+    if (!label && st && st->nframes)
+        label = fn = model_frame_name(&st->frames[0]);
+    if (label && file)
+        snprintf(where, wlen, " at %s (%s)", loc, label);
+    else if (label)
+        snprintf(where, wlen, " at %s", label);
+    else if (file)
+        snprintf(where, wlen, " at %s", loc);
+    else
+        where[0] = '\0';
+    free(fn);
+}
+
+static bool finding_is_primary(const struct growth_finding *f)
+{
+    return f->by == GROWTH_BY_SITE || f->by == GROWTH_BY_OWNER;
+}
+
+static void eval_growth(const struct gate_rule *rule, const struct gate_input *in,
+                        struct gate_result *res)
+{
+    const struct growth_result *g = in->m->growth;
+    char where[400], b1[48], b2[48];
+    const char *unit = rule->per == GATE_PER_MARK ? "/mark" : rule->per == GATE_PER_S ? "/s" : "";
+    if (rule->per == GATE_PER_MARK && !(g && g->per_mark)) {
+        res->error = true;
+        snprintf(res->message, sizeof(res->message),
+                 "rule '%s' needs marks, and the log has fewer than %d: use /s or add "
+                 "heaptrace_mark() calls", rule->text, GROWTH_MIN_MARKS);
+        return;
+    }
+    const struct growth_finding *worst = NULL;
+    double worst_v = 0;
+    size_t nfail = 0;
+    for (size_t i = 0; g && i < g->n; i++) {
+        const struct growth_finding *f = &g->findings[i];
+        if (!finding_is_primary(f) || suppressed(in, f->stack))
+            continue;
+        double v = rule->per == GATE_PER_MARK ? f->slope_per_mark
+                   : rule->per == GATE_PER_S  ? f->slope_per_s
+                                              : (double)f->gained_bytes;
+        if (!compare(v, rule->op, rule->value))
+            continue;
+        nfail++;
+        if (!worst || v > worst_v) {
+            worst = f;
+            worst_v = v;
+        }
+    }
+    if (!worst) {
+        snprintf(res->message, sizeof(res->message), "no growth finding %s %s%s", op_text(rule->op),
+                 (fmt_value(rule, rule->value, b2), b2), unit);
+        return;
+    }
+    res->failed = true;
+    set_site(res, worst->stack, worst->function, where, sizeof(where));
+    fmt_value(rule, worst_v, b1);
+    fmt_value(rule, rule->value, b2);
+    snprintf(res->message, sizeof(res->message), "%s grows %s%s (limit %s%s)%s%s", 
+             worst->by == GROWTH_BY_OWNER ? "owner" : "site", b1, unit, b2, unit, where,
+             nfail > 1 ? " and more" : "");
+    if (nfail > 1) {
+        size_t len = strlen(res->message);
+        snprintf(res->message + len - strlen(" and more"), sizeof(res->message) - len + 9,
+                 "; %zu findings over the limit", nfail);
+    }
+}
+
+static bool growth_key_in(const struct growth_result *g, const struct growth_finding *f)
+{
+    for (size_t i = 0; g && i < g->n; i++)
+        if (g->findings[i].by == f->by && strcmp(g->findings[i].stack->key, f->stack->key) == 0)
+            return true;
+    return false;
+}
+
+static void eval_new_growth(const struct gate_input *in, struct gate_result *res)
+{
+    const struct growth_result *g = in->m->growth;
+    const struct growth_finding *first = NULL;
+    size_t nnew = 0;
+    for (size_t i = 0; g && i < g->n; i++) {
+        const struct growth_finding *f = &g->findings[i];
+        if (!finding_is_primary(f) || suppressed(in, f->stack) || growth_key_in(in->base->growth, f))
+            continue;
+        if (!first)
+            first = f;
+        nnew++;
+    }
+    if (!first) {
+        snprintf(res->message, sizeof(res->message), "no growth that the baseline does not have");
+        return;
+    }
+    char where[400], b1[32];
+    res->failed = true;
+    set_site(res, first->stack, first->function, where, sizeof(where));
+    double slope = g->per_mark ? first->slope_per_mark : first->slope_per_s;
+    snprintf(res->message, sizeof(res->message), "new growth of %s/%s, not in the baseline%s%s",
+             report_bytes(slope > 0 ? (uint64_t)slope : 0, b1), g->per_mark ? "mark" : "s", where,
+             nnew > 1 ? " (and others)" : "");
+}
+
+static void eval_one(const struct gate_rule *rule, const struct gate_input *in,
+                     struct gate_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->rule = rule;
+    if ((rule->relative || rule->metric == GATE_NEW_GROWTH) && !in->base) {
+        res->error = true;
+        snprintf(res->message, sizeof(res->message), "rule '%s' needs --baseline LOG", rule->text);
+        return;
+    }
+    if (rule->metric == GATE_GROWTH) {
+        eval_growth(rule, in, res);
+        return;
+    }
+    if (rule->metric == GATE_NEW_GROWTH) {
+        eval_new_growth(in, res);
+        return;
+    }
+    struct measure v = measure(in, in->m, rule);
+    double limit = rule->value;
+    char b1[48], b2[48], b3[48], base_note[128] = "";
+    if (rule->relative) {
+        struct measure b = measure(in, in->base, rule);
+        limit = rule->percent ? b.value * (1 + rule->value / 100) : b.value + rule->value;
+        fmt_value(rule, b.value, b3);
+        snprintf(base_note, sizeof(base_note), ", baseline %s", b3);
+    }
+    fmt_value(rule, v.value, b1);
+    fmt_value(rule, limit, b2);
+    if (!compare(v.value, rule->op, limit)) {
+        snprintf(res->message, sizeof(res->message), "%s is %s (limit %s %s%s)", rule->text, b1,
+                 op_text(rule->op), b2, base_note);
+        return;
+    }
+    char where[400] = "";
+    res->failed = true;
+    if (v.site)
+        set_site(res, v.site, NULL, where, sizeof(where));
+    const char *name = rule->metric == GATE_LEAKED         ? "leaked"
+                       : rule->metric == GATE_LEAKED_BLOCKS ? "leaked blocks"
+                       : rule->metric == GATE_PEAK          ? "peak"
+                       : rule->metric == GATE_RSS           ? "peak RSS"
+                       : rule->metric == GATE_OWNER_LIVE    ? "live handles"
+                                                            : "bytes owned";
+    bool owner = rule->metric == GATE_OWNER_LIVE || rule->metric == GATE_OWNER_BYTES;
+    snprintf(res->message, sizeof(res->message), "%s%s%s %s (limit %s %s%s)%s%s",
+             owner ? rule->owner_kind : "", owner ? " " : "", name, b1, op_text(rule->op), b2,
+             base_note, v.site ? (owner ? ", most opened" : ", largest site") : "", where);
+}
+
+int gate_eval(const struct gate_rule *rules, size_t n, const struct gate_input *in,
+              struct gate_result *results)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        eval_one(&rules[i], in, &results[i]);
+        if (results[i].error)
+            rc = 2;
+        else if (results[i].failed && rc == 0)
+            rc = 1;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ output */
+
+void gate_write_lines(const struct gate_result *res, size_t n, FILE *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (res[i].error)
+            fprintf(out, "heaptrace-report: error: %s\n", res[i].message);
+        else if (res[i].failed)
+            fprintf(out, "heaptrace-report: gate failed: '%s': %s\n", res[i].rule->text,
+                    res[i].message);
+    }
+}
+
+/* GitHub's escaping: data %, CR, LF; properties also ':' and ','. */
+static void gh_escape(FILE *out, const char *s, bool property)
+{
+    for (; *s; s++) {
+        if (*s == '%')
+            fputs("%25", out);
+        else if (*s == '\r')
+            fputs("%0D", out);
+        else if (*s == '\n')
+            fputs("%0A", out);
+        else if (property && *s == ':')
+            fputs("%3A", out);
+        else if (property && *s == ',')
+            fputs("%2C", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+void gate_write_github(const struct gate_result *res, size_t n, FILE *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!res[i].failed && !res[i].error)
+            continue;
+        fputs("::error", out);
+        if (res[i].file[0]) {
+            fputs(" file=", out);
+            gh_escape(out, res[i].file, true);
+            fprintf(out, ",line=%" PRIu32, res[i].line);
+        }
+        fputs("::heaptrace gate '", out);
+        gh_escape(out, res[i].rule->text, false);
+        fputs("': ", out);
+        gh_escape(out, res[i].message, false);
+        fputc('\n', out);
+    }
+}
+
+static void xml_escape(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&apos;", out); break;
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\t')
+                fputc(*s, out);
+        }
+    }
+}
+
+int gate_write_junit(const struct gate_result *res, size_t n, const struct model *m,
+                     const char *path)
+{
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        fprintf(stderr, "heaptrace-report: error: cannot write '%s': %s\n", path, strerror(errno));
+        return 2;
+    }
+    size_t failures = 0, errors = 0;
+    for (size_t i = 0; i < n; i++) {
+        failures += res[i].failed;
+        errors += res[i].error;
+    }
+    /* timestamp: the traced program's start, so the file depends only on the log */
+    time_t start = (time_t)(m->hdr->start_unix_ns / 1000000000u);
+    struct tm tm;
+    char ts[32];
+    gmtime_r(&start, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                 "<testsuite name=\"heaptrace-report\" timestamp=\"%s\" hostname=\"localhost\" "
+                 "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"%.6f\">\n"
+                 "  <properties>\n    <property name=\"log\" value=\"",
+            ts, n, failures, errors, (double)m->rp->tot.duration_us / 1e6);
+    xml_escape(out, m->path);
+    fputs("\"/>\n  </properties>\n", out);
+    for (size_t i = 0; i < n; i++) {
+        fputs("  <testcase classname=\"heaptrace.gate\" name=\"", out);
+        xml_escape(out, res[i].rule->text);
+        fputs("\" time=\"0\"", out);
+        if (!res[i].failed && !res[i].error) {
+            fputs("/>\n", out);
+            continue;
+        }
+        fprintf(out, ">\n    <%s message=\"", res[i].error ? "error" : "failure");
+        xml_escape(out, res[i].message);
+        fprintf(out, "\" type=\"%s\">", res[i].error ? "heaptrace.gate.error" : "heaptrace.gate");
+        xml_escape(out, res[i].message);
+        if (res[i].file[0]) {
+            fputs(" [", out);
+            xml_escape(out, res[i].file);
+            fprintf(out, ":%" PRIu32 "]", res[i].line);
+        }
+        fprintf(out, "</%s>\n  </testcase>\n", res[i].error ? "error" : "failure");
+    }
+    fputs("  <system-out/>\n  <system-err/>\n</testsuite>\n", out);
+    if (fclose(out) != 0) {
+        fprintf(stderr, "heaptrace-report: error: cannot write '%s': %s\n", path, strerror(errno));
+        return 2;
+    }
+    return 0;
+}
