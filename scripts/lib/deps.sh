@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # scripts/lib/deps.sh - the Debian packages heaptrace needs, in one place.
-# Sourced by scripts/check, scripts/demo and bench/compare.sh:
+# Sourced by scripts/check, scripts/demo and bench/lib.sh (compare.sh, report_bench.sh):
 #
 #     . "$root/scripts/lib/deps.sh"
 #     ht_need_packages "${HT_PKGS_BUILD[@]}" "${HT_PKGS_CHECK[@]}"
