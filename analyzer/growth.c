@@ -146,9 +146,18 @@ void growth_detect(const double *x, const double *y, size_t n, double warmup,
             return;
         }
     }
+    /* the lower envelope must rise too: a sawtooth's troughs stay put */
+    size_t q = m / 4 ? m / 4 : 1;
+    double min_first = ys[0], min_last = ys[m - q];
+    for (size_t i = 0; i < q; i++) {
+        if (ys[i] < min_first)
+            min_first = ys[i];
+        if (ys[m - q + i] < min_last)
+            min_last = ys[m - q + i];
+    }
     double span = xs[m - 1] - xs[0];
     v->growing = v->gained >= GROWTH_MIN_GAIN && v->gained >= 0.4 * v->slope * span &&
-                 v->gained >= 0.25 * start;
+                 min_last - min_first >= 0.25 * v->slope * span && v->gained >= 0.25 * start;
 }
 
 /* -------------------------------------------------------------- recording */

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_growth.c - the growth statistics against hand-computed values
+ * (Mann-Kendall S, tie-corrected variance and p; Theil-Sen slope), the
+ * detector on synthetic series (linear, steps, plateau, noise, sawtooth,
+ * teardown-free) and --fail-on rule parsing with its messages.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "gate.h"
+#include "growth.h"
+
+#define NEAR(a, b, eps) CHECK(fabs((a) - (b)) <= (eps))
+
+static void test_mann_kendall(void)
+{
+    struct growth_mk mk;
+    const double inc[] = {1, 2, 3, 4, 5};
+    growth_mann_kendall(inc, 5, &mk);
+    NEAR(mk.s, 10, 0);
+    NEAR(mk.var_s, 300.0 / 18, 1e-9);           /* n(n-1)(2n+5)/18 */
+    NEAR(mk.z, 9 / sqrt(300.0 / 18), 1e-9);     /* (S-1)/sqrt(var) */
+    NEAR(mk.p, 0.013743, 1e-5);
+    const double ties[] = {1, 1, 2, 2, 3};      /* two pairs of ties: 2 * 2*1*9 */
+    growth_mann_kendall(ties, 5, &mk);
+    NEAR(mk.s, 8, 0);
+    NEAR(mk.var_s, (300.0 - 36) / 18, 1e-9);
+    NEAR(mk.z, 7 / sqrt(264.0 / 18), 1e-9);
+    const double dec[] = {5, 4, 3, 2, 1};
+    growth_mann_kendall(dec, 5, &mk);
+    NEAR(mk.s, -10, 0);
+    CHECK(mk.p > 0.98);
+    const double flat[] = {7, 7, 7, 7};
+    growth_mann_kendall(flat, 4, &mk);
+    NEAR(mk.var_s, 0, 0);
+    NEAR(mk.p, 1, 0);
+}
+
+static void test_theil_sen(void)
+{
+    const double x[] = {0, 1, 2, 3, 4}, y[] = {0, 1, 2, 3, 100};
+    double lo, hi;
+    NEAR(growth_theil_sen(x, y, 5, &lo, &hi), 1, 0); /* the outlier does not move it */
+    CHECK(lo <= 1 && hi >= 1);
+    const double y2[] = {3, 5, 7, 9, 11};
+    NEAR(growth_theil_sen(x, y2, 5, &lo, &hi), 2, 1e-12);
+    NEAR(lo, 2, 1e-12);
+    NEAR(hi, 2, 1e-12);
+    const double x3[] = {0, 0, 1, 2}, y3[] = {0, 4, 2, 4}; /* equal x pairs are skipped */
+    /* slopes: (0,2)=2 (0,4)=2 (4,2)=-2 (4,4)=0 (2,4)=2 -> median 2 */
+    NEAR(growth_theil_sen(x3, y3, 4, NULL, NULL), 2, 1e-12);
+    double v[] = {5, 1, 3, 2};
+    NEAR(growth_median(v, 4), 2.5, 0);
+}
+
+#define N 200
+static double xs[N], ys[N];
+
+static uint64_t rng = 12345;
+static double noise(void)
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rng >> 11) / 9007199254740992.0 - 0.5; /* [-0.5, 0.5) */
+}
+
+static void series(int kind)
+{
+    for (int i = 0; i < N; i++) {
+        xs[i] = i;
+        double base = 100000, y;
+        switch (kind) {
+        case 0: y = base + 300.0 * i + 2000 * noise(); break;               /* linear */
+        case 1: y = base + 5000.0 * (i / 10); break;                        /* steps */
+        case 2: y = base + 800.0 * (i < 60 ? i : 60) + 500 * noise(); break; /* plateau */
+        case 3: y = base + 20000 * noise(); break;                          /* noise */
+        case 4: y = base + 2000.0 * (i % 40); break;                        /* sawtooth */
+        default: y = base; break;                                           /* flat */
+        }
+        ys[i] = y;
+    }
+}
+
+static void test_detect(void)
+{
+    struct growth_verdict v;
+    series(0);
+    growth_detect(xs, ys, N, 0.2, &v);
+    CHECK(v.growing);
+    NEAR(v.slope, 300, 30);
+    CHECK(v.p < 1e-10);
+    CHECK(v.slope_lo <= v.slope && v.slope <= v.slope_hi);
+    series(1);
+    growth_detect(xs, ys, N, 0.2, &v);
+    CHECK(v.growing);
+    NEAR(v.slope, 500, 60);
+    series(2);
+    growth_detect(xs, ys, N, 0.2, &v);
+    CHECK(!v.growing);
+    series(3);
+    growth_detect(xs, ys, N, 0.2, &v);
+    CHECK(!v.growing);
+    series(4);
+    growth_detect(xs, ys, N, 0.2, &v);
+    CHECK(!v.growing);
+    series(5);
+    growth_detect(xs, ys, N, 0.2, &v);
+    CHECK(!v.growing);
+    /* a plateau reached in the warm-up only, then growth: growing */
+    for (int i = 0; i < N; i++)
+        ys[i] = 1000.0 * (i < 30 ? i : 30) + (i > 30 ? 400.0 * (i - 30) : 0);
+    growth_detect(xs, ys, N, 0.2, &v);
+    CHECK(v.growing);
+    /* growth that stops in the last third: a filled cache */
+    for (int i = 0; i < N; i++)
+        ys[i] = 500.0 * (i < 130 ? i : 130);
+    growth_detect(xs, ys, N, 0.2, &v);
+    CHECK(!v.growing);
+    CHECK(v.plateau);
+    /* too few points */
+    growth_detect(xs, ys, 6, 0.2, &v);
+    CHECK(!v.growing);
+}
+
+static void check_rule_error(const char *text, const char *msg)
+{
+    struct gate_rule r;
+    char err[512] = "";
+    CHECK(gate_parse(text, &r, err, sizeof(err)) == -1);
+    CHECK_HAS(err, msg);
+}
+
+static void test_rules(void)
+{
+    struct gate_rule r;
+    char err[512];
+    CHECK(gate_parse("growth > 4KiB/mark", &r, err, sizeof(err)) == 0);
+    CHECK(r.metric == GATE_GROWTH && r.op == GATE_GT && r.per == GATE_PER_MARK);
+    NEAR(r.value, 4096, 0);
+    gate_rule_release(&r);
+    CHECK(gate_parse("growth>1.5MB/s", &r, err, sizeof(err)) == 0);
+    CHECK(r.per == GATE_PER_S);
+    NEAR(r.value, 1.5e6, 1e-6);
+    gate_rule_release(&r);
+    CHECK(gate_parse("leaked > 0", &r, err, sizeof(err)) == 0);
+    CHECK(r.metric == GATE_LEAKED && r.value == 0 && !r.relative);
+    gate_rule_release(&r);
+    CHECK(gate_parse("peak >= 200MiB", &r, err, sizeof(err)) == 0);
+    CHECK(r.metric == GATE_PEAK && r.op == GATE_GE);
+    NEAR(r.value, 200.0 * 1048576, 0);
+    gate_rule_release(&r);
+    CHECK(gate_parse("owner.iconv_open.live > 1000", &r, err, sizeof(err)) == 0);
+    CHECK(r.metric == GATE_OWNER_LIVE && strcmp(r.owner_kind, "iconv_open") == 0);
+    gate_rule_release(&r);
+    CHECK(gate_parse("peak > +10%", &r, err, sizeof(err)) == 0);
+    CHECK(r.relative && r.percent && r.value == 10);
+    gate_rule_release(&r);
+    CHECK(gate_parse(" new-growth ", &r, err, sizeof(err)) == 0);
+    CHECK(r.metric == GATE_NEW_GROWTH);
+    CHECK(gate_needs_baseline(&r, 1));
+    gate_rule_release(&r);
+    CHECK(gate_parse("leaked.blocks < 3", &r, err, sizeof(err)) == 0);
+    CHECK(r.metric == GATE_LEAKED_BLOCKS && r.op == GATE_LT);
+    gate_rule_release(&r);
+
+    check_rule_error("growth >> 4", "cannot parse rule 'growth >> 4': unexpected '>' at column 9");
+    check_rule_error("peak > 10%", "'+' before a percentage");
+    check_rule_error("leaked > 1KiB/mark", "only growth has a rate");
+    check_rule_error("lekaed > 0", "unexpected 'l' at column 1");
+    check_rule_error("owner.iconv_open.count > 1", "unexpected '.' at column 17");
+    check_rule_error("peak > 10 XB", "unexpected 'X' at column 11");
+    check_rule_error("peak >", "unexpected end at column 7");
+    check_rule_error("growth > 4KiB/day", "expected 'mark' or 's'");
+}
+
+int main(void)
+{
+    test_mann_kendall();
+    test_theil_sen();
+    test_detect();
+    test_rules();
+    return check_exit();
+}
