@@ -173,6 +173,9 @@ struct model *model_build(struct replay *rp, const struct ht_header *hdr, const 
         model_stack_build(&s->stack, rp, id, sym);
     }
     qsort(m->sites, m->nsites, sizeof(*m->sites), site_cmp);
+    m->site_index = xcalloc(rp->nsites, sizeof(*m->site_index));
+    for (uint64_t i = 0; i < m->nsites; i++)
+        m->site_index[m->sites[i].stack_id] = i + 1;
     model_functions(m);
     m->owners = xcalloc(rp->ngroups, sizeof(*m->owners));
     for (uint64_t i = 0; i < rp->ngroups; i++) {
@@ -182,6 +185,13 @@ struct model *model_build(struct replay *rp, const struct ht_header *hdr, const 
     m->nowners = rp->ngroups;
     qsort(m->owners, m->nowners, sizeof(*m->owners), owner_cmp);
     return m;
+}
+
+const struct model_stack *model_stack_of(const struct model *m, uint64_t stack_id)
+{
+    if (stack_id >= m->rp->nsites || !m->site_index[stack_id])
+        return NULL;
+    return &m->sites[m->site_index[stack_id] - 1].stack;
 }
 
 void model_free(struct model *m)
@@ -201,6 +211,7 @@ void model_free(struct model *m)
     free(m->functions);
     free(m->owners);
     free(m->sites);
+    free(m->site_index);
     free(m->truncation);
     free(m);
 }

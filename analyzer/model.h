@@ -53,6 +53,7 @@ struct model {
     struct model_owner *owners;
     uint64_t nowners;
     struct growth_result *growth; /* growth.h, set by analysis.c (owned there), or NULL */
+    uint64_t *site_index; /* stack id -> index in sites + 1 (0: not a site) */
 };
 
 /*
@@ -65,6 +66,9 @@ struct model *model_build(struct replay *rp, const struct ht_header *hdr, const 
 
 /* "function" or "module+0xoffset" or "0xaddress" for one frame (malloc'd). */
 char *model_frame_name(const struct sym_frame *f);
+
+/* The symbolized stack of stack id, or NULL when it is not a site. */
+const struct model_stack *model_stack_of(const struct model *m, uint64_t stack_id);
 
 void model_free(struct model *m);
 

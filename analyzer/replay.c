@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leaks.h"
 #include "xalloc.h"
 
 #define OWNER_NESTING 8
@@ -499,6 +500,10 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
             rp->execs[rp->nexecs++] = xstrndup(ev->str, ev->str_len);
         }
         break;
+    case HT_REC_SNAPSHOT_BEGIN:
+    case HT_REC_SNAPSHOT_EDGES:
+    case HT_REC_SNAPSHOT_ROOTS:
+    case HT_REC_SNAPSHOT_END: leaks_apply(&rp->leaks, rp, ev); break;
     case HT_REC_END:
         rp->tot.complete = true;
         rp->tot.end_reason = ev->value;
@@ -570,6 +575,23 @@ void replay_finish(struct replay *rp, bool complete)
     timeline_finish(rp);
 }
 
+void replay_each_block(const struct replay *rp,
+                       void (*fn)(void *ctx, uint64_t id, uint64_t size, uint32_t site),
+                       void *ctx)
+{
+    const struct blockmap *m = &rp->blocks;
+    for (uint64_t id = m->lo; id < m->hi; id++) {
+        const struct bm_slot *s = &m->ring[id & (m->cap - 1)];
+        if (s->id == id)
+            fn(ctx, id, s->b.size, s->b.site);
+    }
+    for (size_t i = 0; i < m->far.cap; i++)
+        if (m->far.keys[i]) {
+            const struct bm_block *b = htab_slot_val(&m->far, i);
+            fn(ctx, m->far.keys[i], b->size, b->site);
+        }
+}
+
 const uint64_t *replay_stack_ips(const struct replay *rp, uint64_t id, uint32_t *depth)
 {
     if (id == 0 || id >= rp->nsites) {
@@ -585,6 +607,7 @@ void replay_free(struct replay *rp)
     if (!rp)
         return;
     blockmap_release(&rp->blocks);
+    leaks_free(rp->leaks);
     htab_release(&rp->threads);
     htab_release(&rp->handles);
     htab_release(&rp->regions);

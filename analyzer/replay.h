@@ -129,6 +129,7 @@ struct replay {
     void (*sample_fn)(void *ctx, struct replay *rp, const struct ht_event *ev);
     void *sample_ctx;
     uint64_t sample_next_us;
+    struct leaks *leaks; /* leaks.h: the last complete heap snapshot, or NULL */
 };
 
 struct replay *replay_create(const struct replay_opts *opts);
@@ -150,6 +151,11 @@ void replay_finish(struct replay *rp, bool complete);
 
 /* The frames of stack id (innermost first); depth in *depth (0 for id 0). */
 const uint64_t *replay_stack_ips(const struct replay *rp, uint64_t id, uint32_t *depth);
+
+/* Calls fn for every live block, in no particular order. */
+void replay_each_block(const struct replay *rp,
+                       void (*fn)(void *ctx, uint64_t id, uint64_t size, uint32_t site),
+                       void *ctx);
 
 void replay_free(struct replay *rp);
 

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "leaks.h"
 #include "growth.h"
 #include "names.h"
 
@@ -167,6 +168,30 @@ static void json_owners_marks(const struct model *m, FILE *out)
     fprintf(out, "],\n\"marks_total\":%" PRIu64 ",\n", rp->tot.marks_total);
 }
 
+/* "leaks": memcheck's classes at the last heap snapshot (only when there is one). */
+static void json_leaks(const struct model *m, const struct report_opts *o, FILE *out)
+{
+    const struct leaks *l = m->rp->leaks;
+    if (!l || !l->valid)
+        return;
+    static const struct model_stack none = {0};
+    fputs("\"leaks\":{", out);
+    for (int c = 0; c < LEAK_CLASSES; c++) {
+        const struct leak_class_total *t = &l->cls[c];
+        fprintf(out, "%s\n \"%s\":{\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"sites\":[",
+                c ? "," : "", leaks_class_key(c), t->bytes, t->blocks);
+        for (uint64_t i = 0; i < limit(t->nsites, o); i++) {
+            const struct model_stack *st = model_stack_of(m, t->sites[i].stack_id);
+            fprintf(out, "%s\n  {\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"stack\":",
+                    i ? "," : "", t->sites[i].bytes, t->sites[i].blocks);
+            json_stack(out, st ? st : &none);
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
+    fputs("},\n", out);
+}
+
 static void json_processes(struct model *const *procs, size_t n, FILE *out)
 {
     fputs(",\n\"processes\":[", out);
@@ -194,6 +219,7 @@ void report_json(const struct model *m, const struct report_opts *o,
     json_sites(m, o, out);
     json_owners_marks(m, out);
     growth_json(m->growth, out);
+    json_leaks(m, o, out);
     fputs("\"timeline\":[", out);
     for (uint64_t i = 0; i < m->rp->ntimeline; i++) {
         const struct replay_sample *s = &m->rp->timeline[i];

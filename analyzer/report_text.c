@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leaks.h"
 #include "growth.h"
 #include "names.h"
 
@@ -66,6 +67,36 @@ static void text_stack(const struct text *t, const struct model_stack *st)
         text_frame(t, &st->frames[i]);
 }
 
+static uint64_t text_limit(uint64_t n, const struct report_opts *o);
+
+/* memcheck's classes at the last heap snapshot, first of all: only when
+ * something is lost (definitely, indirectly or possibly). */
+static void text_leaks(const struct text *t, const struct model *m)
+{
+    const struct leaks *l = m->rp->leaks;
+    char b1[32], title[128];
+    if (!l || !l->valid ||
+        !(l->cls[LEAK_DEFINITELY].blocks || l->cls[LEAK_INDIRECTLY].blocks ||
+          l->cls[LEAK_POSSIBLY].blocks))
+        return;
+    snprintf(title, sizeof(title), "leaks (valgrind memcheck's classes, %s snapshot %" PRIu64 ")",
+             names_snapshot_reason(l->reason), l->seq);
+    heading(t, title);
+    for (int c = 0; c < LEAK_CLASSES; c++)
+        fprintf(t->out, "  %-16s %s in %" PRIu64 " blocks\n", leaks_class_name(c),
+                report_bytes(l->cls[c].bytes, b1), l->cls[c].blocks);
+    for (int c = 0; c < LEAK_REACHABLE; c++) {
+        const struct leak_class_total *k = &l->cls[c];
+        for (uint64_t i = 0; i < text_limit(k->nsites, t->o); i++) {
+            const struct model_stack *st = model_stack_of(m, k->sites[i].stack_id);
+            static const struct model_stack none = {0};
+            fprintf(t->out, "  %s: %s in %" PRIu64 " blocks\n", leaks_class_name(c),
+                    report_bytes(k->sites[i].bytes, b1), k->sites[i].blocks);
+            text_stack(t, st ? st : &none);
+        }
+    }
+}
+
 static void text_summary(const struct text *t, const struct model *m)
 {
     const struct ht_header *h = m->hdr;
@@ -79,6 +110,7 @@ static void text_summary(const struct text *t, const struct model *m)
     fputc('\n', out);
     if (m->truncation[0])
         fprintf(out, "  log truncated: %s (results cover what was recorded)\n", m->truncation);
+    text_leaks(t, m);
     heading(t, "summary");
     fprintf(out, "  allocations      %" PRIu64 " (%" PRIu64 " temporary)\n", s->allocations,
             s->temporary);

@@ -54,6 +54,31 @@ grep -q "sites by growth" "$dir/diff.txt" || fail "no diff sites"
 "$report" --json --diff "$dir/s.htrace" "$dir/big.htrace" | python3 -m json.tool >/dev/null \
     || fail "bad diff JSON"
 
+# leak classes of the exit snapshot (lb_leak_sample): JSON names and numbers, text section
+"$mklog" leaks "$dir/leaks.htrace"
+"$report" --json "$dir/leaks.htrace" >"$dir/leaks.json" || fail "leaks json failed"
+python3 - "$dir/leaks.json" <<'PY' || fail "bad leaks JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+l = d["leaks"]
+assert sorted(l) == ["definitely_lost", "indirectly_lost", "possibly_lost", "still_reachable"], l
+want = {"definitely_lost": (190, 3), "indirectly_lost": (140, 2), "possibly_lost": (190, 3),
+        "still_reachable": (30, 2)}
+for k, (nbytes, blocks) in want.items():
+    c = l[k]
+    assert (c["bytes"], c["blocks"]) == (nbytes, blocks), (k, c)
+    assert sum(s["bytes"] for s in c["sites"]) == nbytes and all(
+        set(s) == {"bytes", "blocks", "stack"} for s in c["sites"]), c
+assert l["definitely_lost"]["sites"][0]["stack"][0]["address"] == "0x404000"
+PY
+"$report" --json "$dir/s.htrace" | grep -q '"leaks"' && fail "leaks without a snapshot"
+"$report" --no-addresses "$dir/leaks.htrace" >"$dir/leaks.txt"
+sed -n 4p "$dir/leaks.txt" | grep -q "^leaks (valgrind memcheck's classes, exit snapshot 2)" \
+    || fail "the leaks section does not lead the text report"
+grep -q "definitely lost  190 B in 3 blocks" "$dir/leaks.txt" || fail "text leak classes"
+"$report" --dump "$dir/leaks.htrace" | grep -q "SNAPSHOT_END pause_ns=2000 edges=8 roots=2" \
+    || fail "--dump of snapshot records"
+
 # process tree: 500 -> 501 (fork), 501 exec'd; 502 has no log
 mkdir "$dir/tree"
 "$mklog" tree "$dir/tree"

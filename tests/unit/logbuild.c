@@ -278,6 +278,57 @@ void lb_snapshot_end(struct logbuild *b, uint64_t t, uint64_t pause_ns)
     lb_event(b, HT_REC_SNAPSHOT_END, t, "uuu", pause_ns, b->snap_edges, b->snap_roots);
 }
 
+void lb_leak_sample(struct logbuild *b)
+{
+    static const uint64_t ips[6][1] = {{0x401000}, {0x402000}, {0x403000},
+                                       {0x404000}, {0x405000}, {0x406000}};
+    lb_init(b, HT_FORMAT_VERSION);
+    lb_header(b, 300, 1, "/bin/leaky", "/tmp/heaptrace.300", "");
+    lb_module(b, "/bin/leaky", 0x400000, 0x10000);
+    for (int i = 0; i < 6; i++)
+        lb_stack(b, 1, ips[i]);
+    lb_alloc(b, 1, HT_FN_MALLOC, 0x1000, 10, 1);  /* R1 */
+    lb_alloc(b, 1, HT_FN_MALLOC, 0x2000, 20, 1);  /* R2 */
+    lb_alloc(b, 1, HT_FN_MALLOC, 0x3000, 30, 2);  /* C1 */
+    lb_alloc(b, 1, HT_FN_MALLOC, 0x4000, 40, 2);  /* C2 */
+    lb_alloc(b, 1, HT_FN_MALLOC, 0x5000, 50, 3);  /* P */
+    lb_alloc(b, 1, HT_FN_MALLOC, 0x6000, 60, 3);  /* Q */
+    lb_alloc(b, 1, HT_FN_MALLOC, 0x7000, 70, 4);  /* L */
+    lb_alloc(b, 1, HT_FN_MALLOC, 0xa000, 100, 6); /* Y, older than X */
+    lb_alloc(b, 1, HT_FN_MALLOC, 0x9000, 90, 4);  /* X */
+    lb_alloc(b, 1, HT_FN_MALLOC, 0x8000, 80, 5);  /* R3 */
+    lb_alloc(b, 2, HT_FN_MALLOC, 0xb000, 5, 1);   /* freed before the exit snapshot */
+    lb_snapshot_begin(b, 3, 1, HT_SNAP_API);      /* nothing referenced: all lost */
+    lb_snapshot_end(b, 3, 1000);
+    lb_free(b, 4, 0xb000);
+
+    lb_snapshot_begin(b, 5, 2, HT_SNAP_EXIT);
+    uint64_t r1 = lb_id(b, 0x1000), r2 = lb_id(b, 0x2000), r3 = lb_id(b, 0x8000);
+    uint64_t c1 = lb_id(b, 0x3000), c2 = lb_id(b, 0x4000), p = lb_id(b, 0x5000);
+    uint64_t q = lb_id(b, 0x6000), l = lb_id(b, 0x7000), x = lb_id(b, 0x9000);
+    uint64_t y = lb_id(b, 0xa000);
+    uint64_t e[2];
+    e[0] = LB_REF(r2, 0);
+    lb_snapshot_edges(b, r1, 1, e);
+    e[0] = LB_REF(r3, 1);
+    lb_snapshot_edges(b, r2, 1, e);
+    e[0] = LB_REF(c2, 0);
+    lb_snapshot_edges(b, c1, 1, e);
+    e[0] = LB_REF(c1, 0);
+    lb_snapshot_edges(b, c2, 1, e);
+    e[0] = LB_REF(q, 0);
+    lb_snapshot_edges(b, p, 1, e);
+    e[0] = LB_REF(r1, 0);
+    e[1] = LB_REF(r2, 1);
+    lb_snapshot_edges(b, l, 2, e);
+    e[0] = LB_REF(y, 0);
+    lb_snapshot_edges(b, x, 1, e);
+    lb_snapshot_root(b, HT_ROOT_GLOBAL, 0, 0x2010, LB_REF(r1, 0));
+    lb_snapshot_root(b, HT_ROOT_STACK, 0, 0x40, LB_REF(p, 1));
+    lb_snapshot_end(b, 6, 2000);
+    lb_end(b, 7, HT_END_EXIT);
+}
+
 uint8_t *lb_compress(const struct logbuild *b, int frames, size_t *out_len)
 {
     if (frames < 1)

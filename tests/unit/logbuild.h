@@ -71,6 +71,19 @@ void lb_snapshot_root(struct logbuild *b, uint64_t kind, uint64_t where, uint64_
 void lb_snapshot_end(struct logbuild *b, uint64_t t, uint64_t pause_ns);
 
 /*
+ * A log whose exit snapshot has one block of every leak class (stacks 1-6,
+ * sizes in bytes; "->" a start pointer, "~>" an interior pointer):
+ *   root -> R1(10, s1) -> R2(20, s1) ~> R3(80, s5)     still reachable: R1 R2
+ *   root ~> P(50, s3) -> Q(60, s3)                      possibly lost: P Q R3
+ *   C1(30, s2) -> C2(40, s2) -> C1 (a lost cycle)       definitely: C1 L X
+ *   L(70, s4) -> R1, L ~> R2 (lost, pointing in)        indirectly: C2 Y
+ *   Y(100, s6) is older than X(90, s4) -> Y
+ * An earlier snapshot (seq 1, nothing referenced) must be superseded, and a
+ * block freed before the snapshot is not in it.
+ */
+void lb_leak_sample(struct logbuild *b);
+
+/*
  * Compresses the stream into `frames` zstd frames of about equal size.
  * @return a malloc'd buffer; its size in *out_len.
  */

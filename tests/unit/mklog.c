@@ -6,6 +6,7 @@
  *   mklog tree DIR                   parent (pid 500) forking 501 (logged) and
  *                                    502 (no log), 501 execs (same pid, new log)
  *   mklog corpus DIR                 a few small valid logs
+ *   mklog leaks FILE                 lb_leak_sample: a heap snapshot with every leak class
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,13 @@ int main(int argc, char **argv)
                           10, 200, NULL, 0) ||
                write_proc(argv[2], "heaptrace.501.1", 501, 500, "/bin/execd", "", 20, 300, NULL, 0);
     }
+    if (argc == 3 && strcmp(argv[1], "leaks") == 0) {
+        struct logbuild b;
+        lb_leak_sample(&b);
+        int rc = lb_write(&b, argv[2], 1);
+        lb_release(&b);
+        return rc ? 1 : 0;
+    }
     if (argc == 3 && strcmp(argv[1], "corpus") == 0) {
         char path[512];
         static const unsigned sizes[] = {0, 1, 5, 30};
@@ -66,6 +74,6 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "usage: mklog sample FILE [N] | tree DIR | corpus DIR\n");
+    fprintf(stderr, "usage: mklog sample FILE [N] | tree DIR | corpus DIR | leaks FILE\n");
     return 2;
 }

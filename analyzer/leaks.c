@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * leaks.c - see leaks.h.
+ *
+ * leaks_classify is mc_leakcheck.c's algorithm without heuristics, in three
+ * passes over the graph instead of memcheck's mark stack with upgrades (the
+ * fixpoint is the same, the order of pushes does not matter):
+ *   1. from the root set along start pointers only: still reachable;
+ *   2. from every pointer out of the root set or a reachable block, along
+ *      any pointer, to blocks not reachable: possibly lost (memcheck:
+ *      Unreached -> Possible; a possible block's pointers pass Possible on);
+ *   3. "cliques": every block still unreached, in node order, leads a walk
+ *      along any pointer that makes the unreached blocks it meets (other
+ *      than itself) indirectly lost, earlier leaders included. Leaders no
+ *      later walk reached stay definitely lost.
+ */
+#include "leaks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "htab.h"
+#include "replay.h"
+#include "xalloc.h"
+
+#define UNREACHED LEAK_CLASSES /* internal state: becomes LEAK_DEFINITELY */
+
+struct leak_node {
+    uint64_t id, size;
+    uint32_t site;
+};
+
+struct leaks_collect {
+    bool open;
+    uint64_t seq, reason, time_us;
+    struct leak_node *nodes; /* live at BEGIN, sorted by id after BEGIN */
+    size_t nnodes, nodes_cap;
+    struct ht_snap_edge *refs; /* edges; root pointers have from = 0 */
+    size_t nrefs, refs_cap;
+    uint64_t nedges, nroots;
+};
+
+const char *leaks_class_key(int c)
+{
+    static const char *const keys[LEAK_CLASSES] = {"definitely_lost", "indirectly_lost",
+                                                   "possibly_lost", "still_reachable"};
+    return c >= 0 && c < LEAK_CLASSES ? keys[c] : "?";
+}
+
+const char *leaks_class_name(int c)
+{
+    static const char *const names[LEAK_CLASSES] = {"definitely lost", "indirectly lost",
+                                                    "possibly lost", "still reachable"};
+    return c >= 0 && c < LEAK_CLASSES ? names[c] : "?";
+}
+
+/* ------------------------------------------------------------ classify */
+
+/* Pushes v when it is in state `from`, switching it to `to`. */
+static inline void mark(uint8_t *cls, uint32_t *stack, size_t *top, uint32_t v, uint8_t from,
+                        uint8_t to)
+{
+    if (cls[v] == from) {
+        cls[v] = to;
+        stack[(*top)++] = v;
+    }
+}
+
+void leaks_classify(const struct graph *g, uint8_t *cls)
+{
+    uint32_t n = g->nnodes;
+    if (n <= 1)
+        return;
+    /* each node is pushed at most once per pass: n entries are enough */
+    uint32_t *stack = xcalloc(n, sizeof(*stack));
+    size_t top = 0;
+    for (uint32_t v = 1; v < n; v++)
+        cls[v] = UNREACHED;
+
+    /* 1. start-pointer chains from the roots */
+    for (uint32_t e = graph_out_begin(g, GRAPH_ROOT); e < graph_out_end(g, GRAPH_ROOT); e++)
+        if (!graph_edge_interior(g, e) && graph_edge_target(g, e) != GRAPH_ROOT)
+            mark(cls, stack, &top, graph_edge_target(g, e), UNREACHED, LEAK_REACHABLE);
+    while (top) {
+        uint32_t v = stack[--top];
+        for (uint32_t e = graph_out_begin(g, v); e < graph_out_end(g, v); e++)
+            if (!graph_edge_interior(g, e))
+                mark(cls, stack, &top, graph_edge_target(g, e), UNREACHED, LEAK_REACHABLE);
+    }
+
+    /* 2. any pointer out of the roots or a reachable block, then any chain */
+    for (uint32_t u = 0; u < n; u++) {
+        if (u != GRAPH_ROOT && cls[u] != LEAK_REACHABLE)
+            continue;
+        for (uint32_t e = graph_out_begin(g, u); e < graph_out_end(g, u); e++)
+            if (graph_edge_target(g, e) != GRAPH_ROOT)
+                mark(cls, stack, &top, graph_edge_target(g, e), UNREACHED, LEAK_POSSIBLY);
+        while (top) {
+            uint32_t v = stack[--top];
+            for (uint32_t e = graph_out_begin(g, v); e < graph_out_end(g, v); e++)
+                mark(cls, stack, &top, graph_edge_target(g, e), UNREACHED, LEAK_POSSIBLY);
+        }
+    }
+
+    /* 3. cliques of lost blocks, leaders in node order */
+    for (uint32_t leader = 1; leader < n; leader++) {
+        if (cls[leader] != UNREACHED)
+            continue;
+        stack[top++] = leader;
+        while (top) {
+            uint32_t v = stack[--top];
+            for (uint32_t e = graph_out_begin(g, v); e < graph_out_end(g, v); e++) {
+                uint32_t w = graph_edge_target(g, e);
+                if (w != leader)
+                    mark(cls, stack, &top, w, UNREACHED, LEAK_INDIRECTLY);
+            }
+        }
+    }
+    for (uint32_t v = 1; v < n; v++)
+        if (cls[v] == UNREACHED)
+            cls[v] = LEAK_DEFINITELY;
+    free(stack);
+}
+
+/* ------------------------------------------------------------- results */
+
+static void result_clear(struct leaks *l)
+{
+    for (int c = 0; c < LEAK_CLASSES; c++)
+        free(l->cls[c].sites);
+    memset(l->cls, 0, sizeof(l->cls));
+    l->valid = false;
+}
+
+static int site_cmp(const void *pa, const void *pb)
+{
+    const struct leak_site *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    if (a->blocks != b->blocks)
+        return a->blocks > b->blocks ? -1 : 1;
+    return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+/* Sums the classes per site (node v >= 1 is c->nodes[v - 1]). */
+static void result_build(struct leaks *l, const struct leaks_collect *c, const uint8_t *cls)
+{
+    struct htab index; /* (class << 32 | site) + 1 -> index into that class's sites */
+    htab_init(&index, sizeof(size_t));
+    size_t caps[LEAK_CLASSES] = {0};
+    for (size_t i = 0; i < c->nnodes; i++) {
+        const struct leak_node *nd = &c->nodes[i];
+        int k = cls[i + 1];
+        struct leak_class_total *t = &l->cls[k];
+        t->bytes += nd->size;
+        t->blocks++;
+        bool existed;
+        size_t *idx = htab_put(&index, ((uint64_t)k << 32 | nd->site) + 1, &existed);
+        if (!existed) {
+            if (t->nsites == caps[k]) {
+                caps[k] = caps[k] ? caps[k] * 2 : 16;
+                t->sites = xreallocarray(t->sites, caps[k], sizeof(*t->sites));
+            }
+            *idx = t->nsites;
+            t->sites[t->nsites++] = (struct leak_site){.stack_id = nd->site};
+        }
+        t->sites[*idx].bytes += nd->size;
+        t->sites[*idx].blocks++;
+    }
+    htab_release(&index);
+    for (int k = 0; k < LEAK_CLASSES; k++)
+        qsort(l->cls[k].sites, l->cls[k].nsites, sizeof(*l->cls[k].sites), site_cmp);
+}
+
+/* ----------------------------------------------------------- collection */
+
+static void collect_node(void *ctx, uint64_t id, uint64_t size, uint32_t site)
+{
+    struct leaks_collect *c = ctx;
+    if (c->nnodes == c->nodes_cap) {
+        c->nodes_cap = c->nodes_cap ? c->nodes_cap * 2 : 1024;
+        c->nodes = xreallocarray(c->nodes, c->nodes_cap, sizeof(*c->nodes));
+    }
+    c->nodes[c->nnodes++] = (struct leak_node){.id = id, .size = size, .site = site};
+}
+
+static int node_cmp(const void *pa, const void *pb)
+{
+    const struct leak_node *a = pa, *b = pb;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The node of block id (1-based), or GRAPH_NONE when it was not live at BEGIN. */
+static uint32_t node_of(const struct leaks_collect *c, uint64_t id)
+{
+    size_t lo = 0, hi = c->nnodes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->nodes[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->nnodes && c->nodes[lo].id == id ? (uint32_t)(lo + 1) : GRAPH_NONE;
+}
+
+static void collect_refs(struct leaks_collect *c, size_t n)
+{
+    if (c->nrefs + n > c->refs_cap) {
+        size_t cap = c->refs_cap ? c->refs_cap : 1024;
+        while (cap < c->nrefs + n)
+            cap *= 2;
+        c->refs = xreallocarray(c->refs, cap, sizeof(*c->refs));
+        c->refs_cap = cap;
+    }
+}
+
+static void snapshot_begin(struct leaks_collect *c, const struct replay *rp,
+                           const struct ht_event *ev)
+{
+    c->open = true;
+    c->seq = ev->value;
+    c->reason = ev->kind;
+    c->time_us = ev->time_us;
+    c->nnodes = c->nrefs = 0;
+    c->nedges = c->nroots = 0;
+    replay_each_block(rp, collect_node, c);
+    qsort(c->nodes, c->nnodes, sizeof(*c->nodes), node_cmp);
+}
+
+static void snapshot_end(struct leaks *l, struct leaks_collect *c)
+{
+    c->open = false;
+    if (c->nnodes >= GRAPH_NONE - 1)
+        return; /* beyond the graph's node ids: leave the previous result */
+    struct graph_edge *edges = xcalloc(c->nrefs ? c->nrefs : 1, sizeof(*edges));
+    size_t nedges = 0;
+    uint64_t unknown = 0;
+    for (size_t i = 0; i < c->nrefs; i++) {
+        const struct ht_snap_edge *r = &c->refs[i];
+        uint32_t from = r->from ? node_of(c, r->from) : GRAPH_ROOT;
+        uint32_t to = node_of(c, r->to);
+        if (from == GRAPH_NONE || to == GRAPH_NONE) {
+            unknown++;
+            continue;
+        }
+        edges[nedges++] = (struct graph_edge){.from = from, .to = to, .interior = r->interior};
+    }
+    struct graph g;
+    if (graph_build(&g, (uint32_t)c->nnodes + 1, edges, nedges) != 0) {
+        free(edges);
+        return;
+    }
+    free(edges);
+    uint8_t *cls = xcalloc(c->nnodes + 1, 1);
+    leaks_classify(&g, cls);
+    graph_release(&g);
+    result_clear(l);
+    result_build(l, c, cls);
+    free(cls);
+    l->valid = true;
+    l->seq = c->seq;
+    l->reason = c->reason;
+    l->time_us = c->time_us;
+    l->blocks = c->nnodes;
+    l->edges = c->nedges;
+    l->roots = c->nroots;
+    l->unknown_refs = unknown;
+}
+
+void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_event *ev)
+{
+    if (ev->tag < HT_REC_SNAPSHOT_BEGIN || ev->tag > HT_REC_SNAPSHOT_END)
+        return;
+    if (!*lp) {
+        if (ev->tag != HT_REC_SNAPSHOT_BEGIN)
+            return;
+        *lp = xcalloc(1, sizeof(**lp));
+        (*lp)->c = xcalloc(1, sizeof(*(*lp)->c));
+    }
+    struct leaks *l = *lp;
+    struct leaks_collect *c = l->c;
+    switch (ev->tag) {
+    case HT_REC_SNAPSHOT_BEGIN: snapshot_begin(c, rp, ev); break;
+    case HT_REC_SNAPSHOT_EDGES:
+        if (!c->open)
+            break;
+        collect_refs(c, ev->nedges);
+        memcpy(c->refs + c->nrefs, ev->edges, ev->nedges * sizeof(*ev->edges));
+        c->nrefs += ev->nedges;
+        c->nedges += ev->nedges;
+        break;
+    case HT_REC_SNAPSHOT_ROOTS:
+        if (!c->open)
+            break;
+        collect_refs(c, ev->nroots);
+        for (size_t i = 0; i < ev->nroots; i++)
+            c->refs[c->nrefs++] = (struct ht_snap_edge){
+                .from = 0, .to = ev->roots[i].to, .interior = ev->roots[i].interior};
+        c->nroots += ev->nroots;
+        break;
+    case HT_REC_SNAPSHOT_END:
+        if (c->open)
+            snapshot_end(l, c);
+        break;
+    default: break;
+    }
+}
+
+void leaks_free(struct leaks *l)
+{
+    if (!l)
+        return;
+    result_clear(l);
+    if (l->c) {
+        free(l->c->nodes);
+        free(l->c->refs);
+        free(l->c);
+    }
+    free(l);
+}
