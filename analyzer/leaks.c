@@ -169,7 +169,8 @@ static void result_build(struct leaks *l, const struct leaks_collect *c, const u
     }
     htab_release(&index);
     for (int k = 0; k < LEAK_CLASSES; k++)
-        qsort(l->cls[k].sites, l->cls[k].nsites, sizeof(*l->cls[k].sites), site_cmp);
+        if (l->cls[k].nsites)
+            qsort(l->cls[k].sites, l->cls[k].nsites, sizeof(*l->cls[k].sites), site_cmp);
 }
 
 /* ----------------------------------------------------------- collection */
