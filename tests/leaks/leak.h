@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * leak.h - helpers shared by the leak-shape programs of tests/leaks/.
+ *
+ * Every program ends with a known mix of valgrind's leak classes. Two rules
+ * keep the mix deterministic under both tools:
+ *  - no stdio: glibc's stdio buffers are heap blocks that valgrind frees at
+ *    exit (__libc_freeres) and heaptrace sees as still reachable; say() uses
+ *    write(2);
+ *  - no stale copies: a block meant to be lost is made in a function of its
+ *    own (its frame is gone when it returns), and scrub() then zeroes the
+ *    dead stack below the caller, where exit-time code of either tool could
+ *    otherwise find an old copy of the pointer in an uninitialised slot.
+ */
+#ifndef LEAK_H
+#define LEAK_H
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline, noclone, used))
+
+static inline void say(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    ssize_t r = write(1, s, n);
+    (void)r;
+}
+
+/* Zero 64 KiB of stack below the caller, and the scratch registers. */
+static NOINLINE void scrub(void)
+{
+    volatile char buf[65536];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = 0;
+    __asm__ volatile("xor %%eax, %%eax\n\txor %%ecx, %%ecx\n\txor %%edx, %%edx\n\t"
+                     "xor %%esi, %%esi\n\txor %%edi, %%edi\n\txor %%r8d, %%r8d\n\t"
+                     "xor %%r9d, %%r9d\n\txor %%r10d, %%r10d\n\txor %%r11d, %%r11d"
+                     ::: "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",
+                         "memory");
+}
+
+/* A block the compiler cannot see through. */
+static NOINLINE void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p && n)
+        _exit(99);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+#endif
