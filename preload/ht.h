@@ -301,6 +301,10 @@ void ht_snapshot_release_threads(void);
 /* Asks the writer for a snapshot of the running program (reason). */
 void ht_snapshot_request(unsigned reason);
 void ht_snapshot_user_root(uint64_t start, uint64_t len);
+/* Set where the program enters the shim to end: the exiting thread's stack is
+ * scanned from here up, not from deep inside our own frames. */
+extern uint64_t ht_program_sp;
+#define HT_MARK_PROGRAM_SP() (ht_program_sp = (uint64_t)__builtin_frame_address(0) + 16)
 void ht_writer_atfork_prepare(void);
 void ht_writer_atfork_parent(void);
 void ht_writer_atfork_child(void);

@@ -115,6 +115,7 @@ static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SI
 
 static void on_fatal_signal(int sig)
 {
+    HT_MARK_PROGRAM_SP(); /* above us: the kernel's signal frame, then the program */
     ht_writer_finish(HT_END_SIGNAL + (unsigned)sig);
     signal(sig, SIG_DFL);
     raise(sig); /* asynchronous signals (abort) die here; a fault re-executes and dies */
@@ -148,6 +149,7 @@ __attribute__((constructor(101))) static void ht_constructor(void)
 
 __attribute__((destructor(101))) static void ht_destructor(void)
 {
+    HT_MARK_PROGRAM_SP();
     ht_writer_finish(HT_END_EXIT);
     /* Our state is deliberately left in place: later destructors may still
      * call free(), which simply forwards now that tracing has stopped. */

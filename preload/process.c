@@ -186,8 +186,9 @@ HT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 
 /* ---- _exit ------------------------------------------------------------- */
 
-static void finish_now(void)
+static HT_NOINLINE void finish_now(void)
 {
+    HT_MARK_PROGRAM_SP();
     if (owns_log())
         ht_writer_finish(HT_END_UNDERSCORE_EXIT);
 }

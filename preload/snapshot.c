@@ -168,7 +168,26 @@ static void add_target(struct snap *s, uint64_t ref)
     s->targets[s->ntargets++] = ref;
 }
 
-/* Scans the aligned words of [addr, addr + len), read in pieces. */
+/*
+ * glibc keeps `top`, the address of the chunk after the last one it carved
+ * from the program break, in its own globals: to us it looks like an interior
+ * pointer into the last block. Valgrind never sees it (it replaces malloc),
+ * so neither should a root. The word is recognised by the top chunk's own
+ * signature: its size field reaches exactly to the current break.
+ */
+static bool is_malloc_top(uint64_t v)
+{
+    static uint64_t brk_now;
+    if (!brk_now)
+        brk_now = (uint64_t)syscall(SYS_brk, 0);
+    uint64_t size;
+    if (v + 16 > brk_now || !read_mem((uint8_t *)&size, v + 8, 8))
+        return false;
+    return (size & ~7ull) == brk_now - v;
+}
+
+/* Scans the aligned words of [addr, addr + len), read in pieces. Roots skip
+ * malloc's own top pointer (is_malloc_top). */
 static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
                        void (*hit)(struct snap *, uint64_t at, uint64_t ref, void *), void *arg)
 {
@@ -181,7 +200,7 @@ static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
                 memcpy(&v, s->rbuf + i, 8);
                 bool interior;
                 const struct ht_live_block *b = find_block(s, v, &interior);
-                if (b)
+                if (b && !(interior && arg && is_malloc_top(v)))
                     hit(s, at + i, b->id << 1 | interior, arg);
             }
         }
@@ -289,6 +308,7 @@ static void scan_user_roots(struct snap *s)
 
 /* ---- the barrier: other threads' registers and stack pointers ---------- */
 
+uint64_t ht_program_sp;
 static _Atomic int release_word;
 static struct sigaction saved_action;
 static int barrier_signal;
@@ -397,7 +417,11 @@ static HT_NOINLINE void scan_stacks(struct snap *s)
     for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
         if (t->is_writer || !t->stack_hi || atomic_load(&t->state) != HT_TS_LIVE)
             continue;
-        uint64_t lo = t == ht_self ? sp : atomic_load(&t->parked) ? t->sp : t->stack_lo;
+        /* Ours: from where the program called into the shim (our own frames
+         * below hold stale copies of block addresses from earlier events). */
+        uint64_t lo = t == ht_self ? (ht_program_sp > sp ? ht_program_sp : sp)
+                      : atomic_load(&t->parked) ? t->sp
+                                                : t->stack_lo;
         struct root_where r = {HT_ROOT_STACK, t->index, t->stack_hi};
         if (lo < t->stack_hi)
             scan_range(s, lo, t->stack_hi - lo, root_hit, &r);
