@@ -286,14 +286,17 @@ int main(int argc, char **argv)
     struct cli c = {.a.replay.to_us = UINT64_MAX, .growth.warmup = 0.2};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-        if (parse_option(&c, opt, optarg))
+        if (parse_option(&c, opt, optarg)) {
+            free(c.rules); /* rules parsed so far (LeakSanitizer runs our tests) */
             return EXIT_USAGE;
+        }
     c.a.growth = &c.growth;
     struct suppressions *supp = NULL;
     if (c.suppress) {
         char err[512];
         if (!(supp = supp_load(c.suppress, err, sizeof(err)))) {
             fprintf(stderr, "heaptrace-report: error: %s\n", err);
+            free(c.rules);
             return EXIT_USAGE;
         }
         c.growth.supp = supp;
