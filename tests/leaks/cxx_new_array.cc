@@ -5,7 +5,7 @@
 // type has no cookie: its pointer is the block's start. Expect: possibly
 // 8 + 4*24 = 104/1, reachable 4*24 = 96/1, definitely 8 + 2*24 = 56/1 (a lost
 // new[] with a cookie).
-#include <unistd.h>
+#include "leak.h"
 #include <cstring>
 struct Obj {
     char bytes[24];
@@ -22,17 +22,10 @@ __attribute__((noinline)) static void make()
     Obj *volatile lost = new Obj[2];
     (void)lost;
 }
-__attribute__((noinline)) static void scrub()
-{
-    volatile char buf[65536];
-    for (unsigned i = 0; i < sizeof buf; i++)
-        buf[i] = 0;
-}
 int main()
 {
     make();
     scrub();
-    ssize_t r = write(1, "cxx_new_array\n", 14);
-    (void)r;
+    say("cxx_new_array\n");
     return 0;
 }

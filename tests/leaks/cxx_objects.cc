@@ -2,7 +2,7 @@
 // two others (definitely 1 + indirectly 2), a reachable one in a global
 // reaching a std::nothrow block. Expect: definitely 40/1, indirectly
 // 16 + 16 = 32/2, reachable 40 + 16 = 56/2.
-#include <unistd.h>
+#include "leak.h"
 #include <new>
 struct Leaf { long v[2]; };
 struct Node {
@@ -18,17 +18,10 @@ __attribute__((noinline)) static void make()
     g_node = new Node();
     g_node->a = new (std::nothrow) Leaf();
 }
-__attribute__((noinline)) static void scrub()
-{
-    volatile char buf[65536];
-    for (unsigned i = 0; i < sizeof buf; i++)
-        buf[i] = 0;
-}
 int main()
 {
     make();
     scrub();
-    ssize_t r = write(1, "cxx_objects\n", 12);
-    (void)r;
+    say("cxx_objects\n");
     return 0;
 }

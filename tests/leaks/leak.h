@@ -14,7 +14,9 @@
  */
 #ifndef LEAK_H
 #define LEAK_H
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,5 +55,40 @@ static NOINLINE void *xmalloc(size_t n)
     if (p)
         memset(p, 0, n);
     return p;
+}
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+/* A second thread that is still running at exit: start_parked() returns
+ * once fn has called park_forever() (fn's frames stay live, blocked). */
+static volatile int leak_parked;
+static inline void park_forever(void)
+{
+    __atomic_store_n(&leak_parked, 1, __ATOMIC_SEQ_CST);
+    for (;;)
+        pause();
+}
+static inline void start_parked(void *(*fn)(void *))
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, fn, NULL))
+        _exit(98);
+    while (!__atomic_load_n(&leak_parked, __ATOMIC_SEQ_CST))
+        usleep(1000);
+}
+
+/* dlopen argv[1] and return its symbol NAME (exits 2..4 on failure). */
+static inline void *open_lib_sym(int argc, char **argv, const char *name, void **handle)
+{
+    if (argc < 2)
+        _exit(2);
+    *handle = dlopen(argv[1], RTLD_NOW);
+    if (!*handle)
+        _exit(3);
+    void *sym = dlsym(*handle, name);
+    if (!sym)
+        _exit(4);
+    return sym;
 }
 #endif
