@@ -70,7 +70,7 @@ const char *names_snapshot_reason(uint64_t reason)
 const char *names_root_kind(uint64_t kind)
 {
     static const char *const names[HT_ROOT_KIND_COUNT_] = {"global", "stack", "tls", "register",
-                                                           "user"};
+                                                           "user",   "mapping"};
     return kind < HT_ROOT_KIND_COUNT_ ? names[kind] : "?";
 }
 

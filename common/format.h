@@ -104,6 +104,7 @@ enum ht_root_kind {
     HT_ROOT_TLS = 2,    /* thread-local storage */
     HT_ROOT_REGISTER = 3,
     HT_ROOT_USER = 4,   /* heaptrace_root() */
+    HT_ROOT_MAPPING = 5, /* an anonymous read-write mapping the program made itself */
     HT_ROOT_KIND_COUNT_
 };
 
@@ -216,7 +217,7 @@ enum ht_record_tag {
      *   module's base (so the analyzer can name the symbol); for STACK the
      *   thread index and offset the distance below the stack's top; for TLS
      *   the thread index and offset from the start of its static TLS; for
-     *   USER 0 and the word's address. to: (block id << 1) | interior. */
+     *   USER and MAPPING 0 and the word's address. to: (block id << 1) | interior. */
     HT_REC_SNAPSHOT_ROOTS = 0x62,
     /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u
      *   pause_ns: how long the program was held for this snapshot. */

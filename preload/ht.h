@@ -301,6 +301,8 @@ void ht_snapshot_release_threads(void);
 /* Asks the writer for a snapshot of the running program (reason). */
 void ht_snapshot_request(unsigned reason);
 void ht_snapshot_user_root(uint64_t start, uint64_t len);
+void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add);
+void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len);
 /* Set where the program enters the shim to end: the exiting thread's stack is
  * scanned from here up, not from deep inside our own frames. */
 extern uint64_t ht_program_sp;

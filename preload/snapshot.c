@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -306,6 +307,98 @@ static void scan_user_roots(struct snap *s)
         scan_range(s, user_roots[i].start, user_roots[i].len, root_hit, &r);
 }
 
+/* ---- the program's anonymous read-write mappings ------------------------ */
+
+#define MAX_MAPPINGS 4096
+static struct {
+    uint64_t start, len;
+} mappings[MAX_MAPPINGS];
+static size_t nmappings;
+
+/* Writer only (under its lock): a mapping appears (add) or [start, +len) is
+ * unmapped (a whole mapping inside it goes; one that overlaps is trimmed). */
+void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add)
+{
+    if (add) {
+        if (nmappings < MAX_MAPPINGS)
+            mappings[nmappings++] = (typeof(mappings[0])){start, len};
+        return;
+    }
+    uint64_t end = start + len;
+    for (size_t i = 0; i < nmappings;) {
+        uint64_t s0 = mappings[i].start, e0 = s0 + mappings[i].len;
+        if (e0 <= start || s0 >= end) {
+            i++;
+            continue;
+        }
+        if (s0 >= start && e0 <= end) {
+            mappings[i] = mappings[--nmappings];
+            continue;
+        }
+        if (s0 < start) /* keep the part before the hole (a part after is lost: rare) */
+            mappings[i].len = start - s0;
+        else {
+            mappings[i].start = end;
+            mappings[i].len = e0 - end;
+        }
+        i++;
+    }
+}
+
+void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len)
+{
+    for (size_t i = 0; i < nmappings; i++)
+        if (mappings[i].start == old && mappings[i].len == old_len) {
+            mappings[i].start = addr;
+            mappings[i].len = len;
+            return;
+        }
+}
+
+/* Scans the parts of the tracked mappings that are readable and writable
+ * now (mprotect may have changed them), per /proc/self/maps, read raw. */
+static void scan_mappings(struct snap *s)
+{
+    if (!nmappings)
+        return;
+    struct root_where r = {HT_ROOT_MAPPING, 0, 0};
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[4096];
+    size_t have = 0;
+    for (;;) {
+        ssize_t got = read(fd, buf + have, sizeof buf - 1 - have);
+        if (got <= 0)
+            break;
+        have += (size_t)got;
+        char *line = buf, *nl;
+        while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+            uint64_t lo = 0, hi = 0;
+            char *p = line;
+            for (; *p != '-'; p++)
+                lo = lo * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10);
+            for (p++; *p != ' '; p++)
+                hi = hi * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10);
+            bool rw = p[1] == 'r' && p[2] == 'w';
+            for (size_t i = 0; rw && i < nmappings; i++) {
+                uint64_t a = mappings[i].start > lo ? mappings[i].start : lo;
+                uint64_t e = mappings[i].start + mappings[i].len;
+                if (e > hi)
+                    e = hi;
+                if (a < e)
+                    scan_range(s, a, e - a, root_hit, &r);
+            }
+            line = nl + 1;
+        }
+        have -= (size_t)(line - buf);
+        memmove(buf, line, have);
+        if (have >= sizeof buf - 1)
+            have = 0;
+    }
+    close(fd);
+}
+
 /* ---- the barrier: other threads' registers and stack pointers ---------- */
 
 uint64_t ht_program_sp;
@@ -477,6 +570,7 @@ static void scan_roots(struct snap *s)
     scan_tls(s);
     register_roots(s);
     scan_user_roots(s);
+    scan_mappings(s);
     chunk_flush(s);
 }
 

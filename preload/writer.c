@@ -25,6 +25,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
@@ -396,7 +397,15 @@ static uint32_t stack_id(uint64_t hash, const uint64_t *frames, uint32_t n)
     return e->id;
 }
 
-/* ---- records ----------------------------------------------------------- */
+/* ---- the program's own anonymous mappings (snapshot roots) ------------- */
+
+/* Only mappings made through our mmap wrapper: the program's own. malloc's
+ * big blocks and glibc's thread stacks are mapped inside libc, past us. */
+static void mapping_add(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags)
+{
+    if ((flags & MAP_ANONYMOUS) && (prot & PROT_READ) && (prot & PROT_WRITE))
+        ht_snapshot_mapping(addr, len, true);
+}
 
 /* A handle as format.h's handle reference: a live block by age, else the
  * address. Handles are nearly always heap blocks (iconv_t, FILE *, DIR *). */
@@ -492,6 +501,10 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
         }
         case HT_REC_MMAP:   /* addr len prot flags, stack */
         case HT_REC_MREMAP: { /* old old_len new new_len, stack */
+            if (tag == HT_REC_MMAP)
+                mapping_add(f[0], f[1], f[2], f[3]);
+            else
+                ht_snapshot_mapping_move(f[0], f[1], f[2], f[3]);
             uint32_t id = stack_id(f[4], frames, ev->nframes);
             for (int i = 0; i < 4; i++)
                 p = ht_put_uvarint(p, f[i]);
@@ -516,6 +529,9 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
             break;
         case HT_REC_END:
             w.end_ticket = ev->ticket;
+            /* fall through */
+        case HT_REC_MUNMAP:
+            ht_snapshot_mapping(f[0], f[1], false);
             /* fall through */
         default: /* plain fields: OWNER_END/CLOSE, THREAD_EXIT, RSS, LOST, FORK, MUNMAP */
             for (unsigned i = 0; i < nf; i++)
