@@ -62,7 +62,7 @@ void *ht_real_next(const char *name);
     X(fclose) X(opendir) X(fdopendir) X(closedir) X(newlocale) X(duplocale) X(freelocale)         \
     X(regcomp) X(regfree) X(pthread_create) X(pthread_setname_np) X(fork) X(execve) X(execvpe)    \
     X(posix_spawn) X(posix_spawnp) X(_exit) X(_Exit) X(dlopen) X(dlclose) X(mmap) X(munmap)       \
-    X(mremap)
+    X(mremap) X(sigaction) X(signal)
 #define HT_NEXT_ENUM(name) HT_NEXT_ID_##name,
 enum ht_next_id { HT_NEXT_LIST(HT_NEXT_ENUM) HT_NEXT_COUNT };
 extern void *ht_next[HT_NEXT_COUNT];

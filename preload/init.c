@@ -113,11 +113,16 @@ static void install_snapshot_signal(void)
  */
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
 
+/* Signals where our handler stands in for the program's SIG_DFL. */
+static _Atomic bool standing_in[65];
+
 static void on_fatal_signal(int sig)
 {
+    if (sig > 0 && sig < 65)
+        atomic_store(&standing_in[sig], false); /* SA_RESETHAND restored SIG_DFL */
     HT_MARK_PROGRAM_SP(); /* above us: the kernel's signal frame, then the program */
     ht_writer_finish(HT_END_SIGNAL + (unsigned)sig);
-    signal(sig, SIG_DFL);
+    signal(sig, SIG_DFL); /* standing_in is false: this reaches the real one */
     raise(sig); /* asynchronous signals (abort) die here; a fault re-executes and dies */
 }
 
@@ -132,8 +137,42 @@ static void install_fatal_handlers(void)
         sa.sa_handler = on_fatal_signal;
         sa.sa_flags = SA_RESETHAND | SA_NODEFER;
         sigemptyset(&sa.sa_mask);
-        sigaction(fatal_signals[i], &sa, NULL);
+        if (sigaction(fatal_signals[i], &sa, NULL) == 0)
+            atomic_store(&standing_in[fatal_signals[i]], true);
     }
+}
+
+/*
+ * While our handler stands in for SIG_DFL, the program must see SIG_DFL: a
+ * query reports it, setting SIG_DFL again keeps ours (so abort() after
+ * signal(SIGABRT, SIG_DFL) still gets its snapshot), and any real handler
+ * of the program replaces ours for good.
+ */
+HT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    HT_NEXT(sigaction);
+    if (sig <= 0 || sig >= 65 || !atomic_load(&standing_in[sig]))
+        return real_sigaction(sig, act, old);
+    if (old) {
+        memset(old, 0, sizeof *old);
+        old->sa_handler = SIG_DFL;
+    }
+    if (!act || (act->sa_handler == SIG_DFL && !(act->sa_flags & SA_SIGINFO)))
+        return 0;
+    atomic_store(&standing_in[sig], false);
+    return real_sigaction(sig, act, NULL);
+}
+
+HT_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+{
+    HT_NEXT(signal);
+    if (sig <= 0 || sig >= 65 || !atomic_load(&standing_in[sig]))
+        return real_signal(sig, handler);
+    if (handler == SIG_DFL)
+        return SIG_DFL;
+    atomic_store(&standing_in[sig], false);
+    real_signal(sig, handler);
+    return SIG_DFL;
 }
 
 __attribute__((constructor(101))) static void ht_constructor(void)
