@@ -48,7 +48,7 @@ const char *names_alloc_fn(uint64_t fn)
 {
     static const char *const names[HT_FN_COUNT_] = {
         "malloc", "calloc", "posix_memalign", "aligned_alloc", "memalign",
-        "valloc", "pvalloc", "reallocarray", "custom",
+        "valloc", "pvalloc", "reallocarray", "custom", "inherited",
     };
     return fn < HT_FN_COUNT_ ? names[fn] : "?";
 }

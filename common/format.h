@@ -75,6 +75,9 @@ enum ht_alloc_fn {
     HT_FN_PVALLOC = 6,
     HT_FN_REALLOCARRAY_NEW = 7, /* reallocarray(NULL, ...) */
     HT_FN_CUSTOM = 8,           /* heaptrace_alloc() from include/heaptrace.h */
+    HT_FN_INHERITED = 9,        /* a forked child's block from its parent, announced
+                                 * at the start of the child's log (with the stack
+                                 * that allocated it in the parent) */
     HT_FN_COUNT_
 };
 

@@ -18,6 +18,7 @@ struct live_slot {
     uint64_t addr; /* 0 = empty */
     uint64_t id;
     uint64_t size; /* for snapshots: which words point into this block */
+    uint64_t stack; /* stack hash: a fork child re-announces the block with it */
 };
 
 static struct live_slot *slots;
@@ -50,7 +51,7 @@ static bool grow(void)
     return true;
 }
 
-bool ht_live_put(uint64_t addr, uint64_t id, uint64_t size)
+bool ht_live_put(uint64_t addr, uint64_t id, uint64_t size, uint64_t stack)
 {
     if ((used + 1) * 2 > cap && !grow())
         return false;
@@ -62,6 +63,7 @@ bool ht_live_put(uint64_t addr, uint64_t id, uint64_t size)
     slots[i].addr = addr; /* an address seen live again: the newer block wins */
     slots[i].id = id;
     slots[i].size = size;
+    slots[i].stack = stack;
     return true;
 }
 
@@ -116,6 +118,7 @@ size_t ht_live_export(struct ht_live_block *out, size_t room)
             out[n].addr = slots[i].addr;
             out[n].size = slots[i].size;
             out[n].id = slots[i].id;
+            out[n].stack = slots[i].stack;
             n++;
         }
     return n;

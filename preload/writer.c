@@ -480,7 +480,7 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
     }
     if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
         uint32_t id = stack_id(f[2], frames, ev->nframes);
-        ht_live_put(f[0], ++w.blocks, f[1]);
+        ht_live_put(f[0], ++w.blocks, f[1], f[2]);
         p = ht_put_uvarint(p, f[1]);
         p = ht_put_uvarint(p, id);
     } else {
@@ -496,7 +496,7 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
             p = ht_put_uvarint(p, f[2]);
             p = ht_put_uvarint(p, id);
             if (f[1])
-                ht_live_put(f[1], ++w.blocks, f[2]);
+                ht_live_put(f[1], ++w.blocks, f[2], f[3]);
             break;
         }
         case HT_REC_MMAP:   /* addr len prot flags, stack */
@@ -1083,7 +1083,6 @@ bool ht_writer_open(bool is_fork_child)
     w.last_us = 0;
     w.blocks = 0;
     w.next_stack_id = 0; /* a new log numbers its stacks from 1 (older entries re-emit) */
-    ht_live_clear(); /* a fork child's inherited blocks belong to the parent's log */
     w.cur_thread = 0;
     w.gen++;
     w.statm_fd = -1;
@@ -1165,12 +1164,38 @@ void ht_writer_atfork_prepare(void)
 {
     ht_guard++;
     pthread_mutex_lock(&w.lock);
+    /* The child inherits the live table: bring it up to this instant (the
+     * child drops what is still in the rings; that belongs to our log). */
+    if (w.fd >= 0 && !w.failed && !w.finished && atomic_load(&ht_active))
+        drain_all(false);
 }
 
 void ht_writer_atfork_parent(void)
 {
     pthread_mutex_unlock(&w.lock);
     ht_guard--;
+}
+
+/*
+ * A fork child's heap starts as a copy of its parent's: its log starts by
+ * announcing those blocks (ALLOC, fn INHERITED, with the stack that made
+ * them), numbered afresh, so its replay and its snapshots see its whole heap.
+ */
+static void announce_inherited(void)
+{
+    size_t n = ht_live_count();
+    struct ht_live_block *b = n ? ht_mem_alloc(n * sizeof *b) : NULL;
+    n = b ? ht_live_export(b, n) : 0;
+    ht_live_clear();
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = stack_id(b[i].stack, NULL, 0);
+        uint8_t buf[2 * HT_VARINT_MAX];
+        uint8_t *p = ht_put_uvarint(buf, b[i].size);
+        p = ht_put_uvarint(p, id);
+        put_record(HT_REC_ALLOC_BASE + HT_FN_INHERITED, buf, (size_t)(p - buf));
+        ht_live_put(b[i].addr, ++w.blocks, b[i].size, b[i].stack);
+    }
+    ht_mem_free(b);
 }
 
 void ht_writer_atfork_child(void)
@@ -1198,6 +1223,7 @@ void ht_writer_atfork_child(void)
         ht_guard--;
         return;
     }
+    announce_inherited();
     if (ht_self) {
         ht_rec_thread_start(ht_self);
     }

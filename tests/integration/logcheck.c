@@ -64,7 +64,7 @@
 
 static const char *const fn_names[HT_FN_COUNT_ + 1] = {
     "malloc", "calloc", "posix_memalign", "aligned_alloc", "memalign", "valloc",
-    "pvalloc", "reallocarray", "custom", "realloc",
+    "pvalloc", "reallocarray", "custom", "inherited", "realloc",
 };
 
 /* ===================================================================
