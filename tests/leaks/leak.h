@@ -78,12 +78,29 @@ static inline void start_parked(void *(*fn)(void *))
         usleep(1000);
 }
 
-/* dlopen argv[1] and return its symbol NAME (exits 2..4 on failure). */
+/* dlopen argv[1] and return its symbol NAME (exits 2..4 on failure). The
+ * library is opened as "./NAME" from its own directory: ld.so keeps a copy of
+ * the name it was given, and a full path would make the leak counts depend on
+ * where the tree is built. */
 static inline void *open_lib_sym(int argc, char **argv, const char *name, void **handle)
 {
     if (argc < 2)
         _exit(2);
-    *handle = dlopen(argv[1], RTLD_NOW);
+    char path[4096];
+    size_t len = strlen(argv[1]);
+    if (len >= sizeof path - 2)
+        _exit(2);
+    memcpy(path, argv[1], len + 1);
+    char *slash = strrchr(path, '/');
+    if (slash) {
+        *slash = '\0';
+        if (chdir(path[0] ? path : "/") != 0)
+            _exit(3);
+        memmove(path + 2, slash + 1, strlen(slash + 1) + 1);
+        path[0] = '.';
+        path[1] = '/';
+    }
+    *handle = dlopen(path, RTLD_NOW);
     if (!*handle)
         _exit(3);
     void *sym = dlsym(*handle, name);
