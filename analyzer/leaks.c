@@ -38,6 +38,8 @@ struct leaks_collect {
     struct ht_snap_edge *refs; /* edges; root pointers have from = 0 */
     size_t nrefs, refs_cap;
     uint64_t nedges, nroots;
+    uint64_t *ignored; /* heaptrace_ignore(): block ids, roots at every snapshot */
+    size_t nignored, ignored_cap;
 };
 
 const char *leaks_class_key(int c)
@@ -271,10 +273,11 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c)
 
 void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_event *ev)
 {
-    if (ev->tag < HT_REC_SNAPSHOT_BEGIN || ev->tag > HT_REC_SNAPSHOT_END)
+    if ((ev->tag < HT_REC_SNAPSHOT_BEGIN || ev->tag > HT_REC_SNAPSHOT_END) &&
+        ev->tag != HT_REC_IGNORE)
         return;
     if (!*lp) {
-        if (ev->tag != HT_REC_SNAPSHOT_BEGIN)
+        if (ev->tag != HT_REC_SNAPSHOT_BEGIN && ev->tag != HT_REC_IGNORE)
             return;
         *lp = xcalloc(1, sizeof(**lp));
         (*lp)->c = xcalloc(1, sizeof(*(*lp)->c));
@@ -300,9 +303,25 @@ void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_eve
                 .from = 0, .to = ev->roots[i].to, .interior = ev->roots[i].interior};
         c->nroots += ev->nroots;
         break;
+    case HT_REC_IGNORE:
+        if (c->nignored == c->ignored_cap) {
+            c->ignored_cap = c->ignored_cap ? c->ignored_cap * 2 : 16;
+            c->ignored = xreallocarray(c->ignored, c->ignored_cap, sizeof(*c->ignored));
+        }
+        c->ignored[c->nignored++] = ev->addr;
+        break;
     case HT_REC_SNAPSHOT_END:
-        if (c->open)
-            snapshot_end(l, c);
+        if (!c->open)
+            break;
+        /* An ignored block (LSan's ignore_object) is held as if by a root:
+         * neither it nor what it reaches is a leak. */
+        for (size_t i = 0; i < c->nignored; i++)
+            if (node_of(c, c->ignored[i]) != GRAPH_NONE) {
+                collect_refs(c, 1);
+                c->refs[c->nrefs++] =
+                    (struct ht_snap_edge){.from = 0, .to = c->ignored[i], .interior = false};
+            }
+        snapshot_end(l, c);
         break;
     default: break;
     }
@@ -316,6 +335,7 @@ void leaks_free(struct leaks *l)
     if (l->c) {
         free(l->c->nodes);
         free(l->c->refs);
+        free(l->c->ignored);
         free(l->c);
     }
     free(l);
