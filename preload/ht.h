@@ -238,6 +238,12 @@ static inline uint64_t ht_now_tsc(void)
 }
 uint64_t ht_mono_ns(void);
 
+/* ---- /proc/self/maps (maps.c) ----------------------------------------- */
+
+/* Called per mapping [lo, hi); return false to stop. */
+typedef bool ht_maps_fn(void *arg, uint64_t lo, uint64_t hi, bool readable, bool writable);
+void ht_maps_each(ht_maps_fn *fn, void *arg);
+
 /* ---- modules (modules.c) ----------------------------------------------- */
 
 /* Encodes the MODULES payload into buf; returns its length (0 on overflow). */

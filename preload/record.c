@@ -8,7 +8,6 @@
  * Nothing here allocates or locks; libunwind's caches are its own mmap'd pools.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -214,43 +213,29 @@ void ht_rec_raw(uint8_t tag, const void *bytes, size_t n)
 
 /* ---- threads ----------------------------------------------------------- */
 
-/* Finds the mapping that contains `addr` in /proc/self/maps (raw reads). */
+struct find_range {
+    uint64_t addr, lo, hi;
+};
+
+static bool contains(void *arg, uint64_t lo, uint64_t hi, bool readable, bool writable)
+{
+    struct find_range *f = arg;
+    (void)readable;
+    (void)writable;
+    if (f->addr < lo || f->addr >= hi)
+        return true;
+    f->lo = lo;
+    f->hi = hi;
+    return false;
+}
+
+/* The mapping that contains `addr` (a thread's stack), or 0, 0. */
 static void stack_range(uint64_t addr, uint64_t *lo, uint64_t *hi)
 {
-    *lo = *hi = 0;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    char buf[4096];
-    size_t have = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
-        if (r <= 0)
-            break;
-        have += (size_t)r;
-        buf[have] = '\0';
-        char *line = buf, *nl;
-        while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-            uint64_t a = 0, b = 0;
-            char *p = line;
-            for (; *p && *p != '-'; p++)
-                a = a * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10);
-            for (p++; *p && *p != ' '; p++)
-                b = b * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10);
-            if (addr >= a && addr < b) {
-                *lo = a;
-                *hi = b;
-                close(fd);
-                return;
-            }
-            line = nl + 1;
-        }
-        have -= (size_t)(line - buf);
-        memmove(buf, line, have);
-        if (have >= sizeof buf - 1)
-            have = 0; /* a line longer than the buffer: drop it */
-    }
-    close(fd);
+    struct find_range f = {addr, 0, 0};
+    ht_maps_each(contains, &f);
+    *lo = f.lo;
+    *hi = f.hi;
 }
 
 void ht_rec_thread_start(struct ht_thread *t)

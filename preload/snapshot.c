@@ -25,7 +25,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -355,48 +354,32 @@ void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uin
         }
 }
 
-/* Scans the parts of the tracked mappings that are readable and writable
- * now (mprotect may have changed them), per /proc/self/maps, read raw. */
+struct mapping_scan {
+    struct snap *s;
+    struct root_where r;
+};
+
+/* A mapping of the process: scan where it overlaps a tracked mapping, if it
+ * is readable and writable now (mprotect may have changed it). */
+static bool scan_overlap(void *arg, uint64_t lo, uint64_t hi, bool readable, bool writable)
+{
+    struct mapping_scan *m = arg;
+    for (size_t i = 0; readable && writable && i < nmappings; i++) {
+        uint64_t a = mappings[i].start > lo ? mappings[i].start : lo;
+        uint64_t e = mappings[i].start + mappings[i].len;
+        if (e > hi)
+            e = hi;
+        if (a < e)
+            scan_range(m->s, a, e - a, root_hit, &m->r);
+    }
+    return true;
+}
+
 static void scan_mappings(struct snap *s)
 {
-    if (!nmappings)
-        return;
-    struct root_where r = {HT_ROOT_MAPPING, 0, 0};
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    char buf[4096];
-    size_t have = 0;
-    for (;;) {
-        ssize_t got = read(fd, buf + have, sizeof buf - 1 - have);
-        if (got <= 0)
-            break;
-        have += (size_t)got;
-        char *line = buf, *nl;
-        while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-            uint64_t lo = 0, hi = 0;
-            char *p = line;
-            for (; *p != '-'; p++)
-                lo = lo * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10);
-            for (p++; *p != ' '; p++)
-                hi = hi * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10);
-            bool rw = p[1] == 'r' && p[2] == 'w';
-            for (size_t i = 0; rw && i < nmappings; i++) {
-                uint64_t a = mappings[i].start > lo ? mappings[i].start : lo;
-                uint64_t e = mappings[i].start + mappings[i].len;
-                if (e > hi)
-                    e = hi;
-                if (a < e)
-                    scan_range(s, a, e - a, root_hit, &r);
-            }
-            line = nl + 1;
-        }
-        have -= (size_t)(line - buf);
-        memmove(buf, line, have);
-        if (have >= sizeof buf - 1)
-            have = 0;
-    }
-    close(fd);
+    struct mapping_scan m = {s, {HT_ROOT_MAPPING, 0, 0}};
+    if (nmappings)
+        ht_maps_each(scan_overlap, &m);
 }
 
 /* ---- the barrier: other threads' registers and stack pointers ---------- */

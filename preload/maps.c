@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * maps.c - /proc/self/maps, read with raw open/read into a stack buffer: no
+ * stdio, no malloc, so it works inside malloc and in a snapshot child.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ht.h"
+
+static uint64_t hex(const char **p, char stop)
+{
+    uint64_t v = 0;
+    for (; **p && **p != stop; (*p)++)
+        v = v * 16 + (uint64_t)(**p <= '9' ? **p - '0' : (**p | 32) - 'a' + 10);
+    return v;
+}
+
+void ht_maps_each(ht_maps_fn *fn, void *arg)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[4096];
+    size_t have = 0;
+    for (;;) {
+        ssize_t got = read(fd, buf + have, sizeof buf - 1 - have);
+        if (got <= 0)
+            break;
+        have += (size_t)got;
+        buf[have] = '\0';
+        char *line = buf, *nl;
+        while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+            const char *p = line;
+            uint64_t lo = hex(&p, '-');
+            if (*p)
+                p++;
+            uint64_t hi = hex(&p, ' ');
+            bool readable = p[0] && p[1] == 'r', writable = readable && p[2] == 'w';
+            if (!fn(arg, lo, hi, readable, writable)) {
+                close(fd);
+                return;
+            }
+            line = nl + 1;
+        }
+        have -= (size_t)(line - buf);
+        memmove(buf, line, have);
+        if (have >= sizeof buf - 1)
+            have = 0; /* a line longer than the buffer: drop it */
+    }
+    close(fd);
+}
