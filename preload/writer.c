@@ -334,23 +334,30 @@ static bool stacks_grow(void)
     return true;
 }
 
-/* A new stack from a module the log has not described (loaded by libc
- * itself, or since the last poll): write the current map first, here, so
- * the reader knows the module when it meets the stack. */
-static void describe_modules_for(const uint64_t *ips, uint32_t n)
+/* Writes the current module map here, now, if the loader's counters moved:
+ * everything not yet written (a stack from a library just loaded) comes
+ * after it. The writer never queues it through a ring, whose ticket could
+ * come after an event that already needs the new module. */
+static void write_modules_if_changed(void)
 {
     static uint8_t *buf;
     const size_t cap = 512 * 1024;
-    uint32_t i = 0;
-    while (i < n && ht_modules_covers(ips[i]))
-        i++;
-    if (i == n)
-        return;
     if (!buf && !(buf = ht_mem_alloc(cap)))
         return;
     size_t len = ht_modules_encode_if_changed(buf, cap);
     if (len)
         put_record(HT_REC_MODULES, buf, len);
+}
+
+/* A new stack from a module the log has not described (loaded by libc
+ * itself, or since the last poll): write the current map first. */
+static void describe_modules_for(const uint64_t *ips, uint32_t n)
+{
+    uint32_t i = 0;
+    while (i < n && ht_modules_covers(ips[i]))
+        i++;
+    if (i < n)
+        write_modules_if_changed();
 }
 
 static void emit_stack(struct stack_entry *e)
@@ -851,7 +858,7 @@ static void *writer_main(void *arg)
         clock_calibrate();
         collect_lost();
         sample_rss(now);
-        ht_modules_check();
+        write_modules_if_changed();
         snapshot_tick(now);
         size_t n = 0, got;
         while ((got = drain_round()) > 0 && !w.end_ticket)
