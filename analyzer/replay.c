@@ -40,8 +40,16 @@ struct replay_owner {
 
 struct replay_bucket {
     uint64_t heap_bytes, mmap_bytes, rss_bytes;
+    uint64_t owner_handles[HT_OWNER_KIND_COUNT_], owner_bytes[HT_OWNER_KIND_COUNT_];
     bool used;
 };
+
+/* Handles and the bytes behind them per owner kind, as of now (like RSS). */
+static void bucket_owners(struct replay_bucket *b, const struct replay *rp)
+{
+    memcpy(b->owner_handles, rp->tot.owner_handles, sizeof(b->owner_handles));
+    memcpy(b->owner_bytes, rp->tot.owner_bytes, sizeof(b->owner_bytes));
+}
 
 /* ------------------------------------------------------------------ setup */
 
@@ -80,6 +88,8 @@ static void timeline_note(struct replay *rp, uint64_t t)
         if (rp->tot.mmap_bytes > b->mmap_bytes)
             b->mmap_bytes = rp->tot.mmap_bytes;
         b->rss_bytes = rp->tot.rss_bytes;
+        if (rp->ngroups) /* only programs with owner handles pay for this */
+            bucket_owners(b, rp);
         return;
     }
     uint64_t i = t / rp->bucket_us;
@@ -91,6 +101,8 @@ static void timeline_note(struct replay *rp, uint64_t t)
                 m.heap_bytes = a->heap_bytes > b->heap_bytes ? a->heap_bytes : b->heap_bytes;
                 m.mmap_bytes = a->mmap_bytes > b->mmap_bytes ? a->mmap_bytes : b->mmap_bytes;
                 m.rss_bytes = b->rss_bytes;
+                memcpy(m.owner_handles, b->owner_handles, sizeof(m.owner_handles));
+                memcpy(m.owner_bytes, b->owner_bytes, sizeof(m.owner_bytes));
                 m.used = true;
             }
             rp->buckets[k] = m;
@@ -108,6 +120,7 @@ static void timeline_note(struct replay *rp, uint64_t t)
         rp->buckets[k].heap_bytes = rp->tot.heap_bytes;
         rp->buckets[k].mmap_bytes = rp->tot.mmap_bytes;
         rp->buckets[k].rss_bytes = rp->tot.rss_bytes;
+        bucket_owners(&rp->buckets[k], rp);
         rp->buckets[k].used = true;
     }
     if (i + 1 > rp->nbuckets)
@@ -118,6 +131,7 @@ static void timeline_note(struct replay *rp, uint64_t t)
     if (!b->used || rp->tot.mmap_bytes > b->mmap_bytes)
         b->mmap_bytes = rp->tot.mmap_bytes;
     b->rss_bytes = rp->tot.rss_bytes;
+    bucket_owners(b, rp);
     b->used = true;
     rp->bucket_last_us = (rp->nbuckets - 1) * rp->bucket_us;
 }
@@ -138,6 +152,8 @@ static void timeline_finish(struct replay *rp)
             if (b->mmap_bytes > s->mmap_bytes)
                 s->mmap_bytes = b->mmap_bytes;
             s->rss_bytes = b->rss_bytes;
+            memcpy(s->owner_handles, b->owner_handles, sizeof(s->owner_handles));
+            memcpy(s->owner_bytes, b->owner_bytes, sizeof(s->owner_bytes));
         }
     }
 }
@@ -229,6 +245,7 @@ static void owner_add_bytes(struct replay *rp, uint32_t idx, uint64_t size)
     if (o->live) {
         struct replay_owner_group *g = &rp->groups[o->group];
         g->bytes += size;
+        rp->tot.owner_bytes[g->kind] += size;
         if (g->bytes > g->peak_bytes)
             g->peak_bytes = g->bytes;
     }
@@ -241,6 +258,8 @@ static void owner_sub_bytes(struct replay *rp, uint32_t idx, uint64_t size)
     o->blocks--;
     if (o->live)
         rp->groups[o->group].bytes -= size;
+    if (o->live)
+        rp->tot.owner_bytes[rp->groups[o->group].kind] -= size;
     owner_release_if_unused(rp, idx);
 }
 
@@ -252,6 +271,8 @@ static void owner_close(struct replay *rp, uint32_t idx)
     struct replay_owner_group *g = &rp->groups[o->group];
     g->live_handles--;
     g->bytes -= o->bytes;
+    rp->tot.owner_handles[g->kind]--;
+    rp->tot.owner_bytes[g->kind] -= o->bytes;
     o->live = false;
     htab_remove(&rp->handles, o->handle, NULL);
     owner_release_if_unused(rp, idx);
@@ -287,6 +308,8 @@ static void owner_end(struct replay *rp, const struct ht_event *ev)
     g->live_handles++;
     g->opened++;
     g->bytes += o->bytes;
+    rp->tot.owner_handles[g->kind]++;
+    rp->tot.owner_bytes[g->kind] += o->bytes;
     if (g->bytes > g->peak_bytes)
         g->peak_bytes = g->bytes;
 }

@@ -69,6 +69,8 @@ struct replay_mark {
 
 struct replay_sample {
     uint64_t t_us, heap_bytes, mmap_bytes, rss_bytes;
+    /* live handles per owner kind, and the bytes behind them */
+    uint64_t owner_handles[HT_OWNER_KIND_COUNT_], owner_bytes[HT_OWNER_KIND_COUNT_];
 };
 
 struct replay_totals {
@@ -77,6 +79,7 @@ struct replay_totals {
     uint64_t leaked_bytes, leaked_blocks;
     uint64_t peak_rss, duration_us, lost_events, unknown_frees;
     uint64_t heap_bytes, mmap_bytes, rss_bytes; /* current */
+    uint64_t owner_handles[HT_OWNER_KIND_COUNT_], owner_bytes[HT_OWNER_KIND_COUNT_];
     uint64_t peak_mmap_bytes;
     uint64_t marks_total;                       /* including those not kept */
     bool complete;                              /* END record seen */

@@ -224,8 +224,21 @@ void report_json(const struct model *m, const struct report_opts *o,
     for (uint64_t i = 0; i < m->rp->ntimeline; i++) {
         const struct replay_sample *s = &m->rp->timeline[i];
         fprintf(out, "%s\n {\"t_s\":%.6f,\"heap_bytes\":%" PRIu64 ",\"mmap_bytes\":%" PRIu64
-                     ",\"rss_bytes\":%" PRIu64 "}",
+                     ",\"rss_bytes\":%" PRIu64,
                 i ? "," : "", secs(s->t_us), s->heap_bytes, s->mmap_bytes, s->rss_bytes);
+        if (m->rp->ngroups) { /* per owner kind: live handles and the bytes behind them */
+            fputs(",\"owners\":{", out);
+            for (unsigned k = 0, first = 1; k < HT_OWNER_KIND_COUNT_; k++) {
+                if (!s->owner_handles[k] && !s->owner_bytes[k])
+                    continue;
+                fprintf(out, "%s\"%s\":{\"live_handles\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+                        first ? "" : ",", names_owner_kind(k), s->owner_handles[k],
+                        s->owner_bytes[k]);
+                first = 0;
+            }
+            fputc('}', out);
+        }
+        fputc('}', out);
     }
     fputc(']', out);
     json_processes(procs, nprocs, out);
