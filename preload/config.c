@@ -15,8 +15,8 @@
  *   HEAPTRACE_ZSTD_LEVEL   log compression level, 1..19 (default 3)
  *   HEAPTRACE_UNWIND       "libunwind": DWARF unwinding only (default: frame
  *                          pointers where proven, DWARF elsewhere; same stacks)
- *   HEAPTRACE_SNAPSHOTS    1: a heap snapshot (who points at whom) at exit. Off by
- *                          default until it is checked against valgrind
+ *   HEAPTRACE_SNAPSHOTS    0: no heap snapshot (who points at whom) at exit
+ *                          (default 1: one when the process ends, however it ends)
  *   HEAPTRACE_SNAPSHOT_INTERVAL    seconds between snapshots of the running program
  *   HEAPTRACE_SNAPSHOT_EVERY_MARKS a snapshot every N heaptrace_mark calls
  *   HEAPTRACE_SNAPSHOT_SIGNAL      a signal (number, or name such as USR2) that takes one
@@ -104,7 +104,7 @@ void ht_config_read(void)
     ht_config.depth = (unsigned)env_ulong("HEAPTRACE_DEPTH", 64, 1, HT_MAX_STACK_DEPTH);
     ht_config.follow_exec = env_bool("HEAPTRACE_FOLLOW_EXEC", true);
     ht_config.follow_fork = env_bool("HEAPTRACE_FOLLOW_FORK", true);
-    ht_config.snapshots = env_bool("HEAPTRACE_SNAPSHOTS", false);
+    ht_config.snapshots = env_bool("HEAPTRACE_SNAPSHOTS", true);
     ht_config.snapshot_interval_s = (unsigned)env_ulong("HEAPTRACE_SNAPSHOT_INTERVAL", 0, 0, 86400);
     ht_config.snapshot_every_marks =
         (unsigned)env_ulong("HEAPTRACE_SNAPSHOT_EVERY_MARKS", 0, 0, 1u << 30);

@@ -41,6 +41,9 @@
  *   end                   1 if the log has an END record
  *   end.reason            END's reason (-1 without END)
  *   truncated             1 if the log ends without END
+ *   end_snapshot          1 if the log has no END, or a complete exit snapshot
+ *                         (SNAPSHOT_BEGIN reason EXIT ... SNAPSHOT_END) before it
+ *   snapshot_begin, snapshot_end   records of that kind
  *   header.parent         1 if HEADER.parent_log is not empty
  *   header.flags, header.depth, header.pid, header.ppid
  *
@@ -172,7 +175,7 @@ enum counter {
     C_REALLOC_FREE, C_REALLOC_UNMATCHED, C_LEAKED,
     C_TAG,      /* records with a given tag (tag field) */
     C_RECORDS,
-    C_END, C_END_REASON, C_TRUNCATED,
+    C_END, C_END_REASON, C_TRUNCATED, C_END_SNAPSHOT,
     C_HEADER_PARENT, C_HEADER_FLAGS, C_HEADER_DEPTH, C_HEADER_PID, C_HEADER_PPID,
 };
 
@@ -230,6 +233,9 @@ static const struct {
     { "end", C_END, 0 },
     { "end.reason", C_END_REASON, 0 },
     { "truncated", C_TRUNCATED, 0 },
+    { "end_snapshot", C_END_SNAPSHOT, 0 },
+    { "snapshot_begin", C_TAG, HT_REC_SNAPSHOT_BEGIN },
+    { "snapshot_end", C_TAG, HT_REC_SNAPSHOT_END },
     { "header.parent", C_HEADER_PARENT, 0 },
     { "header.flags", C_HEADER_FLAGS, 0 },
     { "header.depth", C_HEADER_DEPTH, 0 },
@@ -387,6 +393,7 @@ struct state {
     uint64_t records;
     unsigned explain; /* anomalies still to print (--explain) */
     bool has_end;
+    bool exit_snapshot_open, exit_snapshot_done; /* SNAPSHOT_BEGIN reason EXIT, then END */
     uint64_t end_reason;
 };
 
@@ -519,6 +526,13 @@ static void on_event(struct state *st, const struct ht_event *ev)
     case HT_REC_REALLOC:
         on_realloc(st, ev);
         return;
+    case HT_REC_SNAPSHOT_BEGIN:
+        st->exit_snapshot_open = ev->kind == HT_SNAP_EXIT;
+        break;
+    case HT_REC_SNAPSHOT_END:
+        st->exit_snapshot_done |= st->exit_snapshot_open;
+        st->exit_snapshot_open = false;
+        break;
     case HT_REC_END:
         st->has_end = true;
         st->end_reason = ev->value;
@@ -552,6 +566,8 @@ static void finish(struct state *st, const struct ht_header *hdr, bool truncated
         case C_END: e->got = st->has_end || !truncated; break; /* END, or EXEC last */
         case C_END_REASON: e->got = st->has_end ? (int64_t)st->end_reason : -1; break;
         case C_TRUNCATED: e->got = truncated; break;
+        /* a process that ended (END) was snapshotted at its end */
+        case C_END_SNAPSHOT: e->got = !st->has_end || st->exit_snapshot_done; break;
         case C_HEADER_PARENT: e->got = hdr->parent_log && hdr->parent_log[0]; break;
         case C_HEADER_FLAGS: e->got = (int64_t)hdr->flags; break;
         case C_HEADER_DEPTH: e->got = (int64_t)hdr->depth; break;
