@@ -14,8 +14,11 @@ echo "$last" | grep -q '"owners":{"iconv_open":{"live_handles":20,' || {
     echo "FAIL: the last timeline sample does not show 20 live iconv_open handles"
     exit 1
 }
-first=$(sed -n '/"timeline"/,$p' "$dir/r.json" | grep '"t_s"' | head -1)
-echo "$first" | grep -q '"owners":{}' || {
-    echo "FAIL: the first sample should have no handle open yet: $first"
+# The program opens 50 and closes 30: no sample may show more than 50 open.
+# (Which sample first shows a handle depends on timing: not asserted.)
+max=$(sed -n '/"timeline"/,$p' "$dir/r.json" | grep -o '"iconv_open":{"live_handles":[0-9]*' |
+      grep -o '[0-9]*$' | sort -n | tail -1)
+[ "${max:-0}" -ge 20 ] && [ "${max:-0}" -le 50 ] || {
+    echo "FAIL: the most live iconv_open handles in a sample is '$max', not within 20..50"
     exit 1
 }
