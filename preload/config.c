@@ -18,6 +18,7 @@
  *   HEAPTRACE_SNAPSHOTS    0: no heap snapshot (who points at whom) at exit
  *                          (default 1: one when the process ends, however it ends)
  *   HEAPTRACE_SNAPSHOT_INTERVAL    seconds between snapshots of the running program
+ *                                  (fractions to the millisecond: 0.25)
  *   HEAPTRACE_SNAPSHOT_EVERY_MARKS a snapshot every N heaptrace_mark calls
  *   HEAPTRACE_SNAPSHOT_SIGNAL      a signal (number, or name such as USR2) that takes one
  *   HEAPTRACE_PARENT_LOG   set by the shim for programs it execs: their parent's log
@@ -58,6 +59,33 @@ static unsigned long env_ulong(const char *name, unsigned long dflt, unsigned lo
         v = v * 10 + (unsigned long)(*s - '0');
     }
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* "2", "0.25", "1.5": seconds with up to millisecond precision, as ms; 0 when unset or bad. */
+static unsigned long env_millis(const char *name, unsigned long hi_s)
+{
+    const char *s = ht_getenv(name);
+    unsigned long whole = 0, frac = 0, digits = 0;
+    bool point = false;
+    if (!s)
+        return 0;
+    for (; *s; s++) {
+        if (*s == '.' && !point) {
+            point = true;
+            continue;
+        }
+        if (*s < '0' || *s > '9' || whole > hi_s)
+            return 0;
+        if (!point)
+            whole = whole * 10 + (unsigned long)(*s - '0');
+        else if (digits < 3) {
+            frac = frac * 10 + (unsigned long)(*s - '0');
+            digits++;
+        }
+    }
+    while (digits++ < 3)
+        frac *= 10;
+    return whole > hi_s ? 0 : whole * 1000 + frac;
 }
 
 static bool env_bool(const char *name, bool dflt)
@@ -105,7 +133,7 @@ void ht_config_read(void)
     ht_config.follow_exec = env_bool("HEAPTRACE_FOLLOW_EXEC", true);
     ht_config.follow_fork = env_bool("HEAPTRACE_FOLLOW_FORK", true);
     ht_config.snapshots = env_bool("HEAPTRACE_SNAPSHOTS", true);
-    ht_config.snapshot_interval_s = (unsigned)env_ulong("HEAPTRACE_SNAPSHOT_INTERVAL", 0, 0, 86400);
+    ht_config.snapshot_interval_ms = env_millis("HEAPTRACE_SNAPSHOT_INTERVAL", 86400);
     ht_config.snapshot_every_marks =
         (unsigned)env_ulong("HEAPTRACE_SNAPSHOT_EVERY_MARKS", 0, 0, 1u << 30);
     ht_config.snapshot_signal = signal_number(ht_getenv("HEAPTRACE_SNAPSHOT_SIGNAL"));

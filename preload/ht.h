@@ -97,7 +97,7 @@ struct ht_config {
     unsigned zstd_level;    /* HEAPTRACE_ZSTD_LEVEL */
     bool unwind_libunwind;  /* HEAPTRACE_UNWIND=libunwind: no frame-pointer fast path */
     bool snapshots;         /* HEAPTRACE_SNAPSHOTS: heap snapshot at exit */
-    unsigned snapshot_interval_s;    /* HEAPTRACE_SNAPSHOT_INTERVAL */
+    unsigned long snapshot_interval_ms; /* HEAPTRACE_SNAPSHOT_INTERVAL, in ms */
     unsigned snapshot_every_marks;   /* HEAPTRACE_SNAPSHOT_EVERY_MARKS */
     int snapshot_signal;             /* HEAPTRACE_SNAPSHOT_SIGNAL, 0 = none */
 };

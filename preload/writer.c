@@ -812,11 +812,11 @@ static void snapshot_tick(uint64_t now)
         snapshot_pump(false);
         return;
     }
-    if (ht_config.snapshot_interval_s) {
+    if (ht_config.snapshot_interval_ms) {
         if (!w.next_interval_ns)
-            w.next_interval_ns = now + ht_config.snapshot_interval_s * 1000000000ull;
+            w.next_interval_ns = now + ht_config.snapshot_interval_ms * 1000000ull;
         else if (now >= w.next_interval_ns) {
-            w.next_interval_ns = now + ht_config.snapshot_interval_s * 1000000000ull;
+            w.next_interval_ns = now + ht_config.snapshot_interval_ms * 1000000ull;
             atomic_store(&snap_request, HT_SNAP_INTERVAL + 1);
         }
     }
