@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "growth.h"
+#include "leaks.h"
+#include "retention.h"
 #include "xalloc.h"
 
 #define EXIT_INPUT 2
@@ -43,6 +45,8 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
                 ht_reader_truncation(a->reader));
     if (!o->no_symbols)
         a->sym = sym_create(&o->sym);
+    if (a->rp->leaks && a->rp->leaks->retention)
+        retention_name_roots(a->rp->leaks->retention, a->sym, a->rp);
     a->model = model_build(a->rp, ht_reader_header(a->reader), a->path,
                            ht_reader_truncation(a->reader), a->sym);
     a->growth = growth_analyze(gr, a->model, o->growth);

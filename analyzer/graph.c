@@ -39,7 +39,10 @@ static void graph_fill_rows(struct graph *g, const struct graph_edge *edges, siz
             continue;
         uint32_t pos = --off[reverse ? e->to : e->from];
         adj[pos] = reverse ? e->from : e->to;
-        if (!reverse && e->interior)
+        if (reverse)
+            continue;
+        g->edge_offset[pos] = e->offset;
+        if (e->interior)
             g->interior_bits[pos / 64] |= (uint64_t)1 << (pos % 64);
     }
     if (reverse) {
@@ -65,6 +68,7 @@ int graph_build(struct graph *g, uint32_t nnodes, const struct graph_edge *edges
     g->nedges = (uint32_t)valid;
     g->bad_edges = nedges - valid;
     g->interior_bits = xcalloc(valid / 64 + 1, sizeof(uint64_t));
+    g->edge_offset = xmalloc((valid ? valid : 1) * sizeof(uint32_t));
     graph_fill_rows(g, edges, nedges, false);
     graph_fill_rows(g, edges, nedges, true);
     g->size = xcalloc(nnodes, sizeof(uint64_t));
@@ -79,6 +83,7 @@ void graph_release(struct graph *g)
     free(g->in_off);
     free(g->in_adj);
     free(g->interior_bits);
+    free(g->edge_offset);
     free(g->size);
     free(g->site);
     memset(g, 0, sizeof(*g));

@@ -21,23 +21,22 @@
 
 #include "htab.h"
 #include "replay.h"
+#include "retention.h"
 #include "xalloc.h"
 
 #define UNREACHED LEAK_CLASSES /* internal state: becomes LEAK_DEFINITELY */
 
-struct leak_node {
-    uint64_t id, size;
-    uint32_t site;
-};
-
 struct leaks_collect {
     bool open;
     uint64_t seq, reason, time_us;
-    struct leak_node *nodes; /* live at BEGIN, sorted by id after BEGIN */
+    struct snap_node *nodes; /* live at BEGIN, sorted by id after BEGIN */
     size_t nnodes, nodes_cap;
-    struct ht_snap_edge *refs; /* edges; root pointers have from = 0 */
+    struct ht_snap_edge *refs; /* pointers from block to block */
     size_t nrefs, refs_cap;
+    struct retention_root *roots; /* root pointers, then ignored blocks */
+    size_t nroot_refs, roots_cap;
     uint64_t nedges, nroots;
+    uint32_t modgen; /* the module list in force at the ROOTS records */
     uint64_t *ignored; /* heaptrace_ignore(): block ids, roots at every snapshot */
     size_t nignored, ignored_cap;
 };
@@ -151,7 +150,7 @@ static void result_build(struct leaks *l, const struct leaks_collect *c, const u
     htab_init(&index, sizeof(size_t));
     size_t caps[LEAK_CLASSES] = {0};
     for (size_t i = 0; i < c->nnodes; i++) {
-        const struct leak_node *nd = &c->nodes[i];
+        const struct snap_node *nd = &c->nodes[i];
         int k = cls[i + 1];
         struct leak_class_total *t = &l->cls[k];
         t->bytes += nd->size;
@@ -184,12 +183,12 @@ static void collect_node(void *ctx, uint64_t id, uint64_t size, uint32_t site)
         c->nodes_cap = c->nodes_cap ? c->nodes_cap * 2 : 1024;
         c->nodes = xreallocarray(c->nodes, c->nodes_cap, sizeof(*c->nodes));
     }
-    c->nodes[c->nnodes++] = (struct leak_node){.id = id, .size = size, .site = site};
+    c->nodes[c->nnodes++] = (struct snap_node){.id = id, .size = size, .site = site};
 }
 
 static int node_cmp(const void *pa, const void *pb)
 {
-    const struct leak_node *a = pa, *b = pb;
+    const struct snap_node *a = pa, *b = pb;
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
@@ -205,6 +204,13 @@ static uint32_t node_of(const struct leaks_collect *c, uint64_t id)
             hi = mid;
     }
     return lo < c->nnodes && c->nodes[lo].id == id ? (uint32_t)(lo + 1) : GRAPH_NONE;
+}
+
+/* Where in its source block a pointer lies; 0 for logs that do not say. */
+static uint32_t edge_offset(const struct ht_snap_edge *r)
+{
+    (void)r;
+    return 0;
 }
 
 static void collect_refs(struct leaks_collect *c, size_t n)
@@ -231,33 +237,80 @@ static void snapshot_begin(struct leaks_collect *c, const struct replay *rp,
     qsort(c->nodes, c->nnodes, sizeof(*c->nodes), node_cmp);
 }
 
-static void snapshot_end(struct leaks *l, struct leaks_collect *c)
+static void collect_root(struct leaks_collect *c, const struct retention_root *r)
+{
+    if (c->nroot_refs == c->roots_cap) {
+        c->roots_cap = c->roots_cap ? c->roots_cap * 2 : 256;
+        c->roots = xreallocarray(c->roots, c->roots_cap, sizeof(*c->roots));
+    }
+    c->roots[c->nroot_refs++] = *r;
+}
+
+/*
+ * The snapshot's graph: node 0 stands for the roots and its out-edges are
+ * the root pointers in the order of c->roots (root_of[i] describes out-edge
+ * i of node 0, which retention.c needs to name a path's root), then node v
+ * is c->nodes[v - 1]. A pointer naming a block the replay did not hold
+ * counts in *unknown and is left out.
+ */
+static int snapshot_graph(struct leaks_collect *c, struct graph *g, struct retention_root **root_of,
+                          uint64_t *unknown)
+{
+    struct graph_edge *edges = xcalloc(c->nrefs + c->nroot_refs + 1, sizeof(*edges));
+    *root_of = xcalloc(c->nroot_refs + 1, sizeof(**root_of));
+    size_t nedges = 0, nroot_of = 0;
+    *unknown = 0;
+    for (size_t i = 0; i < c->nroot_refs; i++) {
+        uint32_t to = node_of(c, c->roots[i].to);
+        if (to == GRAPH_NONE) {
+            ++*unknown;
+            continue;
+        }
+        (*root_of)[nroot_of++] = c->roots[i];
+        edges[nedges++] = (struct graph_edge){.from = GRAPH_ROOT, .to = to,
+                                              .interior = c->roots[i].interior};
+    }
+    for (size_t i = 0; i < c->nrefs; i++) {
+        const struct ht_snap_edge *r = &c->refs[i];
+        uint32_t from = node_of(c, r->from), to = node_of(c, r->to);
+        if (from == GRAPH_NONE || to == GRAPH_NONE) {
+            ++*unknown;
+            continue;
+        }
+        edges[nedges++] = (struct graph_edge){.from = from, .to = to, .interior = r->interior,
+                                              .offset = edge_offset(r)};
+    }
+    int rc = graph_build(g, (uint32_t)c->nnodes + 1, edges, nedges);
+    free(edges);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < c->nnodes; i++)
+        graph_set_node(g, (uint32_t)(i + 1), c->nodes[i].size, c->nodes[i].site);
+    return 0;
+}
+
+static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct ht_event *ev)
 {
     c->open = false;
     if (c->nnodes >= GRAPH_NONE - 1)
         return; /* beyond the graph's node ids: leave the previous result */
-    struct graph_edge *edges = xcalloc(c->nrefs ? c->nrefs : 1, sizeof(*edges));
-    size_t nedges = 0;
-    uint64_t unknown = 0;
-    for (size_t i = 0; i < c->nrefs; i++) {
-        const struct ht_snap_edge *r = &c->refs[i];
-        uint32_t from = r->from ? node_of(c, r->from) : GRAPH_ROOT;
-        uint32_t to = node_of(c, r->to);
-        if (from == GRAPH_NONE || to == GRAPH_NONE) {
-            unknown++;
-            continue;
-        }
-        edges[nedges++] = (struct graph_edge){.from = from, .to = to, .interior = r->interior};
-    }
     struct graph g;
-    if (graph_build(&g, (uint32_t)c->nnodes + 1, edges, nedges) != 0) {
-        free(edges);
+    struct retention_root *root_of;
+    uint64_t unknown;
+    if (snapshot_graph(c, &g, &root_of, &unknown) != 0) {
+        free(root_of);
         return;
     }
-    free(edges);
     uint8_t *cls = xcalloc(c->nnodes + 1, 1);
     leaks_classify(&g, cls);
+    if (!l->retention)
+        l->retention = retention_create();
+    const struct retention_snapshot summary = {
+        .seq = c->seq, .reason = c->reason, .time_us = c->time_us, .blocks = c->nnodes,
+        .edges = c->nedges, .roots = c->nroots, .pause_ns = ev->value, .scan_ns = 0};
+    retention_add_snapshot(l->retention, &g, c->nodes, root_of, &summary);
     graph_release(&g);
+    free(root_of);
     result_clear(l);
     result_build(l, c, cls);
     free(cls);
@@ -274,18 +327,29 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c)
 void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_event *ev)
 {
     if ((ev->tag < HT_REC_SNAPSHOT_BEGIN || ev->tag > HT_REC_SNAPSHOT_END) &&
-        ev->tag != HT_REC_IGNORE)
+        ev->tag != HT_REC_IGNORE && ev->tag != HT_REC_THREAD_NAME &&
+        ev->tag != HT_REC_THREAD_START)
         return;
     if (!*lp) {
-        if (ev->tag != HT_REC_SNAPSHOT_BEGIN && ev->tag != HT_REC_IGNORE)
+        if (ev->tag != HT_REC_SNAPSHOT_BEGIN && ev->tag != HT_REC_IGNORE &&
+            ev->tag != HT_REC_THREAD_NAME && ev->tag != HT_REC_THREAD_START)
             return;
         *lp = xcalloc(1, sizeof(**lp));
         (*lp)->c = xcalloc(1, sizeof(*(*lp)->c));
+        (*lp)->retention = retention_create();
     }
     struct leaks *l = *lp;
     struct leaks_collect *c = l->c;
     switch (ev->tag) {
-    case HT_REC_SNAPSHOT_BEGIN: snapshot_begin(c, rp, ev); break;
+    case HT_REC_THREAD_START: /* the name, when the thread had one by then */
+    case HT_REC_THREAD_NAME:
+        if (ev->str_len)
+            retention_thread_name(l->retention, ev->value, ev->str, ev->str_len);
+        break;
+    case HT_REC_SNAPSHOT_BEGIN:
+        snapshot_begin(c, rp, ev);
+        c->nroot_refs = 0;
+        break;
     case HT_REC_SNAPSHOT_EDGES:
         if (!c->open)
             break;
@@ -297,10 +361,13 @@ void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_eve
     case HT_REC_SNAPSHOT_ROOTS:
         if (!c->open)
             break;
-        collect_refs(c, ev->nroots);
-        for (size_t i = 0; i < ev->nroots; i++)
-            c->refs[c->nrefs++] = (struct ht_snap_edge){
-                .from = 0, .to = ev->roots[i].to, .interior = ev->roots[i].interior};
+        c->modgen = rp->nmodgens ? rp->nmodgens - 1 : 0;
+        for (size_t i = 0; i < ev->nroots; i++) {
+            const struct ht_snap_root *r = &ev->roots[i];
+            collect_root(c, &(struct retention_root){
+                                .kind = (uint32_t)r->kind, .modgen = c->modgen, .where = r->where,
+                                .offset = r->offset, .to = r->to, .interior = r->interior});
+        }
         c->nroots += ev->nroots;
         break;
     case HT_REC_IGNORE:
@@ -316,12 +383,10 @@ void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_eve
         /* An ignored block (LSan's ignore_object) is held as if by a root:
          * neither it nor what it reaches is a leak. */
         for (size_t i = 0; i < c->nignored; i++)
-            if (node_of(c, c->ignored[i]) != GRAPH_NONE) {
-                collect_refs(c, 1);
-                c->refs[c->nrefs++] =
-                    (struct ht_snap_edge){.from = 0, .to = c->ignored[i], .interior = false};
-            }
-        snapshot_end(l, c);
+            if (node_of(c, c->ignored[i]) != GRAPH_NONE)
+                collect_root(c, &(struct retention_root){.kind = RETENTION_ROOT_IGNORED,
+                                                         .to = c->ignored[i]});
+        snapshot_end(l, c, ev);
         break;
     default: break;
     }
@@ -332,9 +397,11 @@ void leaks_free(struct leaks *l)
     if (!l)
         return;
     result_clear(l);
+    retention_free(l->retention);
     if (l->c) {
         free(l->c->nodes);
         free(l->c->refs);
+        free(l->c->roots);
         free(l->c->ignored);
         free(l->c);
     }

@@ -56,6 +56,7 @@ struct leak_class_total {
 };
 
 struct leaks_collect; /* leaks.c: the snapshot being read */
+struct retention;     /* retention.h */
 
 struct leaks {
     bool valid; /* a complete snapshot was classified */
@@ -65,6 +66,7 @@ struct leaks {
     uint64_t edges, roots; /* as read */
     uint64_t unknown_refs; /* edges and roots naming a block the replay did not hold */
     struct leak_class_total cls[LEAK_CLASSES];
+    struct retention *retention; /* every snapshot's summary, the top retainers */
     struct leaks_collect *c;
 };
 

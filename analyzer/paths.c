@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * paths.c - see paths.h. The search records, per reached node, the edge it
- * was reached by; a node's parent is that edge's source (graph_edge_source),
- * which saves a parent array at the price of O(log n) per step when the
- * path is read back.
+ * paths.c - see paths.h. One breadth-first search records, per reached
+ * node, the edge it was reached by; a node's parent is that edge's source
+ * (graph_edge_source), which saves a parent array at the price of
+ * O(log n) per step when the path is read back.
  */
 #include "paths.h"
 
@@ -11,16 +11,6 @@
 #include <string.h>
 
 #include "xalloc.h"
-
-struct path_goal {
-    uint32_t node; /* GRAPH_NONE: match by site */
-    uint32_t site;
-};
-
-static bool path_matches(const struct graph *g, const struct path_goal *goal, uint32_t v)
-{
-    return goal->node == GRAPH_NONE ? graph_site(g, v) == goal->site : v == goal->node;
-}
 
 /* Reads the path to v back through via[] (the edge each node was reached by). */
 static void path_unwind(const struct graph *g, const uint32_t *via, uint32_t v, struct path *p)
@@ -39,53 +29,64 @@ static void path_unwind(const struct graph *g, const uint32_t *via, uint32_t v, 
     p->nodes[0] = GRAPH_ROOT;
 }
 
-static int path_search(const struct graph *g, const struct path_goal *goal, struct path *p)
+uint32_t *path_bfs_tree(const struct graph *g, uint32_t **order, uint32_t *nvisited)
 {
-    memset(p, 0, sizeof(*p));
-    if (path_matches(g, goal, GRAPH_ROOT)) {
-        path_unwind(g, NULL, GRAPH_ROOT, p);
-        return 0;
-    }
     uint32_t *via = xmalloc((size_t)g->nnodes * sizeof(uint32_t));
     uint32_t *queue = xmalloc((size_t)g->nnodes * sizeof(uint32_t));
-    memset(via, 0xff, (size_t)g->nnodes * sizeof(uint32_t)); /* GRAPH_NONE: not reached */
-    uint32_t head = 0, tail = 0, found = GRAPH_NONE;
+    memset(via, 0xff, (size_t)g->nnodes * sizeof(uint32_t));
+    uint32_t head = 0, tail = 0;
     queue[tail++] = GRAPH_ROOT;
-    while (head < tail && found == GRAPH_NONE) {
+    while (head < tail) {
         uint32_t v = queue[head++];
         for (uint32_t e = graph_out_begin(g, v); e < graph_out_end(g, v); e++) {
             uint32_t w = graph_edge_target(g, e);
             if (w == GRAPH_ROOT || via[w] != GRAPH_NONE)
                 continue;
             via[w] = e;
-            if (path_matches(g, goal, w)) {
-                found = w;
-                break;
-            }
             queue[tail++] = w;
         }
     }
-    if (found != GRAPH_NONE)
-        path_unwind(g, via, found, p);
-    free(via);
-    free(queue);
-    return found != GRAPH_NONE ? 0 : -1;
+    if (order) {
+        *order = queue;
+        *nvisited = tail;
+    } else {
+        free(queue);
+    }
+    return via;
+}
+
+int path_from_tree(const struct graph *g, const uint32_t *via, uint32_t target, struct path *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (target >= g->nnodes || (target != GRAPH_ROOT && via[target] == GRAPH_NONE))
+        return -1;
+    path_unwind(g, via, target, p);
+    return 0;
 }
 
 int path_shortest(const struct graph *g, uint32_t target, struct path *p)
 {
-    if (target >= g->nnodes) {
-        memset(p, 0, sizeof(*p));
+    memset(p, 0, sizeof(*p));
+    if (target >= g->nnodes)
         return -1;
-    }
-    const struct path_goal goal = {.node = target};
-    return path_search(g, &goal, p);
+    uint32_t *via = path_bfs_tree(g, NULL, NULL);
+    int rc = path_from_tree(g, via, target, p);
+    free(via);
+    return rc;
 }
 
 int path_shortest_to_site(const struct graph *g, uint32_t site, struct path *p)
 {
-    const struct path_goal goal = {.node = GRAPH_NONE, .site = site};
-    return path_search(g, &goal, p);
+    uint32_t *order, n;
+    uint32_t *via = path_bfs_tree(g, &order, &n);
+    int rc = -1;
+    memset(p, 0, sizeof(*p));
+    for (uint32_t i = 0; i < n && rc != 0; i++) /* the nearest first */
+        if (graph_site(g, order[i]) == site)
+            rc = path_from_tree(g, via, order[i], p);
+    free(order);
+    free(via);
+    return rc;
 }
 
 void path_release(struct path *p)

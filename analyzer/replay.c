@@ -527,7 +527,9 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
     case HT_REC_SNAPSHOT_EDGES:
     case HT_REC_SNAPSHOT_ROOTS:
     case HT_REC_SNAPSHOT_END:
-    case HT_REC_IGNORE: leaks_apply(&rp->leaks, rp, ev); break;
+    case HT_REC_IGNORE:
+    case HT_REC_THREAD_START:
+    case HT_REC_THREAD_NAME: leaks_apply(&rp->leaks, rp, ev); break;
     case HT_REC_END:
         rp->tot.complete = true;
         rp->tot.end_reason = ev->value;

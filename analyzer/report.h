@@ -36,6 +36,17 @@ void report_json_str(FILE *out, const char *s);
 /* A stack as a JSON list of FRAME objects (docs/REPORT.md). */
 void report_json_stack(FILE *out, const struct model_stack *st);
 
+/* One stack as the text report prints it: a frame per line. */
+void report_text_stack(FILE *out, const struct report_opts *o, const struct model_stack *st);
+
+/* Section heading of the text report. */
+void report_text_heading(FILE *out, const struct report_opts *o, const char *title);
+
+/* report_retention.c: the retainers of the largest heap snapshot with their
+ * paths from the roots, and a summary of every snapshot. */
+void report_retention_text(const struct model *m, const struct report_opts *o, FILE *out);
+void report_retention_json(const struct model *m, const struct report_opts *o, FILE *out);
+
 /* Byte counts for people: "1023 B", "1.5 KiB", "12.0 MiB". */
 const char *report_bytes(uint64_t n, char buf[32]);
 

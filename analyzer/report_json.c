@@ -220,6 +220,7 @@ void report_json(const struct model *m, const struct report_opts *o,
     json_owners_marks(m, out);
     growth_json(m->growth, out);
     json_leaks(m, o, out);
+    report_retention_json(m, o, out);
     fputs("\"timeline\":[", out);
     for (uint64_t i = 0; i < m->rp->ntimeline; i++) {
         const struct replay_sample *s = &m->rp->timeline[i];

@@ -69,6 +69,18 @@ static void text_stack(const struct text *t, const struct model_stack *st)
 
 static uint64_t text_limit(uint64_t n, const struct report_opts *o);
 
+void report_text_stack(FILE *out, const struct report_opts *o, const struct model_stack *st)
+{
+    const struct text t = {out, o};
+    text_stack(&t, st);
+}
+
+void report_text_heading(FILE *out, const struct report_opts *o, const char *title)
+{
+    const struct text t = {out, o};
+    heading(&t, title);
+}
+
 /* memcheck's classes at the last heap snapshot, first of all: only when
  * something is lost (definitely, indirectly or possibly). */
 static void text_leaks(const struct text *t, const struct model *m)
@@ -200,6 +212,7 @@ void report_text(const struct model *m, const struct report_opts *o, FILE *out)
     struct text t = {out, o};
     text_summary(&t, m);
     growth_text(m->growth, o->color, o->no_addresses, out);
+    report_retention_text(m, o, out);
     text_sites(&t, m);
     text_owners_marks(&t, m);
 }

@@ -325,6 +325,28 @@ size_t sym_lookup(struct symbolizer *s, const struct replay_modgen *gen, uint32_
     return fresh.count;
 }
 
+const char *sym_data(struct symbolizer *s, const struct replay_modgen *gen, uint64_t mod,
+                     uint64_t offset, uint64_t *sym_off)
+{
+    if (!gen || mod >= gen->count)
+        return NULL;
+    const struct ht_module *hm = &gen->mods[mod];
+    struct sym_module *m = module_get(s, hm);
+    if (m->state == SYM_UNOPENED)
+        module_open(s, m);
+    if (m->state != SYM_OK)
+        return NULL;
+    GElf_Off off;
+    GElf_Sym sym;
+    const char *name = dwfl_module_addrinfo(m->mod, hm->base + offset, &off, &sym, NULL, NULL, NULL);
+    /* addrinfo also answers with the nearest symbol below: only one that
+     * covers the address names it */
+    if (!name || (sym.st_size && off >= sym.st_size))
+        return NULL;
+    *sym_off = off;
+    return sym_keep(s, demangle(name));
+}
+
 bool sym_frame_is_shim(const struct sym_frame *f)
 {
     if (!f->module)

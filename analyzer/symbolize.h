@@ -50,6 +50,16 @@ struct symbolizer *sym_create(const struct sym_opts *opts);
 size_t sym_lookup(struct symbolizer *s, const struct replay_modgen *gen, uint32_t gen_id,
                   uint64_t ip, bool innermost, const struct sym_frame **out);
 
+/*
+ * The symbol whose extent holds byte `offset` of module `mod` of list gen (a
+ * global variable for a root in .data/.bss): its name (demangled), and in
+ * *sym_off how far into it the byte lies. NULL when the module is unknown,
+ * cannot be opened, or has no symbol there. Strings live until sym_free.
+ */
+const char *sym_data(struct symbolizer *s, const struct replay_modgen *gen, uint64_t mod,
+                     uint64_t offset, uint64_t *sym_off);
+
+
 /* True when the frame's module is the shim itself (basename libheaptrace*). */
 bool sym_frame_is_shim(const struct sym_frame *f);
 

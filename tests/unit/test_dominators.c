@@ -57,7 +57,9 @@ static void tg_edge(struct tgraph *t, uint32_t from, uint32_t to, bool interior)
         if (!t->edges)
             abort();
     }
-    t->edges[t->nedges++] = (struct graph_edge){from, to, interior};
+    /* a made-up but checkable offset: the edge's position, in words */
+    t->edges[t->nedges] = (struct graph_edge){from, to, interior, (uint32_t)t->nedges * 8};
+    t->nedges++;
     t->bad += from >= t->n || to >= t->n;
 }
 
@@ -283,6 +285,19 @@ static bool has_edge(const struct tgraph *t, uint32_t from, uint32_t to, bool in
     return false;
 }
 
+/* Every edge of g keeps the offset its input edge had. */
+static void check_offsets(const struct tgraph *t, const struct graph *g)
+{
+    for (uint32_t v = 0; v < g->nnodes; v++)
+        for (uint32_t e = graph_out_begin(g, v); e < graph_out_end(g, v); e++) {
+            uint32_t off = graph_edge_offset(g, e);
+            CHECK(off % 8 == 0 && off / 8 < t->nedges);
+            const struct graph_edge *in = &t->edges[off / 8];
+            CHECK(in->from == v && in->to == graph_edge_target(g, e) &&
+                  in->interior == graph_edge_interior(g, e));
+        }
+}
+
 /* p is a real path from 0 to a node, as short as the oracle's BFS says. */
 static void check_path(const struct tgraph *t, const struct oracle *o, const struct path *p)
 {
@@ -314,6 +329,29 @@ static void check_paths(const struct tgraph *t, const struct graph *g, const str
         path_release(&p);
     }
     CHECK_EQ(path_shortest(g, t->n, &p), -1);
+    /* one search for every target gives paths as short as one search each */
+    uint32_t *order, nvisited;
+    uint32_t *via = path_bfs_tree(g, &order, &nvisited);
+    uint32_t nreach = 0;
+    for (uint32_t v = 0; v < t->n; v++)
+        nreach += o->reach[v];
+    CHECK_EQ(nvisited, nreach);
+    CHECK_EQ(order[0], GRAPH_ROOT);
+    for (uint32_t i = 1; i < nvisited; i++) /* by distance from the roots */
+        CHECK(o->dist[order[i - 1]] <= o->dist[order[i]]);
+    free(order);
+    for (uint32_t v = 0; v < t->n; v++) {
+        int rc = path_from_tree(g, via, v, &p);
+        CHECK_EQ(rc, o->reach[v] ? 0 : -1);
+        if (rc == 0) {
+            check_path(t, o, &p);
+            CHECK_EQ(p.nodes[p.len - 1], v);
+        }
+        path_release(&p);
+    }
+    CHECK_EQ(path_from_tree(g, via, t->n, &p), -1);
+    free(via);
+    check_offsets(t, g);
     for (uint32_t s = 0; s <= 5; s++) {
         uint32_t best = UINT32_MAX;
         for (uint32_t v = 0; v < t->n; v++)
@@ -492,8 +530,8 @@ static void check_random(uint32_t min_n, uint32_t max_n, unsigned rounds)
 static void check_sites_example(void)
 {
     static const struct graph_edge e[] = {
-        {0, 1, false}, {1, 2, true}, {2, 3, false}, {3, 4, false},
-        {0, 5, false}, {5, 6, false}, {1, 6, true},
+        {0, 1, false, 0}, {1, 2, true, 0}, {2, 3, false, 0}, {3, 4, false, 0},
+        {0, 5, false, 0}, {5, 6, false, 0}, {1, 6, true, 0},
     };
     struct graph g;
     CHECK_EQ(graph_build(&g, 7, e, sizeof(e) / sizeof(e[0])), 0);
@@ -543,7 +581,7 @@ static void check_degenerate(void)
     graph_release(&g);
 
     /* one node, no edges, or only a self-loop */
-    static const struct graph_edge loop[] = {{0, 0, true}, {0, 3, false}};
+    static const struct graph_edge loop[] = {{0, 0, true, 0}, {0, 3, false, 0}};
     for (size_t m = 0; m <= 2; m++) {
         CHECK_EQ(graph_build(&g, 1, loop, m), 0);
         CHECK_EQ(g.bad_edges, m == 2);

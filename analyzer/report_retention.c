@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report_retention.c - who keeps the heap alive, in the text and JSON
+ * reports: the top retainers of the largest heap snapshot (retention.h),
+ * each with the chain of pointers from a named root, and one summary line
+ * per snapshot. JSON field names are a contract (docs/REPORT.md).
+ */
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leaks.h"
+#include "names.h"
+#include "retention.h"
+
+static const struct retention *retention_of(const struct model *m)
+{
+    const struct leaks *l = m->rp->leaks;
+    return l && l->retention && l->retention->nsnaps ? l->retention : NULL;
+}
+
+static const char *root_kind(uint32_t kind)
+{
+    return kind == RETENTION_ROOT_IGNORED ? "ignored" : names_root_kind(kind);
+}
+
+static const struct model_stack *stack_or_none(const struct model *m, uint64_t stack_id)
+{
+    static const struct model_stack none = {0};
+    const struct model_stack *st = model_stack_of(m, stack_id);
+    return st ? st : &none;
+}
+
+static uint64_t limit(uint64_t n, uint64_t top, uint64_t dflt)
+{
+    uint64_t k = top ? top : dflt;
+    return n < k ? n : k;
+}
+
+/* ------------------------------------------------------------------ text */
+
+/* "name (file:line)" of a site's innermost frame, into buf. */
+static const char *site_name(const struct model *m, uint64_t stack_id, char *buf, size_t len)
+{
+    const struct model_stack *st = model_stack_of(m, stack_id);
+    if (!st || !st->nframes) {
+        snprintf(buf, len, "an unknown site");
+        return buf;
+    }
+    const struct sym_frame *f = &st->frames[0];
+    char *name = model_frame_name(f);
+    const char *base = f->file ? strrchr(f->file, '/') : NULL;
+    if (f->file)
+        snprintf(buf, len, "%s (%s:%" PRIu32 ")", name, base ? base + 1 : f->file, f->line);
+    else
+        snprintf(buf, len, "%s", name);
+    free(name);
+    return buf;
+}
+
+static void text_root(FILE *out, const struct report_opts *o, const struct retention_root *r)
+{
+    fprintf(out, "      %s", root_kind(r->kind));
+    switch (r->kind) {
+    case HT_ROOT_GLOBAL: {
+        const char *mod = r->module ? strrchr(r->module, '/') : NULL;
+        if (r->name)
+            fprintf(out, " `%s`", r->name);
+        if (r->name && r->name_offset)
+            fprintf(out, "+%" PRIu64, r->name_offset);
+        if (!r->name)
+            fprintf(out, " at +0x%" PRIx64, r->offset);
+        if (r->module)
+            fprintf(out, " in %s", mod ? mod + 1 : r->module);
+        break;
+    }
+    case HT_ROOT_STACK:
+    case HT_ROOT_TLS:
+    case HT_ROOT_REGISTER:
+        fprintf(out, " of thread %" PRIu64, r->where);
+        if (r->name)
+            fprintf(out, " \"%s\"", r->name);
+        if (r->kind == HT_ROOT_STACK)
+            fprintf(out, ", %" PRIu64 " bytes below its top", r->offset);
+        break;
+    case HT_ROOT_USER:
+    case HT_ROOT_MAPPING:
+        if (!o->no_addresses)
+            fprintf(out, " at 0x%" PRIx64, r->offset);
+        break;
+    default: break;
+    }
+    fputc('\n', out);
+}
+
+static void text_path(FILE *out, const struct report_opts *o, const struct model *m,
+                      const struct retention_path *p)
+{
+    char b1[32], name[256];
+    text_root(out, o, &p->root);
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+        if (p->elided && i == p->elided_after)
+            fprintf(out, "      -> ... %" PRIu64 " more blocks ...\n", p->elided);
+        const struct retention_step *s = &p->steps[i];
+        fprintf(out, "      -> %s%s block from %s", s->interior ? "(inside) " : "",
+                report_bytes(s->size, b1), site_name(m, s->stack_id, name, sizeof(name)));
+        if (i + 1 < p->nsteps || p->elided)
+            fprintf(out, ", pointer at +%" PRIu64, s->offset);
+        fputc('\n', out);
+    }
+}
+
+void report_retention_text(const struct model *m, const struct report_opts *o, FILE *out)
+{
+    const struct retention *r = retention_of(m);
+    if (!r || !r->ntop)
+        return;
+    const struct retention_snapshot *s = &r->snaps[r->top_snapshot];
+    char b1[32], b2[32], title[256];
+    int n = snprintf(title, sizeof(title),
+                     "retainers (dominator tree of the largest snapshot, #%" PRIu64 " %s",
+                     s->seq, names_snapshot_reason(s->reason));
+    if (!o->no_addresses && n > 0 && (size_t)n < sizeof(title))
+        n += snprintf(title + n, sizeof(title) - (size_t)n, " at %.3f s",
+                      (double)s->time_us / 1e6);
+    if (n > 0 && (size_t)n < sizeof(title))
+        snprintf(title + n, sizeof(title) - (size_t)n, ": %s reachable in %" PRIu64 " blocks)",
+                 report_bytes(s->reachable_bytes, b1), s->reachable_blocks);
+    report_text_heading(out, o, title);
+    char name[256];
+    for (uint64_t i = 0; i < limit(r->ntop, o->top, 10); i++) {
+        const struct retainer *t = &r->top[i];
+        fprintf(out, "  #%" PRIu64 " retains %s in %" PRIu64 " blocks: %" PRIu64
+                     " block%s of %s from",
+                i + 1, report_bytes(t->retained_bytes, b1), t->retained_blocks, t->blocks,
+                t->blocks == 1 ? "" : "s", report_bytes(t->bytes, b2));
+        if (t->inside >= 0) { /* its path runs through that one's: one line is enough */
+            fprintf(out, " %s, inside #%" PRId32 "\n",
+                    site_name(m, t->stack_id, name, sizeof(name)), t->inside + 1);
+            continue;
+        }
+        fputc('\n', out);
+        report_text_stack(out, o, stack_or_none(m, t->stack_id));
+        if (t->has_path) {
+            fprintf(out, "    held by\n");
+            text_path(out, o, m, &t->path);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void json_root(FILE *out, const struct report_opts *o, const struct retention_root *r)
+{
+    (void)o;
+    fprintf(out, "{\"kind\":\"%s\"", root_kind(r->kind));
+    switch (r->kind) {
+    case HT_ROOT_GLOBAL:
+        fputs(",\"name\":", out);
+        if (r->name)
+            report_json_str(out, r->name);
+        else
+            fputs("null", out);
+        fputs(",\"module\":", out);
+        if (r->module)
+            report_json_str(out, r->module);
+        else
+            fputs("null", out);
+        fprintf(out, ",\"offset\":%" PRIu64 ",\"module_offset\":%" PRIu64, r->name_offset,
+                r->offset);
+        break;
+    case HT_ROOT_STACK:
+    case HT_ROOT_TLS:
+    case HT_ROOT_REGISTER:
+        fprintf(out, ",\"thread\":%" PRIu64 ",\"thread_name\":", r->where);
+        if (r->name)
+            report_json_str(out, r->name);
+        else
+            fputs("null", out);
+        fprintf(out, ",\"offset\":%" PRIu64, r->offset);
+        break;
+    case HT_ROOT_USER:
+    case HT_ROOT_MAPPING: fprintf(out, ",\"address\":\"0x%" PRIx64 "\"", r->offset); break;
+    default: break;
+    }
+    fputc('}', out);
+}
+
+static void json_path(FILE *out, const struct report_opts *o, const struct model *m,
+                      const struct retention_path *p)
+{
+    fputc('[', out);
+    json_root(out, o, &p->root);
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+        if (p->elided && i == p->elided_after)
+            fprintf(out, ",{\"kind\":\"elided\",\"blocks\":%" PRIu64 "}", p->elided);
+        const struct retention_step *s = &p->steps[i];
+        fprintf(out, ",{\"kind\":\"block\",\"size\":%" PRIu64 ",\"offset\":%" PRIu64
+                     ",\"interior\":%s,\"stack\":",
+                s->size, s->offset, s->interior ? "true" : "false");
+        report_json_stack(out, stack_or_none(m, s->stack_id));
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
+void report_retention_json(const struct model *m, const struct report_opts *o, FILE *out)
+{
+    const struct retention *r = retention_of(m);
+    if (!r)
+        return;
+    fputs("\"snapshots\":[", out);
+    for (size_t i = 0; i < r->nsnaps; i++) {
+        const struct retention_snapshot *s = &r->snaps[i];
+        fprintf(out, "%s\n {\"seq\":%" PRIu64 ",\"reason\":\"%s\",\"t_s\":%.6f,\"blocks\":%" PRIu64
+                     ",\"edges\":%" PRIu64 ",\"roots\":%" PRIu64 ",\"live_bytes\":%" PRIu64
+                     ",\"reachable_bytes\":%" PRIu64 ",\"reachable_blocks\":%" PRIu64
+                     ",\"pause_ns\":%" PRIu64 ",\"scan_ns\":%" PRIu64 "}",
+                i ? "," : "", s->seq, names_snapshot_reason(s->reason), (double)s->time_us / 1e6,
+                s->blocks, s->edges, s->roots, s->live_bytes, s->reachable_bytes,
+                s->reachable_blocks, s->pause_ns, s->scan_ns);
+    }
+    fprintf(out, "],\n\"retainers_snapshot\":%" PRIu64 ",\n\"retainers\":[",
+            r->snaps[r->top_snapshot].seq);
+    for (uint64_t i = 0; i < limit(r->ntop, o->top, r->ntop); i++) {
+        const struct retainer *t = &r->top[i];
+        fprintf(out, "%s\n {\"retained_bytes\":%" PRIu64 ",\"retained_blocks\":%" PRIu64
+                     ",\"blocks\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"heads\":%" PRIu32
+                     ",\"inside\":",
+                i ? "," : "", t->retained_bytes, t->retained_blocks, t->blocks, t->bytes,
+                t->heads);
+        if (t->inside >= 0)
+            fprintf(out, "%" PRId32, t->inside);
+        else
+            fputs("null", out);
+        fputs(",\"stack\":", out);
+        report_json_stack(out, stack_or_none(m, t->stack_id));
+        fputs(",\"path\":", out);
+        if (t->has_path)
+            json_path(out, o, m, &t->path);
+        else
+            fputs("null", out);
+        fputc('}', out);
+    }
+    fputs("],\n", out);
+}

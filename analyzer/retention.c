@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * retention.c - see retention.h.
+ *
+ * Per snapshot: the dominator tree and retained sizes (dominators.c), the
+ * top sites by retained bytes. For the snapshot with the most reachable
+ * bytes so far, also the paths: one breadth-first search from the roots
+ * (paths.c) serves every retainer, whose path leads to the site's block
+ * with the largest retained size (a head of the site: a same-site block
+ * dominating it would retain more).
+ */
+#include "retention.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dominators.h"
+#include "htab.h"
+#include "paths.h"
+#include "replay.h"
+#include "symbolize.h"
+#include "xalloc.h"
+
+struct retention *retention_create(void)
+{
+    return xcalloc(1, sizeof(struct retention));
+}
+
+void retention_thread_name(struct retention *r, uint64_t thread, const char *name, size_t len)
+{
+    if (thread >= 1u << 20) /* a bad log's index: not worth an array that big */
+        return;
+    if (thread >= r->nthread_names) {
+        size_t n = (size_t)thread + 1;
+        r->thread_names = xreallocarray(r->thread_names, n, sizeof(char *));
+        memset(r->thread_names + r->nthread_names, 0, (n - r->nthread_names) * sizeof(char *));
+        r->nthread_names = n;
+    }
+    free(r->thread_names[thread]);
+    r->thread_names[thread] = xstrndup(name, len);
+}
+
+static void path_free(struct retention_path *p)
+{
+    free(p->steps);
+    memset(p, 0, sizeof(*p));
+}
+
+static void top_clear(struct retention *r)
+{
+    for (size_t i = 0; i < r->ntop; i++)
+        path_free(&r->top[i].path);
+    free(r->top);
+    r->top = NULL;
+    r->ntop = 0;
+}
+
+/* The step for graph node v; `next_edge` is the edge to the next node or GRAPH_NONE. */
+static struct retention_step step_of(const struct graph *g, const struct snap_node *nodes,
+                                     uint32_t v, uint32_t in_edge, uint32_t next_edge)
+{
+    const struct snap_node *n = &nodes[v - 1];
+    return (struct retention_step){
+        .block_id = n->id, .stack_id = n->site, .size = n->size,
+        .offset = next_edge != GRAPH_NONE ? graph_edge_offset(g, next_edge) : 0,
+        .interior = graph_edge_interior(g, in_edge)};
+}
+
+/* Turns the shortest path to `target` into root + steps, eliding the middle of long ones. */
+static bool path_build(const struct graph *g, const uint32_t *via, const struct snap_node *nodes,
+                       const struct retention_root *root_of, uint32_t target,
+                       struct retention_path *out)
+{
+    struct path p;
+    if (target == GRAPH_ROOT || path_from_tree(g, via, target, &p) != 0)
+        return false;
+    uint32_t nblocks = p.len - 1; /* nodes[1..len-1] */
+    uint32_t root_edge = via[p.nodes[1]];
+    out->root = root_of[root_edge - graph_out_begin(g, GRAPH_ROOT)];
+    uint32_t keep = nblocks > RETENTION_PATH_MAX ? RETENTION_PATH_MAX : nblocks;
+    out->steps = xcalloc(keep, sizeof(*out->steps));
+    out->nsteps = keep;
+    out->elided_after = keep;
+    out->elided = nblocks - keep;
+    for (uint32_t k = 0; k < keep; k++) {
+        /* the first half from the root, the second half up to the target */
+        uint32_t i = k < keep / 2 || nblocks == keep ? k + 1 : p.len - (keep - k);
+        uint32_t next = i + 1 < p.len ? via[p.nodes[i + 1]] : GRAPH_NONE;
+        out->steps[k] = step_of(g, nodes, p.nodes[i], via[p.nodes[i]], next);
+    }
+    if (out->elided)
+        out->elided_after = keep / 2;
+    path_release(&p);
+    return true;
+}
+
+/* Fills r->top from this snapshot's top sites. */
+static void top_build(struct retention *r, const struct graph *g, const struct dom *d,
+                      const struct snap_node *nodes, const struct retention_root *root_of,
+                      const struct dom_site *sites, size_t nsites)
+{
+    top_clear(r);
+    size_t k = nsites < RETENTION_TOP ? nsites : RETENTION_TOP;
+    if (!k)
+        return;
+    r->top = xcalloc(k, sizeof(*r->top));
+    r->ntop = k;
+    /* per top site: its block that retains most, and the site's own bytes */
+    struct htab index; /* site + 1 -> position in top */
+    htab_init(&index, sizeof(size_t));
+    uint32_t *best = xmalloc(k * sizeof(uint32_t));
+    for (size_t i = 0; i < k; i++) {
+        *(size_t *)htab_put(&index, (uint64_t)sites[i].site + 1, NULL) = i;
+        best[i] = GRAPH_NONE;
+        r->top[i] = (struct retainer){
+            .stack_id = sites[i].site, .retained_bytes = sites[i].retained,
+            .retained_blocks = sites[i].retained_blocks, .blocks = sites[i].blocks,
+            .heads = sites[i].heads};
+    }
+    /* in order of distance from the roots: among heads that retain the
+     * same, the one with the shortest path wins */
+    uint32_t *order, nvisited;
+    uint32_t *via = path_bfs_tree(g, &order, &nvisited);
+    for (uint32_t j = 1; j < nvisited; j++) {
+        uint32_t v = order[j];
+        const size_t *at = htab_get(&index, (uint64_t)graph_site(g, v) + 1);
+        if (!at)
+            continue;
+        r->top[*at].bytes += graph_size(g, v);
+        if (best[*at] == GRAPH_NONE || d->retained[v] > d->retained[best[*at]])
+            best[*at] = v;
+    }
+    free(order);
+    htab_release(&index);
+    for (size_t i = 0; i < k; i++) {
+        r->top[i].inside = -1;
+        if (best[i] == GRAPH_NONE)
+            continue;
+        r->top[i].has_path = path_build(g, via, nodes, root_of, best[i], &r->top[i].path);
+        /* nested in an earlier retainer: its head dominates ours */
+        for (uint32_t u = d->idom[best[i]]; u != GRAPH_ROOT && r->top[i].inside < 0; u = d->idom[u])
+            for (size_t j = 0; j < i; j++)
+                if (best[j] == u) {
+                    r->top[i].inside = (int32_t)j;
+                    break;
+                }
+    }
+    free(via);
+    free(best);
+}
+
+void retention_add_snapshot(struct retention *r, const struct graph *g,
+                            const struct snap_node *nodes, const struct retention_root *root_of,
+                            const struct retention_snapshot *snap)
+{
+    struct dom d;
+    dom_compute(&d, g);
+    dom_retained_sizes(&d, g);
+    struct dom_site *sites = xcalloc(RETENTION_SITE_SERIES, sizeof(*sites));
+    size_t nsites = dom_top_sites(&d, g, RETENTION_SITE_SERIES, sites);
+
+    if (r->nsnaps == r->snaps_cap) {
+        r->snaps_cap = r->snaps_cap ? r->snaps_cap * 2 : 16;
+        r->snaps = xreallocarray(r->snaps, r->snaps_cap, sizeof(*r->snaps));
+    }
+    struct retention_snapshot *s = &r->snaps[r->nsnaps];
+    *s = *snap;
+    s->live_bytes = 0;
+    for (uint32_t v = 1; v < g->nnodes; v++)
+        s->live_bytes += graph_size(g, v);
+    s->reachable_bytes = d.retained[GRAPH_ROOT];
+    s->reachable_blocks = d.nreach - 1;
+    s->nsites = (uint32_t)nsites;
+    s->sites = xcalloc(nsites ? nsites : 1, sizeof(*s->sites));
+    for (size_t i = 0; i < nsites; i++)
+        s->sites[i] = (struct retention_site_value){
+            .stack_id = sites[i].site, .retained_bytes = sites[i].retained,
+            .retained_blocks = sites[i].retained_blocks};
+
+    /* the paths are worth computing for the snapshot users look at: the largest */
+    if (r->nsnaps == 0 || s->reachable_bytes >= r->snaps[r->top_snapshot].reachable_bytes) {
+        r->top_snapshot = r->nsnaps;
+        top_build(r, g, &d, nodes, root_of, sites, nsites);
+    }
+    r->nsnaps++;
+    free(sites);
+    dom_release(&d);
+}
+
+void retention_name_roots(struct retention *r, struct symbolizer *sym, const struct replay *rp)
+{
+    for (size_t i = 0; i < r->ntop; i++) {
+        struct retention_root *root = &r->top[i].path.root;
+        if (!r->top[i].has_path)
+            continue;
+        switch (root->kind) {
+        case HT_ROOT_GLOBAL:
+            if (root->modgen < rp->nmodgens) {
+                const struct replay_modgen *gen = &rp->modgens[root->modgen];
+                if (root->where < gen->count)
+                    root->module = gen->mods[root->where].path;
+                if (sym)
+                    root->name = sym_data(sym, gen, root->where, root->offset, &root->name_offset);
+            }
+            break;
+        case HT_ROOT_STACK:
+        case HT_ROOT_TLS:
+        case HT_ROOT_REGISTER:
+            if (root->where < r->nthread_names)
+                root->name = r->thread_names[root->where];
+            break;
+        default: break;
+        }
+    }
+}
+
+void retention_free(struct retention *r)
+{
+    if (!r)
+        return;
+    top_clear(r);
+    for (size_t i = 0; i < r->nsnaps; i++)
+        free(r->snaps[i].sites);
+    free(r->snaps);
+    for (size_t i = 0; i < r->nthread_names; i++)
+        free(r->thread_names[i]);
+    free(r->thread_names);
+    free(r);
+}

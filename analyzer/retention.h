@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * retention.h - who keeps the heap alive, from the heap snapshots of a log:
+ * a summary of every snapshot (when, how many blocks and pointers, how many
+ * bytes a root still reaches, how long the program was held), the bytes
+ * each allocation site retains at every snapshot (for growth per retainer),
+ * and the top retainers of the largest snapshot with the shortest chain of
+ * pointers from a named root to each.
+ *
+ * leaks.c builds each snapshot's graph once and hands it here
+ * (retention_add_snapshot); the root names (a global's symbol, a thread's
+ * name) are filled in after the replay by retention_name_roots, which needs
+ * the symbolizer. "Retained" is the dominator tree's meaning (dominators.h):
+ * the bytes that would become unreachable if the retainer's blocks were
+ * freed. A site's retained size counts each block once (dom_top_sites).
+ *
+ * Memory: per snapshot O(RETENTION_SITE_SERIES); the top retainers of one
+ * snapshot with paths of at most RETENTION_PATH_MAX steps. While a snapshot
+ * is analysed: the dominator tree and one breadth-first search over its
+ * graph (about 60 bytes per block plus 4 per pointer).
+ */
+#ifndef HT_RETENTION_H
+#define HT_RETENTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+
+struct symbolizer;
+struct replay;
+
+#define RETENTION_TOP 20          /* top retainers kept with paths */
+#define RETENTION_SITE_SERIES 64  /* sites per snapshot kept for growth series */
+#define RETENTION_PATH_MAX 24     /* path steps kept: the first and last half */
+#define RETENTION_ROOT_IGNORED 99 /* a heaptrace_ignore()d block: held as if by a root */
+
+/* A block of a snapshot: node v >= 1 of its graph is nodes[v - 1]. */
+struct snap_node {
+    uint64_t id, size;
+    uint32_t site; /* stack id of the allocation */
+};
+
+/* Where a root pointer lies: a SNAPSHOT_ROOTS entry, then its name. */
+struct retention_root {
+    uint32_t kind;          /* enum ht_root_kind, or RETENTION_ROOT_IGNORED */
+    uint32_t modgen;        /* the module list in force (GLOBAL) */
+    uint64_t where, offset; /* as in SNAPSHOT_ROOTS (format.h) */
+    uint64_t to;            /* block id */
+    bool interior;
+    /* retention_name_roots: */
+    const char *name;    /* GLOBAL: symbol; STACK, TLS, REGISTER: thread name; or NULL */
+    const char *module;  /* GLOBAL: the module's path */
+    uint64_t name_offset; /* GLOBAL: bytes from the symbol's start */
+};
+
+/* One block on a path: the pointer to the next step lies at `offset` in it. */
+struct retention_step {
+    uint64_t block_id, stack_id, size;
+    uint64_t offset;   /* of the pointer to the next step (0 for the last step) */
+    bool interior;     /* the pointer that reaches this block points inside it */
+};
+
+struct retention_path {
+    struct retention_root root;
+    struct retention_step *steps;
+    uint32_t nsteps;
+    uint32_t elided_after; /* steps [0, elided_after) then `elided` blocks left out */
+    uint64_t elided;
+};
+
+struct retainer {
+    uint64_t stack_id;                 /* the allocation site */
+    uint64_t retained_bytes, retained_blocks;
+    uint64_t blocks, bytes;            /* the site's own reachable blocks */
+    uint32_t heads;                    /* its blocks no block of the site dominates */
+    int32_t inside;                    /* an earlier retainer whose block dominates
+                                        * this one's (index in top), or -1 */
+    bool has_path;
+    struct retention_path path;        /* to its head that retains most */
+};
+
+struct retention_site_value {
+    uint64_t stack_id, retained_bytes, retained_blocks;
+};
+
+struct retention_snapshot {
+    uint64_t seq, reason, time_us;
+    uint64_t blocks, edges, roots;
+    uint64_t live_bytes;                       /* every block of the snapshot */
+    uint64_t reachable_bytes, reachable_blocks; /* from a root, by any pointer */
+    uint64_t pause_ns, scan_ns;                /* scan_ns: 0 when the log does not say */
+    struct retention_site_value *sites;        /* top sites by retained bytes */
+    uint32_t nsites;
+};
+
+struct retention {
+    struct retention_snapshot *snaps;
+    size_t nsnaps, snaps_cap;
+    /* top retainers of the snapshot with the most reachable bytes (ties: later) */
+    size_t top_snapshot; /* index into snaps; valid when ntop > 0 or nsnaps > 0 */
+    struct retainer *top;
+    size_t ntop;
+    /* thread index -> name, from THREAD_NAME records */
+    char **thread_names;
+    size_t nthread_names;
+};
+
+struct retention *retention_create(void);
+
+/* Remembers a thread's name (THREAD_NAME) for naming stack roots. */
+void retention_thread_name(struct retention *r, uint64_t thread, const char *name, size_t len);
+
+/*
+ * Analyses one snapshot. g: node 0 is the super-root, node v >= 1 is
+ * nodes[v - 1] (sizes and sites set); its first out-edges of node 0 are the
+ * root pointers, root_of[i] describing out-edge i of node 0 (copied).
+ * snap carries the summary fields the caller knows (seq, reason, time_us,
+ * blocks, edges, roots, pause_ns, scan_ns); the rest is computed here.
+ */
+void retention_add_snapshot(struct retention *r, const struct graph *g,
+                            const struct snap_node *nodes, const struct retention_root *root_of,
+                            const struct retention_snapshot *snap);
+
+/* Fills the names of the top retainers' roots. sym may be NULL. */
+void retention_name_roots(struct retention *r, struct symbolizer *sym, const struct replay *rp);
+
+void retention_free(struct retention *r);
+
+#endif /* HT_RETENTION_H */
