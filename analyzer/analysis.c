@@ -50,6 +50,7 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
     a->model = model_build(a->rp, ht_reader_header(a->reader), a->path,
                            ht_reader_truncation(a->reader), a->sym);
     a->growth = growth_analyze(gr, a->model, o->growth);
+    growth_add_retention(a->growth, a->model, o->growth);
     a->model->growth = a->growth;
     growth_recorder_free(gr);
     return 0;

@@ -514,6 +514,24 @@ static void analyze_owners(struct growth_result *r, const struct series_ctx *c,
     free(y);
 }
 
+bool growth_add_series(struct growth_result *r, const double *x, const double *t, const double *y,
+                       uint32_t n, bool per_mark, double warmup, struct growth_finding f)
+{
+    const struct series_ctx c = {.n = n, .x = (double *)x, .t = (double *)t,
+                                 .per_mark = per_mark, .warmup = warmup};
+    struct growth_verdict v;
+    if (n < 8 || !detect(&c, y, &v))
+        return false;
+    add_finding(r, &c, y, &v, f);
+    return true;
+}
+
+void growth_sort(struct growth_result *r)
+{
+    if (r->n > 1)
+        qsort(r->findings, r->n, sizeof(*r->findings), finding_cmp);
+}
+
 struct growth_result *growth_analyze(const struct growth_recorder *g, const struct model *m,
                                      const struct growth_opts *o)
 {
@@ -522,6 +540,7 @@ struct growth_result *growth_analyze(const struct growth_recorder *g, const stru
         o = &defaults;
     struct growth_result *r = xcalloc(1, sizeof(*r));
     r->warmup = o->warmup;
+    r->model = m;
     if (g->startup) {
         r->nstartup = g->nstartup;
         r->startup_bytes = xmalloc(g->nstartup * sizeof(uint64_t) + 1);
@@ -544,8 +563,7 @@ struct growth_result *growth_analyze(const struct growth_recorder *g, const stru
     }
     analyze_sites(r, &c, m, o);
     analyze_owners(r, &c, m, o);
-    if (r->n)
-        qsort(r->findings, r->n, sizeof(*r->findings), finding_cmp);
+    growth_sort(r);
     free(c.x);
     free(c.t);
     return r;
@@ -564,7 +582,7 @@ void growth_result_free(struct growth_result *r)
 
 /* ------------------------------------------------------------------ output */
 
-static const char *const by_names[] = {"site", "function", "owner"};
+static const char *const by_names[] = {"site", "function", "owner", "retainer"};
 
 const char *growth_stack_location(const struct model_stack *st, char *buf, size_t len,
                                   const char **file, uint32_t *line)
@@ -616,9 +634,15 @@ void growth_json(const struct growth_result *r, FILE *out)
         json_num(out, f->slope_hi);
         fprintf(out, "],\"confidence\":%.6f,\"p_value\":%.3g,\"gained_bytes\":%" PRId64
                      ",\"last_bytes\":%" PRIu64 ",\"projected_bytes_10x\":%" PRIu64
-                     ",\"reachable\":null,\"path\":null}",
+                     ",\"reachable\":%s,\"path\":",
                 1 - f->p_value, f->p_value, f->gained_bytes, f->last_bytes,
-                f->projected_bytes_10x);
+                f->projected_bytes_10x,
+                f->reachable > 0 ? "true" : f->reachable == 0 ? "false" : "null");
+        if (f->path)
+            report_retention_path_json(out, r->model, f->path);
+        else
+            fputs("null", out);
+        fputc('}', out);
     }
     fputs("],\n", out);
     if (r)
@@ -638,7 +662,7 @@ void growth_text(const struct growth_result *r, bool color, bool no_addresses, F
     else
         fputc('\n', out);
     fprintf(out, "growth: %zu finding%s (live bytes that keep rising, per %s, after a %.0f%% "
-                 "warm-up; retainers not yet known)",
+                 "warm-up)",
             r->n, r->n == 1 ? "" : "s", r->per_mark ? "mark" : "second", r->warmup * 100);
     fputs(color ? "\033[0m\n" : "\n", out);
     for (size_t i = 0; i < r->n; i++) {
@@ -658,6 +682,10 @@ void growth_text(const struct growth_result *r, bool color, bool no_addresses, F
         fprintf(out, ", gained %s, %s after 10x the run (p %.2g)\n",
                 report_bytes(f->gained_bytes > 0 ? (uint64_t)f->gained_bytes : 0, b2),
                 report_bytes(f->projected_bytes_10x, b3), f->p_value);
+        if (f->reachable == 0)
+            fputs("      unreachable: leaked (nothing points at it)\n", out);
+        else if (f->path)
+            report_retention_path_line(out, r->model, f->path);
         (void)no_addresses;
     }
 }

@@ -94,7 +94,9 @@ void growth_detect(const double *x, const double *y, size_t n, double warmup,
 
 /* --------------------------------------------------------------- results */
 
-enum growth_by { GROWTH_BY_SITE, GROWTH_BY_FUNCTION, GROWTH_BY_OWNER };
+enum growth_by { GROWTH_BY_SITE, GROWTH_BY_FUNCTION, GROWTH_BY_OWNER, GROWTH_BY_RETAINER };
+
+struct retention_path;
 
 struct growth_finding {
     enum growth_by by;
@@ -108,6 +110,10 @@ struct growth_finding {
     int64_t gained_bytes;
     uint64_t last_bytes;             /* at the last sample */
     uint64_t projected_bytes_10x;
+    /* growth_annotate (heap snapshots): 1 kept alive, 0 unreachable (leaked),
+     * -1 unknown; and what keeps it alive (or NULL) */
+    int reachable;
+    const struct retention_path *path;
 };
 
 struct growth_result {
@@ -116,6 +122,7 @@ struct growth_result {
     bool per_mark;      /* samples at marks (else evenly in time) */
     uint32_t nsamples;  /* points used */
     double warmup;
+    const struct model *model; /* the model analysed (for paths' stacks) */
     /* --ignore-startup: live bytes per stack id at the first mark (NULL if none) */
     uint64_t *startup_bytes;
     uint64_t nstartup;
@@ -134,6 +141,21 @@ void growth_recorder_free(struct growth_recorder *g);
 struct growth_result *growth_analyze(const struct growth_recorder *g, const struct model *m,
                                      const struct growth_opts *o);
 void growth_result_free(struct growth_result *r);
+
+/*
+ * One more series (n points: x is the mark number or seconds, t seconds),
+ * tested as growth_analyze tests its own; a finding `f` (by, stack,
+ * function... filled by the caller) is added when it grows.
+ * Call growth_sort after the last one. @return true when added.
+ */
+bool growth_add_series(struct growth_result *r, const double *x, const double *t, const double *y,
+                       uint32_t n, bool per_mark, double warmup, struct growth_finding f);
+void growth_sort(struct growth_result *r);
+
+/* growth_retention.c: findings per retainer from the heap snapshots'
+ * retained sizes, and reachable/path on every finding. */
+void growth_add_retention(struct growth_result *r, const struct model *m,
+                          const struct growth_opts *o);
 
 /* The "growth" JSON array (with its key, no trailing comma). */
 void growth_json(const struct growth_result *r, FILE *out);

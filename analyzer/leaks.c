@@ -246,6 +246,34 @@ static void collect_root(struct leaks_collect *c, const struct retention_root *r
     c->roots[c->nroot_refs++] = *r;
 }
 
+/* Roots users can name and act on come first: among equally short paths
+ * the first root edge wins (paths.h), and "global `table`" says more than
+ * "a stack slot of main's thread" that happens to hold the same pointer. */
+static int root_rank(uint32_t kind)
+{
+    switch (kind) {
+    case HT_ROOT_GLOBAL: return 0;
+    case HT_ROOT_TLS: return 1;
+    case HT_ROOT_USER: return 2;
+    case HT_ROOT_MAPPING: return 3;
+    case HT_ROOT_STACK: return 4;
+    case HT_ROOT_REGISTER: return 5;
+    default: return 6;
+    }
+}
+
+static int root_cmp(const void *pa, const void *pb)
+{
+    const struct retention_root *a = pa, *b = pb;
+    int ra = root_rank(a->kind), rb = root_rank(b->kind);
+    if (ra != rb)
+        return ra - rb;
+    /* stable within a kind: by place, which is the order they were read */
+    if (a->where != b->where)
+        return a->where < b->where ? -1 : 1;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
 /*
  * The snapshot's graph: node 0 stands for the roots and its out-edges are
  * the root pointers in the order of c->roots (root_of[i] describes out-edge
@@ -260,6 +288,7 @@ static int snapshot_graph(struct leaks_collect *c, struct graph *g, struct reten
     *root_of = xcalloc(c->nroot_refs + 1, sizeof(**root_of));
     size_t nedges = 0, nroot_of = 0;
     *unknown = 0;
+    qsort(c->roots, c->nroot_refs, sizeof(*c->roots), root_cmp);
     for (size_t i = 0; i < c->nroot_refs; i++) {
         uint32_t to = node_of(c, c->roots[i].to);
         if (to == GRAPH_NONE) {

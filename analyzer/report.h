@@ -46,6 +46,10 @@ void report_text_heading(FILE *out, const struct report_opts *o, const char *tit
  * paths from the roots, and a summary of every snapshot. */
 void report_retention_text(const struct model *m, const struct report_opts *o, FILE *out);
 void report_retention_json(const struct model *m, const struct report_opts *o, FILE *out);
+struct retention_path;
+/* One path as a JSON list, and as one indented text line ("kept alive by ..."). */
+void report_retention_path_json(FILE *out, const struct model *m, const struct retention_path *p);
+void report_retention_path_line(FILE *out, const struct model *m, const struct retention_path *p);
 
 /* Byte counts for people: "1023 B", "1.5 KiB", "12.0 MiB". */
 const char *report_bytes(uint64_t n, char buf[32]);

@@ -60,9 +60,10 @@ static const char *site_name(const struct model *m, uint64_t stack_id, char *buf
     return buf;
 }
 
-static void text_root(FILE *out, const struct report_opts *o, const struct retention_root *r)
+/* The root, on the current line: "global `g_ports` in server". */
+static void text_root_name(FILE *out, bool addresses, const struct retention_root *r)
 {
-    fprintf(out, "      %s", root_kind(r->kind));
+    fputs(root_kind(r->kind), out);
     switch (r->kind) {
     case HT_ROOT_GLOBAL: {
         const char *mod = r->module ? strrchr(r->module, '/') : NULL;
@@ -87,10 +88,31 @@ static void text_root(FILE *out, const struct report_opts *o, const struct reten
         break;
     case HT_ROOT_USER:
     case HT_ROOT_MAPPING:
-        if (!o->no_addresses)
+        if (addresses)
             fprintf(out, " at 0x%" PRIx64, r->offset);
         break;
     default: break;
+    }
+}
+
+void report_retention_path_line(FILE *out, const struct model *m, const struct retention_path *p)
+{
+    char name[256];
+    fputs("      kept alive by ", out);
+    text_root_name(out, false, &p->root);
+    for (uint32_t i = 0; i < p->nsteps;) {
+        if (p->elided && i == p->elided_after)
+            fprintf(out, " -> ... %" PRIu64 " blocks", p->elided);
+        uint32_t run = 1; /* consecutive blocks of one site: a chain */
+        while (i + run < p->nsteps && p->steps[i + run].stack_id == p->steps[i].stack_id &&
+               !(p->elided && i + run == p->elided_after))
+            run++;
+        site_name(m, p->steps[i].stack_id, name, sizeof(name));
+        if (run > 1)
+            fprintf(out, " -> %" PRIu32 " blocks from %s", run, name);
+        else
+            fprintf(out, " -> %s", name);
+        i += run;
     }
     fputc('\n', out);
 }
@@ -99,7 +121,9 @@ static void text_path(FILE *out, const struct report_opts *o, const struct model
                       const struct retention_path *p)
 {
     char b1[32], name[256];
-    text_root(out, o, &p->root);
+    fputs("      ", out);
+    text_root_name(out, !o->no_addresses, &p->root);
+    fputc('\n', out);
     for (uint32_t i = 0; i < p->nsteps; i++) {
         if (p->elided && i == p->elided_after)
             fprintf(out, "      -> ... %" PRIu64 " more blocks ...\n", p->elided);
@@ -152,9 +176,8 @@ void report_retention_text(const struct model *m, const struct report_opts *o, F
 
 /* ------------------------------------------------------------------ JSON */
 
-static void json_root(FILE *out, const struct report_opts *o, const struct retention_root *r)
+static void json_root(FILE *out, const struct retention_root *r)
 {
-    (void)o;
     fprintf(out, "{\"kind\":\"%s\"", root_kind(r->kind));
     switch (r->kind) {
     case HT_ROOT_GLOBAL:
@@ -188,11 +211,10 @@ static void json_root(FILE *out, const struct report_opts *o, const struct reten
     fputc('}', out);
 }
 
-static void json_path(FILE *out, const struct report_opts *o, const struct model *m,
-                      const struct retention_path *p)
+void report_retention_path_json(FILE *out, const struct model *m, const struct retention_path *p)
 {
     fputc('[', out);
-    json_root(out, o, &p->root);
+    json_root(out, &p->root);
     for (uint32_t i = 0; i < p->nsteps; i++) {
         if (p->elided && i == p->elided_after)
             fprintf(out, ",{\"kind\":\"elided\",\"blocks\":%" PRIu64 "}", p->elided);
@@ -239,7 +261,7 @@ void report_retention_json(const struct model *m, const struct report_opts *o, F
         report_json_stack(out, stack_or_none(m, t->stack_id));
         fputs(",\"path\":", out);
         if (t->has_path)
-            json_path(out, o, m, &t->path);
+            report_retention_path_json(out, m, &t->path);
         else
             fputs("null", out);
         fputc('}', out);

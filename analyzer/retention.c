@@ -53,6 +53,11 @@ static void top_clear(struct retention *r)
     free(r->top);
     r->top = NULL;
     r->ntop = 0;
+    for (size_t i = 0; i < r->nsite_paths; i++)
+        path_free(&r->site_paths[i].path);
+    free(r->site_paths);
+    r->site_paths = NULL;
+    r->nsite_paths = 0;
 }
 
 /* The step for graph node v; `next_edge` is the edge to the next node or GRAPH_NONE. */
@@ -94,6 +99,68 @@ static bool path_build(const struct graph *g, const uint32_t *via, const struct 
     return true;
 }
 
+static int site_path_cmp(const void *pa, const void *pb)
+{
+    const struct retention_site_path *a = pa, *b = pb;
+    if (a->live_bytes != b->live_bytes)
+        return a->live_bytes > b->live_bytes ? -1 : 1;
+    return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+/*
+ * For the RETENTION_SITE_PATHS sites with the most live bytes: reachable
+ * bytes and the path to the site's block nearest a root (BFS order), so a
+ * growth finding can say what keeps its site's blocks alive.
+ */
+static void site_paths_build(struct retention *r, const struct graph *g, const uint32_t *via,
+                             const uint32_t *order, uint32_t nvisited,
+                             const struct snap_node *nodes, const struct retention_root *root_of)
+{
+    struct htab index; /* site + 1 -> position in all[] */
+    htab_init(&index, sizeof(size_t));
+    struct retention_site_path *all = NULL;
+    size_t n = 0, cap = 0;
+    for (uint32_t v = 1; v < g->nnodes; v++) {
+        bool existed;
+        size_t *at = htab_put(&index, (uint64_t)graph_site(g, v) + 1, &existed);
+        if (!existed) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                all = xreallocarray(all, cap, sizeof(*all));
+            }
+            *at = n;
+            all[n++] = (struct retention_site_path){.stack_id = graph_site(g, v)};
+        }
+        all[*at].live_bytes += graph_size(g, v);
+    }
+    if (n > 1)
+        qsort(all, n, sizeof(*all), site_path_cmp);
+    size_t keep = n < RETENTION_SITE_PATHS ? n : RETENTION_SITE_PATHS;
+    for (size_t i = 0; i < n; i++) /* re-index after the sort; -1: not kept */
+        *(size_t *)htab_put(&index, all[i].stack_id + 1, NULL) = i < keep ? i : SIZE_MAX;
+    for (uint32_t j = 1; j < nvisited; j++) {
+        uint32_t v = order[j];
+        size_t at = *(const size_t *)htab_get(&index, (uint64_t)graph_site(g, v) + 1);
+        if (at == SIZE_MAX)
+            continue;
+        all[at].reachable_bytes += graph_size(g, v);
+        if (!all[at].has_path) /* the first met is the nearest a root */
+            all[at].has_path = path_build(g, via, nodes, root_of, v, &all[at].path);
+    }
+    htab_release(&index);
+    r->site_paths = all;
+    r->nsite_paths = keep;
+}
+
+const struct retention_site_path *retention_site_path(const struct retention *r,
+                                                      uint64_t stack_id)
+{
+    for (size_t i = 0; r && i < r->nsite_paths; i++)
+        if (r->site_paths[i].stack_id == stack_id)
+            return &r->site_paths[i];
+    return NULL;
+}
+
 /* Fills r->top from this snapshot's top sites. */
 static void top_build(struct retention *r, const struct graph *g, const struct dom *d,
                       const struct snap_node *nodes, const struct retention_root *root_of,
@@ -101,7 +168,7 @@ static void top_build(struct retention *r, const struct graph *g, const struct d
 {
     top_clear(r);
     size_t k = nsites < RETENTION_TOP ? nsites : RETENTION_TOP;
-    if (!k)
+    if (!k || g->nnodes < 2)
         return;
     r->top = xcalloc(k, sizeof(*r->top));
     r->ntop = k;
@@ -130,8 +197,9 @@ static void top_build(struct retention *r, const struct graph *g, const struct d
         if (best[*at] == GRAPH_NONE || d->retained[v] > d->retained[best[*at]])
             best[*at] = v;
     }
-    free(order);
     htab_release(&index);
+    site_paths_build(r, g, via, order, nvisited, nodes, root_of);
+    free(order);
     for (size_t i = 0; i < k; i++) {
         r->top[i].inside = -1;
         if (best[i] == GRAPH_NONE)
@@ -187,31 +255,37 @@ void retention_add_snapshot(struct retention *r, const struct graph *g,
     dom_release(&d);
 }
 
+static void name_root(struct retention *r, struct retention_root *root, struct symbolizer *sym,
+                  const struct replay *rp)
+{
+    switch (root->kind) {
+    case HT_ROOT_GLOBAL:
+        if (root->modgen < rp->nmodgens) {
+            const struct replay_modgen *gen = &rp->modgens[root->modgen];
+            if (root->where < gen->count)
+                root->module = gen->mods[root->where].path;
+            if (sym)
+                root->name = sym_data(sym, gen, root->where, root->offset, &root->name_offset);
+        }
+        break;
+    case HT_ROOT_STACK:
+    case HT_ROOT_TLS:
+    case HT_ROOT_REGISTER:
+        if (root->where < r->nthread_names)
+            root->name = r->thread_names[root->where];
+        break;
+    default: break;
+    }
+}
+
 void retention_name_roots(struct retention *r, struct symbolizer *sym, const struct replay *rp)
 {
-    for (size_t i = 0; i < r->ntop; i++) {
-        struct retention_root *root = &r->top[i].path.root;
-        if (!r->top[i].has_path)
-            continue;
-        switch (root->kind) {
-        case HT_ROOT_GLOBAL:
-            if (root->modgen < rp->nmodgens) {
-                const struct replay_modgen *gen = &rp->modgens[root->modgen];
-                if (root->where < gen->count)
-                    root->module = gen->mods[root->where].path;
-                if (sym)
-                    root->name = sym_data(sym, gen, root->where, root->offset, &root->name_offset);
-            }
-            break;
-        case HT_ROOT_STACK:
-        case HT_ROOT_TLS:
-        case HT_ROOT_REGISTER:
-            if (root->where < r->nthread_names)
-                root->name = r->thread_names[root->where];
-            break;
-        default: break;
-        }
-    }
+    for (size_t i = 0; i < r->ntop; i++)
+        if (r->top[i].has_path)
+            name_root(r, &r->top[i].path.root, sym, rp);
+    for (size_t i = 0; i < r->nsite_paths; i++)
+        if (r->site_paths[i].has_path)
+            name_root(r, &r->site_paths[i].path.root, sym, rp);
 }
 
 void retention_free(struct retention *r)

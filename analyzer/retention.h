@@ -34,6 +34,7 @@ struct replay;
 #define RETENTION_TOP 20          /* top retainers kept with paths */
 #define RETENTION_SITE_SERIES 64  /* sites per snapshot kept for growth series */
 #define RETENTION_PATH_MAX 24     /* path steps kept: the first and last half */
+#define RETENTION_SITE_PATHS 256  /* sites of the largest snapshot given a path */
 #define RETENTION_ROOT_IGNORED 99 /* a heaptrace_ignore()d block: held as if by a root */
 
 /* A block of a snapshot: node v >= 1 of its graph is nodes[v - 1]. */
@@ -81,6 +82,14 @@ struct retainer {
     struct retention_path path;        /* to its head that retains most */
 };
 
+/* Why one site's blocks are alive: the path to its block nearest a root. */
+struct retention_site_path {
+    uint64_t stack_id;
+    uint64_t live_bytes, reachable_bytes; /* the site's blocks in that snapshot */
+    bool has_path;
+    struct retention_path path;
+};
+
 struct retention_site_value {
     uint64_t stack_id, retained_bytes, retained_blocks;
 };
@@ -102,6 +111,9 @@ struct retention {
     size_t top_snapshot; /* index into snaps; valid when ntop > 0 or nsnaps > 0 */
     struct retainer *top;
     size_t ntop;
+    /* the same snapshot: sites by live bytes (at most RETENTION_SITE_PATHS) */
+    struct retention_site_path *site_paths;
+    size_t nsite_paths;
     /* thread index -> name, from THREAD_NAME records */
     char **thread_names;
     size_t nthread_names;
@@ -123,7 +135,11 @@ void retention_add_snapshot(struct retention *r, const struct graph *g,
                             const struct snap_node *nodes, const struct retention_root *root_of,
                             const struct retention_snapshot *snap);
 
-/* Fills the names of the top retainers' roots. sym may be NULL. */
+/* The path to a block of site stack_id in the largest snapshot, or NULL. */
+const struct retention_site_path *retention_site_path(const struct retention *r,
+                                                      uint64_t stack_id);
+
+/* Fills the names of the paths' roots. sym may be NULL. */
 void retention_name_roots(struct retention *r, struct symbolizer *sym, const struct replay *rp);
 
 void retention_free(struct retention *r);
