@@ -206,11 +206,11 @@ static uint32_t node_of(const struct leaks_collect *c, uint64_t id)
     return lo < c->nnodes && c->nodes[lo].id == id ? (uint32_t)(lo + 1) : GRAPH_NONE;
 }
 
-/* Where in its source block a pointer lies; 0 for logs that do not say. */
+/* Where in its source block a pointer lies (0 for version 1 logs, which do
+ * not say); beyond 4 GiB it saturates: no path step is that far in. */
 static uint32_t edge_offset(const struct ht_snap_edge *r)
 {
-    (void)r;
-    return 0;
+    return r->offset < UINT32_MAX ? (uint32_t)r->offset : UINT32_MAX;
 }
 
 static void collect_refs(struct leaks_collect *c, size_t n)
@@ -336,7 +336,7 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct 
         l->retention = retention_create();
     const struct retention_snapshot summary = {
         .seq = c->seq, .reason = c->reason, .time_us = c->time_us, .blocks = c->nnodes,
-        .edges = c->nedges, .roots = c->nroots, .pause_ns = ev->value, .scan_ns = 0};
+        .edges = c->nedges, .roots = c->nroots, .pause_ns = ev->value, .scan_ns = ev->flags};
     retention_add_snapshot(l->retention, &g, c->nodes, root_of, &summary);
     graph_release(&g);
     free(root_of);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # paths_case.sh SHIM REPORT PROGRAM: retention_paths.c's heap, whose answer is
 # known, must come out of the report as the program built it: the table is
-# the top retainer, held by the global g_ports, with the chain below it; the keeper thread's
+# the top retainer, held by the global g_ports, and the chain below it is
+# reached through .buckets (+8) and bucket [3] (+24); the keeper thread's
 # block is held by the stack of the thread named "keeper"; main's __thread
 # block by TLS. Needs python3 to read the JSON.
 set -eu
@@ -45,6 +46,9 @@ if slots["blocks"] != 1000 or slots["retained_blocks"] != 2000:
 steps = slots["path"][1:]
 if [fn(s["stack"]) for s in steps] != ["make_table", "make_buckets", "slot_new"]:
     fail("path to the chain: %r" % [fn(s["stack"]) for s in steps])
+if steps[0]["offset"] != 8 or steps[1]["offset"] != 24:
+    fail("pointer offsets %d, %d; the program has .buckets at +8 and [3] at +24"
+         % (steps[0]["offset"], steps[1]["offset"]))
 keeper = by_fn["keeper_block"][1]["path"][0]
 if keeper["kind"] != "stack" or keeper["thread_name"] != "keeper":
     fail("keeper's block is not held by the keeper thread's stack: %r" % keeper)
