@@ -46,7 +46,7 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
     if (!o->no_symbols)
         a->sym = sym_create(&o->sym);
     if (a->rp->leaks && a->rp->leaks->retention)
-        retention_name_roots(a->rp->leaks->retention, a->sym, a->rp);
+        retention_finish(a->rp->leaks->retention, a->sym, a->rp);
     a->model = model_build(a->rp, ht_reader_header(a->reader), a->path,
                            ht_reader_truncation(a->reader), a->sym);
     a->growth = growth_analyze(gr, a->model, o->growth);

@@ -318,7 +318,8 @@ static int snapshot_graph(struct leaks_collect *c, struct graph *g, struct reten
     return 0;
 }
 
-static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct ht_event *ev)
+static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct replay *rp,
+                         const struct ht_event *ev)
 {
     c->open = false;
     if (c->nnodes >= GRAPH_NONE - 1)
@@ -337,7 +338,7 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct 
     const struct retention_snapshot summary = {
         .seq = c->seq, .reason = c->reason, .time_us = c->time_us, .blocks = c->nnodes,
         .edges = c->nedges, .roots = c->nroots, .pause_ns = ev->value, .scan_ns = ev->flags};
-    retention_add_snapshot(l->retention, &g, c->nodes, root_of, &summary);
+    retention_add_snapshot(l->retention, rp, &g, c->nodes, root_of, &summary);
     graph_release(&g);
     free(root_of);
     result_clear(l);
@@ -415,7 +416,7 @@ void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_eve
             if (node_of(c, c->ignored[i]) != GRAPH_NONE)
                 collect_root(c, &(struct retention_root){.kind = RETENTION_ROOT_IGNORED,
                                                          .to = c->ignored[i]});
-        snapshot_end(l, c, ev);
+        snapshot_end(l, c, rp, ev);
         break;
     default: break;
     }

@@ -136,10 +136,68 @@ static void text_path(FILE *out, const struct report_opts *o, const struct model
     }
 }
 
+/* Flagged tables and chains, with their series, in the text report. */
+static void text_tables(const struct model *m, const struct report_opts *o,
+                        const struct tables *t, FILE *out)
+{
+    char b1[32], b2[32], name[256], name2[256];
+    size_t flagged = 0;
+    for (size_t i = 0; i < t->ntables; i++)
+        flagged += t->tables[i].flagged;
+    if (flagged) {
+        report_text_heading(out, o, "tables whose dead slots keep growing (cleared entries never unlinked)");
+        for (size_t i = 0; i < t->ntables; i++) {
+            const struct table_series *s = &t->tables[i];
+            if (!s->flagged)
+                continue;
+            const struct table_point *p = &s->pts[s->npts - 1];
+            fprintf(out, "  table of %s, entries from %s:\n",
+                    site_name(m, s->vector_site, name, sizeof(name)),
+                    site_name(m, s->entry_site, name2, sizeof(name2)));
+            fprintf(out, "      %" PRIu64 " live, %" PRIu64 " dead entries (+%.1f per snapshot); "
+                         "the dead hold %s and still own %s\n",
+                    p->live, p->dead, s->dead_slope, report_bytes(p->dead_bytes, b1),
+                    report_bytes(p->owned_bytes, b2));
+            fputs("      dead per snapshot:", out);
+            for (size_t k = 0; k < s->npts; k++)
+                fprintf(out, " %" PRIu64, s->pts[k].dead);
+            fputc('\n', out);
+            if (s->path)
+                report_retention_path_line(out, m, s->path);
+        }
+    }
+    flagged = 0;
+    for (size_t i = 0; i < t->nchains; i++)
+        flagged += t->chains[i].flagged;
+    if (!flagged)
+        return;
+    report_text_heading(out, o, "chains that keep growing (linked blocks of one site)");
+    for (size_t i = 0; i < t->nchains; i++) {
+        const struct chain_series *c = &t->chains[i];
+        if (!c->flagged)
+            continue;
+        const struct chain_point *p = &c->pts[c->npts - 1];
+        fprintf(out, "  chain of %s linked at +%" PRIu64 ": %" PRIu64 " blocks (%s), +%.0f per snapshot\n",
+                site_name(m, c->site, name, sizeof(name)), c->link_offset, p->length,
+                report_bytes(p->bytes, b1), c->length_slope);
+        fputs("      length per snapshot:", out);
+        for (size_t k = 0; k < c->npts; k++)
+            fprintf(out, " %" PRIu64, c->pts[k].length);
+        fputc('\n', out);
+        if (c->path) {
+            fputs("      its head is", out);
+            report_retention_path_line(out, m, c->path);
+        }
+    }
+}
+
 void report_retention_text(const struct model *m, const struct report_opts *o, FILE *out)
 {
     const struct retention *r = retention_of(m);
-    if (!r || !r->ntop)
+    if (!r)
+        return;
+    text_tables(m, o, &r->tables, out);
+    if (!r->ntop)
         return;
     const struct retention_snapshot *s = &r->snaps[r->top_snapshot];
     char b1[32], b2[32], title[256];
@@ -228,6 +286,65 @@ void report_retention_path_json(FILE *out, const struct model *m, const struct r
     fputc(']', out);
 }
 
+static void json_path_or_null(FILE *out, const struct model *m, const struct retention_path *p)
+{
+    if (p)
+        report_retention_path_json(out, m, p);
+    else
+        fputs("null", out);
+}
+
+static void json_tables(const struct model *m, const struct tables *t, FILE *out)
+{
+    fputs("\"tables\":[", out);
+    for (size_t i = 0; i < t->ntables; i++) {
+        const struct table_series *s = &t->tables[i];
+        fprintf(out, "%s\n {\"path\":", i ? "," : "");
+        json_path_or_null(out, m, s->path);
+        fputs(",\"table_stack\":", out);
+        report_json_stack(out, stack_or_none(m, s->vector_site));
+        fputs(",\"entry_stack\":", out);
+        report_json_stack(out, stack_or_none(m, s->entry_site));
+        fputs(",\"link_offset\":", out);
+        if (s->has_link)
+            fprintf(out, "%" PRIu64, s->link_offset);
+        else
+            fputs("null", out);
+        fputs(",\"value_offset\":", out);
+        if (s->has_value)
+            fprintf(out, "%" PRIu64, s->value_offset);
+        else
+            fputs("null", out);
+        fputs(",\"snapshots\":[", out);
+        for (size_t k = 0; k < s->npts; k++) {
+            const struct table_point *p = &s->pts[k];
+            fprintf(out, "%s{\"t_s\":%.6f,\"live\":%" PRIu64 ",\"dead\":%" PRIu64
+                         ",\"dead_bytes\":%" PRIu64 ",\"owned_bytes\":%" PRIu64
+                         ",\"capacity\":%" PRIu64 "}",
+                    k ? "," : "", (double)p->time_us / 1e6, p->live, p->dead, p->dead_bytes,
+                    p->owned_bytes, p->capacity);
+        }
+        fprintf(out, "],\"dead_slope_per_snapshot\":%.3f,\"flagged\":%s}", s->dead_slope,
+                s->flagged ? "true" : "false");
+    }
+    fputs("],\n\"chains\":[", out);
+    for (size_t i = 0; i < t->nchains; i++) {
+        const struct chain_series *c = &t->chains[i];
+        fprintf(out, "%s\n {\"path\":", i ? "," : "");
+        json_path_or_null(out, m, c->path);
+        fputs(",\"node_stack\":", out);
+        report_json_stack(out, stack_or_none(m, c->site));
+        fprintf(out, ",\"link_offset\":%" PRIu64 ",\"snapshots\":[", c->link_offset);
+        for (size_t k = 0; k < c->npts; k++)
+            fprintf(out, "%s{\"t_s\":%.6f,\"length\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+                    k ? "," : "", (double)c->pts[k].time_us / 1e6, c->pts[k].length,
+                    c->pts[k].bytes);
+        fprintf(out, "],\"length_slope_per_snapshot\":%.3f,\"flagged\":%s}", c->length_slope,
+                c->flagged ? "true" : "false");
+    }
+    fputs("],\n", out);
+}
+
 void report_retention_json(const struct model *m, const struct report_opts *o, FILE *out)
 {
     const struct retention *r = retention_of(m);
@@ -244,7 +361,9 @@ void report_retention_json(const struct model *m, const struct report_opts *o, F
                 s->blocks, s->edges, s->roots, s->live_bytes, s->reachable_bytes,
                 s->reachable_blocks, s->pause_ns, s->scan_ns);
     }
-    fprintf(out, "],\n\"retainers_snapshot\":%" PRIu64 ",\n\"retainers\":[",
+    fputs("],\n", out);
+    json_tables(m, &r->tables, out);
+    fprintf(out, "\"retainers_snapshot\":%" PRIu64 ",\n\"retainers\":[",
             r->snaps[r->top_snapshot].seq);
     for (uint64_t i = 0; i < limit(r->ntop, o->top, r->ntop); i++) {
         const struct retainer *t = &r->top[i];

@@ -40,7 +40,7 @@ void retention_thread_name(struct retention *r, uint64_t thread, const char *nam
     r->thread_names[thread] = xstrndup(name, len);
 }
 
-static void path_free(struct retention_path *p)
+void retention_path_free(struct retention_path *p)
 {
     free(p->steps);
     memset(p, 0, sizeof(*p));
@@ -49,12 +49,12 @@ static void path_free(struct retention_path *p)
 static void top_clear(struct retention *r)
 {
     for (size_t i = 0; i < r->ntop; i++)
-        path_free(&r->top[i].path);
+        retention_path_free(&r->top[i].path);
     free(r->top);
     r->top = NULL;
     r->ntop = 0;
     for (size_t i = 0; i < r->nsite_paths; i++)
-        path_free(&r->site_paths[i].path);
+        retention_path_free(&r->site_paths[i].path);
     free(r->site_paths);
     r->site_paths = NULL;
     r->nsite_paths = 0;
@@ -72,10 +72,11 @@ static struct retention_step step_of(const struct graph *g, const struct snap_no
 }
 
 /* Turns the shortest path to `target` into root + steps, eliding the middle of long ones. */
-static bool path_build(const struct graph *g, const uint32_t *via, const struct snap_node *nodes,
-                       const struct retention_root *root_of, uint32_t target,
-                       struct retention_path *out)
+bool retention_path_build(const struct graph *g, const uint32_t *via,
+                          const struct snap_node *nodes, const struct retention_root *root_of,
+                          uint32_t target, struct retention_path *out)
 {
+    memset(out, 0, sizeof(*out));
     struct path p;
     if (target == GRAPH_ROOT || path_from_tree(g, via, target, &p) != 0)
         return false;
@@ -145,7 +146,7 @@ static void site_paths_build(struct retention *r, const struct graph *g, const u
             continue;
         all[at].reachable_bytes += graph_size(g, v);
         if (!all[at].has_path) /* the first met is the nearest a root */
-            all[at].has_path = path_build(g, via, nodes, root_of, v, &all[at].path);
+            all[at].has_path = retention_path_build(g, via, nodes, root_of, v, &all[at].path);
     }
     htab_release(&index);
     r->site_paths = all;
@@ -204,7 +205,7 @@ static void top_build(struct retention *r, const struct graph *g, const struct d
         r->top[i].inside = -1;
         if (best[i] == GRAPH_NONE)
             continue;
-        r->top[i].has_path = path_build(g, via, nodes, root_of, best[i], &r->top[i].path);
+        r->top[i].has_path = retention_path_build(g, via, nodes, root_of, best[i], &r->top[i].path);
         /* nested in an earlier retainer: its head dominates ours */
         for (uint32_t u = d->idom[best[i]]; u != GRAPH_ROOT && r->top[i].inside < 0; u = d->idom[u])
             for (size_t j = 0; j < i; j++)
@@ -217,7 +218,7 @@ static void top_build(struct retention *r, const struct graph *g, const struct d
     free(best);
 }
 
-void retention_add_snapshot(struct retention *r, const struct graph *g,
+void retention_add_snapshot(struct retention *r, const struct replay *rp, const struct graph *g,
                             const struct snap_node *nodes, const struct retention_root *root_of,
                             const struct retention_snapshot *snap)
 {
@@ -250,6 +251,7 @@ void retention_add_snapshot(struct retention *r, const struct graph *g,
         r->top_snapshot = r->nsnaps;
         top_build(r, g, &d, nodes, root_of, sites, nsites);
     }
+    tables_add_snapshot(&r->tables, rp, g, &d, nodes, root_of, (uint32_t)r->nsnaps, snap->time_us);
     r->nsnaps++;
     free(sites);
     dom_release(&d);
@@ -278,8 +280,15 @@ static void name_root(struct retention *r, struct retention_root *root, struct s
     }
 }
 
-void retention_name_roots(struct retention *r, struct symbolizer *sym, const struct replay *rp)
+void retention_finish(struct retention *r, struct symbolizer *sym, const struct replay *rp)
 {
+    tables_finish(&r->tables);
+    for (size_t i = 0; i < r->tables.ntables; i++)
+        if (r->tables.tables[i].path)
+            name_root(r, &r->tables.tables[i].path->root, sym, rp);
+    for (size_t i = 0; i < r->tables.nchains; i++)
+        if (r->tables.chains[i].path)
+            name_root(r, &r->tables.chains[i].path->root, sym, rp);
     for (size_t i = 0; i < r->ntop; i++)
         if (r->top[i].has_path)
             name_root(r, &r->top[i].path.root, sym, rp);
@@ -293,6 +302,7 @@ void retention_free(struct retention *r)
     if (!r)
         return;
     top_clear(r);
+    tables_release(&r->tables);
     for (size_t i = 0; i < r->nsnaps; i++)
         free(r->snaps[i].sites);
     free(r->snaps);

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "tables.h"
 
 struct symbolizer;
 struct replay;
@@ -114,6 +115,7 @@ struct retention {
     /* the same snapshot: sites by live bytes (at most RETENTION_SITE_PATHS) */
     struct retention_site_path *site_paths;
     size_t nsite_paths;
+    struct tables tables; /* tables.h: dead-slot tables and growing chains */
     /* thread index -> name, from THREAD_NAME records */
     char **thread_names;
     size_t nthread_names;
@@ -131,7 +133,7 @@ void retention_thread_name(struct retention *r, uint64_t thread, const char *nam
  * snap carries the summary fields the caller knows (seq, reason, time_us,
  * blocks, edges, roots, pause_ns, scan_ns); the rest is computed here.
  */
-void retention_add_snapshot(struct retention *r, const struct graph *g,
+void retention_add_snapshot(struct retention *r, const struct replay *rp, const struct graph *g,
                             const struct snap_node *nodes, const struct retention_root *root_of,
                             const struct retention_snapshot *snap);
 
@@ -139,8 +141,19 @@ void retention_add_snapshot(struct retention *r, const struct graph *g,
 const struct retention_site_path *retention_site_path(const struct retention *r,
                                                       uint64_t stack_id);
 
-/* Fills the names of the paths' roots. sym may be NULL. */
-void retention_name_roots(struct retention *r, struct symbolizer *sym, const struct replay *rp);
+/* After the replay: tables' slopes and flags, and the names of every path's
+ * root. sym may be NULL. */
+void retention_finish(struct retention *r, struct symbolizer *sym, const struct replay *rp);
+
+/*
+ * The shortest path to node `target` of g as a retention path (via from
+ * path_bfs_tree; root_of and nodes as for retention_add_snapshot).
+ * @return false (out left empty) when target is unreachable.
+ */
+bool retention_path_build(const struct graph *g, const uint32_t *via,
+                          const struct snap_node *nodes, const struct retention_root *root_of,
+                          uint32_t target, struct retention_path *out);
+void retention_path_free(struct retention_path *p);
 
 void retention_free(struct retention *r);
 

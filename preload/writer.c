@@ -707,9 +707,16 @@ static void snapshot_start(unsigned reason)
     if (w.failed || pipe2(fds, O_CLOEXEC) != 0)
         return;
     ht_snapshot_gather_roots();
-    ht_snapshot_begin(reason);
     uint64_t t0 = ht_mono_ns();
     ht_snapshot_park_threads(); /* their registers, saved for the child's copy */
+    /* What the threads did between the drain above and their parking must
+     * be in the live table, or a block they just made and linked (the new
+     * head of a chain) would be missing and cut the chain off from its
+     * root. Only published events: a thread parked between taking a ticket
+     * and publishing it would stall a full drain (its block is missed). */
+    while (drain_round() > 0)
+        ;
+    ht_snapshot_begin(reason);
     long pid = syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
     if (pid != 0)
         ht_snapshot_release_threads();
