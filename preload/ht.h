@@ -306,6 +306,10 @@ void ht_snapshot_release_threads(void);
 #define HT_SNAP_PIPE_DONE 0xfd /* pipe-only frame: edges:u roots:u scan_ns:u */
 /* Asks the writer for a snapshot of the running program (reason). */
 void ht_snapshot_request(unsigned reason);
+/* The same, and waits (up to 10 s) until the snapshot has been taken: the
+ * copy is made, the scan may still run. For heaptrace_snapshot() and every
+ * Nth mark, whose snapshots must show the heap at that call. */
+void ht_snapshot_request_wait(unsigned reason);
 void ht_snapshot_user_root(uint64_t start, uint64_t len);
 void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add);
 void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len);

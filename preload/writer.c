@@ -109,6 +109,8 @@ static struct writer {
 
 static _Atomic uint32_t wake_word;
 static _Atomic unsigned snap_request; /* 0, or 1 + enum ht_snapshot_reason */
+static _Atomic uint64_t snap_started;  /* snapshots begun or given up: for waiters */
+static _Atomic bool writer_gone;       /* no snapshot will be taken any more */
 
 /* ---- time -------------------------------------------------------------- */
 
@@ -164,6 +166,7 @@ static void fail(const char *what, int err)
         return;
     w.failed = true;
     atomic_store(&ht_active, false);
+    atomic_store(&writer_gone, true);
     char why[256];
     size_t n = ht_strlcpy(why, "': ", sizeof why);
     n += ht_strlcpy(why + n, what, sizeof why - n);
@@ -694,6 +697,19 @@ void ht_snapshot_request(unsigned reason)
     ht_writer_wake(); /* a futex syscall: safe in a signal handler */
 }
 
+void ht_snapshot_request_wait(unsigned reason)
+{
+    uint64_t seen = atomic_load(&snap_started);
+    ht_snapshot_request(reason);
+    /* One snapshot at a time: when one is still being scanned, this one
+     * starts after it, and the caller waits that long. */
+    const struct timespec nap = {0, 200 * 1000};
+    uint64_t deadline = ht_mono_ns() + 10 * 1000 * 1000 * 1000ull;
+    while (!atomic_load(&writer_gone) && ht_mono_ns() < deadline &&
+           (atomic_load(&snap_request) != 0 || atomic_load(&snap_started) == seen))
+        nanosleep(&nap, NULL);
+}
+
 /*
  * The writer drains, writes SNAPSHOT_BEGIN at that point of the log and
  * clones a child that scans its copy of the heap while the program goes on.
@@ -704,8 +720,10 @@ static void snapshot_start(unsigned reason)
 {
     drain_all(false);
     int fds[2];
-    if (w.failed || pipe2(fds, O_CLOEXEC) != 0)
+    if (w.failed || pipe2(fds, O_CLOEXEC) != 0) {
+        atomic_fetch_add(&snap_started, 1);
         return;
+    }
     ht_snapshot_gather_roots();
     uint64_t t0 = ht_mono_ns();
     ht_snapshot_park_threads(); /* their registers, saved for the child's copy */
@@ -718,8 +736,10 @@ static void snapshot_start(unsigned reason)
         ;
     ht_snapshot_begin(reason);
     long pid = syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
-    if (pid != 0)
+    if (pid != 0) {
         ht_snapshot_release_threads();
+        atomic_fetch_add(&snap_started, 1);
+    }
     if (pid == 0) {
         close(fds[0]);
         ht_snapshot_child(fds[1]);
@@ -1166,6 +1186,7 @@ void ht_writer_finish(unsigned reason)
     if (!w.finished) {
         drain_all(true);
         w.finished = true;
+        atomic_store(&writer_gone, true);
         if (w.fd >= 0 && fd_is_ours())
             close(w.fd);
         if (w.statm_fd >= 0)
