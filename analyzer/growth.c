@@ -118,6 +118,12 @@ static double median_copy(const double *v, size_t n)
 void growth_detect(const double *x, const double *y, size_t n, double warmup,
                    struct growth_verdict *v)
 {
+    growth_detect_gain(x, y, n, warmup, GROWTH_MIN_GAIN, v);
+}
+
+void growth_detect_gain(const double *x, const double *y, size_t n, double warmup,
+                        double min_gain, struct growth_verdict *v)
+{
     memset(v, 0, sizeof(*v));
     v->p = 1;
     if (warmup < 0 || warmup >= 1)
@@ -156,7 +162,7 @@ void growth_detect(const double *x, const double *y, size_t n, double warmup,
             min_last = ys[m - q + i];
     }
     double span = xs[m - 1] - xs[0];
-    v->growing = v->gained >= GROWTH_MIN_GAIN && v->gained >= 0.4 * v->slope * span &&
+    v->growing = v->gained >= min_gain && v->gained >= 0.4 * v->slope * span &&
                  min_last - min_first >= 0.25 * v->slope * span && v->gained >= 0.25 * start;
 }
 

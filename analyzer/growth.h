@@ -91,6 +91,10 @@ struct growth_verdict {
 /* Applies the rules above to y over x (n points). Cannot fail. */
 void growth_detect(const double *x, const double *y, size_t n, double warmup,
                    struct growth_verdict *v);
+/* The same with another least gain than GROWTH_MIN_GAIN bytes: for series
+ * of counts (dead table entries, chain lengths). */
+void growth_detect_gain(const double *x, const double *y, size_t n, double warmup,
+                        double min_gain, struct growth_verdict *v);
 
 /* --------------------------------------------------------------- results */
 

@@ -155,9 +155,12 @@ static void text_tables(const struct model *m, const struct report_opts *o,
                     site_name(m, s->vector_site, name, sizeof(name)),
                     site_name(m, s->entry_site, name2, sizeof(name2)));
             fprintf(out, "      %" PRIu64 " live, %" PRIu64 " dead entries (+%.1f per snapshot); "
-                         "the dead hold %s and still own %s\n",
+                         "the dead hold %s and still own %s",
                     p->live, p->dead, s->dead_slope, report_bytes(p->dead_bytes, b1),
                     report_bytes(p->owned_bytes, b2));
+            if (p->owned_site)
+                fprintf(out, ", mostly from %s", site_name(m, p->owned_site, name, sizeof(name)));
+            fputc('\n', out);
             fputs("      dead per snapshot:", out);
             for (size_t k = 0; k < s->npts; k++)
                 fprintf(out, " %" PRIu64, s->pts[k].dead);
@@ -184,10 +187,8 @@ static void text_tables(const struct model *m, const struct report_opts *o,
         for (size_t k = 0; k < c->npts; k++)
             fprintf(out, " %" PRIu64, c->pts[k].length);
         fputc('\n', out);
-        if (c->path) {
-            fputs("      its head is", out);
+        if (c->path) /* the path to the chain's head: who holds it */
             report_retention_path_line(out, m, c->path);
-        }
     }
 }
 
@@ -320,9 +321,14 @@ static void json_tables(const struct model *m, const struct tables *t, FILE *out
             const struct table_point *p = &s->pts[k];
             fprintf(out, "%s{\"t_s\":%.6f,\"live\":%" PRIu64 ",\"dead\":%" PRIu64
                          ",\"dead_bytes\":%" PRIu64 ",\"owned_bytes\":%" PRIu64
-                         ",\"capacity\":%" PRIu64 "}",
+                         ",\"capacity\":%" PRIu64 ",\"owned_stack\":",
                     k ? "," : "", (double)p->time_us / 1e6, p->live, p->dead, p->dead_bytes,
                     p->owned_bytes, p->capacity);
+            if (p->owned_site)
+                report_json_stack(out, stack_or_none(m, p->owned_site));
+            else
+                fputs("null", out);
+            fputc('}', out);
         }
         fprintf(out, "],\"dead_slope_per_snapshot\":%.3f,\"flagged\":%s}", s->dead_slope,
                 s->flagged ? "true" : "false");

@@ -174,10 +174,38 @@ static uint32_t pointer_at(const struct graph *g, uint32_t u, uint64_t off)
     return GRAPH_NONE;
 }
 
-/* Pass 3 for one vector: walks its entries (stamp marks them) into pt. */
+/* Bytes dead entries own, by the owned block's point: the few largest. */
+#define OWNED_KINDS 8
+struct owned { uint32_t point; uint64_t bytes; };
+
+static void owned_add(struct owned *o, uint32_t point, uint64_t bytes)
+{
+    for (int i = 0; i < OWNED_KINDS; i++)
+        if (o[i].point == point || o[i].bytes == 0) {
+            o[i].point = point;
+            o[i].bytes += bytes;
+            return;
+        }
+}
+
+static uint32_t owned_top(const struct owned *o)
+{
+    uint32_t best = 0;
+    uint64_t most = 0;
+    for (int i = 0; i < OWNED_KINDS; i++)
+        if (o[i].bytes > most) {
+            most = o[i].bytes;
+            best = o[i].point;
+        }
+    return best;
+}
+
+/* Pass 3 for one vector: walks its entries (stamp marks them) into out;
+ * the points of the blocks dead entries own go to owned. */
 static void table_entries(const struct graph *g, const struct dom *d, const uint32_t *pt, uint32_t vec,
                           uint32_t esite, const struct site_shape *shape, uint32_t *stamp,
-                          uint32_t mark, uint32_t *stack, struct table_point *out)
+                          uint32_t mark, uint32_t *stack, struct table_point *out,
+                          struct owned *owned)
 {
     size_t top = 0;
     for (uint32_t e = graph_out_begin(g, vec); e < graph_out_end(g, vec); e++) {
@@ -199,8 +227,10 @@ static void table_entries(const struct graph *g, const struct dom *d, const uint
             /* what only this dead entry keeps alive, its chain link aside */
             for (uint32_t e = graph_out_begin(g, u); e < graph_out_end(g, u); e++) {
                 uint32_t w = graph_edge_target(g, e);
-                if (d->idom[w] == u && pt[w] != esite)
+                if (d->idom[w] == u && pt[w] != esite) {
                     out->owned_bytes += d->retained[w];
+                    owned_add(owned, pt[w], d->retained[w]);
+                }
             }
         }
         if (!shape->has_link)
@@ -306,7 +336,9 @@ static void find_tables(struct tables *t, const struct graph *g, const struct do
             shape.value_off = known->value_offset;
         }
         struct table_point here = {.snapshot = snapshot, .time_us = time_us};
-        table_entries(g, d, pt, v, esite, &shape, stamp, ++mark, stack, &here);
+        struct owned owned[OWNED_KINDS] = {{0, 0}};
+        table_entries(g, d, pt, v, esite, &shape, stamp, ++mark, stack, &here, owned);
+        here.owned_site = pts->rep[owned_top(owned)];
         bool existed;
         size_t *at = htab_put(&index, ((uint64_t)pt[v] << 32 | esite) + 1, &existed);
         if (!existed) {
@@ -444,7 +476,7 @@ static bool grows(const double *x, const double *y, size_t n, double *slope)
     *slope = n >= 2 ? growth_theil_sen(x, y, n, NULL, NULL) : 0;
     if (n >= 8) {
         struct growth_verdict v;
-        growth_detect(x, y, n, 0.2, &v);
+        growth_detect_gain(x, y, n, 0.2, TABLES_MIN_SLOTS, &v);
         return v.growing;
     }
     if (n < 3 || y[n - 1] < 2 * y[0] || y[n - 1] < TABLES_MIN_SLOTS)

@@ -54,6 +54,7 @@ struct table_point {
     uint64_t time_us;
     uint64_t live, dead, dead_bytes, owned_bytes;
     uint64_t capacity; /* pointer slots of the vector(s): size / 8 */
+    uint64_t owned_site; /* stack id of the blocks dead entries own most bytes of, or 0 */
 };
 
 struct table_series {

@@ -81,6 +81,7 @@ __attribute__((noinline)) static char *tls_block(void)
 static void *keeper(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "keeper");
     char *volatile held = keeper_block();
     pthread_barrier_wait(&ready);
     for (;;)
@@ -88,7 +89,7 @@ static void *keeper(void *arg)
     return held;
 }
 
-int main(void)
+__attribute__((noinline)) static void build_table(void)
 {
     g_ports = make_table();
     g_ports->buckets = make_buckets();
@@ -98,11 +99,24 @@ int main(void)
         g_ports->buckets[3] = s;
         g_ports->count++;
     }
+}
+
+/* Overwrites the dead stack below us, where build_table left copies of
+ * pointers that would be roots of their own (a conservative scan). */
+__attribute__((noinline)) static void scrub_stack(void)
+{
+    volatile char junk[16384];
+    memset((char *)junk, 0, sizeof(junk));
+}
+
+int main(void)
+{
+    build_table();
+    scrub_stack();
     tls_cache = tls_block();
     pthread_barrier_init(&ready, NULL, 2);
     pthread_t t;
     pthread_create(&t, NULL, keeper, NULL);
-    pthread_setname_np(t, "keeper");
     pthread_barrier_wait(&ready);
     printf("retention_paths: %llu slots\n", (unsigned long long)g_ports->count);
     return 0;
