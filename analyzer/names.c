@@ -61,6 +61,14 @@ const char *names_owner_kind(uint64_t kind)
     return kind < HT_OWNER_KIND_COUNT_ ? names[kind] : "?";
 }
 
+const char *names_owner_type(uint64_t kind)
+{
+    static const char *const types[HT_OWNER_KIND_COUNT_] = {
+        "iconv_t", "FILE *", "DIR *", "regex_t", "locale_t",
+    };
+    return kind < HT_OWNER_KIND_COUNT_ ? types[kind] : "?";
+}
+
 const char *names_snapshot_reason(uint64_t reason)
 {
     static const char *const names[] = {"exit", "api", "signal", "interval", "marks"};

@@ -15,6 +15,8 @@ const char *names_tag(uint8_t tag);
 const char *names_alloc_fn(uint64_t fn);
 /* "iconv_open", "fopen", "opendir", "regcomp", "newlocale"; "?" when out of range. */
 const char *names_owner_kind(uint64_t kind);
+/* The handle type an owner kind's constructor returns: "iconv_t", "FILE *"... */
+const char *names_owner_type(uint64_t kind);
 /* "exit", "api", "signal", "interval", "marks" (SNAPSHOT_BEGIN.reason); "?" when out of range. */
 const char *names_snapshot_reason(uint64_t reason);
 /* "global", "stack", "tls", "register", "user" (SNAPSHOT_ROOTS.kind); "?" when out of range. */

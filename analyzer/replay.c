@@ -270,6 +270,8 @@ static void owner_close(struct replay *rp, uint32_t idx)
         return;
     struct replay_owner_group *g = &rp->groups[o->group];
     g->live_handles--;
+    g->closed++;
+    g->last_close_us = rp->tot.duration_us; /* the time of the event before: close enough */
     g->bytes -= o->bytes;
     rp->tot.owner_handles[g->kind]--;
     rp->tot.owner_bytes[g->kind] -= o->bytes;

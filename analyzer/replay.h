@@ -60,6 +60,7 @@ struct replay_owner_group {
     uint64_t kind, stack;
     uint64_t live_handles, bytes, peak_bytes;
     uint64_t opened; /* handles ever opened successfully */
+    uint64_t closed, last_close_us; /* closes seen, and when the last was */
 };
 
 struct replay_mark {

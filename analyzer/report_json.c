@@ -149,9 +149,16 @@ static void json_owners_marks(const struct model *m, FILE *out)
     for (uint64_t i = 0; i < m->nowners; i++) {
         const struct replay_owner_group *g = m->owners[i].g;
         fprintf(out, "%s\n {\"kind\":\"%s\",\"live_handles\":%" PRIu64 ",\"bytes\":%" PRIu64
-                     ",\"peak_bytes\":%" PRIu64 ",\"opened\":%" PRIu64 ",\"stack\":",
+                     ",\"peak_bytes\":%" PRIu64 ",\"opened\":%" PRIu64 ",\"closed\":%" PRIu64
+                     ",\"last_close_s\":",
                 i ? "," : "", names_owner_kind(g->kind), g->live_handles, g->bytes,
-                g->peak_bytes, g->opened);
+                g->peak_bytes, g->opened, g->closed);
+        if (g->closed)
+            fprintf(out, "%.6f", secs(g->last_close_us));
+        else
+            fputs("null", out);
+        fprintf(out, ",\"bytes_per_handle\":%" PRIu64 ",\"stack\":",
+                g->live_handles ? g->bytes / g->live_handles : 0);
         json_stack(out, &m->owners[i].stack);
         fputc('}', out);
     }

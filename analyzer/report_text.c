@@ -177,9 +177,48 @@ static void text_sites(const struct text *t, const struct model *m)
     }
 }
 
+/* "iconv_t: 12000 live handles hold 384.0 MiB (32.8 KiB each), opened at
+ * port_open (port.c:40); closed 0 times": what a garbage collector or a
+ * heap walk of the program's own objects would never see. */
+static void text_dark_matter(const struct text *t, const struct model *m)
+{
+    char b1[32], b2[32];
+    bool any = false;
+    uint64_t span = m->rp->tot.duration_us;
+    for (uint64_t i = 0; i < m->nowners; i++) {
+        const struct replay_owner_group *g = m->owners[i].g;
+        if (!g->live_handles || !g->bytes)
+            continue;
+        if (!any)
+            heading(t, "dark matter (heap hidden behind library handles)");
+        any = true;
+        fprintf(t->out, "  %s: %" PRIu64 " live handle%s hold%s %s (%s each)", names_owner_type(g->kind),
+                g->live_handles, g->live_handles == 1 ? "" : "s", g->live_handles == 1 ? "s" : "",
+                report_bytes(g->bytes, b1), report_bytes(g->bytes / g->live_handles, b2));
+        const struct model_stack *st = &m->owners[i].stack;
+        if (st->nframes) {
+            const struct sym_frame *f = &st->frames[0];
+            char *name = model_frame_name(f);
+            const char *base = f->file ? strrchr(f->file, '/') : NULL;
+            fprintf(t->out, ", opened at %s", name);
+            if (f->file)
+                fprintf(t->out, " (%s:%" PRIu32 ")", base ? base + 1 : f->file, f->line);
+            free(name);
+        }
+        if (!g->closed)
+            fprintf(t->out, "; never closed\n");
+        else if (g->last_close_us * 10 < span)
+            fprintf(t->out, "; closed %" PRIu64 " times, none in the last 90%% of the run\n",
+                    g->closed);
+        else
+            fprintf(t->out, "; closed %" PRIu64 " times\n", g->closed);
+    }
+}
+
 static void text_owners_marks(const struct text *t, const struct model *m)
 {
     char b1[32], b2[32];
+    text_dark_matter(t, m);
     if (m->nowners) {
         heading(t, "owners (handles keeping allocations alive)");
         for (uint64_t i = 0; i < m->nowners; i++) {

@@ -428,6 +428,10 @@ static int filter_json(char *buf)
     jfilter_array(jget(root, "sites"), site_keep);
     jfilter_array(jget(root, "functions"), function_keep);
     jfilter_array(jget(root, "owners"), jstack_own);
+    struct jval *owners = jget(root, "owners");
+    static const char *const owner_dropped[] = {"last_close_s", NULL}; /* a time */
+    for (size_t i = 0; owners && i < owners->n; i++)
+        jselect(owners->items[i], owner_dropped, false);
     struct jval *marks = jget(root, "marks");
     static const char *const mark_dropped[] = {"t_s", NULL};
     for (size_t i = 0; marks && i < marks->n; i++)

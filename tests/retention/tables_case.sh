@@ -25,6 +25,9 @@ done
 "$report" "$dir/ds_leaky.htrace" >"$dir/ds_leaky.txt"
 grep -q "tables whose dead slots keep growing" "$dir/ds_leaky.txt" ||
     { echo "FAIL: the text report has no dead-slot table section"; exit 1; }
+# dark matter: every one of the 400 iconv_t is still open (the sweeper never runs)
+grep -Eq "^  iconv_t: 400 live handles hold [0-9.]+ MiB \([0-9.]+ KiB each\), opened at entry_new \(dead_slots.c:[0-9]+\); never closed" \
+    "$dir/ds_leaky.txt" || { echo "FAIL: no dark matter line for the 400 open iconv_t"; grep iconv_t "$dir/ds_leaky.txt"; exit 1; }
 python3 - "$dir" <<'PY'
 import json, os, re, sys
 d = sys.argv[1]
