@@ -524,6 +524,16 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
             p = ht_put_uvarint(p, id);
             break;
         }
+        case HT_REC_GC_ALLOC:   /* plain fields, then a stack hash */
+        case HT_REC_GC_LINK:
+        case HT_REC_GC_FINALIZER:
+        case HT_REC_GC_FINALIZE_BEGIN: { /* its hash was sent with GC_FINALIZER */
+            uint32_t id = nf ? stack_id(f[nf - 1], frames, ev->nframes) : 0;
+            for (unsigned i = 0; i + 1 < nf; i++)
+                p = ht_put_uvarint(p, f[i]);
+            p = ht_put_uvarint(p, id);
+            break;
+        }
         case HT_REC_OWNER_END:
             p = ht_put_uvarint(p, handle_ref(f[0]));
             break;
@@ -650,18 +660,9 @@ static void sample_rss(uint64_t now)
     w.last_rss_ns = now;
     if (w.statm_fd < 0)
         w.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    char buf[128];
-    ssize_t r = w.statm_fd >= 0 ? pread(w.statm_fd, buf, sizeof buf - 1, 0) : -1;
-    if (r <= 0)
-        return;
-    buf[r] = '\0';
-    const char *s = buf;
-    while (*s && *s != ' ')
-        s++;
-    uint64_t pages = 0;
-    for (s++; *s >= '0' && *s <= '9'; s++)
-        pages = pages * 10 + (uint64_t)(*s - '0');
-    ht_rec_simple(HT_REC_RSS, 1, pages * (uint64_t)sysconf(_SC_PAGESIZE), 0);
+    uint64_t rss = ht_rss_read(w.statm_fd);
+    if (rss)
+        ht_rec_simple(HT_REC_RSS, 1, rss, 0);
 }
 
 /* Drains until no published record below the bound remains; ends a frame
