@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -93,17 +94,33 @@ enum { GC_LIST(GC_ENUM) GCX_COUNT };
 static const char *const gc_names[GCX_COUNT] = {GC_LIST(GC_NAME)};
 static void *_Atomic gc_real[GCX_COUNT];
 
-/* At init: libgc linked with the program is found now. */
+static int find_libgc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    const char *slash = strrchr(info->dlpi_name, '/');
+    return strncmp(slash ? slash + 1 : info->dlpi_name, "libgc.so", 8) == 0;
+}
+
+/* At init: libgc linked with the program is found now. Only when it is
+ * there: a failed dlsym leaves glibc's dlerror state allocated, which a
+ * program without libgc must not see changed. */
 void ht_gc_resolve(void)
 {
+    if (!dl_iterate_phdr(find_libgc, NULL))
+        return;
     for (int i = 0; i < GCX_COUNT; i++)
         atomic_store(&gc_real[i], dlsym(RTLD_NEXT, gc_names[i]));
 }
 
 /* A libgc dlopen'ed later: looked up on first use, outside our guard (dlsym
  * may free its error state, and that free must be recorded like any other). */
+static _Atomic bool gc_tried[GCX_COUNT]; /* looked up lazily once: absent stays absent */
+
 static HT_COLD void *gc_lookup(int id)
 {
+    if (atomic_exchange(&gc_tried[id], true))
+        return atomic_load(&gc_real[id]);
     void *sym = dlsym(RTLD_NEXT, gc_names[id]);
     if (!sym) {
         void *h = dlopen("libgc.so.1", RTLD_LAZY | RTLD_NOLOAD);
