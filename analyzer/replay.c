@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc.h"
 #include "leaks.h"
 #include "xalloc.h"
 
@@ -321,6 +322,12 @@ static void owner_close_event(struct replay *rp, const struct ht_event *ev)
         owner_close(rp, *idx);
 }
 
+uint64_t replay_handle_group(const struct replay *rp, uint64_t handle)
+{
+    const uint32_t *idx = htab_get(&rp->handles, handle);
+    return idx && rp->owners[*idx].live ? (uint64_t)rp->owners[*idx].group + 1 : 0;
+}
+
 /* ------------------------------------------------------------ heap events */
 
 static void block_alloc(struct replay *rp, const struct ht_event *ev, uint64_t addr,
@@ -550,6 +557,8 @@ void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event 
         rp->stopped = true;
         return;
     }
+    if (__builtin_expect(gc_wants(rp->gc, ev->tag), 0))
+        gc_observe(&rp->gc, rp, ev);
     if (ev->tag >= HT_REC_ALLOC_BASE && ev->tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
         if (ev->addr)
             block_alloc(rp, ev, ev->addr, 0);
@@ -632,6 +641,7 @@ void replay_free(struct replay *rp)
         return;
     blockmap_release(&rp->blocks);
     leaks_free(rp->leaks);
+    gc_free(rp->gc);
     htab_release(&rp->threads);
     htab_release(&rp->handles);
     htab_release(&rp->regions);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "gc.h"
 #include "leaks.h"
 #include "growth.h"
 #include "names.h"
@@ -153,6 +154,7 @@ static void json_owners_marks(const struct model *m, FILE *out)
                 i ? "," : "", names_owner_kind(g->kind), g->live_handles, g->bytes,
                 g->peak_bytes, g->opened);
         json_stack(out, &m->owners[i].stack);
+        gc_json_owner(m, g, out);
         fputc('}', out);
     }
     fputs("],\n\"marks\":[", out);
@@ -220,6 +222,7 @@ void report_json(const struct model *m, const struct report_opts *o,
     json_owners_marks(m, out);
     growth_json(m->growth, out);
     json_leaks(m, o, out);
+    gc_json(m, out);
     fputs("\"timeline\":[", out);
     for (uint64_t i = 0; i < m->rp->ntimeline; i++) {
         const struct replay_sample *s = &m->rp->timeline[i];

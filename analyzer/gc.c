@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gc.c - see gc.h: the GC records replayed into numbers.
+ *
+ * Dark matter is all live malloc heap: none of it is visible to libgc. What
+ * a finalizer frees (its thread's malloc heap shrinking between
+ * GC_FINALIZE_BEGIN and END, and the handles it closes) is the part only a
+ * collection can release: its growth between collections is what a
+ * collector pacing itself by GC allocation does not see.
+ */
+#include "gc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+#include "xalloc.h"
+
+static void sample_push(struct gc_stats *g, const struct gc_sample *s)
+{
+    if (g->nsamples == g->samples_cap) {
+        g->samples_cap = g->samples_cap ? g->samples_cap * 2 : 64;
+        g->samples = xreallocarray(g->samples, g->samples_cap, sizeof(*g->samples));
+    }
+    g->samples[g->nsamples++] = *s;
+}
+
+static void collection(struct gc_stats *g, struct replay *rp, const struct ht_event *ev)
+{
+    uint64_t dark = rp->tot.heap_bytes;
+    g->collections++;
+    g->gc_heap_bytes = ev->size;
+    if (ev->size > g->peak_gc_heap_bytes)
+        g->peak_gc_heap_bytes = ev->size;
+    g->gc_ns += ev->old_addr;
+    if (dark > g->dark_at_last && dark - g->dark_at_last > g->max_dark_growth)
+        g->max_dark_growth = dark - g->dark_at_last;
+    g->dark_at_last = dark;
+    struct gc_sample s = {ev->time_us, ev->size, dark, ev->handle ? ev->handle : rp->tot.rss_bytes};
+    sample_push(g, &s);
+}
+
+/* A handle closed inside a finalizer: its owner group is GC-owned. */
+static void finalizer_close(struct gc_stats *g, struct replay *rp, const struct ht_event *ev)
+{
+    g->finalizer_closes++;
+    uint64_t group = replay_handle_group(rp, ev->handle);
+    if (!group--)
+        return;
+    if (group >= g->ngroup_closes) {
+        uint64_t n = rp->ngroups > group ? rp->ngroups : group + 1;
+        g->group_closes = xreallocarray(g->group_closes, n, sizeof(*g->group_closes));
+        memset(g->group_closes + g->ngroup_closes, 0,
+               (n - g->ngroup_closes) * sizeof(*g->group_closes));
+        g->ngroup_closes = n;
+    }
+    g->group_closes[group]++;
+}
+
+void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *ev)
+{
+    struct gc_stats *g = *gp;
+    if (!g) {
+        g = *gp = xcalloc(1, sizeof(*g));
+        htab_init(&g->fin_threads, sizeof(uint64_t));
+    }
+    uint64_t key = (uint64_t)ev->thread + 1;
+    switch (ev->tag) {
+    case HT_REC_GC_ALLOC:
+        g->alloc_calls++;
+        g->objects += ev->value;
+        g->allocated_bytes += ev->size;
+        break;
+    case HT_REC_GC_FREE:
+        g->frees++;
+        g->freed_bytes += ev->size;
+        break;
+    case HT_REC_GC_COLLECTION: collection(g, rp, ev); break;
+    case HT_REC_GC_LINK:
+        if (ev->kind < HT_GC_LINK_OP_COUNT_)
+            g->links[ev->kind] += ev->value;
+        break;
+    case HT_REC_GC_FINALIZER:
+        if (ev->kind == 0)
+            g->finalizers_registered++;
+        else
+            g->finalizers_removed++;
+        break;
+    case HT_REC_GC_FINALIZE_BEGIN:
+        g->finalized++;
+        g->finalized_bytes += ev->size;
+        *(uint64_t *)htab_put(&g->fin_threads, key, NULL) = rp->tot.heap_bytes + 1;
+        break;
+    case HT_REC_GC_FINALIZE_END: {
+        uint64_t before;
+        if (htab_remove(&g->fin_threads, key, &before) && before - 1 > rp->tot.heap_bytes)
+            g->finalizer_freed_bytes += before - 1 - rp->tot.heap_bytes;
+        break;
+    }
+    case HT_REC_OWNER_CLOSE:
+        if (htab_get(&g->fin_threads, key))
+            finalizer_close(g, rp, ev);
+        break;
+    default: break;
+    }
+}
+
+uint64_t gc_group_closes(const struct replay *rp, const struct replay_owner_group *grp)
+{
+    const struct gc_stats *g = rp->gc;
+    if (!g)
+        return 0;
+    uint64_t i = (uint64_t)(grp - rp->groups);
+    return i < g->ngroup_closes ? g->group_closes[i] : 0;
+}
+
+bool gc_runs_too_rarely(const struct replay *rp)
+{
+    const struct gc_stats *g = rp->gc;
+    if (!g || rp->tot.peak_bytes <= g->peak_gc_heap_bytes)
+        return false;
+    /* finalizers freed malloc, or finalizable objects wait for a collection */
+    return g->finalizer_freed_bytes > 0 ||
+           g->finalizers_registered > g->finalized + g->finalizers_removed;
+}
+
+void gc_free(struct gc_stats *g)
+{
+    if (!g)
+        return;
+    htab_release(&g->fin_threads);
+    free(g->group_closes);
+    free(g->samples);
+    free(g);
+}
