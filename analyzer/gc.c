@@ -36,6 +36,12 @@ static void collection(struct gc_stats *g, struct replay *rp, const struct ht_ev
     if (dark > g->dark_at_last && dark - g->dark_at_last > g->max_dark_growth)
         g->max_dark_growth = dark - g->dark_at_last;
     g->dark_at_last = dark;
+    uint64_t held = 0; /* groups known GC-owned so far (a finalizer closed one of theirs) */
+    for (uint64_t i = 0; i < g->ngroup_closes && i < rp->ngroups; i++)
+        if (g->group_closes[i])
+            held += rp->groups[i].bytes;
+    if (held > g->peak_held_bytes)
+        g->peak_held_bytes = held;
     struct gc_sample s = {ev->time_us, ev->size, dark, ev->handle ? ev->handle : rp->tot.rss_bytes};
     sample_push(g, &s);
 }

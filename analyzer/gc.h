@@ -36,6 +36,7 @@ struct gc_stats {
     uint64_t finalizer_closes;      /* handles closed by finalizers */
     uint64_t max_dark_growth;       /* malloc growth between two collections */
     uint64_t dark_at_last;
+    uint64_t peak_held_bytes; /* at a collection's end: live bytes of finalizer-closed groups */
     uint64_t *group_closes; /* per replay owner group: handles closed by finalizers */
     uint64_t ngroup_closes;
     struct gc_sample *samples;

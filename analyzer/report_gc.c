@@ -54,10 +54,11 @@ void gc_json(const struct model *m, FILE *out)
             ",\"finalizers\":{\"registered\":%" PRIu64 ",\"removed\":%" PRIu64 ",\"run\":%" PRIu64
             ",\"freed_malloc_bytes\":%" PRIu64 ",\"closed_handles\":%" PRIu64 "}"
             ",\"max_dark_growth_between_collections_bytes\":%" PRIu64
+            ",\"peak_finalizer_held_dark_bytes\":%" PRIu64
             ",\"runs_too_rarely\":%s},\n",
             g->objects, g->allocated_bytes, g->frees, (double)g->gc_ns / 1e9,
             g->finalizers_registered, g->finalizers_removed, g->finalized,
-            g->finalizer_freed_bytes, g->finalizer_closes, g->max_dark_growth,
+            g->finalizer_freed_bytes, g->finalizer_closes, g->max_dark_growth, g->peak_held_bytes,
             gc_runs_too_rarely(rp) ? "true" : "false");
 }
 
@@ -86,14 +87,18 @@ static void text_gc_owners(const struct model *m, FILE *out)
 {
     char b1[32], b2[32];
     bool any = false;
+    for (uint64_t i = 0; i < m->nowners; i++)
+        any |= gc_group_closes(m->rp, m->owners[i].g) != 0;
+    if (!any)
+        return;
+    fprintf(out, "  dark matter held by GC objects: up to %s of it at a collection was malloc "
+                 "behind handles that only GC finalizers close (dark matter peak %s):\n",
+            report_bytes(m->rp->gc->peak_held_bytes, b1), report_bytes(m->rp->tot.peak_bytes, b2));
     for (uint64_t i = 0; i < m->nowners; i++) {
         const struct replay_owner_group *grp = m->owners[i].g;
         uint64_t closes = gc_group_closes(m->rp, grp);
         if (!closes)
             continue;
-        if (!any)
-            fputs("  dark matter held by GC objects (handles their finalizers close):\n", out);
-        any = true;
         fprintf(out, "    %s: %s live in %" PRIu64 " handles, peak %s; %" PRIu64 " of %" PRIu64
                      " opened were closed by GC finalizers; opened at\n",
                 names_owner_kind(grp->kind), report_bytes(grp->bytes, b1), grp->live_handles,
