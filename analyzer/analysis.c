@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gc.h"
 #include "growth.h"
 #include "xalloc.h"
 
@@ -45,6 +46,7 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
         a->sym = sym_create(&o->sym);
     a->model = model_build(a->rp, ht_reader_header(a->reader), a->path,
                            ht_reader_truncation(a->reader), a->sym);
+    gc_symbolize(a->rp, a->sym);
     a->growth = growth_analyze(gr, a->model, o->growth);
     a->model->growth = a->growth;
     growth_recorder_free(gr);

@@ -16,6 +16,12 @@
 #include "replay.h"
 #include "xalloc.h"
 
+/* A finalizer running on a thread: the malloc heap when it began, and where
+ * it was registered. */
+struct gc_window {
+    uint64_t heap_bytes, stack;
+};
+
 static void sample_push(struct gc_stats *g, const struct gc_sample *s)
 {
     if (g->nsamples == g->samples_cap) {
@@ -47,7 +53,8 @@ static void collection(struct gc_stats *g, struct replay *rp, const struct ht_ev
 }
 
 /* A handle closed inside a finalizer: its owner group is GC-owned. */
-static void finalizer_close(struct gc_stats *g, struct replay *rp, const struct ht_event *ev)
+static void finalizer_close(struct gc_stats *g, struct replay *rp, const struct ht_event *ev,
+                            const struct gc_window *w)
 {
     g->finalizer_closes++;
     uint64_t group = replay_handle_group(rp, ev->handle);
@@ -56,11 +63,15 @@ static void finalizer_close(struct gc_stats *g, struct replay *rp, const struct 
     if (group >= g->ngroup_closes) {
         uint64_t n = rp->ngroups > group ? rp->ngroups : group + 1;
         g->group_closes = xreallocarray(g->group_closes, n, sizeof(*g->group_closes));
+        g->group_fin_stack = xreallocarray(g->group_fin_stack, n, sizeof(*g->group_fin_stack));
         memset(g->group_closes + g->ngroup_closes, 0,
                (n - g->ngroup_closes) * sizeof(*g->group_closes));
+        memset(g->group_fin_stack + g->ngroup_closes, 0,
+               (n - g->ngroup_closes) * sizeof(*g->group_fin_stack));
         g->ngroup_closes = n;
     }
     g->group_closes[group]++;
+    g->group_fin_stack[group] = w->stack;
 }
 
 void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *ev)
@@ -68,7 +79,7 @@ void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *
     struct gc_stats *g = *gp;
     if (!g) {
         g = *gp = xcalloc(1, sizeof(*g));
-        htab_init(&g->fin_threads, sizeof(uint64_t));
+        htab_init(&g->fin_threads, sizeof(struct gc_window));
     }
     uint64_t key = (uint64_t)ev->thread + 1;
     switch (ev->tag) {
@@ -95,18 +106,21 @@ void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *
     case HT_REC_GC_FINALIZE_BEGIN:
         g->finalized++;
         g->finalized_bytes += ev->size;
-        *(uint64_t *)htab_put(&g->fin_threads, key, NULL) = rp->tot.heap_bytes + 1;
+        *(struct gc_window *)htab_put(&g->fin_threads, key, NULL) =
+            (struct gc_window){rp->tot.heap_bytes, ev->stack};
         break;
     case HT_REC_GC_FINALIZE_END: {
-        uint64_t before;
-        if (htab_remove(&g->fin_threads, key, &before) && before - 1 > rp->tot.heap_bytes)
-            g->finalizer_freed_bytes += before - 1 - rp->tot.heap_bytes;
+        struct gc_window w;
+        if (htab_remove(&g->fin_threads, key, &w) && w.heap_bytes > rp->tot.heap_bytes)
+            g->finalizer_freed_bytes += w.heap_bytes - rp->tot.heap_bytes;
         break;
     }
-    case HT_REC_OWNER_CLOSE:
-        if (htab_get(&g->fin_threads, key))
-            finalizer_close(g, rp, ev);
+    case HT_REC_OWNER_CLOSE: {
+        const struct gc_window *w = htab_get(&g->fin_threads, key);
+        if (w)
+            finalizer_close(g, rp, ev, w);
         break;
+    }
     default: break;
     }
 }
@@ -130,10 +144,37 @@ bool gc_runs_too_rarely(const struct replay *rp)
            g->finalizers_registered > g->finalized + g->finalizers_removed;
 }
 
+void gc_symbolize(struct replay *rp, struct symbolizer *sym)
+{
+    struct gc_stats *g = rp->gc;
+    if (!g || !g->ngroup_closes || g->fin_stacks)
+        return;
+    g->fin_stacks = xcalloc(g->ngroup_closes, sizeof(*g->fin_stacks));
+    for (uint64_t i = 0; i < g->ngroup_closes; i++)
+        if (g->group_closes[i])
+            model_stack_build(&g->fin_stacks[i], rp, g->group_fin_stack[i], sym);
+}
+
+const struct model_stack *gc_group_fin_stack(const struct replay *rp,
+                                             const struct replay_owner_group *grp)
+{
+    const struct gc_stats *g = rp->gc;
+    uint64_t i = g ? (uint64_t)(grp - rp->groups) : 0;
+    if (!g || !g->fin_stacks || i >= g->ngroup_closes || !g->group_closes[i])
+        return NULL;
+    return &g->fin_stacks[i];
+}
+
 void gc_free(struct gc_stats *g)
 {
     if (!g)
         return;
+    for (uint64_t i = 0; g->fin_stacks && i < g->ngroup_closes; i++) {
+        free(g->fin_stacks[i].frames);
+        free(g->fin_stacks[i].key);
+    }
+    free(g->fin_stacks);
+    free(g->group_fin_stack);
     htab_release(&g->fin_threads);
     free(g->group_closes);
     free(g->samples);

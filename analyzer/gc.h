@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "htab.h"
+#include "model.h"
 #include "reader.h"
 
 struct replay;
@@ -38,10 +39,12 @@ struct gc_stats {
     uint64_t dark_at_last;
     uint64_t peak_held_bytes; /* at a collection's end: live bytes of finalizer-closed groups */
     uint64_t *group_closes; /* per replay owner group: handles closed by finalizers */
+    uint64_t *group_fin_stack; /* ... and where the last closing finalizer was registered */
     uint64_t ngroup_closes;
+    struct model_stack *fin_stacks; /* gc_symbolize: group_fin_stack symbolized, or NULL */
     struct gc_sample *samples;
     uint64_t nsamples, samples_cap;
-    struct htab fin_threads; /* thread + 1 -> malloc heap bytes at GC_FINALIZE_BEGIN + 1 */
+    struct htab fin_threads; /* thread + 1 -> struct gc_window: a finalizer running there */
 };
 
 /* True for the records gc_observe wants (GC records, and OWNER_CLOSE once
@@ -56,8 +59,16 @@ static inline bool gc_wants(const struct gc_stats *g, uint8_t tag)
 void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *ev);
 void gc_free(struct gc_stats *g);
 
+/* Symbolizes the finalizer stacks of GC-owned owner groups (after replay). */
+struct symbolizer;
+void gc_symbolize(struct replay *rp, struct symbolizer *sym);
+
 /* Handles of group g closed by GC finalizers (0 without GC records). */
 uint64_t gc_group_closes(const struct replay *rp, const struct replay_owner_group *g);
+/* Where the finalizers that closed group g's handles were registered (the
+ * last one seen), symbolized by gc_symbolize; NULL when unknown. */
+const struct model_stack *gc_group_fin_stack(const struct replay *rp,
+                                             const struct replay_owner_group *g);
 /* Whether dark matter outgrew the GC heap while finalizers freed malloc. */
 bool gc_runs_too_rarely(const struct replay *rp);
 

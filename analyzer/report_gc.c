@@ -64,8 +64,14 @@ void gc_json(const struct model *m, FILE *out)
 
 void gc_json_owner(const struct model *m, const struct replay_owner_group *grp, FILE *out)
 {
-    if (m->rp->gc)
-        fprintf(out, ",\"closed_by_gc_finalizers\":%" PRIu64, gc_group_closes(m->rp, grp));
+    if (!m->rp->gc)
+        return;
+    fprintf(out, ",\"closed_by_gc_finalizers\":%" PRIu64, gc_group_closes(m->rp, grp));
+    const struct model_stack *st = gc_group_fin_stack(m->rp, grp);
+    if (st) {
+        fputs(",\"gc_finalizer_stack\":", out);
+        report_json_stack(out, st);
+    }
 }
 
 /* The first frames of a stack, one a line. */
@@ -104,6 +110,11 @@ static void text_gc_owners(const struct model *m, FILE *out)
                 names_owner_kind(grp->kind), report_bytes(grp->bytes, b1), grp->live_handles,
                 report_bytes(grp->peak_bytes, b2), closes, grp->opened);
         text_frames(&m->owners[i].stack, out);
+        const struct model_stack *st = gc_group_fin_stack(m->rp, grp);
+        if (st && st->nframes) {
+            fputs("    held by GC objects whose finalizer was registered at\n", out);
+            text_frames(st, out);
+        }
     }
 }
 

@@ -44,7 +44,7 @@ def main():
     own = dict(kv.split("=", 1) for kv in run.stdout.split() if "=" in kv)
     own = {k: int(v) for k, v in own.items()}
     print("program says:", own)
-    rep = json.loads(subprocess.run([report, "--json", "--no-symbols", log], check=True,
+    rep = json.loads(subprocess.run([report, "--json", log], check=True,
                                     capture_output=True, text=True).stdout)
     text = subprocess.run([report, log], check=True, capture_output=True, text=True).stdout
     section = text[text.index("garbage collector"):text.index("top sites")]
@@ -99,6 +99,8 @@ def check_iconv(own, gc, rep, section):
           f"iconv_t dark matter peak {o['peak_bytes']} outgrew the GC heap {gc['peak_gc_heap_bytes']}")
     check(gc["peak_dark_bytes"] >= o["peak_bytes"], "peak dark bytes cover the iconv_t bytes")
     check(gc["runs_too_rarely"] is True, "the GC-runs-too-rarely signal is raised")
+    fin = [f["function"] for f in o.get("gc_finalizer_stack", [])]
+    check("converter_new" in fin, f"the GC objects' finalizers were registered in converter_new: {fin}")
     check("GC runs too rarely" in section and "iconv_open" in section,
           "the text names the signal and the iconv_open owner")
 
@@ -107,6 +109,7 @@ def check_guile(own, gc, rep, section):
     o = iconv_owner(rep)
     check(o["closed_by_gc_finalizers"] > 0,
           f"{o['closed_by_gc_finalizers']} port iconv_t closed by GC finalizers")
+    check(len(o.get("gc_finalizer_stack", [])) > 0, "the finalizers' registration stack is named")
     check(o["opened"] >= own["ports"] // 2, f"{o['opened']} iconv_open for {own['ports']} ports")
     check(gc["finalizers"]["registered"] >= o["opened"], "port finalizers registered")
     check(gc["disappearing_links"]["registered"] > 0, "Guile's weak tables register links")

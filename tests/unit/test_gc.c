@@ -92,6 +92,9 @@ static void test_gc_replay(void)
     CHECK_EQ(g->frees, 1);
     CHECK_EQ(rp->ngroups, 1);
     CHECK_EQ(gc_group_closes(rp, &rp->groups[0]), 2);
+    gc_symbolize(rp, NULL); /* the finalizers' registration stack: stack 1 */
+    const struct model_stack *st = gc_group_fin_stack(rp, &rp->groups[0]);
+    CHECK(st != NULL && st->nframes == 1 && st->frames[0].address == 0x401000);
     /* dark matter (3000) outgrew the GC heap (2000), finalizers freed malloc */
     CHECK(gc_runs_too_rarely(rp));
     replay_free(rp);
