@@ -97,9 +97,13 @@ static void text_gc_owners(const struct model *m, FILE *out)
         any |= gc_group_closes(m->rp, m->owners[i].g) != 0;
     if (!any)
         return;
-    fprintf(out, "  dark matter held by GC objects: up to %s of it at a collection was malloc "
-                 "behind handles that only GC finalizers close (dark matter peak %s):\n",
-            report_bytes(m->rp->gc->peak_held_bytes, b1), report_bytes(m->rp->tot.peak_bytes, b2));
+    if (m->rp->gc->peak_held_bytes)
+        fprintf(out, "  dark matter held by GC objects: up to %s of it at a collection was malloc "
+                     "behind handles that only GC finalizers close (dark matter peak %s):\n",
+                report_bytes(m->rp->gc->peak_held_bytes, b1),
+                report_bytes(m->rp->tot.peak_bytes, b2));
+    else
+        fputs("  dark matter held by GC objects (handles that GC finalizers close):\n", out);
     for (uint64_t i = 0; i < m->nowners; i++) {
         const struct replay_owner_group *grp = m->owners[i].g;
         uint64_t closes = gc_group_closes(m->rp, grp);
