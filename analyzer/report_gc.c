@@ -122,6 +122,28 @@ static void text_gc_owners(const struct model *m, FILE *out)
     }
 }
 
+/* A few collections spread over the run: the GC heap, dark matter, RSS. */
+static void text_timeline(const struct gc_stats *g, const struct report_opts *o, FILE *out)
+{
+    enum { ROWS = 8 };
+    char b1[32], b2[32], b3[32];
+    if (g->nsamples < 2)
+        return;
+    fprintf(out, "  %10s %12s %12s %12s\n", o->no_addresses ? "collection" : "time",
+            "GC heap", "dark matter", "RSS");
+    uint64_t rows = g->nsamples < ROWS ? g->nsamples : ROWS;
+    for (uint64_t r = 0; r < rows; r++) {
+        uint64_t i = r * (g->nsamples - 1) / (rows - 1);
+        const struct gc_sample *s = &g->samples[i];
+        if (o->no_addresses)
+            fprintf(out, "  %10" PRIu64, i + 1);
+        else
+            fprintf(out, "  %8.3f s", (double)s->t_us / 1e6);
+        fprintf(out, " %12s %12s %12s\n", report_bytes(s->gc_heap_bytes, b1),
+                report_bytes(s->dark_bytes, b2), report_bytes(s->rss_bytes, b3));
+    }
+}
+
 void gc_text(const struct model *m, const struct report_opts *o, FILE *out)
 {
     const struct replay *rp = m->rp;
@@ -151,6 +173,7 @@ void gc_text(const struct model *m, const struct report_opts *o, FILE *out)
                 drss < 0 ? '-' : '+', report_bytes((uint64_t)(drss < 0 ? -drss : drss), b1),
                 report_bytes(g->peak_gc_heap_bytes, b2));
     }
+    text_timeline(g, o, out);
     fprintf(out, "  disappearing links: %" PRIu64 " registered, %" PRIu64 " unregistered, %" PRIu64
                  " cleared by collections\n",
             g->links[HT_GC_LINK_REGISTER] + g->links[HT_GC_LINK_REGISTER_LONG],
