@@ -3,7 +3,8 @@
  * test_robust.c - runs the real heaptrace-report binary (argv[1]) on
  * truncated and bit-flipped logs and checks it exits 0 or 2, with a message
  * for 2, and is never killed by a signal. argv[2...] are extra options
- * (e.g. --dump); by default the normal report runs.
+ * (e.g. --dump); by default the normal report runs. A log of GC records
+ * (lb_gc_sample) gets the same treatment.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -71,6 +72,23 @@ static void check_run(const char *what, size_t at, const void *p, size_t n)
     }
 }
 
+/* n single-bit flips in src's decompressed stream, each recompressed and run. */
+static void stream_flips(const struct logbuild *src, int n, const char *what)
+{
+    for (int i = 0; i < n; i++) {
+        struct logbuild f = *src;
+        f.buf = malloc(src->len);
+        memcpy(f.buf, src->buf, src->len);
+        size_t bit = (size_t)rand() % (src->len * 8);
+        f.buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        size_t fn;
+        uint8_t *fz = lb_compress(&f, 1, &fn);
+        check_run(what, bit, fz, fn);
+        free(fz);
+        free(f.buf);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !mkdtemp(dir))
@@ -103,18 +121,18 @@ int main(int argc, char **argv)
         check_run("bit flip", bit, copy, n);
     }
     /* bit flips inside the decompressed stream, recompressed: reaches the parser */
-    for (int i = 0; i < 150; i++) {
-        struct logbuild f = small;
-        f.buf = malloc(small.len);
-        memcpy(f.buf, small.buf, small.len);
-        size_t bit = (size_t)rand() % (small.len * 8);
-        f.buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        size_t fn;
-        uint8_t *fz = lb_compress(&f, 1, &fn);
-        check_run("stream bit flip", bit, fz, fn);
-        free(fz);
-        free(f.buf);
-    }
+    stream_flips(&small, 150, "stream bit flip");
+    /* GC records (format.h 0x70-0x76): every cut, and bit flips in the stream */
+    struct logbuild gc;
+    lb_gc_sample(&gc);
+    size_t gn;
+    uint8_t *gz = lb_compress(&gc, 1, &gn);
+    check_run("complete gc log", 0, gz, gn);
+    for (size_t cut = 0; cut < gn; cut++)
+        check_run("gc log cut", cut, gz, cut);
+    stream_flips(&gc, 60, "gc stream bit flip");
+    free(gz);
+    lb_release(&gc);
     free(copy);
     free(sz);
     free(lz);
