@@ -406,6 +406,7 @@ static struct {
     _Atomic int lock;
     uint64_t *keys;
     uint64_t cap, used, gone; /* used counts live keys; gone tombstones */
+    bool blind; /* process_vm_readv refused (seccomp): slots are not tracked at all */
 } links;
 
 static uint64_t link_hash(uint64_t k)
@@ -454,7 +455,7 @@ static bool links_grow(void)
 static void link_add(uint64_t key)
 {
     spin_lock(&links.lock);
-    if ((links.used + links.gone + 1) * 2 <= links.cap || links_grow()) {
+    if (!links.blind && ((links.used + links.gone + 1) * 2 <= links.cap || links_grow())) {
         uint64_t *s = link_slot(key, true);
         if (*s != key) {
             links.gone -= *s == KEY_GONE;
@@ -480,8 +481,9 @@ static bool link_remove(uint64_t key)
     return found;
 }
 
-/* Reads slots idx[0..n) into val; a slot that cannot be read gets UINT64_MAX. */
-static void read_slots(uint64_t *const *idx, uint64_t *val, size_t n)
+/* Reads slots idx[0..n) into val; a slot that cannot be read gets UINT64_MAX.
+ * @return false when the kernel refuses the call altogether. */
+static bool read_slots(uint64_t *const *idx, uint64_t *val, size_t n)
 {
     struct iovec local[256], remote[256];
     size_t done = 0;
@@ -493,15 +495,13 @@ static void read_slots(uint64_t *const *idx, uint64_t *val, size_t n)
         }
         long r = syscall(SYS_process_vm_readv, (long)syscall(SYS_getpid), local, k, remote, k, 0);
         size_t ok = r > 0 ? (size_t)r / 8 : 0;
-        if (r < 0 && ok == 0 && done == 0 && (errno == ENOSYS || errno == EPERM)) {
-            for (size_t i = 0; i < n; i++)
-                val[i] = UINT64_MAX - 1; /* cannot look: nothing is known cleared */
-            return;
-        }
+        if (r < 0 && done == 0 && (errno == ENOSYS || errno == EPERM))
+            return false;
         done += ok;
         if (ok < k)
             val[done++] = UINT64_MAX; /* this slot's memory is gone */
     }
+    return true;
 }
 
 /* After a collection: slots now NULL were cleared (libgc dropped them too). */
@@ -518,7 +518,13 @@ static uint64_t links_sweep(void)
                 idx[n++] = &links.keys[i];
         if (n == 0)
             break;
-        read_slots(idx, val, n);
+        if (!read_slots(idx, val, n)) { /* cannot look: stop tracking, forget them all */
+            links.blind = true;
+            ht_mem_free(links.keys);
+            links.keys = NULL;
+            links.cap = links.used = links.gone = 0;
+            break;
+        }
         for (size_t j = 0; j < n; j++) {
             if (val[j] != 0 && val[j] != UINT64_MAX)
                 continue;
