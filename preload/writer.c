@@ -1146,6 +1146,10 @@ void ht_writer_finish(unsigned reason)
     pthread_mutex_lock(&w.lock);
     if (w.snap_fd >= 0)
         snapshot_pump(true); /* a running-program snapshot first completes */
+    if (reason != HT_END_ERROR) { /* the RSS the program ends with, however short it ran */
+        w.last_rss_ns = 0;
+        sample_rss(ht_mono_ns());
+    }
     if (ht_config.snapshots && reason != HT_END_EXEC && reason != HT_END_ERROR) {
         /* After all exit-time code: the heap as the program leaves it. */
         drain_all(false);
