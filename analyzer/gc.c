@@ -48,7 +48,9 @@ static void collection(struct gc_stats *g, struct replay *rp, const struct ht_ev
             held += rp->groups[i].bytes;
     if (held > g->peak_held_bytes)
         g->peak_held_bytes = held;
-    struct gc_sample s = {ev->time_us, ev->size, dark, ev->handle ? ev->handle : rp->tot.rss_bytes};
+    if (ev->handle)
+        g->rss_bytes = ev->handle;
+    struct gc_sample s = {ev->time_us, ev->size, dark, g->rss_bytes};
     sample_push(g, &s);
 }
 
@@ -115,6 +117,7 @@ void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *
             g->finalizer_freed_bytes += w.heap_bytes - rp->tot.heap_bytes;
         break;
     }
+    case HT_REC_RSS: g->rss_bytes = ev->value; break;
     case HT_REC_OWNER_CLOSE: {
         const struct gc_window *w = htab_get(&g->fin_threads, key);
         if (w)
@@ -142,6 +145,18 @@ bool gc_runs_too_rarely(const struct replay *rp)
     /* finalizers freed malloc, or finalizable objects wait for a collection */
     return g->finalizer_freed_bytes > 0 ||
            g->finalizers_registered > g->finalized + g->finalizers_removed;
+}
+
+void gc_finish(struct replay *rp)
+{
+    struct gc_stats *g = rp->gc;
+    if (!g || !g->nsamples || rp->tot.duration_us <= g->samples[g->nsamples - 1].t_us)
+        return;
+    uint64_t dark = rp->tot.heap_bytes;
+    if (dark > g->dark_at_last && dark - g->dark_at_last > g->max_dark_growth)
+        g->max_dark_growth = dark - g->dark_at_last; /* since the last collection */
+    struct gc_sample s = {rp->tot.duration_us, g->gc_heap_bytes, dark, g->rss_bytes};
+    sample_push(g, &s);
 }
 
 void gc_symbolize(struct replay *rp, struct symbolizer *sym)

@@ -37,6 +37,7 @@ struct gc_stats {
     uint64_t finalizer_closes;      /* handles closed by finalizers */
     uint64_t max_dark_growth;       /* malloc growth between two collections */
     uint64_t dark_at_last;
+    uint64_t rss_bytes; /* the latest RSS known: from a collection or an RSS record */
     uint64_t peak_held_bytes; /* at a collection's end: live bytes of finalizer-closed groups */
     uint64_t *group_closes; /* per replay owner group: handles closed by finalizers */
     uint64_t *group_fin_stack; /* ... and where the last closing finalizer was registered */
@@ -47,17 +48,19 @@ struct gc_stats {
     struct htab fin_threads; /* thread + 1 -> struct gc_window: a finalizer running there */
 };
 
-/* True for the records gc_observe wants (GC records, and OWNER_CLOSE once
- * GC records were seen). */
+/* True for the records gc_observe wants (GC records, and OWNER_CLOSE and RSS
+ * once GC records were seen). */
 static inline bool gc_wants(const struct gc_stats *g, uint8_t tag)
 {
     return (tag >= HT_REC_GC_ALLOC && tag <= HT_REC_GC_FINALIZE_END) ||
-           (g && tag == HT_REC_OWNER_CLOSE);
+           (g && (tag == HT_REC_OWNER_CLOSE || tag == HT_REC_RSS));
 }
 
 /* Applies one event, before replay does (an OWNER_CLOSE's handle is still known). */
 void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *ev);
 void gc_free(struct gc_stats *g);
+/* At the end of the replay: one last timeline sample at the log's end. */
+void gc_finish(struct replay *rp);
 
 /* Symbolizes the finalizer stacks of GC-owned owner groups (after replay). */
 struct symbolizer;

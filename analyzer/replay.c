@@ -606,6 +606,7 @@ void replay_finish(struct replay *rp, bool complete)
         rp->tot.leaked_blocks += s->live_blocks;
     }
     timeline_finish(rp);
+    gc_finish(rp);
 }
 
 void replay_each_block(const struct replay *rp,

@@ -51,7 +51,11 @@ static void test_gc_replay(void)
     CHECK_EQ(g->allocated_bytes, 1024 + 48);
     CHECK_EQ(g->collections, 1);
     CHECK_EQ(g->peak_gc_heap_bytes, 2000);
-    CHECK_EQ(g->nsamples, 1);
+    CHECK_EQ(g->nsamples, 2); /* the collection, and the log's end */
+    CHECK_EQ(g->samples[1].t_us, 50);
+    CHECK_EQ(g->samples[1].gc_heap_bytes, 2000);
+    CHECK_EQ(g->samples[1].dark_bytes, 1000);
+    CHECK_EQ(g->samples[1].rss_bytes, 9000000);
     CHECK_EQ(g->samples[0].dark_bytes, 3000);
     CHECK_EQ(g->samples[0].rss_bytes, 9000000);
     CHECK_EQ(g->links[HT_GC_LINK_REGISTER], 5);
