@@ -16,11 +16,22 @@
 #include "replay.h"
 #include "xalloc.h"
 
-/* A finalizer running on a thread: the malloc heap when it began, and where
- * it was registered. */
+/* A finalizer running on a thread: the malloc it freed so far, and where it
+ * was registered (depth: finalizers run from inside a finalizer). */
 struct gc_window {
-    uint64_t heap_bytes, stack;
+    uint64_t freed, stack;
+    uint32_t depth;
 };
+
+/* A FREE or REALLOC on a thread inside a finalizer: the old block's size. */
+static void finalizer_free(struct gc_stats *g, struct replay *rp, const struct ht_event *ev)
+{
+    struct gc_window *w = htab_get(&g->fin_threads, (uint64_t)ev->thread + 1);
+    uint64_t id = ev->tag == HT_REC_FREE ? ev->addr : ev->old_addr;
+    const struct bm_block *b = w && id ? blockmap_get(&rp->blocks, id) : NULL;
+    if (b)
+        w->freed += b->size;
+}
 
 static void sample_push(struct gc_stats *g, const struct gc_sample *s)
 {
@@ -105,18 +116,30 @@ void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *
         else
             g->finalizers_removed++;
         break;
-    case HT_REC_GC_FINALIZE_BEGIN:
+    case HT_REC_GC_FINALIZE_BEGIN: {
         g->finalized++;
         g->finalized_bytes += ev->size;
-        *(struct gc_window *)htab_put(&g->fin_threads, key, NULL) =
-            (struct gc_window){rp->tot.heap_bytes, ev->stack};
-        break;
-    case HT_REC_GC_FINALIZE_END: {
-        struct gc_window w;
-        if (htab_remove(&g->fin_threads, key, &w) && w.heap_bytes > rp->tot.heap_bytes)
-            g->finalizer_freed_bytes += w.heap_bytes - rp->tot.heap_bytes;
+        bool existed;
+        struct gc_window *w = htab_put(&g->fin_threads, key, &existed);
+        if (existed) {
+            w->depth++;
+        } else {
+            *w = (struct gc_window){0, ev->stack, 1};
+            g->open_windows++;
+        }
         break;
     }
+    case HT_REC_GC_FINALIZE_END: {
+        struct gc_window *w = htab_get(&g->fin_threads, key);
+        if (w && --w->depth == 0) {
+            g->finalizer_freed_bytes += w->freed;
+            htab_remove(&g->fin_threads, key, NULL);
+            g->open_windows--;
+        }
+        break;
+    }
+    case HT_REC_FREE:
+    case HT_REC_REALLOC: finalizer_free(g, rp, ev); break;
     case HT_REC_RSS: g->rss_bytes = ev->value; break;
     case HT_REC_OWNER_CLOSE: {
         const struct gc_window *w = htab_get(&g->fin_threads, key);

@@ -33,7 +33,8 @@ struct gc_stats {
     uint64_t alloc_calls, objects, allocated_bytes, frees, freed_bytes;
     uint64_t links[HT_GC_LINK_OP_COUNT_]; /* by enum ht_gc_link_op, summed counts */
     uint64_t finalizers_registered, finalizers_removed, finalized, finalized_bytes;
-    uint64_t finalizer_freed_bytes; /* malloc heap released while finalizers ran */
+    uint64_t finalizer_freed_bytes; /* malloc freed by finalizers (their own thread's frees) */
+    uint64_t open_windows;          /* threads inside a finalizer now */
     uint64_t finalizer_closes;      /* handles closed by finalizers */
     uint64_t max_dark_growth;       /* malloc growth between two collections */
     uint64_t dark_at_last;
@@ -49,11 +50,12 @@ struct gc_stats {
 };
 
 /* True for the records gc_observe wants (GC records, and OWNER_CLOSE and RSS
- * once GC records were seen). */
+ * once GC records were seen, and frees while a finalizer runs). */
 static inline bool gc_wants(const struct gc_stats *g, uint8_t tag)
 {
     return (tag >= HT_REC_GC_ALLOC && tag <= HT_REC_GC_FINALIZE_END) ||
-           (g && (tag == HT_REC_OWNER_CLOSE || tag == HT_REC_RSS));
+           (g && (tag == HT_REC_OWNER_CLOSE || tag == HT_REC_RSS ||
+                  (g->open_windows && (tag == HT_REC_FREE || tag == HT_REC_REALLOC))));
 }
 
 /* Applies one event, before replay does (an OWNER_CLOSE's handle is still known). */
