@@ -97,7 +97,6 @@ void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *
     uint64_t key = (uint64_t)ev->thread + 1;
     switch (ev->tag) {
     case HT_REC_GC_ALLOC:
-        g->alloc_calls++;
         g->objects += ev->value;
         g->allocated_bytes += ev->size;
         break;

@@ -30,7 +30,7 @@ struct gc_sample {
 
 struct gc_stats {
     uint64_t collections, gc_heap_bytes, peak_gc_heap_bytes, gc_ns;
-    uint64_t alloc_calls, objects, allocated_bytes, frees, freed_bytes;
+    uint64_t objects, allocated_bytes, frees, freed_bytes;
     uint64_t links[HT_GC_LINK_OP_COUNT_]; /* by enum ht_gc_link_op, summed counts */
     uint64_t finalizers_registered, finalizers_removed, finalized, finalized_bytes;
     uint64_t finalizer_freed_bytes; /* malloc freed by finalizers (their own thread's frees) */

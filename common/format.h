@@ -257,7 +257,11 @@ enum ht_record_tag {
      * their own: they are not blocks (no ids, no FREE); the GC frees most of
      * them silently. See docs/FORMAT.md "GC records".
      * GC_ALLOC: dt fn:u count:u bytes:u stack:u  (fn: enum ht_gc_fn; count
-     *   objects of `bytes` in all; GC_generic_malloc_many's list is counted) */
+     *   objects of `bytes` in all; GC_generic_malloc_many's list is counted).
+     *   The recorder tallies: one record holds every call of fn, on every
+     *   thread, since the previous GC_ALLOC of fn, and is written at each
+     *   collection's end (before its GC_COLLECTION) and before END; stack 0
+     *   then (a record of a single call may name its stack). */
     HT_REC_GC_ALLOC = 0x70,
     /* GC_FREE: dt bytes:u  -- GC_free of an object (explicit, not a collection) */
     HT_REC_GC_FREE = 0x71,

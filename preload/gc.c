@@ -2,7 +2,8 @@
 /*
  * gc.c - the Boehm-Demers-Weiser collector (libgc.so) as a heap of its own.
  *
- * What is interposed: the allocation entry points (GC_ALLOC), GC_free,
+ * What is interposed: the allocation entry points (tallied into GC_ALLOC
+ * records at each collection), GC_free,
  * disappearing links (GC_LINK), finalizer registration (GC_FINALIZER), and
  * GC_set_on_collection_event, so that our own collection callback can sit in
  * front of the program's (which still runs, for every event).
@@ -199,6 +200,7 @@ static uint64_t read_rss(void)
 }
 
 static uint64_t links_sweep(void);
+static void tally_flush(void);
 
 /* Under libgc's allocation lock, with the world running again. */
 static void collection_end(void)
@@ -215,6 +217,7 @@ static void collection_end(void)
     uint64_t heap = st.heapsize_full > unmapped ? st.heapsize_full - unmapped : 0;
     uint64_t free_b = st.free_bytes_full > unmapped ? st.free_bytes_full - unmapped : 0;
     uint64_t start = atomic_load(&collection_start_ns), now = ht_mono_ns();
+    tally_flush(); /* what was allocated before this collection ended */
     uint8_t buf[6 * HT_VARINT_MAX], *p = buf;
     p = ht_put_uvarint(p, st.gc_no);
     p = ht_put_uvarint(p, heap);
@@ -277,14 +280,86 @@ HT_EXPORT gc_event_fn GC_get_on_collection_event(void)
 
 /* ---- allocations ------------------------------------------------------- */
 
+/*
+ * GC allocations are tallied, not recorded one by one: Guile makes tens of
+ * millions, a record and a stack each would double its run time, and what
+ * the report needs is how much the program allocated between collections.
+ * Each thread adds to its own tally (single writer); the thread that ends a
+ * collection, and the one that ends the log, writes the sum of every
+ * tally's growth since the last time as GC_ALLOC records (stack 0).
+ */
+struct gc_tally {
+    _Atomic uint64_t count[HT_GC_FN_COUNT_], bytes[HT_GC_FN_COUNT_];
+    struct gc_tally *next;
+};
+
+static struct gc_tally *_Atomic tallies;
+static __thread struct gc_tally *my_tally __attribute__((tls_model("initial-exec")));
+static _Atomic int tally_lock; /* the chunk carver and the flusher */
+static uint64_t sent_count[HT_GC_FN_COUNT_], sent_bytes[HT_GC_FN_COUNT_]; /* under tally_lock */
+
+static HT_COLD struct gc_tally *tally_new(void)
+{
+    static struct gc_tally *chunk;
+    static size_t left;
+    spin_lock(&tally_lock);
+    if (!left) {
+        enum { CHUNK = 64 * 1024 };
+        chunk = ht_mem_alloc(CHUNK);
+        left = chunk ? CHUNK / sizeof *chunk : 0;
+    }
+    struct gc_tally *t = left ? &chunk[--left] : NULL;
+    if (t) { /* zeroed by mmap; pushed while the lock keeps the flusher out */
+        t->next = atomic_load(&tallies);
+        atomic_store(&tallies, t);
+    }
+    spin_unlock(&tally_lock);
+    return t;
+}
+
 static void note_alloc(unsigned fn, uint64_t count, uint64_t bytes)
 {
     hook_check();
-    if (!ht_enter())
+    struct gc_tally *t = my_tally;
+    if (HT_UNLIKELY(!t) && !(t = my_tally = tally_new()))
         return;
-    uint64_t f[3] = {fn, count, bytes};
-    ht_rec_fields_stack(HT_REC_GC_ALLOC, 3, f);
-    ht_leave();
+    /* single writer: a relaxed load and store, no locked instruction */
+    atomic_store_explicit(&t->count[fn],
+                          atomic_load_explicit(&t->count[fn], memory_order_relaxed) + count,
+                          memory_order_relaxed);
+    atomic_store_explicit(&t->bytes[fn],
+                          atomic_load_explicit(&t->bytes[fn], memory_order_relaxed) + bytes,
+                          memory_order_relaxed);
+}
+
+/* Writes the tallies' growth since the last call; the caller holds the guard. */
+static void tally_flush(void)
+{
+    spin_lock(&tally_lock);
+    for (unsigned fn = 0; fn < HT_GC_FN_COUNT_; fn++) {
+        uint64_t count = 0, bytes = 0;
+        for (struct gc_tally *t = atomic_load(&tallies); t; t = t->next) {
+            count += atomic_load_explicit(&t->count[fn], memory_order_relaxed);
+            bytes += atomic_load_explicit(&t->bytes[fn], memory_order_relaxed);
+        }
+        if (count == sent_count[fn])
+            continue;
+        uint8_t buf[4 * HT_VARINT_MAX], *p = buf;
+        p = ht_put_uvarint(p, fn);
+        p = ht_put_uvarint(p, count - sent_count[fn]);
+        p = ht_put_uvarint(p, bytes - sent_bytes[fn]);
+        p = ht_put_uvarint(p, 0); /* no stack: a tally of many calls */
+        ht_rec_raw(HT_REC_GC_ALLOC, buf, (size_t)(p - buf));
+        sent_count[fn] = count;
+        sent_bytes[fn] = bytes;
+    }
+    spin_unlock(&tally_lock);
+}
+
+void ht_gc_flush(void)
+{
+    if (atomic_load(&tallies))
+        tally_flush();
 }
 
 #define GC_ALLOC1(name, fn)                                                                        \

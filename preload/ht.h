@@ -219,6 +219,8 @@ void ht_rec_owner_begin(unsigned kind);
 uint64_t ht_rec_fields_stack(uint8_t tag, unsigned nf, const uint64_t *fields);
 /* gc.c: finds libgc's entry points if it is loaded (at init, and lazily). */
 void ht_gc_resolve(void);
+/* gc.c: writes the GC allocation tallies not yet in the log (guard held). */
+void ht_gc_flush(void);
 void ht_rec_modules(void);
 void ht_rec_thread_start(struct ht_thread *t);
 void ht_rec_thread_name(uint32_t index, const char *name);

@@ -1157,6 +1157,7 @@ void ht_writer_finish(unsigned reason)
             ht_snapshot_write(HT_SNAP_EXIT);
     }
     pthread_mutex_unlock(&w.lock);
+    ht_gc_flush(); /* GC allocations since the last collection */
     ht_rec_simple(HT_REC_END, 1, reason, 0);
     atomic_store(&ht_active, false);
     pthread_mutex_lock(&w.lock);
