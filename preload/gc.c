@@ -147,11 +147,18 @@ static __thread int gc_depth __attribute__((tls_model("initial-exec")));
 
 /* ---- our own small memory: a spin lock of ours, never the host's -------- */
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 static void spin_lock(_Atomic int *l)
 {
     while (atomic_exchange_explicit(l, 1, memory_order_acquire))
         while (atomic_load_explicit(l, memory_order_relaxed))
-            __builtin_ia32_pause();
+            cpu_relax();
 }
 
 static void spin_unlock(_Atomic int *l)
@@ -261,6 +268,8 @@ HT_EXPORT void GC_init(void)
 HT_EXPORT void GC_set_on_collection_event(gc_event_fn fn)
 {
     hook_check();
+    while (atomic_load(&hook_state) == 1) /* another thread is putting ours in */
+        cpu_relax();
     if (atomic_load(&hook_state) == 2) {
         atomic_store(&host_event_fn, fn); /* ours stays in front and calls it */
         return;
@@ -823,3 +832,11 @@ GC_FINALIZER(GC_register_finalizer)
 GC_FINALIZER(GC_register_finalizer_ignore_self)
 GC_FINALIZER(GC_register_finalizer_no_order)
 GC_FINALIZER(GC_register_finalizer_unreachable)
+
+void ht_gc_atfork_child(void)
+{
+    /* only this thread survives; a table it finds half-updated costs a count */
+    atomic_store(&links.lock, 0);
+    atomic_store(&fin_lock, 0);
+    atomic_store(&tally_lock, 0);
+}

@@ -221,6 +221,8 @@ uint64_t ht_rec_fields_stack(uint8_t tag, unsigned nf, const uint64_t *fields);
 void ht_gc_resolve(void);
 /* gc.c: writes the GC allocation tallies not yet in the log (guard held). */
 void ht_gc_flush(void);
+/* gc.c: in a fork child, frees the spin locks a vanished thread may hold. */
+void ht_gc_atfork_child(void);
 void ht_rec_modules(void);
 void ht_rec_thread_start(struct ht_thread *t);
 void ht_rec_thread_name(uint32_t index, const char *name);

@@ -1214,6 +1214,7 @@ static void announce_inherited(void)
 void ht_writer_atfork_child(void)
 {
     pthread_mutex_init(&w.lock, NULL);
+    ht_gc_atfork_child();
     ht_process_set_owner();
     ht_thread_after_fork_child();
     if (w.fd >= 0 && fd_is_ours())
