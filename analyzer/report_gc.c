@@ -169,7 +169,8 @@ void gc_text(const struct model *m, const struct report_opts *o, FILE *out)
     if (g->nsamples >= 2) {
         const struct gc_sample *a = &g->samples[0], *z = &g->samples[g->nsamples - 1];
         int64_t drss = (int64_t)(z->rss_bytes - a->rss_bytes);
-        fprintf(out, "  RSS %c%s while the GC heap stayed at or below %s (from the first collection to the end)\n",
+        fprintf(out, "  RSS %c%s while the GC heap stayed at or below %s "
+                     "(from the first collection to the end)\n",
                 drss < 0 ? '-' : '+', report_bytes((uint64_t)(drss < 0 ? -drss : drss), b1),
                 report_bytes(g->peak_gc_heap_bytes, b2));
     }
