@@ -29,7 +29,7 @@ char *model_frame_name(const struct sym_frame *f)
 
 /* Symbolizes stack id into st (frames copied; shim frames dropped). */
 void model_stack_build(struct model_stack *st, struct replay *rp, uint64_t id,
-                              struct symbolizer *sym)
+                       struct symbolizer *sym)
 {
     uint32_t depth;
     const uint64_t *ips = replay_stack_ips(rp, id, &depth);
