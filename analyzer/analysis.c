@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gc.h"
 #include "growth.h"
 #include "leaks.h"
 #include "retention.h"
@@ -49,6 +50,7 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
         retention_finish(a->rp->leaks->retention, a->sym, a->rp);
     a->model = model_build(a->rp, ht_reader_header(a->reader), a->path,
                            ht_reader_truncation(a->reader), a->sym);
+    gc_symbolize(a->rp, a->sym);
     a->growth = growth_analyze(gr, a->model, o->growth);
     growth_add_retention(a->growth, a->model, o->growth);
     a->model->growth = a->growth;

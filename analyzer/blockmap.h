@@ -54,6 +54,16 @@ void blockmap_release(struct blockmap *m);
 /* The block for id, inserted zero-filled when absent (*existed says which). */
 struct bm_block *blockmap_put(struct blockmap *m, uint64_t id, bool *existed);
 
+/* The live block id, or NULL (the pointer is valid until the next change). */
+static inline const struct bm_block *blockmap_get(const struct blockmap *m, uint64_t id)
+{
+    if (id >= m->lo && id < m->hi) {
+        const struct bm_slot *s = &m->ring[id & (m->cap - 1)];
+        return s->id == id ? &s->b : NULL;
+    }
+    return id < m->lo ? htab_get(&m->far, id) : NULL;
+}
+
 /* Removes id, copying its block to *out. @return whether it was there. */
 static inline bool blockmap_remove(struct blockmap *m, uint64_t id, struct bm_block *out)
 {

@@ -28,8 +28,8 @@ char *model_frame_name(const struct sym_frame *f)
 }
 
 /* Symbolizes stack id into st (frames copied; shim frames dropped). */
-static void model_stack_build(struct model_stack *st, struct replay *rp, uint64_t id,
-                              struct symbolizer *sym)
+void model_stack_build(struct model_stack *st, struct replay *rp, uint64_t id,
+                       struct symbolizer *sym)
 {
     uint32_t depth;
     const uint64_t *ips = replay_stack_ips(rp, id, &depth);

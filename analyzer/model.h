@@ -64,6 +64,10 @@ struct model {
 struct model *model_build(struct replay *rp, const struct ht_header *hdr, const char *path,
                           const char *truncation, struct symbolizer *sym);
 
+/* Symbolizes stack id of rp into st (sym may be NULL); free frames and key. */
+void model_stack_build(struct model_stack *st, struct replay *rp, uint64_t id,
+                       struct symbolizer *sym);
+
 /* "function" or "module+0xoffset" or "0xaddress" for one frame (malloc'd). */
 char *model_frame_name(const struct sym_frame *f);
 

@@ -19,6 +19,13 @@ const char *names_tag(uint8_t tag)
     case HT_REC_SWITCH: return "SWITCH";
     case HT_REC_TICK: return "TICK";
     case HT_REC_IGNORE: return "IGNORE";
+    case HT_REC_GC_ALLOC: return "GC_ALLOC";
+    case HT_REC_GC_FREE: return "GC_FREE";
+    case HT_REC_GC_COLLECTION: return "GC_COLLECTION";
+    case HT_REC_GC_LINK: return "GC_LINK";
+    case HT_REC_GC_FINALIZER: return "GC_FINALIZER";
+    case HT_REC_GC_FINALIZE_BEGIN: return "GC_FINALIZE_BEGIN";
+    case HT_REC_GC_FINALIZE_END: return "GC_FINALIZE_END";
     case HT_REC_THREAD_START: return "THREAD_START";
     case HT_REC_THREAD_NAME: return "THREAD_NAME";
     case HT_REC_THREAD_EXIT: return "THREAD_EXIT";

@@ -627,6 +627,44 @@ static int decode_kind(struct ht_reader *r, struct cursor *c, struct ht_event *e
     return 0;
 }
 
+/* GC records (format.h 0x70-0x76); fields as reader.h lists them. */
+static int decode_gc(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    switch (ev->tag) {
+    case HT_REC_GC_ALLOC:
+        if (cur_u(r, c, "fn", &ev->kind) || cur_u(r, c, "count", &ev->value) ||
+            cur_u(r, c, "bytes", &ev->size) || cur_stack(r, c, &ev->stack))
+            return -1;
+        if (ev->kind >= HT_GC_FN_COUNT_)
+            return reader_corrupt(r, "unknown GC allocation fn %llu", (unsigned long long)ev->kind);
+        return 0;
+    case HT_REC_GC_FREE:
+        return cur_u(r, c, "bytes", &ev->size);
+    case HT_REC_GC_COLLECTION:
+        return cur_u(r, c, "gc_no", &ev->value) || cur_u(r, c, "heap_bytes", &ev->size) ||
+               cur_u(r, c, "free_bytes", &ev->old_size) ||
+               cur_u(r, c, "unmapped_bytes", &ev->addr) ||
+               cur_u(r, c, "duration_ns", &ev->old_addr) || cur_u(r, c, "rss_bytes", &ev->handle);
+    case HT_REC_GC_LINK:
+        if (cur_u(r, c, "op", &ev->kind) || cur_u(r, c, "count", &ev->value) ||
+            cur_stack(r, c, &ev->stack))
+            return -1;
+        if (ev->kind >= HT_GC_LINK_OP_COUNT_)
+            return reader_corrupt(r, "unknown GC link op %llu", (unsigned long long)ev->kind);
+        return 0;
+    case HT_REC_GC_FINALIZER:
+        if (cur_u(r, c, "op", &ev->kind) || cur_stack(r, c, &ev->stack))
+            return -1;
+        if (ev->kind > 1)
+            return reader_corrupt(r, "unknown GC finalizer op %llu", (unsigned long long)ev->kind);
+        return 0;
+    case HT_REC_GC_FINALIZE_BEGIN:
+        return cur_u(r, c, "bytes", &ev->size) || cur_stack(r, c, &ev->stack);
+    default: /* GC_FINALIZE_END: no fields */
+        return 0;
+    }
+}
+
 /* Event records: everything after dt. */
 static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
 {
@@ -686,6 +724,14 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
         return decode_snap_begin(r, c, ev);
     case HT_REC_SNAPSHOT_END:
         return decode_snap_end(r, c, ev);
+    case HT_REC_GC_ALLOC:
+    case HT_REC_GC_FREE:
+    case HT_REC_GC_COLLECTION:
+    case HT_REC_GC_LINK:
+    case HT_REC_GC_FINALIZER:
+    case HT_REC_GC_FINALIZE_BEGIN:
+    case HT_REC_GC_FINALIZE_END:
+        return decode_gc(r, c, ev);
     default:
         return reader_fail(r, "unknown record tag 0x%02x at byte %llu (record %llu)", tag,
                            (unsigned long long)r->cur_off, (unsigned long long)r->record_no);

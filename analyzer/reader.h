@@ -96,6 +96,13 @@ struct ht_event {
      * log does not say: version 1). These fields are meaningful for the
      * snapshot records only (the fast path of the heap records does not
      * clear them). */
+    /* Addition, GC records (format.h 0x70-0x76). GC_ALLOC: fn in `kind`,
+     * objects in `value`, bytes in `size`, stack. GC_FREE: bytes in `size`.
+     * GC_COLLECTION: gc_no in `value`, heap_bytes in `size`, free_bytes in
+     * `old_size`, unmapped_bytes in `addr`, duration_ns in `old_addr`,
+     * rss_bytes in `handle`. GC_LINK: op in `kind`, count in `value`, stack.
+     * GC_FINALIZER: op in `kind`, stack. GC_FINALIZE_BEGIN: bytes in `size`,
+     * the finalizer's registration stack in `stack`. */
     const struct ht_snap_edge *edges;
     size_t nedges;
     const struct ht_snap_root *roots;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc.h"
 #include "leaks.h"
 #include "xalloc.h"
 
@@ -323,6 +324,12 @@ static void owner_close_event(struct replay *rp, const struct ht_event *ev)
         owner_close(rp, *idx);
 }
 
+uint64_t replay_handle_group(const struct replay *rp, uint64_t handle)
+{
+    const uint32_t *idx = htab_get(&rp->handles, handle);
+    return idx && rp->owners[*idx].live ? (uint64_t)rp->owners[*idx].group + 1 : 0;
+}
+
 /* ------------------------------------------------------------ heap events */
 
 static void block_alloc(struct replay *rp, const struct ht_event *ev, uint64_t addr,
@@ -554,6 +561,8 @@ void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event 
         rp->stopped = true;
         return;
     }
+    if (__builtin_expect(gc_wants(rp->gc, ev->tag), 0))
+        gc_observe(&rp->gc, rp, ev);
     if (ev->tag >= HT_REC_ALLOC_BASE && ev->tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
         if (ev->addr)
             block_alloc(rp, ev, ev->addr, 0);
@@ -601,6 +610,7 @@ void replay_finish(struct replay *rp, bool complete)
         rp->tot.leaked_blocks += s->live_blocks;
     }
     timeline_finish(rp);
+    gc_finish(rp);
 }
 
 void replay_each_block(const struct replay *rp,
@@ -636,6 +646,7 @@ void replay_free(struct replay *rp)
         return;
     blockmap_release(&rp->blocks);
     leaks_free(rp->leaks);
+    gc_free(rp->gc);
     htab_release(&rp->threads);
     htab_release(&rp->handles);
     htab_release(&rp->regions);

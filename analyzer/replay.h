@@ -134,6 +134,7 @@ struct replay {
     void *sample_ctx;
     uint64_t sample_next_us;
     struct leaks *leaks; /* leaks.h: the last complete heap snapshot, or NULL */
+    struct gc_stats *gc; /* gc.h: garbage collector records, or NULL */
 };
 
 struct replay *replay_create(const struct replay_opts *opts);
@@ -160,6 +161,9 @@ const uint64_t *replay_stack_ips(const struct replay *rp, uint64_t id, uint32_t 
 void replay_each_block(const struct replay *rp,
                        void (*fn)(void *ctx, uint64_t id, uint64_t size, uint32_t site),
                        void *ctx);
+
+/* The owner group (index + 1) of a live handle, or 0. */
+uint64_t replay_handle_group(const struct replay *rp, uint64_t handle);
 
 void replay_free(struct replay *rp);
 

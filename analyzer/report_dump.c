@@ -151,6 +151,24 @@ static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *ou
     case HT_REC_SNAPSHOT_EDGES:
     case HT_REC_SNAPSHOT_ROOTS:
     case HT_REC_SNAPSHOT_END: dump_snapshot(ev, out); break;
+    case HT_REC_GC_ALLOC:
+        fprintf(out, " fn=%" PRIu64 " count=%" PRIu64 " bytes=%" PRIu64 " stack=%" PRIu64,
+                ev->kind, ev->value, ev->size, ev->stack);
+        break;
+    case HT_REC_GC_FREE: fprintf(out, " bytes=%" PRIu64, ev->size); break;
+    case HT_REC_GC_COLLECTION:
+        fprintf(out, " gc_no=%" PRIu64 " heap_bytes=%" PRIu64 " free_bytes=%" PRIu64
+                     " unmapped_bytes=%" PRIu64 " duration_ns=%" PRIu64 " rss_bytes=%" PRIu64,
+                ev->value, ev->size, ev->old_size, ev->addr, ev->old_addr, ev->handle);
+        break;
+    case HT_REC_GC_LINK:
+        fprintf(out, " op=%" PRIu64 " count=%" PRIu64 " stack=%" PRIu64, ev->kind, ev->value,
+                ev->stack);
+        break;
+    case HT_REC_GC_FINALIZER: fprintf(out, " op=%" PRIu64 " stack=%" PRIu64, ev->kind, ev->stack); break;
+    case HT_REC_GC_FINALIZE_BEGIN:
+        fprintf(out, " bytes=%" PRIu64 " stack=%" PRIu64, ev->size, ev->stack);
+        break;
     default: break;
     }
 }

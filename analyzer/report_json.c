@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "gc.h"
 #include "leaks.h"
 #include "growth.h"
 #include "names.h"
@@ -160,6 +161,7 @@ static void json_owners_marks(const struct model *m, FILE *out)
         fprintf(out, ",\"bytes_per_handle\":%" PRIu64 ",\"stack\":",
                 g->live_handles ? g->bytes / g->live_handles : 0);
         json_stack(out, &m->owners[i].stack);
+        gc_json_owner(m, g, out);
         fputc('}', out);
     }
     fputs("],\n\"marks\":[", out);
@@ -228,6 +230,7 @@ void report_json(const struct model *m, const struct report_opts *o,
     growth_json(m->growth, out);
     json_leaks(m, o, out);
     report_retention_json(m, o, out);
+    gc_json(m, out);
     fputs("\"timeline\":[", out);
     for (uint64_t i = 0; i < m->rp->ntimeline; i++) {
         const struct replay_sample *s = &m->rp->timeline[i];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc.h"
 #include "leaks.h"
 #include "growth.h"
 #include "names.h"
@@ -252,6 +253,7 @@ void report_text(const struct model *m, const struct report_opts *o, FILE *out)
     text_summary(&t, m);
     growth_text(m->growth, o->color, o->no_addresses, out);
     report_retention_text(m, o, out);
+    gc_text(m, o, out);
     text_sites(&t, m);
     text_owners_marks(&t, m);
 }

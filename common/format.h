@@ -93,6 +93,29 @@ enum ht_owner_kind {
     HT_OWNER_KIND_COUNT_
 };
 
+/* GC allocation functions (GC_ALLOC.fn). Order is part of the format. */
+enum ht_gc_fn {
+    HT_GC_MALLOC = 0,          /* GC_malloc */
+    HT_GC_MALLOC_ATOMIC = 1,   /* GC_malloc_atomic (no pointers inside) */
+    HT_GC_UNCOLLECTABLE = 2,   /* GC_malloc_uncollectable, ..._atomic_uncollectable */
+    HT_GC_REALLOC = 3,         /* GC_realloc: the new object */
+    HT_GC_MANY = 4,            /* GC_generic_malloc_many, GC_malloc_many: a free list */
+    HT_GC_GENERIC = 5,         /* GC_generic_malloc, GC_malloc_kind (any kind) */
+    HT_GC_TYPED = 6,           /* GC_malloc_explicitly_typed */
+    HT_GC_IGNORE_OFF_PAGE = 7, /* GC_malloc_ignore_off_page, ..._atomic_ignore_off_page */
+    HT_GC_FN_COUNT_
+};
+
+/* Disappearing-link operations (GC_LINK.op). */
+enum ht_gc_link_op {
+    HT_GC_LINK_REGISTER = 0,   /* GC_general_register_disappearing_link, GC_register_disappearing_link */
+    HT_GC_LINK_REGISTER_LONG = 1, /* GC_register_long_link */
+    HT_GC_LINK_UNREGISTER = 2, /* GC_unregister_disappearing_link, GC_unregister_long_link */
+    HT_GC_LINK_MOVE = 3,       /* GC_move_disappearing_link, GC_move_long_link */
+    HT_GC_LINK_CLEARED = 4,    /* found NULL after a collection: the GC cleared it */
+    HT_GC_LINK_OP_COUNT_
+};
+
 /* Why a snapshot was taken (SNAPSHOT_BEGIN.reason). */
 enum ht_snapshot_reason {
     HT_SNAP_EXIT = 0,     /* the process is ending (after exit-time code) */
@@ -244,6 +267,36 @@ enum ht_record_tag {
     /* IGNORE: dt age:u  -- heaptrace_ignore(): the block is not a leak (like
      * LSan's __lsan_ignore_object); the analyzer counts it as reachable. */
     HT_REC_IGNORE = 0x64,
+
+    /* Boehm-Demers-Weiser collector (libgc) records. GC objects are a heap of
+     * their own: they are not blocks (no ids, no FREE); the GC frees most of
+     * them silently. See docs/FORMAT.md "GC records".
+     * GC_ALLOC: dt fn:u count:u bytes:u stack:u  (fn: enum ht_gc_fn; count
+     *   objects of `bytes` in all; GC_generic_malloc_many's list is counted).
+     *   The recorder tallies: one record holds every call of fn, on every
+     *   thread, since the previous GC_ALLOC of fn, and is written at each
+     *   collection's end (before its GC_COLLECTION) and before END; stack 0
+     *   then (a record of a single call may name its stack). */
+    HT_REC_GC_ALLOC = 0x70,
+    /* GC_FREE: dt bytes:u  -- GC_free of an object (explicit, not a collection) */
+    HT_REC_GC_FREE = 0x71,
+    /* GC_COLLECTION: dt gc_no:u heap_bytes:u free_bytes:u unmapped_bytes:u
+     *   duration_ns:u rss_bytes:u  -- a collection ended (GC_EVENT_END); sizes as
+     *   GC_get_heap_size / GC_get_free_bytes report them; rss 0 if unknown */
+    HT_REC_GC_COLLECTION = 0x72,
+    /* GC_LINK: dt op:u count:u stack:u  (op: enum ht_gc_link_op; stack of the
+     *   call, 0 for CLEARED, which a collection did) */
+    HT_REC_GC_LINK = 0x73,
+    /* GC_FINALIZER: dt op:u stack:u  -- op 0: a finalizer was registered on an
+     *   object at stack; 1: a finalizer was removed (registered with NULL) */
+    HT_REC_GC_FINALIZER = 0x74,
+    /* GC_FINALIZE_BEGIN: dt bytes:u stack:u  -- a collection found an object
+     *   with a finalizer dead and its finalizer starts on this thread (the
+     *   object's end of life); stack: where the finalizer was registered.
+     *   Records of this thread until GC_FINALIZE_END happen inside it. */
+    HT_REC_GC_FINALIZE_BEGIN = 0x75,
+    /* GC_FINALIZE_END: dt  -- the finalizer returned */
+    HT_REC_GC_FINALIZE_END = 0x76,
 
     /* END: dt reason:u  -- last record of a complete log */
     HT_REC_END = 0x7f,

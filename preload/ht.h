@@ -216,6 +216,13 @@ void ht_rec_realloc_end(struct ht_thread *t, struct ht_ev *ev, void *result, boo
 void ht_rec_simple(uint8_t tag, int nf, uint64_t a, uint64_t b);
 void ht_rec_raw(uint8_t tag, const void *bytes, size_t n);
 void ht_rec_owner_begin(unsigned kind);
+uint64_t ht_rec_fields_stack(uint8_t tag, unsigned nf, const uint64_t *fields);
+/* gc.c: finds libgc's entry points if it is loaded (at init, and lazily). */
+void ht_gc_resolve(void);
+/* gc.c: writes the GC allocation tallies not yet in the log (guard held). */
+void ht_gc_flush(void);
+/* gc.c: in a fork child, frees the spin locks a vanished thread may hold. */
+void ht_gc_atfork_child(void);
 void ht_rec_modules(void);
 void ht_rec_thread_start(struct ht_thread *t);
 void ht_rec_thread_name(uint32_t index, const char *name);
@@ -243,6 +250,8 @@ uint64_t ht_mono_ns(void);
 /* Called per mapping [lo, hi); return false to stop. */
 typedef bool ht_maps_fn(void *arg, uint64_t lo, uint64_t hi, bool readable, bool writable);
 void ht_maps_each(ht_maps_fn *fn, void *arg);
+/* RSS in bytes from an open /proc/self/statm, or 0 (maps.c). */
+uint64_t ht_rss_read(int statm_fd);
 
 /* ---- modules (modules.c) ----------------------------------------------- */
 

@@ -57,6 +57,7 @@ void ht_init(void)
         return; /* done, inert, or another call is initializing: forward */
     ht_guard++;
     ht_real_resolve();
+    ht_gc_resolve();
     if (!environ) {
         atomic_store(&ht_init_state, 0); /* too early: try again later */
         ht_guard--;

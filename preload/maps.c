@@ -52,3 +52,19 @@ void ht_maps_each(ht_maps_fn *fn, void *arg)
     }
     close(fd);
 }
+
+uint64_t ht_rss_read(int statm_fd)
+{
+    char buf[128];
+    ssize_t r = statm_fd >= 0 ? pread(statm_fd, buf, sizeof buf - 1, 0) : -1;
+    if (r <= 0)
+        return 0;
+    buf[r] = '\0';
+    const char *s = buf; /* "size resident shared ...", in pages */
+    while (*s && *s != ' ')
+        s++;
+    uint64_t pages = 0;
+    for (s++; *s >= '0' && *s <= '9'; s++)
+        pages = pages * 10 + (uint64_t)(*s - '0');
+    return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}

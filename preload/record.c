@@ -173,6 +173,23 @@ void ht_rec_owner_begin(unsigned kind)
     ht_ring_commit(t, ev);
 }
 
+/* `nf` plain fields and the caller's stack (GC records: the writer turns the
+ * last field, the stack hash, into a stack id). Returns the hash, or 0. */
+uint64_t ht_rec_fields_stack(uint8_t tag, unsigned nf, const uint64_t *fields)
+{
+    struct ht_thread *t = ht_thread_get();
+    uint64_t h;
+    if (HT_UNLIKELY(!t))
+        return 0;
+    struct ht_ev *ev = reserve_with_stack(t, tag, nf + 1, &h);
+    if (HT_UNLIKELY(!ev))
+        return 0;
+    for (unsigned i = 0; i < nf; i++)
+        ev->f[i] = fields[i];
+    ht_ring_commit(t, ev);
+    return h;
+}
+
 /* A record of up to 3 plain fields, no stack. */
 void ht_rec_simple(uint8_t tag, int nf, uint64_t a, uint64_t b)
 {

@@ -527,6 +527,16 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
             p = ht_put_uvarint(p, id);
             break;
         }
+        case HT_REC_GC_ALLOC:   /* plain fields, then a stack hash */
+        case HT_REC_GC_LINK:
+        case HT_REC_GC_FINALIZER:
+        case HT_REC_GC_FINALIZE_BEGIN: { /* its hash was sent with GC_FINALIZER */
+            uint32_t id = nf ? stack_id(f[nf - 1], frames, ev->nframes) : 0;
+            for (unsigned i = 0; i + 1 < nf; i++)
+                p = ht_put_uvarint(p, f[i]);
+            p = ht_put_uvarint(p, id);
+            break;
+        }
         case HT_REC_OWNER_END:
             p = ht_put_uvarint(p, handle_ref(f[0]));
             break;
@@ -653,18 +663,9 @@ static void sample_rss(uint64_t now)
     w.last_rss_ns = now;
     if (w.statm_fd < 0)
         w.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    char buf[128];
-    ssize_t r = w.statm_fd >= 0 ? pread(w.statm_fd, buf, sizeof buf - 1, 0) : -1;
-    if (r <= 0)
-        return;
-    buf[r] = '\0';
-    const char *s = buf;
-    while (*s && *s != ' ')
-        s++;
-    uint64_t pages = 0;
-    for (s++; *s >= '0' && *s <= '9'; s++)
-        pages = pages * 10 + (uint64_t)(*s - '0');
-    ht_rec_simple(HT_REC_RSS, 1, pages * (uint64_t)sysconf(_SC_PAGESIZE), 0);
+    uint64_t rss = ht_rss_read(w.statm_fd);
+    if (rss)
+        ht_rec_simple(HT_REC_RSS, 1, rss, 0);
 }
 
 /* Drains until no published record below the bound remains; ends a frame
@@ -1173,6 +1174,10 @@ void ht_writer_finish(unsigned reason)
     pthread_mutex_lock(&w.lock);
     if (w.snap_fd >= 0)
         snapshot_pump(true); /* a running-program snapshot first completes */
+    if (reason != HT_END_ERROR) { /* the RSS the program ends with, however short it ran */
+        w.last_rss_ns = 0;
+        sample_rss(ht_mono_ns());
+    }
     if (ht_config.snapshots && reason != HT_END_EXEC && reason != HT_END_ERROR) {
         /* After all exit-time code: the heap as the program leaves it. */
         drain_all(false);
@@ -1180,6 +1185,7 @@ void ht_writer_finish(unsigned reason)
             ht_snapshot_write(HT_SNAP_EXIT);
     }
     pthread_mutex_unlock(&w.lock);
+    ht_gc_flush(); /* GC allocations since the last collection */
     ht_rec_simple(HT_REC_END, 1, reason, 0);
     atomic_store(&ht_active, false);
     pthread_mutex_lock(&w.lock);
@@ -1237,6 +1243,7 @@ static void announce_inherited(void)
 void ht_writer_atfork_child(void)
 {
     pthread_mutex_init(&w.lock, NULL);
+    ht_gc_atfork_child();
     ht_process_set_owner();
     ht_thread_after_fork_child();
     if (w.fd >= 0 && fd_is_ours())

@@ -434,3 +434,40 @@ void lb_sample(struct logbuild *b, unsigned iterations, int with_end)
     if (with_end)
         lb_end(b, t, HT_END_EXIT);
 }
+
+void lb_gc_sample(struct logbuild *b)
+{
+    static const uint64_t s1[] = {0x401000}, s2[] = {0x402000};
+    lb_init(b, HT_FORMAT_VERSION);
+    lb_header(b, 7, 1, "/bin/t", "/tmp/t.htrace", "");
+    lb_stack(b, 1, s1);
+    lb_stack(b, 1, s2);
+    lb_event(b, HT_REC_GC_ALLOC, 1, "uuuu", (uint64_t)HT_GC_MANY, (uint64_t)64, (uint64_t)1024,
+             (uint64_t)1);
+    for (uint64_t i = 0; i < 3; i++) {
+        lb_event(b, HT_REC_GC_ALLOC, 2 + i, "uuuu", (uint64_t)HT_GC_MALLOC, (uint64_t)1,
+                 (uint64_t)16, (uint64_t)1);
+        lb_event(b, HT_REC_GC_FINALIZER, 2 + i, "uu", (uint64_t)0, (uint64_t)1);
+        lb_event(b, HT_REC_OWNER_BEGIN, 2 + i, "uu", (uint64_t)HT_OWNER_ICONV, (uint64_t)2);
+        lb_alloc(b, 2 + i, HT_FN_MALLOC, 0x1000 * (i + 1), 1000, 2);
+        lb_event(b, HT_REC_OWNER_END, 2 + i, "u", lb_handle(b, 0x1000 * (i + 1)));
+    }
+    for (uint64_t i = 0; i < 5; i++)
+        lb_event(b, HT_REC_GC_LINK, 10, "uuu", (uint64_t)HT_GC_LINK_REGISTER, (uint64_t)1,
+                 (uint64_t)1);
+    lb_event(b, HT_REC_GC_LINK, 11, "uuu", (uint64_t)HT_GC_LINK_UNREGISTER, (uint64_t)1,
+             (uint64_t)1);
+    lb_event(b, HT_REC_GC_COLLECTION, 20, "uuuuuu", (uint64_t)1, (uint64_t)2000, (uint64_t)500,
+             (uint64_t)0, (uint64_t)1000000, (uint64_t)9000000);
+    lb_event(b, HT_REC_GC_LINK, 20, "uuu", (uint64_t)HT_GC_LINK_CLEARED, (uint64_t)3,
+             (uint64_t)0);
+    for (uint64_t i = 0; i < 2; i++) { /* two finalizers close two handles */
+        lb_event(b, HT_REC_GC_FINALIZE_BEGIN, 30, "uu", (uint64_t)16, (uint64_t)1);
+        lb_event(b, HT_REC_OWNER_CLOSE, 30, "uu", (uint64_t)HT_OWNER_ICONV,
+                 lb_handle(b, 0x1000 * (i + 1)));
+        lb_free(b, 30, 0x1000 * (i + 1));
+        lb_event(b, HT_REC_GC_FINALIZE_END, 30, "");
+    }
+    lb_event(b, HT_REC_GC_FREE, 40, "u", (uint64_t)16);
+    lb_end(b, 50, HT_END_EXIT);
+}

@@ -90,6 +90,15 @@ void lb_snapshot_end_scan(struct logbuild *b, uint64_t t, uint64_t pause_ns, uin
 void lb_leak_sample(struct logbuild *b);
 
 /*
+ * GC records (format.h 0x70-0x76): a GC_generic_malloc_many batch of 64, three
+ * GC objects with finalizers each owning an iconv_t of 1000 bytes (stack 2;
+ * finalizers registered at stack 1), 5 links registered and 1 unregistered,
+ * one collection (GC heap 2000, 3 links cleared), two finalizers closing two
+ * handles and freeing their blocks, one GC_free.
+ */
+void lb_gc_sample(struct logbuild *b);
+
+/*
  * Compresses the stream into `frames` zstd frames of about equal size.
  * @return a malloc'd buffer; its size in *out_len.
  */

@@ -7,6 +7,7 @@
  *                                    502 (no log), 501 execs (same pid, new log)
  *   mklog corpus DIR                 a few small valid logs
  *   mklog leaks FILE                 lb_leak_sample: a heap snapshot with every leak class
+ *   mklog gc FILE                    lb_gc_sample: GC records (collections, links, finalizers)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,13 @@ int main(int argc, char **argv)
         lb_release(&b);
         return rc ? 1 : 0;
     }
+    if (argc == 3 && strcmp(argv[1], "gc") == 0) {
+        struct logbuild b;
+        lb_gc_sample(&b);
+        int rc = lb_write(&b, argv[2], 1);
+        lb_release(&b);
+        return rc ? 1 : 0;
+    }
     if (argc == 3 && strcmp(argv[1], "corpus") == 0) {
         char path[512];
         static const unsigned sizes[] = {0, 1, 5, 30};
@@ -74,6 +82,6 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "usage: mklog sample FILE [N] | tree DIR | corpus DIR | leaks FILE\n");
+    fprintf(stderr, "usage: mklog sample FILE [N] | tree DIR | corpus DIR | leaks FILE | gc FILE\n");
     return 2;
 }

@@ -3,7 +3,8 @@
  * test_robust.c - runs the real heaptrace-report binary (argv[1]) on
  * truncated and bit-flipped logs and checks it exits 0 or 2, with a message
  * for 2, and is never killed by a signal. argv[2...] are extra options
- * (e.g. --dump); by default the normal report runs.
+ * (e.g. --dump); by default the normal report runs. A log of GC records
+ * (lb_gc_sample) gets the same treatment.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -71,10 +72,10 @@ static void check_run(const char *what, size_t at, const void *p, size_t n)
     }
 }
 
-/* Bit flips inside the decompressed stream, recompressed: they reach the parser. */
-static void stream_flips(const struct logbuild *src, const char *what)
+/* n single-bit flips in src's decompressed stream, each recompressed and run. */
+static void stream_flips(const struct logbuild *src, int n, const char *what)
 {
-    for (int i = 0; i < 150; i++) {
+    for (int i = 0; i < n; i++) {
         struct logbuild f = *src;
         f.buf = malloc(src->len);
         memcpy(f.buf, src->buf, src->len);
@@ -119,12 +120,23 @@ int main(int argc, char **argv)
         copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         check_run("bit flip", bit, copy, n);
     }
-    stream_flips(&small, "stream bit flip");
+    stream_flips(&small, 150, "stream bit flip");
     /* and in a snapshot's records (EDGES, EDGES_AT, ROOTS, END with scan_ns) */
     struct logbuild leaks;
     lb_leak_sample(&leaks);
-    stream_flips(&leaks, "snapshot stream bit flip");
+    stream_flips(&leaks, 150, "snapshot stream bit flip");
     lb_release(&leaks);
+    /* GC records (format.h 0x70-0x76): every cut, and bit flips in the stream */
+    struct logbuild gc;
+    lb_gc_sample(&gc);
+    size_t gn;
+    uint8_t *gz = lb_compress(&gc, 1, &gn);
+    check_run("complete gc log", 0, gz, gn);
+    for (size_t cut = 0; cut < gn; cut++)
+        check_run("gc log cut", cut, gz, cut);
+    stream_flips(&gc, 60, "gc stream bit flip");
+    free(gz);
+    lb_release(&gc);
     free(copy);
     free(sz);
     free(lz);
