@@ -57,7 +57,7 @@ static int parse_metric(struct cursor *c, struct gate_rule *r)
         while (isalnum((unsigned char)c->p[n]) || c->p[n] == '_')
             n++;
         if (n == 0 || n >= sizeof(r->owner_kind))
-            return fail_at(c, "an owner kind (iconv_open, fopen, opendir, regcomp, newlocale)");
+            return fail_at(c, "an owner kind (iconv_open, fopen, opendir, regcomp, newlocale, thread)");
         memcpy(r->owner_kind, c->p, n);
         r->owner_kind[n] = '\0';
         c->p += n;

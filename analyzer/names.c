@@ -29,6 +29,7 @@ const char *names_tag(uint8_t tag)
     case HT_REC_THREAD_START: return "THREAD_START";
     case HT_REC_THREAD_NAME: return "THREAD_NAME";
     case HT_REC_THREAD_EXIT: return "THREAD_EXIT";
+    case HT_REC_THREAD_RELEASE: return "THREAD_RELEASE";
     case HT_REC_FREE: return "FREE";
     case HT_REC_REALLOC: return "REALLOC";
     case HT_REC_MMAP: return "MMAP";
@@ -63,7 +64,7 @@ const char *names_alloc_fn(uint64_t fn)
 const char *names_owner_kind(uint64_t kind)
 {
     static const char *const names[HT_OWNER_KIND_COUNT_] = {
-        "iconv_open", "fopen", "opendir", "regcomp", "newlocale",
+        "iconv_open", "fopen", "opendir", "regcomp", "newlocale", "thread",
     };
     return kind < HT_OWNER_KIND_COUNT_ ? names[kind] : "?";
 }
@@ -71,7 +72,7 @@ const char *names_owner_kind(uint64_t kind)
 const char *names_owner_type(uint64_t kind)
 {
     static const char *const types[HT_OWNER_KIND_COUNT_] = {
-        "iconv_t", "FILE *", "DIR *", "regex_t", "locale_t",
+        "iconv_t", "FILE *", "DIR *", "regex_t", "locale_t", "unjoined thread",
     };
     return kind < HT_OWNER_KIND_COUNT_ ? types[kind] : "?";
 }

@@ -622,7 +622,7 @@ static int decode_kind(struct ht_reader *r, struct cursor *c, struct ht_event *e
 {
     if (cur_u(r, c, "kind", &ev->kind))
         return -1;
-    if (ev->kind >= HT_OWNER_KIND_COUNT_)
+    if (ev->kind >= HT_OWNER_THREAD) /* the kinds an OWNER record may carry */
         return reader_corrupt(r, "unknown owner kind %llu", (unsigned long long)ev->kind);
     return 0;
 }
@@ -683,6 +683,7 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
         return decode_thread_index(r, c, &ev->value) ||
                cur_str(r, c, "name", &ev->str, &ev->str_len);
     case HT_REC_THREAD_EXIT:
+    case HT_REC_THREAD_RELEASE:
         return decode_thread_index(r, c, &ev->value);
     case HT_REC_FREE:
         return cur_block(r, c, "age", &ev->addr);

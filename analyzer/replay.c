@@ -28,6 +28,8 @@
 
 struct replay_thread {
     uint64_t last_alloc; /* address of this thread's last event if it was an allocation */
+    uint64_t stack_bytes;           /* its stack mapping, from THREAD_START */
+    bool released, held;            /* joined/detached; exited unreleased (counted) */
     uint32_t owner_stack[OWNER_NESTING];
     uint32_t owner_depth;
 };
@@ -63,6 +65,7 @@ struct replay *replay_create(const struct replay_opts *opts)
     htab_init(&rp->handles, sizeof(uint32_t));
     htab_init(&rp->regions, sizeof(uint64_t));
     htab_init(&rp->group_index, sizeof(uint64_t));
+    rp->releases = -1;
     rp->nsites = 1; /* site 0: allocations without a stack */
     rp->sites_cap = 64;
     rp->sites = xcalloc(rp->sites_cap, sizeof(*rp->sites));
@@ -210,6 +213,72 @@ static void owner_release_if_unused(struct replay *rp, uint32_t idx)
     rp->owner_free = idx + 1;
 }
 
+/* The group of handles of `kind` opened at `stack`, made on first use. */
+static uint32_t group_of(struct replay *rp, uint64_t kind, uint64_t stack)
+{
+    uint64_t key = ((kind << 56) ^ stack) + 1;
+    bool existed;
+    uint64_t *g = htab_put(&rp->group_index, key, &existed);
+    if (!existed) {
+        if (rp->ngroups == rp->groups_cap) {
+            rp->groups_cap = rp->groups_cap ? rp->groups_cap * 2 : 16;
+            rp->groups = xreallocarray(rp->groups, rp->groups_cap, sizeof(*rp->groups));
+        }
+        *g = rp->ngroups;
+        rp->groups[rp->ngroups++] = (struct replay_owner_group){.kind = kind, .stack = stack};
+    }
+    return (uint32_t)*g;
+}
+
+/*
+ * Threads that exited without being joined or detached keep their stacks
+ * mapped: an owner group of its own (HT_OWNER_THREAD), one "handle" per such
+ * thread and its stack mapping as the bytes. A later join releases it.
+ */
+static void thread_held(struct replay *rp, struct replay_thread *th, bool held)
+{
+    if (th->held == held)
+        return;
+    th->held = held;
+    uint32_t gi = group_of(rp, HT_OWNER_THREAD, 0); /* may move rp->groups */
+    struct replay_owner_group *g = &rp->groups[gi];
+    if (held) {
+        g->live_handles++;
+        g->opened++;
+        g->bytes += th->stack_bytes;
+        rp->tot.owner_handles[HT_OWNER_THREAD]++;
+        rp->tot.owner_bytes[HT_OWNER_THREAD] += th->stack_bytes;
+        if (g->bytes > g->peak_bytes)
+            g->peak_bytes = g->bytes;
+    } else {
+        g->live_handles--;
+        g->closed++;
+        g->last_close_us = rp->tot.duration_us;
+        g->bytes -= th->stack_bytes;
+        rp->tot.owner_handles[HT_OWNER_THREAD]--;
+        rp->tot.owner_bytes[HT_OWNER_THREAD] -= th->stack_bytes;
+    }
+}
+
+static void thread_event(struct replay *rp, const struct ht_event *ev)
+{
+    if (ev->value > UINT32_MAX)
+        return;
+    struct replay_thread *th = thread_get(rp, (uint32_t)ev->value);
+    switch (ev->tag) {
+    case HT_REC_THREAD_START:
+        *th = (struct replay_thread){.stack_bytes = ev->stack_hi > ev->stack_lo
+                                                        ? ev->stack_hi - ev->stack_lo : 0};
+        break;
+    case HT_REC_THREAD_EXIT: thread_held(rp, th, rp->releases > 0 && !th->released); break;
+    case HT_REC_THREAD_RELEASE:
+        th->released = true;
+        thread_held(rp, th, false);
+        break;
+    default: break;
+    }
+}
+
 static uint32_t owner_new(struct replay *rp, uint64_t kind, uint64_t stack)
 {
     uint32_t idx;
@@ -223,18 +292,7 @@ static uint32_t owner_new(struct replay *rp, uint64_t kind, uint64_t stack)
         }
         idx = rp->nowners++;
     }
-    uint64_t key = ((kind << 56) ^ stack) + 1;
-    bool existed;
-    uint64_t *g = htab_put(&rp->group_index, key, &existed);
-    if (!existed) {
-        if (rp->ngroups == rp->groups_cap) {
-            rp->groups_cap = rp->groups_cap ? rp->groups_cap * 2 : 16;
-            rp->groups = xreallocarray(rp->groups, rp->groups_cap, sizeof(*rp->groups));
-        }
-        *g = rp->ngroups;
-        rp->groups[rp->ngroups++] = (struct replay_owner_group){.kind = kind, .stack = stack};
-    }
-    rp->owners[idx] = (struct replay_owner){.group = (uint32_t)*g, .used = true};
+    rp->owners[idx] = (struct replay_owner){.group = group_of(rp, kind, stack), .used = true};
     return idx;
 }
 
@@ -536,8 +594,13 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
     case HT_REC_SNAPSHOT_EDGES:
     case HT_REC_SNAPSHOT_ROOTS:
     case HT_REC_SNAPSHOT_END:
-    case HT_REC_IGNORE:
     case HT_REC_THREAD_START:
+        thread_event(rp, ev);
+        leaks_apply(&rp->leaks, rp, ev);
+        break;
+    case HT_REC_THREAD_EXIT:
+    case HT_REC_THREAD_RELEASE: thread_event(rp, ev); break;
+    case HT_REC_IGNORE:
     case HT_REC_THREAD_NAME: leaks_apply(&rp->leaks, rp, ev); break;
     case HT_REC_END:
         rp->tot.complete = true;
@@ -549,6 +612,8 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
 
 void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event *ev)
 {
+    if (rp->releases < 0) /* version 1 logs say nothing of joins */
+        rp->releases = !r || ht_reader_header(r)->version >= 2;
     if (ev->tag == HT_REC_STACK) { /* defined even past the window: ids must stay aligned */
         replay_stack(rp, ev);
         return;

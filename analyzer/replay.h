@@ -128,6 +128,7 @@ struct replay {
     uint64_t nbuckets, bucket_us;
     uint64_t bucket_last_us; /* start of the last bucket, nbuckets - 1 (when nbuckets > 0) */
     bool stopped;
+    int8_t releases; /* the log records THREAD_RELEASE (version >= 2): 1, 0, -1 unknown yet */
     /* growth.c's sampler: called after an event when it is a MARK or its time
      * reached sample_next_us (NULL: none) */
     void (*sample_fn)(void *ctx, struct replay *rp, const struct ht_event *ev);

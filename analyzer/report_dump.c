@@ -116,7 +116,8 @@ static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *ou
         fprintf(out, " thread=%" PRIu64, ev->value);
         dump_str(out, "name", ev->str, ev->str_len);
         break;
-    case HT_REC_THREAD_EXIT: fprintf(out, " thread=%" PRIu64, ev->value); break;
+    case HT_REC_THREAD_EXIT:
+    case HT_REC_THREAD_RELEASE: fprintf(out, " thread=%" PRIu64, ev->value); break;
     case HT_REC_FREE: fprintf(out, " block=%" PRIu64, ev->addr); break;
     case HT_REC_IGNORE: fprintf(out, " block=%" PRIu64, ev->addr); break;
     case HT_REC_REALLOC:

@@ -193,6 +193,13 @@ static void text_dark_matter(const struct text *t, const struct model *m)
         if (!any)
             heading(t, "dark matter (heap hidden behind library handles)");
         any = true;
+        if (g->kind == HT_OWNER_THREAD) { /* stacks, not heap: their own wording */
+            fprintf(t->out, "  threads: %" PRIu64 " exited but never joined or detached, holding %s "
+                            "of stack (%s each); %" PRIu64 " such threads were joined later\n",
+                    g->live_handles, report_bytes(g->bytes, b1),
+                    report_bytes(g->bytes / g->live_handles, b2), g->closed);
+            continue;
+        }
         fprintf(t->out, "  %s: %" PRIu64 " live handle%s hold%s %s (%s each)", names_owner_type(g->kind),
                 g->live_handles, g->live_handles == 1 ? "" : "s", g->live_handles == 1 ? "s" : "",
                 report_bytes(g->bytes, b1), report_bytes(g->bytes / g->live_handles, b2));

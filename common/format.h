@@ -90,6 +90,8 @@ enum ht_owner_kind {
     HT_OWNER_OPENDIR = 2, /* opendir, fdopendir / closedir */
     HT_OWNER_REGCOMP = 3, /* regcomp / regfree (handle = the regex_t *) */
     HT_OWNER_NEWLOCALE = 4, /* newlocale, duplocale / freelocale */
+    HT_OWNER_THREAD = 5,    /* not a record kind: the report's name for threads that
+                             * exited unjoined and undetached (THREAD_RELEASE) */
     HT_OWNER_KIND_COUNT_
 };
 
@@ -173,6 +175,11 @@ enum ht_record_tag {
     HT_REC_THREAD_NAME = 0x06,
     /* THREAD_EXIT: dt thread:u */
     HT_REC_THREAD_EXIT = 0x07,
+    /* THREAD_RELEASE: dt thread:u  -- the thread was joined or detached (or
+     * created detached): once it exits, its stack goes back to the system
+     * or glibc's cache. A thread that exits without one keeps its stack
+     * mapped for good (owner kind HT_OWNER_THREAD in the report). */
+    HT_REC_THREAD_RELEASE = 0x09,
 
     /* ALLOC (tag = base + enum ht_alloc_fn): size:u stack:u  (compact)
      * creates the next block. */

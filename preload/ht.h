@@ -61,6 +61,8 @@ void *ht_real_next(const char *name);
     X(iconv_open) X(iconv_close) X(fopen) X(fopen64) X(fdopen) X(fmemopen) X(open_memstream)      \
     X(fclose) X(opendir) X(fdopendir) X(closedir) X(newlocale) X(duplocale) X(freelocale)         \
     X(regcomp) X(regfree) X(pthread_create) X(pthread_setname_np) X(fork) X(execve) X(execvpe)    \
+    X(pthread_join) X(pthread_tryjoin_np) X(pthread_timedjoin_np) X(pthread_clockjoin_np)         \
+    X(pthread_detach)                                                                              \
     X(posix_spawn) X(posix_spawnp) X(_exit) X(_Exit) X(dlopen) X(dlclose) X(mmap) X(munmap)       \
     X(mremap) X(sigaction) X(signal)
 #define HT_NEXT_ENUM(name) HT_NEXT_ID_##name,

@@ -43,9 +43,86 @@ static bool owns_log(void)
 
 /* ---- threads ----------------------------------------------------------- */
 
+/*
+ * Joins and detaches: a thread that exits with neither keeps its stack
+ * mapped for good, which the report shows (THREAD_RELEASE).
+ *
+ * glibc's pthread_t is the thread's thread pointer (tp). A thread puts its
+ * tp and log index in `tps` when it registers; pthread_join/detach look the
+ * tp up there. A release that comes before the thread registered (a detach
+ * right after pthread_create) leaves EARLY in the slot instead, and the
+ * thread records its own release when it registers: the exchange and the
+ * compare-exchange on the slot's word decide which side records it, once.
+ * A recorded release empties the slot: glibc reuses a released thread's
+ * stack, and with it the tp, for a later thread.
+ */
+#define TPS 4096 /* distinct thread stacks the table tells apart */
+#define TP_EMPTY 0u
+#define TP_EARLY 1u
+#define TP_REG 2u /* word = index << 2 | TP_REG */
+static _Atomic uint64_t tps_key[TPS], tps_word[TPS];
+
+static _Atomic uint64_t *tp_slot(uint64_t tp)
+{
+    uint64_t h = (tp >> 12) * 0x9E3779B97F4A7C15ull;
+    for (unsigned probe = 0; probe < TPS; probe++) {
+        unsigned i = (unsigned)((h >> 52) + probe) % TPS;
+        uint64_t k = atomic_load(&tps_key[i]);
+        if (k == tp)
+            return &tps_word[i];
+        if (k == 0) {
+            uint64_t expected = 0;
+            if (atomic_compare_exchange_strong(&tps_key[i], &expected, tp) || expected == tp)
+                return &tps_word[i];
+        }
+    }
+    return NULL; /* full: releases of new stacks go unrecorded */
+}
+
+static void record_release(uint64_t index)
+{
+    if (ht_enter()) {
+        ht_rec_simple(HT_REC_THREAD_RELEASE, 1, index, 0);
+        ht_leave();
+    }
+}
+
+/* The thread itself, once registered. */
+static void thread_registered(uint64_t tp, uint32_t index)
+{
+    _Atomic uint64_t *w = tp_slot(tp);
+    if (!w)
+        return;
+    uint64_t old = atomic_exchange(w, (uint64_t)index << 2 | TP_REG);
+    if ((old & 3) == TP_EARLY) { /* released before we got here */
+        atomic_store(w, TP_EMPTY);
+        record_release(index);
+    }
+}
+
+/* A successful join or detach of th. */
+static void thread_released(pthread_t th)
+{
+    _Atomic uint64_t *w = tp_slot((uint64_t)th);
+    if (!w)
+        return;
+    uint64_t v = atomic_load(w);
+    for (;;) {
+        if ((v & 3) == TP_REG) {
+            if (atomic_compare_exchange_strong(w, &v, TP_EMPTY)) {
+                record_release(v >> 2);
+                return;
+            }
+        } else if (atomic_compare_exchange_strong(w, &v, TP_EARLY)) {
+            return; /* the thread records it when it registers */
+        }
+    }
+}
+
 struct start {
     void *(*fn)(void *);
     void *arg;
+    bool detached; /* created detached: released from the start */
 };
 
 static void *thread_start(void *p)
@@ -53,10 +130,60 @@ static void *thread_start(void *p)
     struct start s = *(struct start *)p;
     ht_mem_free(p);
     if (ht_enter()) {
-        ht_thread_get(); /* registers: THREAD_START with this stack's range */
+        struct ht_thread *t = ht_thread_get(); /* registers: THREAD_START, this stack */
         ht_leave();
+        if (t && s.detached)
+            record_release(t->index);
+        else if (t)
+            thread_registered(t->tp, t->index);
     }
     return s.fn(s.arg);
+}
+
+HT_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+    HT_NEXT(pthread_join);
+    int rc = real_pthread_join(th, ret);
+    if (rc == 0)
+        thread_released(th);
+    return rc;
+}
+
+HT_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
+{
+    HT_NEXT(pthread_tryjoin_np);
+    int rc = real_pthread_tryjoin_np(th, ret);
+    if (rc == 0)
+        thread_released(th);
+    return rc;
+}
+
+HT_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *abstime)
+{
+    HT_NEXT(pthread_timedjoin_np);
+    int rc = real_pthread_timedjoin_np(th, ret, abstime);
+    if (rc == 0)
+        thread_released(th);
+    return rc;
+}
+
+HT_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clock,
+                                   const struct timespec *abstime)
+{
+    HT_NEXT(pthread_clockjoin_np);
+    int rc = real_pthread_clockjoin_np(th, ret, clock, abstime);
+    if (rc == 0)
+        thread_released(th);
+    return rc;
+}
+
+HT_EXPORT int pthread_detach(pthread_t th)
+{
+    HT_NEXT(pthread_detach);
+    int rc = real_pthread_detach(th);
+    if (rc == 0)
+        thread_released(th);
+    return rc;
 }
 
 HT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
@@ -70,6 +197,9 @@ HT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
         return real_pthread_create(th, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    int state;
+    s->detached = attr && pthread_attr_getdetachstate(attr, &state) == 0 &&
+                  state == PTHREAD_CREATE_DETACHED;
     int rc = real_pthread_create(th, attr, thread_start, s);
     if (rc != 0)
         ht_mem_free(s);

@@ -430,6 +430,7 @@ void lb_sample(struct logbuild *b, unsigned iterations, int with_end)
     lb_event(b, HT_REC_LOST, t++, "u", (uint64_t)3);
     lb_event(b, HT_REC_FORK, t++, "u", (uint64_t)101);
     lb_event(b, HT_REC_EXEC, t++, "S", "/bin/true");
+    lb_event(b, HT_REC_THREAD_RELEASE, t++, "u", (uint64_t)1); /* joined */
     lb_event(b, HT_REC_THREAD_EXIT, t++, "u", (uint64_t)1);
     if (with_end)
         lb_end(b, t, HT_END_EXIT);
