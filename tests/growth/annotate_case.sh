@@ -8,11 +8,9 @@
 # rule that passes, FILE and LINE those of the stderr line, '%' as '%25'.
 set -u
 shim=$1 report=$2 work=$3 doc=$4 grow=$5 steady=$6
-unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(HEAPTRACE_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-rm -rf "$work" && mkdir -p "$work" || exit 1
-fail=0
-bad() { echo "FAIL: $*" >&2; fail=1; }
+# shellcheck source=tests/growth/case_lib.sh
+. "$(dirname "$0")/case_lib.sh"
+case_setup "$work"
 format="^::error file=[^,:%]+,line=[0-9]+::heaptrace gate '[^']+': [^%]*(%25[^%]*)*\$"
 
 example=$(sed -n 's/^    \(::error file=.*\)$/\1/p' "$doc")

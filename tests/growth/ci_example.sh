@@ -9,11 +9,10 @@
 # JUnit file against the schema (when xmllint is installed).
 set -u
 ht=$1 work=$2 xsd=$3 grow=$4 steady=$5
-unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(HEAPTRACE_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fail=0
-bad() { echo "FAIL: $*" >&2; fail=1; }
+# shellcheck source=tests/growth/case_lib.sh
+. "$(dirname "$0")/case_lib.sh"
+case_setup "$work"
+cd "$work" || exit 1
 export SCEN_MARKS=1
 
 "$grow" >native.out || exit 1

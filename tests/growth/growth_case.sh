@@ -17,11 +17,9 @@
 set -eu
 shim=$1 report=$2 work=$3 mode=$4 expect=$5 runs=$6
 shift 7
-# Neither a tracer of whoever runs ctest nor its settings may leak in.
-unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(HEAPTRACE_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-rm -rf "$work"
-mkdir -p "$work"
+# shellcheck source=tests/growth/case_lib.sh
+. "$(dirname "$0")/case_lib.sh"
+case_setup "$work"
 marks=0 per=second
 if [ "$mode" = marks ]; then
     marks=1 per=mark

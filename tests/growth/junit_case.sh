@@ -8,11 +8,9 @@
 set -u
 shim=$1 report=$2 work=$3 xsd=$4 grow=$5
 command -v xmllint >/dev/null 2>&1 || { echo "skipped: xmllint not installed (libxml2-utils)"; exit 77; }
-unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(HEAPTRACE_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-rm -rf "$work" && mkdir -p "$work" || exit 1
-fail=0
-bad() { echo "FAIL: $*" >&2; fail=1; }
+# shellcheck source=tests/growth/case_lib.sh
+. "$(dirname "$0")/case_lib.sh"
+case_setup "$work"
 
 SCEN_MARKS=1 LD_PRELOAD=$shim HEAPTRACE_OUT=$work/marks.htrace "$grow" >/dev/null || exit 1
 LD_PRELOAD=$shim HEAPTRACE_OUT=$work/time.htrace "$grow" >/dev/null || exit 1
