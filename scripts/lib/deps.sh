@@ -11,8 +11,9 @@
 
 # To build the shim, the analyzer and the examples.
 HT_PKGS_BUILD=(build-essential cmake pkg-config libunwind-dev libzstd-dev libelf-dev libdw-dev)
-# To run scripts/check: the fuzz target (clang + libFuzzer), shellcheck, valgrind.
-HT_PKGS_CHECK=(clang libclang-rt-14-dev shellcheck valgrind)
+# To run scripts/check: the fuzz target (clang + libFuzzer), shellcheck, valgrind,
+# xmllint (JUnit XML against tests/junit.xsd).
+HT_PKGS_CHECK=(clang libclang-rt-14-dev shellcheck valgrind libxml2-utils)
 # To run bench/compare.sh: the tracer we compare against.
 HT_PKGS_BENCH=(heaptrack)
 
