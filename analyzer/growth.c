@@ -146,8 +146,9 @@ void growth_detect(const double *x, const double *y, size_t n, double warmup,
             return;
         }
     }
-    /* the lower envelope must rise too: a sawtooth's troughs stay put */
-    size_t q = m / 4 ? m / 4 : 1;
+    /* the lower envelope must rise too: a sawtooth's troughs stay put. Thirds,
+     * not quarters: each holds a trough of a sawtooth with 3 teeth or more */
+    size_t q = m / 3 ? m / 3 : 1;
     double min_first = ys[0], min_last = ys[m - q];
     for (size_t i = 0; i < q; i++) {
         if (ys[i] < min_first)
