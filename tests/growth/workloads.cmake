@@ -5,7 +5,7 @@ set(HT_WORKLOADS ${PROJECT_SOURCE_DIR}/../shared/bench/workloads)
 # NAME|PROGRAM|EXPECT|ARGS (comma-separated); sizes keep each run < 1 s
 set(workload_cases
   "weak_table_server|weak_table_server|grow:port_open|5000"
-  "weak_table_server_burst|weak_table_server|steady|5000,64,1250"
+  "weak_table_server_burst|weak_table_server|steady|5000,64,700"
   "retained_set|retained_set|grow:task_spawn,set_add|5000"
   "retained_set_fixed|retained_set|none:task_spawn|5000,8,1"
   "linked_queue|linked_queue|grow:node_new|100000,0"
