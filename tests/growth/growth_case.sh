@@ -10,6 +10,9 @@
 #   grow:F@SLOPE    the same; in marks mode a finding naming F grows
 #                   SLOPE B/mark (within 10%): marks make slopes per request
 #   none:F          no finding names F (others are reported, not failed)
+# Each run is also gated ('growth > 0B/mark', or /s without marks): exit 1
+# with one failed-rule line naming a site file:line for a growing program,
+# 0 for a steady one.
 # Every run prints "run I: findings=N right=R wrong=W" (right: findings that
 # name F or a G) for stability.sh. The runs take SCEN_SEED=SEED0+I (SEED0
 # from the environment, default 0) and SCEN_JITTER as it is set. The work
@@ -52,6 +55,15 @@ while [ "$i" -le "$runs" ]; do
         echo "run $i: samples per '$samples', expected per $per" >&2
         fail=1
     fi
+    unit=s
+    [ "$mode" = marks ] && unit=mark
+    rc=0
+    "$report" --no-children --fail-on "growth > 0B/$unit" "$log" >/dev/null 2>"$work/run$i.gate" || rc=$?
+    lines=$(grep -c "gate failed: 'growth > 0B/$unit': .* at [^ ]*:[0-9]* (" "$work/run$i.gate" || true)
+    case $kind:$rc:$lines in
+    steady:0:0 | grow:1:1 | none:*) ;;
+    *) echo "run $i: gate exit $rc, $lines failed-rule line(s): $(cat "$work/run$i.gate")" >&2; fail=1 ;;
+    esac
     case $kind in
     steady)
         [ "$n" = 0 ] || { show "unexpected growth finding(s):"; fail=1; }
