@@ -152,8 +152,9 @@ void growth_detect_gain(const double *x, const double *y, size_t n, double warmu
             return;
         }
     }
-    /* the lower envelope must rise too: a sawtooth's troughs stay put */
-    size_t q = m / 4 ? m / 4 : 1;
+    /* the lower envelope must rise too: a sawtooth's troughs stay put. Thirds,
+     * not quarters: each holds a trough of a sawtooth with 3 teeth or more */
+    size_t q = m / 3 ? m / 3 : 1;
     double min_first = ys[0], min_last = ys[m - q];
     for (size_t i = 0; i < q; i++) {
         if (ys[i] < min_first)
@@ -390,11 +391,31 @@ static int finding_cmp(const void *pa, const void *pb)
     return c ? c : strcmp(a->stack->key, b->stack->key);
 }
 
-/* Trailing points where the whole heap fell below half its earlier maximum
- * (the program's teardown, in the last 10% of the run) are not the run. */
+/* The program's teardown is not the run: trailing points where the whole heap
+ * fell below half its earlier maximum, in the last 10% of the run, and a
+ * final decline (never rising more than 1% of the peak) from the last point
+ * near the last third's peak to below half of it. Freeing what a leak kept
+ * takes time in proportion to the leak (weak_table_server tears down for 13%
+ * of its run), so a fixed share alone makes the biggest leaks look like a
+ * plateau. A drop followed by a rise is a sawtooth and stays. */
 static uint32_t trim_teardown(const struct gset *set)
 {
-    uint32_t n = set->n, floor10 = set->n - set->n / 10;
+    uint32_t n = set->n, floor10 = set->n - set->n / 10, floor33 = set->n - set->n / 3;
+    if (n < 3)
+        return n;
+    uint64_t wmax = 0;
+    for (uint32_t i = floor33; i < n; i++)
+        if (set->s[i].heap_bytes > wmax)
+            wmax = set->s[i].heap_bytes;
+    uint32_t top = n - 1; /* the last point near the last third's peak */
+    while (top > floor33 && set->s[top].heap_bytes < wmax - wmax / 100)
+        top--;
+    bool decline = top < n - 1 && set->s[n - 1].heap_bytes * 2 < set->s[top].heap_bytes;
+    for (uint32_t i = top + 1; decline && i < n; i++)
+        if (set->s[i].heap_bytes > set->s[i - 1].heap_bytes + wmax / 100)
+            decline = false; /* fell and rose again: a sawtooth, not a teardown */
+    if (decline)
+        return top + 1 > 2 ? top + 1 : 2;
     while (n > 2 && n > floor10) {
         uint64_t max = 0;
         for (uint32_t i = 0; i + 1 < n; i++)

@@ -21,9 +21,10 @@
  *     whole slope): a cache that fills and then plateaus is not growth,
  *   - a gain (median of the last tenth - median of the first tenth) of at
  *     least GROWTH_MIN_GAIN bytes, of at least 40% of what the slope predicts
- *     over the span, a lower envelope (minimum of the last quarter - minimum
+ *     over the span, a lower envelope (minimum of the last third - minimum
  *     of the first) rising at least 1/4 of that (a sawtooth whose troughs
- *     stay put is not growth), and
+ *     stay put is not growth: thirds hold a trough of any sawtooth with
+ *     three teeth or more after the warm-up), and
  *     of at least 25% of the starting level (a bounded, slowly wandering
  *     level such as an LRU of random-sized entries is not growth; the price:
  *     a slow leak inside a site that already holds 4x more goes unflagged).

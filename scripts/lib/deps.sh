@@ -11,11 +11,12 @@
 
 # To build the shim, the analyzer and the examples.
 HT_PKGS_BUILD=(build-essential cmake pkg-config libunwind-dev libzstd-dev libelf-dev libdw-dev)
-# To run scripts/check: the fuzz target (clang + libFuzzer), shellcheck, valgrind, the
-# real servers the integration tests trace (redis, nginx with curl as client), and the
-# tests/gc programs (libgc, and Guile as a real Boehm-GC client).
-HT_PKGS_CHECK=(clang libclang-rt-14-dev shellcheck valgrind redis-server nginx curl libgc-dev
-    guile-3.0)
+# To run scripts/check: the fuzz target (clang + libFuzzer), shellcheck, valgrind,
+# xmllint (JUnit XML against tests/junit.xsd), the real servers the integration tests
+# trace (redis, nginx with curl as client), and the tests/gc programs (libgc, and Guile
+# as a real Boehm-GC client).
+HT_PKGS_CHECK=(clang libclang-rt-14-dev shellcheck valgrind libxml2-utils redis-server nginx curl
+    libgc-dev guile-3.0)
 # To run bench/compare.sh: the tracer we compare against.
 HT_PKGS_BENCH=(heaptrack)
 

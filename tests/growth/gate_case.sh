@@ -6,11 +6,9 @@
 # (xmllint --noout when installed) and the GitHub annotation format.
 set -u
 shim=$1 report=$2 work=$3 grow=$4 steady=$5
-unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(HEAPTRACE_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-rm -rf "$work" && mkdir -p "$work" || exit 1
-fail=0
-bad() { echo "FAIL: $*" >&2; fail=1; }
+# shellcheck source=tests/growth/case_lib.sh
+. "$(dirname "$0")/case_lib.sh"
+case_setup "$work"
 
 SCEN_MARKS=1 LD_PRELOAD=$shim HEAPTRACE_OUT=$work/grow.htrace "$grow" >/dev/null || exit 1
 SCEN_MARKS=1 LD_PRELOAD=$shim HEAPTRACE_OUT=$work/steady.htrace "$steady" >/dev/null || exit 1

@@ -2,50 +2,96 @@
 # SPDX-License-Identifier: MIT
 # growth_case.sh SHIM REPORT WORKDIR MODE EXPECT RUNS -- PROGRAM [ARGS...]
 # Traces PROGRAM RUNS times (MODE: marks = SCEN_MARKS=1, time = no marks) and
-# checks the growth section of the text report: EXPECT is "grow:FUNCTION"
-# (every site finding names FUNCTION, and there is one) or "steady" (no
-# finding at all, in any run). The work directory keeps logs and reports.
+# checks the growth findings of the JSON report. A finding "names" a function
+# when the function is anywhere in its stack (the site, or a caller: the path
+# that allocates). EXPECT is one of
+#   steady          no finding at all, in any run
+#   grow:F[,G...]   a finding names F, and every finding names F or a G
+#   grow:F@SLOPE    the same; in marks mode a finding naming F grows
+#                   SLOPE B/mark (within 10%): marks make slopes per request
+#   none:F          no finding names F (others are reported, not failed)
+# Each run is also gated ('growth > 0B/mark', or /s without marks): exit 1
+# with one failed-rule line naming a site file:line for a growing program,
+# 0 for a steady one.
+# Every run prints "run I: findings=N right=R wrong=W" (right: findings that
+# name F or a G) for stability.sh. The runs take SCEN_SEED=SEED0+I (SEED0
+# from the environment, default 0) and SCEN_JITTER as it is set. The work
+# directory keeps the logs and reports.
 set -eu
 shim=$1 report=$2 work=$3 mode=$4 expect=$5 runs=$6
 shift 7
-# Neither a tracer of whoever runs ctest nor its settings may leak in.
-unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(HEAPTRACE_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-rm -rf "$work"
-mkdir -p "$work"
-marks=0
-per="per second"
+# shellcheck source=tests/growth/case_lib.sh
+. "$(dirname "$0")/case_lib.sh"
+case_setup "$work"
+marks=0 per=second
 if [ "$mode" = marks ]; then
-    marks=1
-    per="per mark"
+    marks=1 per=mark
 fi
+kind=${expect%%:*}
+want=${expect#*:}
+slope=
+case $want in *@*) slope=${want#*@} want=${want%@*} ;; esac
+main=${want%%,*}
 fail=0
 i=1
 while [ "$i" -le "$runs" ]; do
-    log="$work/run$i.htrace"
-    SCEN_MARKS=$marks SCEN_SEED=$i LD_PRELOAD="$shim" HEAPTRACE_OUT="$log" "$@" >/dev/null
-    "$report" --no-addresses --no-children --top 5 "$log" >"$work/run$i.txt"
-    head=$(grep '^growth: ' "$work/run$i.txt" || true)
-    sites=$(sed -n 's/^  #[0-9]* site \([^ ]*\) .*/\1/p' "$work/run$i.txt" | sort -u)
-    case $expect in
+    log=$work/run$i.htrace
+    json=$work/run$i.json
+    SCEN_MARKS=$marks SCEN_SEED=$((${SEED0:-0} + i)) LD_PRELOAD="$shim" HEAPTRACE_OUT="$log" \
+        "$@" >/dev/null
+    "$report" --json --no-children "$log" >"$json"
+    # one finding a line, between the "growth" key and "growth_samples"
+    sed -n '/^"growth":\[/,/^"growth_samples"/p' "$json" | grep '^ {"by":' >"$work/run$i.found" || true
+    n=$(wc -l <"$work/run$i.found")
+    right=$(grep -c -E "\"function\":\"($(echo "$want" | tr ',' '|'))\"" "$work/run$i.found" || true)
+    echo "run $i: findings=$n right=$right wrong=$((n - right))"
+    show() {
+        echo "run $i: $*" >&2
+        sed 's/^ {"by":"\([a-z]*\)","function":"\([^"]*\)".*"slope_bytes_per_mark":\([^,]*\),"slope_bytes_per_s":\([^,]*\),.*/  \1 \2: \3 B\/mark, \4 B\/s/' \
+            "$work/run$i.found" >&2
+    }
+    samples=$(grep -o '"growth_samples":{"per":"[a-z]*"' "$json" | sed 's/.*"per":"//; s/"//')
+    if [ "$samples" != "$per" ]; then
+        echo "run $i: samples per '$samples', expected per $per" >&2
+        fail=1
+    fi
+    unit=s
+    [ "$mode" = marks ] && unit=mark
+    rc=0
+    "$report" --no-children --fail-on "growth > 0B/$unit" "$log" >/dev/null 2>"$work/run$i.gate" || rc=$?
+    lines=$(grep -c "gate failed: 'growth > 0B/$unit': .* at [^ ]*:[0-9]* (" "$work/run$i.gate" || true)
+    case $kind:$rc:$lines in
+    steady:0:0 | grow:1:1 | none:*) ;;
+    *) echo "run $i: gate exit $rc, $lines failed-rule line(s): $(cat "$work/run$i.gate")" >&2; fail=1 ;;
+    esac
+    case $kind in
     steady)
-        if [ -n "$head" ]; then
-            echo "run $i: unexpected growth finding(s):" >&2
-            sed -n '/^growth: /,/^$/p' "$work/run$i.txt" >&2
+        [ "$n" = 0 ] || { show "unexpected growth finding(s):"; fail=1; }
+        ;;
+    grow)
+        if ! grep -q "\"function\":\"$main\"" "$work/run$i.found" || [ "$right" != "$n" ]; then
+            show "expected growth naming '$main' (or '$want') only:"
             fail=1
+        elif [ -n "$slope" ] && [ "$mode" = marks ]; then
+            got=$(grep "\"function\":\"$main\"" "$work/run$i.found" | head -1 |
+                sed 's/.*"slope_bytes_per_mark":\([^,]*\),.*/\1/')
+            if ! awk -v g="$got" -v w="$slope" 'BEGIN { exit !(g >= 0.9 * w && g <= 1.1 * w) }'; then
+                show "slope $got B/mark, expected $slope B/mark (per request):"
+                fail=1
+            fi
         fi
         ;;
-    grow:*)
-        fn=${expect#grow:}
-        if [ "$sites" != "$fn" ]; then
-            echo "run $i: expected growth at site '$fn' only, got '$(echo $sites)'" >&2
-            sed -n '/^growth: /,/^$/p' "$work/run$i.txt" >&2
+    none)
+        if [ "$right" != 0 ]; then
+            show "unexpected growth naming '$want':"
             fail=1
+        elif [ "$n" != 0 ]; then
+            show "(not failed) other growth:"
         fi
-        case $head in
-        *"$per"*) ;;
-        *) echo "run $i: expected slopes $per: $head" >&2; fail=1 ;;
-        esac
+        ;;
+    *)
+        echo "bad EXPECT '$expect'" >&2
+        exit 2
         ;;
     esac
     i=$((i + 1))

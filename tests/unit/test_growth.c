@@ -118,6 +118,14 @@ static void test_detect(void)
     growth_detect(xs, ys, N, 0.2, &v);
     CHECK(!v.growing);
     CHECK(v.plateau);
+    /* a sawtooth with 3 to 4 teeth after the warm-up (160 points), ending at a
+     * peak (its last drop is the run's end): its troughs stay put */
+    for (int period = 41; period <= 53; period++) {
+        for (int i = 0; i < N; i++)
+            ys[i] = 100000 + 2000.0 * ((i - (N - 1) + period - 1 + 10 * period) % period);
+        growth_detect(xs, ys, N, 0.2, &v);
+        CHECK(!v.growing);
+    }
     /* too few points */
     growth_detect(xs, ys, 6, 0.2, &v);
     CHECK(!v.growing);
