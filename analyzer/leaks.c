@@ -34,6 +34,8 @@ struct leaks_collect {
     struct ht_snap_edge *refs; /* pointers from block to block */
     size_t nrefs, refs_cap;
     struct retention_root *roots; /* root pointers, then ignored blocks */
+    struct snap_frame_at { uint64_t thread, below, ip; bool innermost; } *frames;
+    size_t nframes, frames_cap;   /* SNAPSHOT_FRAMES of the open snapshot */
     size_t nroot_refs, roots_cap;
     uint64_t nedges, nroots;
     uint32_t modgen; /* the module list in force at the ROOTS records */
@@ -249,6 +251,22 @@ static void collect_root(struct leaks_collect *c, const struct retention_root *r
 /* Roots users can name and act on come first: among equally short paths
  * the first root edge wins (paths.h), and "global `table`" says more than
  * "a stack slot of main's thread" that happens to hold the same pointer. */
+/* The frame a stack root lies in: its pc (see format.h SNAPSHOT_FRAMES). */
+static void root_frame(const struct leaks_collect *c, struct retention_root *r)
+{
+    for (size_t i = 0; i < c->nframes; i++) {
+        const struct snap_frame_at *f = &c->frames[i];
+        if (f->thread != r->where || r->offset > f->below)
+            continue;
+        bool last = i + 1 == c->nframes || c->frames[i + 1].thread != f->thread;
+        if (last || r->offset > c->frames[i + 1].below) {
+            r->frame_ip = f->ip;
+            r->frame_innermost = f->innermost;
+            return;
+        }
+    }
+}
+
 static int root_rank(uint32_t kind)
 {
     switch (kind) {
@@ -289,6 +307,9 @@ static int snapshot_graph(struct leaks_collect *c, struct graph *g, struct reten
     size_t nedges = 0, nroot_of = 0;
     *unknown = 0;
     qsort(c->roots, c->nroot_refs, sizeof(*c->roots), root_cmp);
+    for (size_t i = 0; i < c->nroot_refs; i++)
+        if (c->roots[i].kind == HT_ROOT_STACK)
+            root_frame(c, &c->roots[i]);
     for (size_t i = 0; i < c->nroot_refs; i++) {
         uint32_t to = node_of(c, c->roots[i].to);
         if (to == GRAPH_NONE) {
@@ -356,7 +377,7 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct 
 
 void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_event *ev)
 {
-    if ((ev->tag < HT_REC_SNAPSHOT_BEGIN || ev->tag > HT_REC_SNAPSHOT_END) &&
+    if ((ev->tag < HT_REC_SNAPSHOT_BEGIN || ev->tag > HT_REC_SNAPSHOT_FRAMES) &&
         ev->tag != HT_REC_IGNORE && ev->tag != HT_REC_THREAD_NAME &&
         ev->tag != HT_REC_THREAD_START)
         return;
@@ -378,7 +399,20 @@ void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_eve
         break;
     case HT_REC_SNAPSHOT_BEGIN:
         snapshot_begin(c, rp, ev);
-        c->nroot_refs = 0;
+        c->nroot_refs = c->nframes = 0;
+        break;
+    case HT_REC_SNAPSHOT_FRAMES:
+        if (!c->open)
+            break;
+        for (size_t i = 0; i < ev->nframes; i++) {
+            if (c->nframes == c->frames_cap) {
+                c->frames_cap = c->frames_cap ? c->frames_cap * 2 : 64;
+                c->frames = xreallocarray(c->frames, c->frames_cap, sizeof(*c->frames));
+            }
+            c->frames[c->nframes++] = (struct snap_frame_at){
+                .thread = ev->value, .below = ev->frames[i].below, .ip = ev->frames[i].ip,
+                .innermost = i == 0};
+        }
         break;
     case HT_REC_SNAPSHOT_EDGES:
         if (!c->open)
@@ -432,6 +466,7 @@ void leaks_free(struct leaks *l)
         free(l->c->nodes);
         free(l->c->refs);
         free(l->c->roots);
+        free(l->c->frames);
         free(l->c->ignored);
         free(l->c);
     }

@@ -46,6 +46,7 @@ const char *names_tag(uint8_t tag)
     case HT_REC_SNAPSHOT_BEGIN: return "SNAPSHOT_BEGIN";
     case HT_REC_SNAPSHOT_EDGES: return "SNAPSHOT_EDGES";
     case HT_REC_SNAPSHOT_ROOTS: return "SNAPSHOT_ROOTS";
+    case HT_REC_SNAPSHOT_FRAMES: return "SNAPSHOT_FRAMES";
     case HT_REC_SNAPSHOT_END: return "SNAPSHOT_END";
     case HT_REC_END: return "END";
     default: return NULL;

@@ -74,6 +74,8 @@ struct ht_reader {
     struct ht_snap_edge *snap_edges;
     struct ht_snap_root *snap_roots;
     size_t snap_edges_cap, snap_roots_cap;
+    struct ht_snap_frame *snap_frames;
+    size_t snap_frames_cap;
     bool snap_open;
     uint64_t snap_nedges, snap_nroots;
     uint64_t snap_blocks; /* blocks created at the open snapshot's BEGIN */
@@ -583,6 +585,25 @@ static int decode_snap_roots(struct ht_reader *r, struct cursor *c, struct ht_ev
     return 0;
 }
 
+static int decode_snap_frames(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+{
+    uint64_t n;
+    if (snap_need_open(r, "SNAPSHOT_FRAMES") || decode_thread_index(r, c, &ev->value) ||
+        cur_u(r, c, "n", &n))
+        return -1;
+    if (n > (uint64_t)(c->end - c->p) / 2)
+        return reader_corrupt(r, "frame count %llu exceeds the payload", (unsigned long long)n);
+    r->snap_frames =
+        snap_grow(r->snap_frames, &r->snap_frames_cap, (size_t)n, sizeof(*r->snap_frames));
+    for (uint64_t i = 0; i < n; i++)
+        if (cur_u(r, c, "below", &r->snap_frames[i].below) ||
+            cur_u(r, c, "ip", &r->snap_frames[i].ip))
+            return -1;
+    ev->frames = r->snap_frames;
+    ev->nframes = (size_t)n;
+    return 0;
+}
+
 /* SNAPSHOT_END: pause_ns:u edges:u roots:u, then scan_ns:u when present
  * (version 2 writers add it; version 1 logs end after roots). */
 static int decode_snap_end(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
@@ -757,6 +778,8 @@ static int decode_payload(struct ht_reader *r, struct cursor *c, struct ht_event
                    : 0;
     case HT_REC_SNAPSHOT_ROOTS:
         return decode_snap_roots(r, c, ev) || cur_done(r, c) ? -1 : 0;
+    case HT_REC_SNAPSHOT_FRAMES:
+        return decode_snap_frames(r, c, ev) || cur_done(r, c) ? -1 : 0;
     case HT_REC_SWITCH: {
         uint64_t t;
         if (decode_thread_index(r, c, &t) || cur_done(r, c))
@@ -1140,6 +1163,7 @@ void ht_reader_close(struct ht_reader *r)
     free(r->buf);
     free(r->snap_edges);
     free(r->snap_roots);
+    free(r->snap_frames);
     reader_free_header(&r->hdr);
     reader_free_modules(r->mods, r->nmods);
     free(r);

@@ -48,6 +48,12 @@ struct ht_snap_root {
     bool interior;
 };
 
+/* One frame of a parked thread (SNAPSHOT_FRAMES entry), innermost first. */
+struct ht_snap_frame {
+    uint64_t below; /* where the frame starts, in bytes under the stack's top */
+    uint64_t ip;    /* its pc (frame 0) or return address */
+};
+
 /* One decoded record. Pointers inside stay valid until the next call. */
 struct ht_event {
     uint8_t tag;        /* enum ht_record_tag; ALLOC records keep base + fn */
@@ -107,6 +113,9 @@ struct ht_event {
     size_t nedges;
     const struct ht_snap_root *roots;
     size_t nroots;
+    /* SNAPSHOT_FRAMES: the thread (in `value`) and its frames. */
+    const struct ht_snap_frame *frames;
+    size_t nframes;
 };
 
 

@@ -593,6 +593,7 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
     case HT_REC_SNAPSHOT_BEGIN:
     case HT_REC_SNAPSHOT_EDGES:
     case HT_REC_SNAPSHOT_ROOTS:
+    case HT_REC_SNAPSHOT_FRAMES:
     case HT_REC_SNAPSHOT_END:
     case HT_REC_THREAD_START:
         thread_event(rp, ev);

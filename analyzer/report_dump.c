@@ -152,6 +152,12 @@ static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *ou
     case HT_REC_SNAPSHOT_EDGES:
     case HT_REC_SNAPSHOT_ROOTS:
     case HT_REC_SNAPSHOT_END: dump_snapshot(ev, out); break;
+    case HT_REC_SNAPSHOT_FRAMES:
+        fprintf(out, " thread=%" PRIu64 " frames=%zu", ev->value, ev->nframes);
+        for (size_t i = 0; i < ev->nframes; i++)
+            fprintf(out, "\n    frame below=%" PRIu64 " ip=0x%" PRIx64, ev->frames[i].below,
+                    ev->frames[i].ip);
+        break;
     case HT_REC_GC_ALLOC:
         fprintf(out, " fn=%" PRIu64 " count=%" PRIu64 " bytes=%" PRIu64 " stack=%" PRIu64,
                 ev->kind, ev->value, ev->size, ev->stack);

@@ -83,8 +83,15 @@ static void text_root_name(FILE *out, bool addresses, const struct retention_roo
         fprintf(out, " of thread %" PRIu64, r->where);
         if (r->name)
             fprintf(out, " \"%s\"", r->name);
-        if (r->kind == HT_ROOT_STACK)
+        if (r->kind == HT_ROOT_STACK && r->frame && r->frame->function) {
+            const char *base = r->frame->file ? strrchr(r->frame->file, '/') : NULL;
+            fprintf(out, ", in %s", r->frame->function);
+            if (r->frame->file)
+                fprintf(out, " (%s:%" PRIu32 ")", base ? base + 1 : r->frame->file,
+                        r->frame->line);
+        } else if (r->kind == HT_ROOT_STACK) {
             fprintf(out, ", %" PRIu64 " bytes below its top", r->offset);
+        }
         break;
     case HT_ROOT_USER:
     case HT_ROOT_MAPPING:
@@ -235,6 +242,14 @@ void report_retention_text(const struct model *m, const struct report_opts *o, F
 
 /* ------------------------------------------------------------------ JSON */
 
+static void json_str_or_null(FILE *out, const char *s)
+{
+    if (s)
+        report_json_str(out, s);
+    else
+        fputs("null", out);
+}
+
 static void json_root(FILE *out, const struct retention_root *r)
 {
     fprintf(out, "{\"kind\":\"%s\"", root_kind(r->kind));
@@ -262,6 +277,17 @@ static void json_root(FILE *out, const struct retention_root *r)
         else
             fputs("null", out);
         fprintf(out, ",\"offset\":%" PRIu64, r->offset);
+        if (r->kind == HT_ROOT_STACK) { /* the frame the word lies in, when known */
+            const struct sym_frame *f = r->frame;
+            fputs(",\"function\":", out);
+            json_str_or_null(out, f ? f->function : NULL);
+            fputs(",\"file\":", out);
+            json_str_or_null(out, f ? f->file : NULL);
+            if (f && f->line)
+                fprintf(out, ",\"line\":%" PRIu32, f->line);
+            else
+                fputs(",\"line\":null", out);
+        }
         break;
     case HT_ROOT_USER:
     case HT_ROOT_MAPPING: fprintf(out, ",\"address\":\"0x%" PRIx64 "\"", r->offset); break;

@@ -26,6 +26,17 @@ struct retention *retention_create(void)
     return xcalloc(1, sizeof(struct retention));
 }
 
+/* A copy of a symbolized frame that lives as long as r (its strings are the
+ * symbolizer's, which outlives the report). */
+static const struct sym_frame *retention_keep_frame(struct retention *r, const struct sym_frame *f)
+{
+    r->kept_frames = xreallocarray(r->kept_frames, r->nkept_frames + 1, sizeof(struct sym_frame *));
+    struct sym_frame *copy = xmalloc(sizeof(*copy));
+    *copy = *f;
+    r->kept_frames[r->nkept_frames++] = copy;
+    return copy;
+}
+
 void retention_thread_name(struct retention *r, uint64_t thread, const char *name, size_t len)
 {
     if (thread >= 1u << 20) /* a bad log's index: not worth an array that big */
@@ -275,6 +286,14 @@ static void name_root(struct retention *r, struct retention_root *root, struct s
     case HT_ROOT_REGISTER:
         if (root->where < r->nthread_names)
             root->name = r->thread_names[root->where];
+        if (root->frame_ip && sym && root->modgen < rp->nmodgens) {
+            const struct sym_frame *f;
+            size_t n = sym_lookup(sym, &rp->modgens[root->modgen], root->modgen, root->frame_ip,
+                                  root->frame_innermost, &f);
+            /* the function itself, not what was inlined into it; copied
+             * because sym_lookup's array is only good until the next call */
+            root->frame = retention_keep_frame(r, &f[n - 1]);
+        }
         break;
     default: break;
     }
@@ -308,6 +327,9 @@ void retention_free(struct retention *r)
     free(r->snaps);
     for (size_t i = 0; i < r->nthread_names; i++)
         free(r->thread_names[i]);
+    for (size_t i = 0; i < r->nkept_frames; i++)
+        free(r->kept_frames[i]);
+    free(r->kept_frames);
     free(r->thread_names);
     free(r);
 }

@@ -30,6 +30,7 @@
 #include "tables.h"
 
 struct symbolizer;
+struct sym_frame;
 struct replay;
 
 #define RETENTION_TOP 20          /* top retainers kept with paths */
@@ -51,7 +52,10 @@ struct retention_root {
     uint64_t where, offset; /* as in SNAPSHOT_ROOTS (format.h) */
     uint64_t to;            /* block id */
     bool interior;
-    /* retention_name_roots: */
+    uint64_t frame_ip;   /* STACK: the pc of the frame the word lies in (0: unknown) */
+    bool frame_innermost; /* ... the interrupted frame: frame_ip is a pc, not a return address */
+    /* retention_finish: */
+    const struct sym_frame *frame; /* STACK: frame_ip symbolized, or NULL */
     const char *name;    /* GLOBAL: symbol; STACK, TLS, REGISTER: thread name; or NULL */
     const char *module;  /* GLOBAL: the module's path */
     uint64_t name_offset; /* GLOBAL: bytes from the symbol's start */
@@ -116,6 +120,8 @@ struct retention {
     struct retention_site_path *site_paths;
     size_t nsite_paths;
     struct tables tables; /* tables.h: dead-slot tables and growing chains */
+    struct sym_frame **kept_frames; /* retention_finish's copies of frames */
+    size_t nkept_frames;
     /* thread index -> name, from THREAD_NAME records */
     char **thread_names;
     size_t nthread_names;

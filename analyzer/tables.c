@@ -469,8 +469,8 @@ void tables_add_snapshot(struct tables *t, const struct replay *rp, const struct
 }
 
 /* Growth of y over the points (x = snapshot index): growth.h's test from 8
- * points on; before that, every point above the first and the last at
- * least twice the first. The slope (Theil-Sen) goes to *slope. */
+ * points on; from 4 to 7, after the first, a rise at every step to at least
+ * twice the second point. The slope (Theil-Sen) goes to *slope. */
 static bool grows(const double *x, const double *y, size_t n, double *slope)
 {
     *slope = n >= 2 ? growth_theil_sen(x, y, n, NULL, NULL) : 0;
@@ -479,10 +479,12 @@ static bool grows(const double *x, const double *y, size_t n, double *slope)
         growth_detect_gain(x, y, n, 0.2, TABLES_MIN_SLOTS, &v);
         return v.growing;
     }
-    if (n < 3 || y[n - 1] < 2 * y[0] || y[n - 1] < TABLES_MIN_SLOTS)
+    /* few points: the first is the warm-up (a bounded queue may still be
+     * filling); the rest must rise at every step and end at twice or more */
+    if (n < 4 || y[n - 1] < 2 * y[1] || y[n - 1] < TABLES_MIN_SLOTS)
         return false;
-    for (size_t i = 1; i < n; i++)
-        if (y[i] <= y[0])
+    for (size_t i = 2; i < n; i++)
+        if (y[i] <= y[i - 1])
             return false;
     return true;
 }

@@ -263,6 +263,13 @@ enum ht_record_tag {
      *   the thread index and offset from the start of its static TLS; for
      *   USER and MAPPING 0 and the word's address. to: (block id << 1) | interior. */
     HT_REC_SNAPSHOT_ROOTS = 0x62,
+    /* SNAPSHOT_FRAMES (no dt, version 2, optional): thread:u n:u then n entries
+     *   below:u ip:u, innermost first: the thread's frames when it was
+     *   parked (a frame-pointer walk), frame i covering the stack from
+     *   `below` bytes under the stack's top up to frame i + 1's start; ip
+     *   is the frame's pc (frame 0) or return address. Belongs to the open
+     *   snapshot, like ROOTS. */
+    HT_REC_SNAPSHOT_FRAMES = 0x66,
     /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u [scan_ns:u]
      *   pause_ns: how long the program was held for this snapshot.
      *   scan_ns (version 2, optional: absent in version 1 logs): how long the

@@ -147,7 +147,7 @@ struct ht_thread {
     uint64_t tp;                 /* its thread pointer: static TLS sits just below */
     /* Filled by the snapshot barrier (snapshot.c) while the thread is parked. */
     _Atomic int parked;          /* 1 while regs and sp below are valid */
-    uint64_t sp;
+    uint64_t sp, ip, fp;         /* stack pointer, program counter, frame pointer */
     uint64_t regs[24];
     unsigned nregs;
     struct tail_cache *unwind_tail; /* unwind.c: the cached outermost frames */
@@ -315,6 +315,9 @@ void ht_snapshot_gather_roots(void); /* before cloning: module segments */
 void ht_snapshot_park_threads(void);
 void ht_snapshot_release_threads(void);
 #define HT_SNAP_PIPE_DONE 0xfd /* pipe-only frame: edges:u roots:u scan_ns:u */
+/* snapframes.c: a SNAPSHOT_FRAMES record per parked thread, through put. */
+void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *payload, size_t n),
+                        void *ctx);
 /* Asks the writer for a snapshot of the running program (reason). */
 void ht_snapshot_request(unsigned reason);
 /* The same, and waits (up to 10 s) until the snapshot has been taken: the

@@ -408,6 +408,8 @@ static void on_park(int sig, siginfo_t *info, void *uc_)
     unsigned n = 0;
 #if defined(__x86_64__)
     t->sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
+    t->ip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+    t->fp = (uint64_t)uc->uc_mcontext.gregs[REG_RBP];
     static const int which[] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP,
                                 REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14,
                                 REG_R15};
@@ -545,8 +547,12 @@ static void scan_tls(struct snap *s)
         if (t->is_writer || !t->tp || atomic_load(&t->state) != HT_TS_LIVE)
             continue;
         uint64_t lo = t->tp - tls_below, hi = t->tp + tls_above;
-        if (t->stack_hi && lo >= t->stack_lo && hi <= t->stack_hi)
-            continue; /* inside the stack mapping, scanned with it */
+        /* A thread glibc made has its TLS and TCB at the top of its stack
+         * mapping, scanned with the stack. tls_above is a bound, not the
+         * TCB's size: past the mapping's end it would read the next mapping
+         * up (another thread's stack, full of stale pointers). */
+        if (t->stack_hi && t->tp >= t->stack_lo && t->tp < t->stack_hi)
+            continue;
         struct root_where r = {HT_ROOT_TLS, t->index, lo};
         scan_range(s, lo, hi - lo, root_hit, &r);
     }
@@ -563,6 +569,7 @@ static void scan_roots(struct snap *s)
     scan_user_roots(s);
     scan_mappings(s);
     chunk_flush(s);
+    ht_snapshot_frames(s->put, s->put_ctx);
 }
 
 /* ---- the snapshot ------------------------------------------------------ */

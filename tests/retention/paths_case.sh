@@ -3,7 +3,7 @@
 # known, must come out of the report as the program built it: the table is
 # the top retainer, held by the global g_ports, and the chain below it is
 # reached through .buckets (+8) and bucket [3] (+24); the keeper thread's
-# block is held by the stack of the thread named "keeper"; main's __thread
+# block is held by the stack of the thread named "keeper", in the frame of keeper(); main's __thread
 # block by TLS. Needs python3 to read the JSON.
 set -eu
 shim=$1 report=$2 prog=$3
@@ -55,8 +55,8 @@ if steps[0]["offset"] != 8 or steps[1]["offset"] != 24:
     fail("pointer offsets %d, %d; the program has .buckets at +8 and [3] at +24"
          % (steps[0]["offset"], steps[1]["offset"]))
 keeper = by_fn["keeper_block"][1]["path"][0]
-if keeper["kind"] != "stack" or keeper["thread_name"] != "keeper":
-    fail("keeper's block is not held by the keeper thread's stack: %r" % keeper)
+if keeper["kind"] != "stack" or keeper["thread_name"] != "keeper" or keeper.get("function") != "keeper":
+    fail("keeper's block is not held by the keeper thread's stack, in keeper(): %r" % keeper)
 tls = by_fn["tls_block"][1]["path"][0]
 if tls["kind"] != "tls":
     fail("the __thread block is not held by TLS: %r" % tls)
