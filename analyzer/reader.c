@@ -507,8 +507,15 @@ static int decode_snap_begin(struct ht_reader *r, struct cursor *c, struct ht_ev
     return 0;
 }
 
-/* SNAPSHOT_EDGES: n:u then n entries from:u count:u to:u*count. */
-static int decode_snap_edges(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
+/* Word indexes stay below this, so offset = 8 * word never overflows. */
+#define SNAP_MAX_WORD (UINT64_MAX >> 4)
+
+/*
+ * SNAPSHOT_EDGES: n:u then n entries from:u count:u to:u*count.
+ * SNAPSHOT_EDGES_AT (`at`): the same with to:u skip:u per target, the
+ * pointer's word in `from` being the previous one's + 1 + skip (format.h).
+ */
+static int decode_snap_edges(struct ht_reader *r, struct cursor *c, struct ht_event *ev, bool at)
 {
     uint64_t n, count;
     size_t nedges = 0;
@@ -522,18 +529,31 @@ static int decode_snap_edges(struct ht_reader *r, struct cursor *c, struct ht_ev
         if (cur_u(r, c, "from", &from) || snap_check_id(r, "from", from) ||
             cur_u(r, c, "count", &count))
             return -1;
-        if (count > (uint64_t)(c->end - c->p))
+        if (count > (uint64_t)(c->end - c->p) / (at ? 2 : 1))
             return reader_corrupt(r, "target count %llu of block %llu exceeds the payload",
                                   (unsigned long long)count, (unsigned long long)from);
         r->snap_edges = snap_grow(r->snap_edges, &r->snap_edges_cap, nedges + (size_t)count,
                                   sizeof(*r->snap_edges));
+        uint64_t next_word = 0; /* the word after the previous pointer */
         for (uint64_t k = 0; k < count; k++) {
             struct ht_snap_edge *e = &r->snap_edges[nedges++];
             e->from = from;
+            e->offset = 0;
             if (cur_snap_ref(r, c, "to", &e->to, &e->interior))
                 return -1;
+            if (!at)
+                continue;
+            uint64_t skip;
+            if (cur_u(r, c, "skip", &skip))
+                return -1;
+            if (skip >= SNAP_MAX_WORD - next_word)
+                return reader_corrupt(r, "pointer offset of block %llu overflows (skip %llu)",
+                                      (unsigned long long)from, (unsigned long long)skip);
+            e->offset = (next_word + skip) * 8;
+            next_word += skip + 1;
         }
     }
+    ev->tag = HT_REC_SNAPSHOT_EDGES; /* EDGES_AT reads as EDGES with offsets */
     ev->edges = r->snap_edges;
     ev->nedges = nedges;
     return 0;
@@ -563,10 +583,15 @@ static int decode_snap_roots(struct ht_reader *r, struct cursor *c, struct ht_ev
     return 0;
 }
 
+/* SNAPSHOT_END: pause_ns:u edges:u roots:u, then scan_ns:u when present
+ * (version 2 writers add it; version 1 logs end after roots). */
 static int decode_snap_end(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
 {
     if (snap_need_open(r, "SNAPSHOT_END") || cur_u(r, c, "pause_ns", &ev->value) ||
         cur_u(r, c, "edges", &ev->size) || cur_u(r, c, "roots", &ev->old_size))
+        return -1;
+    ev->flags = 0;
+    if (c->p < c->end && cur_u(r, c, "scan_ns", &ev->flags))
         return -1;
     if (ev->size != r->snap_nedges || ev->old_size != r->snap_nroots)
         return reader_corrupt(r, "SNAPSHOT_END counts %llu edges and %llu roots, the snapshot "
@@ -678,7 +703,11 @@ static int decode_payload(struct ht_reader *r, struct cursor *c, struct ht_event
     case HT_REC_STACK:
         return decode_stack(r, c, ev);
     case HT_REC_SNAPSHOT_EDGES: /* no dt: at the current time */
-        return decode_snap_edges(r, c, ev) || cur_done(r, c) ? -1 : 0;
+    case HT_REC_SNAPSHOT_EDGES_AT:
+        return decode_snap_edges(r, c, ev, ev->tag == HT_REC_SNAPSHOT_EDGES_AT) ||
+                       cur_done(r, c)
+                   ? -1
+                   : 0;
     case HT_REC_SNAPSHOT_ROOTS:
         return decode_snap_roots(r, c, ev) || cur_done(r, c) ? -1 : 0;
     case HT_REC_SWITCH: {

@@ -35,6 +35,7 @@ struct ht_reader;
 /* One pointer from a live block to a live block (SNAPSHOT_EDGES target). */
 struct ht_snap_edge {
     uint64_t from, to; /* block ids */
+    uint64_t offset;   /* byte offset in `from` of the pointer word (0 when the log does not say) */
     bool interior;     /* points strictly inside `to`, not at its start */
 };
 
@@ -87,10 +88,14 @@ struct ht_event {
      * reason (enum ht_snapshot_reason) in `kind`, scanned blocks in `size`.
      * SNAPSHOT_EDGES / SNAPSHOT_ROOTS (no dt: at the current time): every
      * entry of the record in edges/nedges or roots/nroots, block ids checked
-     * (1 .. blocks created so far). SNAPSHOT_END: pause_ns in `value`, the
-     * snapshot's edge count in `size`, its root count in `old_size`. These
-     * four fields are meaningful for the snapshot records only (the fast
-     * path of the heap records does not clear them). */
+     * (1 .. blocks created so far). A SNAPSHOT_EDGES_AT record is returned
+     * as a SNAPSHOT_EDGES (tag 0x61) whose edges carry their offset; in a
+     * plain SNAPSHOT_EDGES (version 1 logs) every offset is 0, unknown.
+     * SNAPSHOT_END: pause_ns in `value`, the snapshot's edge count in
+     * `size`, its root count in `old_size`, scan_ns in `flags` (0 when the
+     * log does not say: version 1). These fields are meaningful for the
+     * snapshot records only (the fast path of the heap records does not
+     * clear them). */
     const struct ht_snap_edge *edges;
     size_t nedges;
     const struct ht_snap_root *roots;
@@ -126,7 +131,7 @@ struct ht_header {
  * Opens `path`, checks the magic and version and decodes the HEADER.
  * @return 0, or -1 with *out still set (when not NULL) so ht_reader_error()
  * says why: "cannot open 'x': ...", "not a heaptrace log", "log format
- * version 9 is newer than this analyzer's 1" ...
+ * version 9 is newer than this analyzer's 2" ...
  */
 int ht_reader_open(struct ht_reader **out, const char *path);
 

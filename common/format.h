@@ -54,7 +54,9 @@
 /* First 8 bytes of the stream (inside the first zstd frame). */
 #define HT_MAGIC "\x89HTRACE\n"
 #define HT_MAGIC_LEN 8
-#define HT_FORMAT_VERSION 1
+/* 2: SNAPSHOT_EDGES_AT (edges with the pointer's offset) and SNAPSHOT_END's
+ * trailing scan_ns. A reader of version 2 reads version 1 logs too. */
+#define HT_FORMAT_VERSION 2
 
 /* Upper bounds a reader enforces (and the writer never exceeds). */
 #define HT_MAX_RECORD_LEN (16u << 20) /* one record's payload */
@@ -214,6 +216,15 @@ enum ht_record_tag {
      *   blocks of all ages); a target is written (id << 1) | interior. Blocks
      *   with no outgoing edge are not listed. */
     HT_REC_SNAPSHOT_EDGES = 0x61,
+    /* SNAPSHOT_EDGES_AT (no dt, version 2): SNAPSHOT_EDGES with where each
+     *   pointer lies. n:u then n entries: from:u count:u then count pairs
+     *   to:u skip:u. `to` as in SNAPSHOT_EDGES. The pointer's word index in
+     *   `from` (byte offset / 8: only aligned words are pointers) is
+     *   previous word + 1 + skip, the previous word of the first target
+     *   being -1: targets come in address order, so skip is the count of
+     *   words between two pointers, usually one byte. Readers present it as
+     *   a SNAPSHOT_EDGES; the recorder writes only this one since version 2. */
+    HT_REC_SNAPSHOT_EDGES_AT = 0x65,
     /* SNAPSHOT_ROOTS (no dt): n:u then n entries: kind:u where:u offset:u to:u
      *   kind: enum ht_root_kind. where: for GLOBAL the index of the module in
      *   the last MODULES list and offset the word's address minus the
@@ -222,8 +233,12 @@ enum ht_record_tag {
      *   the thread index and offset from the start of its static TLS; for
      *   USER and MAPPING 0 and the word's address. to: (block id << 1) | interior. */
     HT_REC_SNAPSHOT_ROOTS = 0x62,
-    /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u
-     *   pause_ns: how long the program was held for this snapshot. */
+    /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u [scan_ns:u]
+     *   pause_ns: how long the program was held for this snapshot.
+     *   scan_ns (version 2, optional: absent in version 1 logs): how long the
+     *   scan took, from copying the live table to the last root, in the
+     *   child for a running program, in-process at exit (then it is part
+     *   of pause_ns). */
     HT_REC_SNAPSHOT_END = 0x63,
 
     /* IGNORE: dt age:u  -- heaptrace_ignore(): the block is not a leak (like

@@ -295,7 +295,7 @@ void ht_writer_wake(void);
 void ht_writer_put(uint8_t tag, const uint8_t *payload, size_t n, bool with_dt);
 void ht_snapshot_write(unsigned reason);   /* in-process: at exit */
 void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
-void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots);
+void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns);
 /* In a cloned child: scan and write EDGES/ROOTS frames, then PIPE_DONE. */
 void ht_snapshot_child(int fd);
 void ht_snapshot_gather_roots(void); /* before cloning: module segments */
@@ -303,7 +303,7 @@ void ht_snapshot_gather_roots(void); /* before cloning: module segments */
  * barrier, as conservative collectors do); release lets them go on. */
 void ht_snapshot_park_threads(void);
 void ht_snapshot_release_threads(void);
-#define HT_SNAP_PIPE_DONE 0xfd /* pipe-only frame: edges:u roots:u */
+#define HT_SNAP_PIPE_DONE 0xfd /* pipe-only frame: edges:u roots:u scan_ns:u */
 /* Asks the writer for a snapshot of the running program (reason). */
 void ht_snapshot_request(unsigned reason);
 void ht_snapshot_user_root(uint64_t start, uint64_t len);

@@ -55,7 +55,7 @@ struct snap {
     size_t len, cap;
     uint64_t entries;
 
-    uint64_t *targets;       /* one block's outgoing edges */
+    uint64_t *targets;       /* one block's outgoing edges: (ref, word index) pairs */
     size_t ntargets, targets_cap;
     uint8_t *rbuf;           /* read buffer, READ_MAX bytes */
     uint64_t edges, roots;
@@ -155,17 +155,19 @@ static uint8_t *chunk_room(struct snap *s, size_t need)
     return s->chunk + HT_VARINT_MAX + s->len;
 }
 
-static void add_target(struct snap *s, uint64_t ref)
+static void add_target(struct snap *s, uint64_t ref, uint64_t word)
 {
     if (s->ntargets == s->targets_cap) {
         size_t ncap = s->targets_cap ? s->targets_cap * 2 : 1024;
-        uint64_t *g = ht_mem_realloc(s->targets, ncap * 8);
+        uint64_t *g = ht_mem_realloc(s->targets, ncap * 16);
         if (!g)
             return;
         s->targets = g;
         s->targets_cap = ncap;
     }
-    s->targets[s->ntargets++] = ref;
+    s->targets[2 * s->ntargets] = ref;
+    s->targets[2 * s->ntargets + 1] = word;
+    s->ntargets++;
 }
 
 /*
@@ -186,6 +188,8 @@ static bool is_malloc_top(uint64_t v)
     return (size & ~7ull) == brk_now - v;
 }
 
+static void edge_hit(struct snap *s, uint64_t at, uint64_t ref, void *arg);
+
 /* Scans the aligned words of [addr, addr + len), read in pieces. Roots skip
  * malloc's own top pointer (is_malloc_top). */
 static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
@@ -200,7 +204,7 @@ static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
                 memcpy(&v, s->rbuf + i, 8);
                 bool interior;
                 const struct ht_live_block *b = find_block(s, v, &interior);
-                if (b && !(interior && arg && is_malloc_top(v)))
+                if (b && !(interior && hit != edge_hit && is_malloc_top(v)))
                     hit(s, at + i, b->id << 1 | interior, arg);
             }
         }
@@ -208,29 +212,33 @@ static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
     }
 }
 
+/* arg: the block's start. A block that is not 8-aligned (only
+ * heaptrace_alloc makes those) gets its offsets rounded down to 8. */
 static void edge_hit(struct snap *s, uint64_t at, uint64_t ref, void *arg)
 {
-    (void)at;
-    (void)arg;
-    add_target(s, ref);
+    add_target(s, ref, (at - *(const uint64_t *)arg) / 8);
 }
 
 static void scan_blocks(struct snap *s)
 {
-    s->tag = HT_REC_SNAPSHOT_EDGES;
+    s->tag = HT_REC_SNAPSHOT_EDGES_AT;
     for (size_t i = 0; i < s->n; i++) {
         s->ntargets = 0;
-        scan_range(s, s->b[i].addr, s->b[i].size, edge_hit, NULL);
+        scan_range(s, s->b[i].addr, s->b[i].size, edge_hit, &s->b[i].addr);
         if (!s->ntargets)
             continue;
-        uint8_t *p = chunk_room(s, HT_VARINT_MAX * (2 + s->ntargets));
+        uint8_t *p = chunk_room(s, HT_VARINT_MAX * (2 + 2 * s->ntargets));
         if (!p)
             continue;
         uint8_t *start = p;
         p = ht_put_uvarint(p, s->b[i].id);
         p = ht_put_uvarint(p, s->ntargets);
-        for (size_t k = 0; k < s->ntargets; k++)
-            p = ht_put_uvarint(p, s->targets[k]);
+        uint64_t next_word = 0; /* words come in address order: write the gaps */
+        for (size_t k = 0; k < s->ntargets; k++) {
+            p = ht_put_uvarint(p, s->targets[2 * k]);
+            p = ht_put_uvarint(p, s->targets[2 * k + 1] - next_word);
+            next_word = s->targets[2 * k + 1] + 1;
+        }
         s->len += (size_t)(p - start);
         s->entries++;
         s->edges += s->ntargets;
@@ -613,11 +621,12 @@ void ht_snapshot_begin(unsigned reason)
                   (size_t)(put_u3(buf, ++seq, reason, ht_live_count()) - buf), true);
 }
 
-void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots)
+void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns)
 {
-    uint8_t buf[4 * HT_VARINT_MAX];
-    ht_writer_put(HT_REC_SNAPSHOT_END, buf, (size_t)(put_u3(buf, pause_ns, edges, roots) - buf),
-                  true);
+    uint8_t buf[5 * HT_VARINT_MAX];
+    uint8_t *p = put_u3(buf, pause_ns, edges, roots);
+    p = ht_put_uvarint(p, scan_ns);
+    ht_writer_put(HT_REC_SNAPSHOT_END, buf, (size_t)(p - buf), true);
 }
 
 static void put_log(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
@@ -633,12 +642,14 @@ void ht_snapshot_write(unsigned reason)
     ht_snapshot_gather_roots();
     ht_snapshot_begin(reason);
     ht_snapshot_park_threads();
+    uint64_t t_scan = ht_mono_ns();
     if (snap_init(&s, put_log, NULL)) {
         scan_blocks(&s);
         scan_roots(&s);
     }
+    t_scan = ht_mono_ns() - t_scan;
     ht_snapshot_release_threads();
-    ht_snapshot_end(ht_mono_ns() - t0, s.edges, s.roots);
+    ht_snapshot_end(ht_mono_ns() - t0, s.edges, s.roots, t_scan);
     snap_release(&s);
 }
 
@@ -670,12 +681,14 @@ static void put_pipe(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
 void ht_snapshot_child(int fd)
 {
     struct snap s;
+    uint64_t t0 = ht_mono_ns();
     if (snap_init(&s, put_pipe, &fd)) {
         scan_blocks(&s);
         scan_roots(&s);
         uint8_t buf[3 * HT_VARINT_MAX];
         uint8_t *p = ht_put_uvarint(buf, s.edges);
         p = ht_put_uvarint(p, s.roots);
+        p = ht_put_uvarint(p, ht_mono_ns() - t0);
         put_pipe(&fd, HT_SNAP_PIPE_DONE, buf, (size_t)(p - buf));
     }
 }

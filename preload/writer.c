@@ -722,7 +722,7 @@ static void snapshot_start(unsigned reason)
     close(fds[1]);
     if (pid < 0) {
         close(fds[0]);
-        ht_snapshot_end(w.snap_pause_ns, 0, 0);
+        ht_snapshot_end(w.snap_pause_ns, 0, 0, 0);
         return;
     }
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -743,13 +743,14 @@ static bool snapshot_frames(void)
             break; /* not complete yet */
         uint8_t tag = w.snap_buf[at];
         if (tag == HT_SNAP_PIPE_DONE) {
-            uint64_t edges = 0, roots = 0;
+            uint64_t edges = 0, roots = 0, scan_ns = 0;
             const uint8_t *q = p;
             ht_get_uvarint(&q, p + n, &edges);
             ht_get_uvarint(&q, p + n, &roots);
-            ht_snapshot_end(w.snap_pause_ns, edges, roots);
+            ht_get_uvarint(&q, p + n, &scan_ns);
+            ht_snapshot_end(w.snap_pause_ns, edges, roots, scan_ns);
             done = true;
-        } else if (tag == HT_REC_SNAPSHOT_EDGES || tag == HT_REC_SNAPSHOT_ROOTS) {
+        } else if (tag == HT_REC_SNAPSHOT_EDGES_AT || tag == HT_REC_SNAPSHOT_ROOTS) {
             ht_writer_put(tag, p, (size_t)n, false);
         }
         at = (size_t)(p + n - w.snap_buf);
@@ -762,7 +763,7 @@ static bool snapshot_frames(void)
 static void snapshot_close(bool ended)
 {
     if (!ended)
-        ht_snapshot_end(w.snap_pause_ns, 0, 0); /* the child died: an empty snapshot */
+        ht_snapshot_end(w.snap_pause_ns, 0, 0, 0); /* the child died: an empty snapshot */
     close(w.snap_fd);
     w.snap_fd = -1;
     int st;
