@@ -266,6 +266,24 @@ void lb_snapshot_edges(struct logbuild *b, uint64_t from, size_t n, const uint64
     b->snap_edges += n;
 }
 
+void lb_snapshot_edges_at(struct logbuild *b, uint64_t from, size_t n, const uint64_t *refs,
+                          const uint64_t *offsets)
+{
+    struct lb_scratch s = {0};
+    scratch_u(&s, 1);
+    scratch_u(&s, from);
+    scratch_u(&s, n);
+    uint64_t next_word = 0;
+    for (size_t i = 0; i < n; i++) {
+        scratch_u(&s, refs[i]);
+        scratch_u(&s, offsets[i] / 8 - next_word);
+        next_word = offsets[i] / 8 + 1;
+    }
+    lb_append(b, HT_REC_SNAPSHOT_EDGES_AT, &s);
+    free(s.p);
+    b->snap_edges += n;
+}
+
 void lb_snapshot_root(struct logbuild *b, uint64_t kind, uint64_t where, uint64_t offset,
                       uint64_t ref)
 {
@@ -276,6 +294,11 @@ void lb_snapshot_root(struct logbuild *b, uint64_t kind, uint64_t where, uint64_
 void lb_snapshot_end(struct logbuild *b, uint64_t t, uint64_t pause_ns)
 {
     lb_event(b, HT_REC_SNAPSHOT_END, t, "uuu", pause_ns, b->snap_edges, b->snap_roots);
+}
+
+void lb_snapshot_end_scan(struct logbuild *b, uint64_t t, uint64_t pause_ns, uint64_t scan_ns)
+{
+    lb_event(b, HT_REC_SNAPSHOT_END, t, "uuuu", pause_ns, b->snap_edges, b->snap_roots, scan_ns);
 }
 
 void lb_leak_sample(struct logbuild *b)
@@ -320,12 +343,13 @@ void lb_leak_sample(struct logbuild *b)
     lb_snapshot_edges(b, p, 1, e);
     e[0] = LB_REF(r1, 0);
     e[1] = LB_REF(r2, 1);
-    lb_snapshot_edges(b, l, 2, e);
+    static const uint64_t l_offsets[2] = {8, 48}; /* the version 2 form, with offsets */
+    lb_snapshot_edges_at(b, l, 2, e, l_offsets);
     e[0] = LB_REF(y, 0);
     lb_snapshot_edges(b, x, 1, e);
     lb_snapshot_root(b, HT_ROOT_GLOBAL, 0, 0x2010, LB_REF(r1, 0));
     lb_snapshot_root(b, HT_ROOT_STACK, 0, 0x40, LB_REF(p, 1));
-    lb_snapshot_end(b, 6, 2000);
+    lb_snapshot_end_scan(b, 6, 2000, 1500);
     lb_end(b, 7, HT_END_EXIT);
 }
 

@@ -49,7 +49,7 @@ static void test_every_kind(int frames)
     struct ht_reader *r = open_log(&b, frames, &z, &rc);
     CHECK_EQ(rc, 0);
     const struct ht_header *h = ht_reader_header(r);
-    CHECK_EQ(h->version, 1);
+    CHECK_EQ(h->version, HT_FORMAT_VERSION);
     CHECK_EQ(h->pid, 100);
     CHECK_EQ(h->ppid, 1);
     CHECK_EQ(h->argc, 2);
@@ -241,7 +241,7 @@ static void test_errors(void)
     struct logbuild b;
     lb_init(&b, 9);
     lb_header(&b, 1, 0, "x", "/l", "");
-    expect_error(&b, "log format version 9 is newer than this analyzer's 1");
+    expect_error(&b, "log format version 9 is newer than this analyzer's 2");
 
     start(&b);
     lb_rec(&b, 0x6e, "u", (uint64_t)1);

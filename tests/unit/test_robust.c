@@ -71,6 +71,23 @@ static void check_run(const char *what, size_t at, const void *p, size_t n)
     }
 }
 
+/* Bit flips inside the decompressed stream, recompressed: they reach the parser. */
+static void stream_flips(const struct logbuild *src, const char *what)
+{
+    for (int i = 0; i < 150; i++) {
+        struct logbuild f = *src;
+        f.buf = malloc(src->len);
+        memcpy(f.buf, src->buf, src->len);
+        size_t bit = (size_t)rand() % (src->len * 8);
+        f.buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        size_t fn;
+        uint8_t *fz = lb_compress(&f, 1, &fn);
+        check_run(what, bit, fz, fn);
+        free(fz);
+        free(f.buf);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !mkdtemp(dir))
@@ -102,19 +119,12 @@ int main(int argc, char **argv)
         copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         check_run("bit flip", bit, copy, n);
     }
-    /* bit flips inside the decompressed stream, recompressed: reaches the parser */
-    for (int i = 0; i < 150; i++) {
-        struct logbuild f = small;
-        f.buf = malloc(small.len);
-        memcpy(f.buf, small.buf, small.len);
-        size_t bit = (size_t)rand() % (small.len * 8);
-        f.buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        size_t fn;
-        uint8_t *fz = lb_compress(&f, 1, &fn);
-        check_run("stream bit flip", bit, fz, fn);
-        free(fz);
-        free(f.buf);
-    }
+    stream_flips(&small, "stream bit flip");
+    /* and in a snapshot's records (EDGES, EDGES_AT, ROOTS, END with scan_ns) */
+    struct logbuild leaks;
+    lb_leak_sample(&leaks);
+    stream_flips(&leaks, "snapshot stream bit flip");
+    lb_release(&leaks);
     free(copy);
     free(sz);
     free(lz);

@@ -213,6 +213,109 @@ static void test_errors(void)
     expect_error(&b, "SNAPSHOT_END counts 4 edges and 0 roots, the snapshot had 0 and 0");
 }
 
+/* Version 2: EDGES_AT reads as EDGES with each pointer's offset, and END's
+ * scan_ns lands in `flags`; the version 1 forms read with offset 0, scan 0. */
+static void test_offsets(void)
+{
+    struct logbuild b;
+    uint8_t *z;
+    start(&b, 3);
+    lb_snapshot_begin(&b, 10, 1, HT_SNAP_API);
+    /* offsets 0, 8 (skip 0), 24 (skip 1), 4096 (skip 508: two bytes) */
+    uint64_t refs[4] = {LB_REF(2, 0), LB_REF(3, 1), LB_REF(2, 1), LB_REF(1, 0)};
+    uint64_t offs[4] = {0, 8, 24, 4096};
+    lb_snapshot_edges_at(&b, 1, 4, refs, offs);
+    uint64_t e1[1] = {LB_REF(1, 0)};
+    lb_snapshot_edges(&b, 3, 1, e1); /* old form in the same snapshot */
+    lb_snapshot_end_scan(&b, 12, 3000, 1234567);
+    lb_snapshot_begin(&b, 13, 2, HT_SNAP_API);
+    lb_snapshot_end(&b, 14, 10); /* no scan_ns */
+    lb_end(&b, 20, HT_END_EXIT);
+    struct ht_reader *r = open_log(&b, &z);
+    struct ht_event ev;
+    for (int i = 0; i < 4; i++) /* 3 ALLOC, BEGIN */
+        CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_BEGIN);
+    CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_EDGES);
+    CHECK_EQ(ev.nedges, 4);
+    for (size_t i = 0; i < 4 && i < ev.nedges; i++) {
+        CHECK_EQ(ev.edges[i].from, 1);
+        CHECK_EQ(ev.edges[i].to, refs[i] >> 1);
+        CHECK_EQ(ev.edges[i].interior, refs[i] & 1);
+        CHECK_EQ(ev.edges[i].offset, offs[i]);
+    }
+    CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_EDGES);
+    CHECK_EQ(ev.nedges, 1);
+    if (ev.nedges == 1)
+        CHECK(ev.edges[0].from == 3 && ev.edges[0].to == 1 && ev.edges[0].offset == 0);
+    CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_END);
+    CHECK_EQ(ev.value, 3000);
+    CHECK_EQ(ev.size, 5);
+    CHECK_EQ(ev.flags, 1234567);
+    CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_END);
+    CHECK_EQ(ev.value, 10);
+    CHECK_EQ(ev.flags, 0);
+    CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(ev.tag, HT_REC_END);
+    CHECK_EQ(next_event(r, &ev), 0);
+    ht_reader_close(r);
+    free(z);
+    lb_release(&b);
+
+    /* a version 1 log reads as before */
+    lb_init(&b, 1);
+    lb_header(&b, 1, 0, "x", "/l", "");
+    lb_alloc(&b, 1, HT_FN_MALLOC, 0x1000, 16, 0);
+    lb_snapshot_begin(&b, 2, 1, HT_SNAP_EXIT);
+    lb_snapshot_edges(&b, 1, 1, e1);
+    lb_snapshot_end(&b, 3, 5);
+    lb_end(&b, 4, HT_END_EXIT);
+    r = open_log(&b, &z);
+    int rc, n = 0;
+    while ((rc = next_event(r, &ev)) == 1)
+        n++;
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(n, 5);
+    CHECK_EQ(ht_reader_header(r)->version, 1);
+    ht_reader_close(r);
+    free(z);
+    lb_release(&b);
+}
+
+static void test_offset_errors(void)
+{
+    struct logbuild b;
+
+    start(&b, 1);
+    lb_snapshot_begin(&b, 2, 1, HT_SNAP_EXIT);
+    lb_rec(&b, HT_REC_SNAPSHOT_EDGES_AT, "uuuu", (uint64_t)1, (uint64_t)1, (uint64_t)2,
+           LB_REF(1, 0)); /* 2 targets need 4 bytes, 1 is left */
+    expect_error(&b, "target count 2 of block 1 exceeds the payload");
+
+    start(&b, 1);
+    lb_snapshot_begin(&b, 2, 1, HT_SNAP_EXIT);
+    lb_rec(&b, HT_REC_SNAPSHOT_EDGES_AT, "uuuuuuu", (uint64_t)1, (uint64_t)1, (uint64_t)2,
+           LB_REF(1, 0), UINT64_MAX >> 5, LB_REF(1, 0), UINT64_MAX >> 5);
+    expect_error(&b, "pointer offset of block 1 overflows");
+
+    start(&b, 1);
+    lb_snapshot_begin(&b, 2, 1, HT_SNAP_EXIT);
+    lb_rec(&b, HT_REC_SNAPSHOT_EDGES_AT, "uuuuu", (uint64_t)1, (uint64_t)1, (uint64_t)1,
+           LB_REF(1, 0), UINT64_MAX);
+    expect_error(&b, "pointer offset of block 1 overflows");
+
+    start(&b, 1);
+    lb_snapshot_begin(&b, 2, 1, HT_SNAP_EXIT);
+    lb_event(&b, HT_REC_SNAPSHOT_END, 3, "uuuuu", (uint64_t)0, (uint64_t)0, (uint64_t)0,
+             (uint64_t)7, (uint64_t)1);
+    expect_error(&b, "1 trailing bytes after the last field");
+}
+
 /* A snapshot cut short by the end of the log: the records before are read. */
 static void test_truncated(void)
 {
@@ -239,6 +342,8 @@ int main(void)
 {
     test_fields();
     test_errors();
+    test_offsets();
+    test_offset_errors();
     test_truncated();
     return check_exit();
 }
