@@ -117,6 +117,7 @@ size_t ht_strlcpy(char *dst, const char *src, size_t cap);
 /* ---- mmap-backed memory for the shim's own state (mem.c) --------------- */
 
 void *ht_mem_alloc(size_t size);         /* zeroed; NULL on failure */
+void *ht_mem_alloc_huge(size_t size);    /* the same, on huge pages if granted */
 void *ht_mem_realloc(void *p, size_t size);
 void ht_mem_free(void *p);
 void *ht_sys_mmap(size_t len);            /* raw syscall; NULL on failure */
