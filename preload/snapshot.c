@@ -259,7 +259,7 @@ static size_t batch_len(const struct snap *s, size_t i, uint64_t *end)
  * nearly every lookup misses the cache twice (its cell, its block).
  */
 struct cand {
-    uint64_t v;
+    uint64_t v; /* the word; once looked up, the target ref (0: none) */
     const struct ht_snap_region *r;
     size_t block; /* the block the word is in, and its word index there */
     uint32_t word;
@@ -333,18 +333,20 @@ static void scan_blocks(struct snap *s)
             continue;
         }
         size_t n = batch_cands(s, i, k, start, cand);
+        /* Only lookups in this loop: the processor runs further ahead with
+         * nothing else in the way (edges are written in a second pass). */
+        for (size_t c = 0; c < n; c++) {
+            prefetch_ahead(x, cand, c, n);
+            uint64_t v = cand[c].v;
+            const struct ht_snap_block *t = &b[ht_snap_index_floor(x, cand[c].r, v)];
+            cand[c].v = v == t->addr ? t->id << 1 : v - t->addr < t->size ? t->id << 1 | 1 : 0;
+        }
         size_t c = 0;
         for (size_t j = i; j < i + k; j++) {
             s->ntargets = 0;
-            for (; c < n && cand[c].block == j; c++) {
-                prefetch_ahead(x, cand, c, n);
-                uint64_t v = cand[c].v;
-                const struct ht_snap_block *t = &b[ht_snap_index_floor(x, cand[c].r, v)];
-                if (v == t->addr)
-                    add_target(s, t->id << 1, cand[c].word);
-                else if (v - t->addr < t->size)
-                    add_target(s, t->id << 1 | 1, cand[c].word);
-            }
+            for (; c < n && cand[c].block == j; c++)
+                if (cand[c].v)
+                    add_target(s, cand[c].v, cand[c].word);
             put_edges(s, &b[j]);
         }
         i += k;
