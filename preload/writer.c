@@ -40,6 +40,7 @@
 
 #define HT_FRAME_NS (190 * 1000 * 1000ull) /* end a zstd frame at least this often (issue: 200 ms) */
 #define HT_RSS_NS (1000 * 1000 * 1000ull)  /* RSS sample period */
+#define SNAP_PIPE_SIZE (1024 * 1024)       /* the snapshot child's pipe (the default maximum) */
 #define ENC_FLUSH (256 * 1024)              /* compress when this much is encoded */
 /* Record times are kept on this grid: finer deltas are noise that costs ~1 byte
  * an event after compression, and nothing in the analysis needs them. */
@@ -706,6 +707,9 @@ static void snapshot_start(unsigned reason)
     int fds[2];
     if (w.failed || pipe2(fds, O_CLOEXEC) != 0)
         return;
+    /* We drain the pipe once a round (every 2 ms at most): with the default
+     * 64 KiB the child would be held to 32 MB/s of edges. */
+    fcntl(fds[1], F_SETPIPE_SZ, SNAP_PIPE_SIZE);
     ht_snapshot_gather_roots();
     ht_snapshot_begin(reason);
     uint64_t t0 = ht_mono_ns();
