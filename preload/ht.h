@@ -299,6 +299,9 @@ void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
 void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns);
 /* In a cloned child: scan and write EDGES/ROOTS frames, then PIPE_DONE. */
 void ht_snapshot_child(int fd);
+/* snapread.c: reading our own memory without dying on a bad page. */
+size_t ht_snap_read(uint8_t *dst, uint64_t addr, size_t len);
+void ht_snap_read_direct(void); /* in the child: plain loads, faults caught */
 void ht_snapshot_gather_roots(void); /* before cloning: module segments */
 /* Parks every other live thread with its registers saved (a signal and a
  * barrier, as conservative collectors do); release lets them go on. */

@@ -8,10 +8,11 @@
  * program is ending, nobody else needs to run) it is exact and cheap. The
  * fork-based snapshot of a running program reuses the same scan.
  *
- * Memory is read with process_vm_readv on ourselves, never by dereferencing:
- * a block or a global with a PROT_NONE page, a write-only mapping or a file
- * mapping past EOF gives EFAULT for that range instead of killing the host;
- * the unreadable pages are skipped, the rest is scanned. Neighbouring blocks
+ * Memory is read through snapread.c, never by dereferencing here: in-process
+ * with process_vm_readv, in a child with loads under a fault handler. A
+ * block or a global with a PROT_NONE page, a write-only mapping or a file
+ * mapping past EOF ends a read instead of killing the host; the unreadable
+ * pages are skipped, the rest is scanned. Neighbouring blocks
  * are read together (one call per BATCH_MAX bytes, not per block), and each
  * word is looked up through snapindex.h's cells, with prefetches running
  * ahead: a heap of millions of blocks makes nearly every lookup a cache miss.
@@ -35,7 +36,6 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ht.h"
@@ -67,15 +67,11 @@ struct snap {
     uint64_t edges, roots;
 };
 
-/*
- * Reads [addr, addr + len) of our own memory into dst; returns how many
- * bytes from the start could be read (a fault stops the copy there).
- */
+/* Reads [addr, addr + len) of our own memory into dst (snapread.c);
+ * returns how many bytes from the start could be read. */
 static size_t read_some(uint8_t *dst, uint64_t addr, size_t len)
 {
-    struct iovec local = {dst, len}, remote = {(void *)(uintptr_t)addr, len};
-    ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-    return r > 0 ? (size_t)r : 0;
+    return ht_snap_read(dst, addr, len);
 }
 
 static bool read_mem(uint8_t *dst, uint64_t addr, size_t len)
@@ -775,6 +771,7 @@ void ht_snapshot_child(int fd)
 {
     struct snap s;
     uint64_t t0 = ht_mono_ns();
+    ht_snap_read_direct();
     if (snap_init(&s, put_pipe, &fd)) {
         scan_blocks(&s);
         scan_roots(&s);
