@@ -229,19 +229,23 @@ static void put_edges(struct snap *s, const struct ht_snap_block *blk)
 
 /* How many blocks from i on to read with one call: neighbours (gaps of at
  * most BATCH_GAP) that fit in BATCH_MAX bytes together; 0 for a block too
- * big for a batch of its own. */
+ * big for a batch of its own. Their sizes add up to BATCH_MAX at most too,
+ * so their words fit in CANDS_MAX even if blocks overlapped (they should
+ * not, but a log with lost events may have a stale one). */
 static size_t batch_len(const struct snap *s, size_t i, uint64_t *end)
 {
     const struct ht_snap_block *b = s->x.b;
-    uint64_t start = b[i].addr & ~7ull;
+    uint64_t start = b[i].addr & ~7ull, total = b[i].size;
     *end = b[i].addr + b[i].size;
     if (*end - start > BATCH_MAX)
         return 0;
     size_t j = i + 1;
     for (; j < s->x.n; j++) {
         uint64_t e = b[j].addr + b[j].size;
-        if (b[j].addr > *end + BATCH_GAP || (e > *end ? e : *end) - start > BATCH_MAX)
+        if (b[j].addr > *end + BATCH_GAP || (e > *end ? e : *end) - start > BATCH_MAX ||
+            total + b[j].size > BATCH_MAX)
             break;
+        total += b[j].size;
         if (e > *end)
             *end = e;
     }
