@@ -119,6 +119,7 @@ size_t ht_strlcpy(char *dst, const char *src, size_t cap);
 /* ---- mmap-backed memory for the shim's own state (mem.c) --------------- */
 
 void *ht_mem_alloc(size_t size);         /* zeroed; NULL on failure */
+void *ht_mem_alloc_huge(size_t size);    /* the same, on huge pages if granted */
 void *ht_mem_realloc(void *p, size_t size);
 void ht_mem_free(void *p);
 void *ht_sys_mmap(size_t len);            /* raw syscall; NULL on failure */
@@ -309,6 +310,9 @@ void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
 void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns);
 /* In a cloned child: scan and write EDGES/ROOTS frames, then PIPE_DONE. */
 void ht_snapshot_child(int fd);
+/* snapread.c: reading our own memory without dying on a bad page. */
+size_t ht_snap_read(uint8_t *dst, uint64_t addr, size_t len);
+void ht_snap_read_direct(void); /* in the child: plain loads, faults caught */
 void ht_snapshot_gather_roots(void); /* before cloning: module segments */
 /* Parks every other live thread with its registers saved (a signal and a
  * barrier, as conservative collectors do); release lets them go on. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ht.h"
+#include "snapindex.h"
 
 struct live_slot {
     uint64_t addr; /* 0 = empty */
@@ -34,7 +35,7 @@ static bool grow(void)
     size_t ncap = cap ? cap * 2 : 1 << 16;
     struct live_slot *old = slots;
     size_t ocap = cap;
-    struct live_slot *fresh = ht_mem_alloc(ncap * sizeof *fresh);
+    struct live_slot *fresh = ht_mem_alloc_huge(ncap * sizeof *fresh);
     if (!fresh)
         return false;
     slots = fresh;
@@ -121,6 +122,15 @@ size_t ht_live_export(struct ht_live_block *out, size_t room)
             out[n].stack = slots[i].stack;
             n++;
         }
+    return n;
+}
+
+size_t ht_live_export_blocks(struct ht_snap_block *out, size_t room)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cap && n < room; i++)
+        if (slots[i].addr)
+            out[n++] = (struct ht_snap_block){slots[i].addr, slots[i].size, slots[i].id};
     return n;
 }
 

@@ -8,9 +8,14 @@
  * program is ending, nobody else needs to run) it is exact and cheap. The
  * fork-based snapshot of a running program reuses the same scan.
  *
- * Memory is read with process_vm_readv on ourselves, never by dereferencing:
- * a block or a global with a PROT_NONE page, a write-only mapping or a file
- * mapping past EOF gives EFAULT for that range instead of killing the host.
+ * Memory is read through snapread.c, never by dereferencing here: in-process
+ * with process_vm_readv, in a child with loads under a fault handler. A
+ * block or a global with a PROT_NONE page, a write-only mapping or a file
+ * mapping past EOF ends a read instead of killing the host; the unreadable
+ * pages are skipped, the rest is scanned. Neighbouring blocks
+ * are read together (one call per BATCH_MAX bytes, not per block), and each
+ * word is looked up through snapindex.h's cells, with prefetches running
+ * ahead: a heap of millions of blocks makes nearly every lookup a cache miss.
  *
  * Roots (valgrind memcheck's): the writable segments of every loaded module
  * but ours; the stack of the calling thread from its stack pointer up (its
@@ -31,14 +36,17 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ht.h"
+#include "snapindex.h"
 #include "varint.h"
 
 #define CHUNK_FLUSH (64 * 1024)          /* bytes of entries per record */
 #define READ_MAX (1024 * 1024)           /* bytes read per process_vm_readv */
+#define BATCH_MAX (256 * 1024)           /* blocks read together: about L2's size */
+#define BATCH_GAP 4096                   /* largest gap read through between blocks */
+#define PAGE 4096ull
 
 /* Where finished records go: the log (in-process) or a pipe (a child). */
 typedef void snap_put_fn(void *ctx, uint8_t tag, const uint8_t *payload, size_t n);
@@ -46,11 +54,9 @@ typedef void snap_put_fn(void *ctx, uint8_t tag, const uint8_t *payload, size_t 
 struct snap {
     snap_put_fn *put;
     void *put_ctx;
-    struct ht_live_block *b; /* live blocks, sorted by address */
-    size_t n;
-    uint64_t lo, hi;         /* [lowest start, highest end] of the heap */
+    struct ht_snap_index x;  /* live blocks, sorted, with the address lookup */
 
-    uint8_t tag;             /* SNAPSHOT_EDGES or SNAPSHOT_ROOTS being filled */
+    uint8_t tag;             /* SNAPSHOT_EDGES_AT or SNAPSHOT_ROOTS being filled */
     uint8_t *chunk;          /* entries of the current record, after room for n */
     size_t len, cap;
     uint64_t entries;
@@ -61,68 +67,16 @@ struct snap {
     uint64_t edges, roots;
 };
 
-/* ---- sorting and lookup ----------------------------------------------- */
-
-static void sift_down(struct ht_live_block *b, size_t root, size_t n)
+/* Reads [addr, addr + len) of our own memory into dst (snapread.c);
+ * returns how many bytes from the start could be read. */
+static size_t read_some(uint8_t *dst, uint64_t addr, size_t len)
 {
-    for (;;) {
-        size_t child = 2 * root + 1;
-        if (child >= n)
-            return;
-        if (child + 1 < n && b[child + 1].addr > b[child].addr)
-            child++;
-        if (b[root].addr >= b[child].addr)
-            return;
-        struct ht_live_block t = b[root];
-        b[root] = b[child];
-        b[child] = t;
-        root = child;
-    }
+    return ht_snap_read(dst, addr, len);
 }
 
-/* Heapsort: in place, no allocation (qsort may malloc a scratch buffer). */
-static void sort_by_addr(struct ht_live_block *b, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(b, i, n);
-    for (size_t end = n; end-- > 1;) {
-        struct ht_live_block t = b[0];
-        b[0] = b[end];
-        b[end] = t;
-        sift_down(b, 0, end);
-    }
-}
-
-/* The block `v` points into, or NULL; *interior tells start or inside. */
-static const struct ht_live_block *find_block(const struct snap *s, uint64_t v, bool *interior)
-{
-    if (v < s->lo || v >= s->hi)
-        return NULL;
-    size_t lo = 0, hi = s->n; /* the last block whose start is <= v */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->b[mid].addr <= v)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    const struct ht_live_block *b = &s->b[lo];
-    if (v == b->addr) {
-        *interior = false;
-        return b;
-    }
-    if (v > b->addr && v < b->addr + b->size) {
-        *interior = true;
-        return b;
-    }
-    return NULL; /* one past the end, or between blocks */
-}
-
-/* Reads [addr, addr + len) of our own memory; false if any of it is unreadable. */
 static bool read_mem(uint8_t *dst, uint64_t addr, size_t len)
 {
-    struct iovec local = {dst, len}, remote = {(void *)(uintptr_t)addr, len};
-    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+    return read_some(dst, addr, len) == len;
 }
 
 /* ---- records ----------------------------------------------------------- */
@@ -188,63 +142,216 @@ static bool is_malloc_top(uint64_t v)
     return (size & ~7ull) == brk_now - v;
 }
 
-static void edge_hit(struct snap *s, uint64_t at, uint64_t ref, void *arg);
-
-/* Scans the aligned words of [addr, addr + len), read in pieces. Roots skip
- * malloc's own top pointer (is_malloc_top). */
+/*
+ * Scans the aligned words of [addr, addr + len) for roots, read in pieces;
+ * an unreadable page (PROT_NONE, a file mapping past its end) is skipped,
+ * the rest is scanned. Skips malloc's own top pointer (is_malloc_top).
+ */
 static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
                        void (*hit)(struct snap *, uint64_t at, uint64_t ref, void *), void *arg)
 {
     uint64_t at = (addr + 7) & ~7ull, end = (addr + len) & ~7ull;
     while (at < end) {
-        size_t n = end - at > READ_MAX ? READ_MAX : (size_t)(end - at);
-        if (read_mem(s->rbuf, at, n)) {
-            for (size_t i = 0; i < n; i += 8) {
-                uint64_t v;
-                memcpy(&v, s->rbuf + i, 8);
-                bool interior;
-                const struct ht_live_block *b = find_block(s, v, &interior);
-                if (b && !(interior && hit != edge_hit && is_malloc_top(v)))
-                    hit(s, at + i, b->id << 1 | interior, arg);
-            }
+        size_t want = end - at > READ_MAX ? READ_MAX : (size_t)(end - at);
+        size_t got = read_some(s->rbuf, at, want) & ~(size_t)7;
+        for (size_t i = 0; i < got; i += 8) {
+            uint64_t v;
+            memcpy(&v, s->rbuf + i, 8);
+            bool interior;
+            const struct ht_snap_block *b = ht_snap_index_find(&s->x, v, &interior);
+            if (b && !(interior && is_malloc_top(v)))
+                hit(s, at + i, b->id << 1 | interior, arg);
         }
-        at += n;
+        at += got;
+        if (got < want) /* a fault: go on after the page it is in */
+            at = (at + PAGE) & ~(PAGE - 1);
     }
 }
 
-/* arg: the block's start. A block that is not 8-aligned (only
- * heaptrace_alloc makes those) gets its offsets rounded down to 8. */
-static void edge_hit(struct snap *s, uint64_t at, uint64_t ref, void *arg)
+/* ---- edges --------------------------------------------------------------- */
+
+/* The pointers in `words` words at buf, the first at word `word` of the
+ * block: the hot loop (most words are not in the heap's span at all). */
+static void scan_words(struct snap *s, const uint8_t *buf, size_t words, uint64_t word)
 {
-    add_target(s, ref, (at - *(const uint64_t *)arg) / 8);
+    const struct ht_snap_index *x = &s->x;
+    for (size_t i = 0; i < words; i++) {
+        uint64_t v;
+        memcpy(&v, buf + 8 * i, 8);
+        if (v - x->lo >= x->span)
+            continue;
+        bool interior;
+        const struct ht_snap_block *b = ht_snap_index_find(x, v, &interior);
+        if (b)
+            add_target(s, b->id << 1 | interior, word + i);
+    }
+}
+
+/* A block read on its own, in pieces; unreadable pages are skipped. A block
+ * that is not 8-aligned (only heaptrace_alloc makes those) gets its offsets
+ * rounded down to 8. */
+static void scan_block_alone(struct snap *s, const struct ht_snap_block *blk)
+{
+    uint64_t at = (blk->addr + 7) & ~7ull, end = (blk->addr + blk->size) & ~7ull;
+    while (at < end) {
+        size_t want = end - at > READ_MAX ? READ_MAX : (size_t)(end - at);
+        size_t got = read_some(s->rbuf, at, want) & ~(size_t)7;
+        scan_words(s, s->rbuf, got / 8, (at - blk->addr) / 8);
+        at += got;
+        if (got < want)
+            at = (at + PAGE) & ~(PAGE - 1);
+    }
+}
+
+/* Appends block blk's edges (s->targets) to the EDGES_AT record. */
+static void put_edges(struct snap *s, const struct ht_snap_block *blk)
+{
+    if (!s->ntargets)
+        return;
+    uint8_t *p = chunk_room(s, HT_VARINT_MAX * (2 + 2 * s->ntargets));
+    if (!p)
+        return;
+    uint8_t *start = p;
+    p = ht_put_uvarint(p, blk->id);
+    p = ht_put_uvarint(p, s->ntargets);
+    uint64_t next_word = 0; /* words come in address order: write the gaps */
+    for (size_t k = 0; k < s->ntargets; k++) {
+        p = ht_put_uvarint(p, s->targets[2 * k]);
+        p = ht_put_uvarint(p, s->targets[2 * k + 1] - next_word);
+        next_word = s->targets[2 * k + 1] + 1;
+    }
+    s->len += (size_t)(p - start);
+    s->entries++;
+    s->edges += s->ntargets;
+    if (s->len >= CHUNK_FLUSH)
+        chunk_flush(s);
+}
+
+/* How many blocks from i on to read with one call: neighbours (gaps of at
+ * most BATCH_GAP) that fit in BATCH_MAX bytes together; 0 for a block too
+ * big for a batch of its own. Their sizes add up to BATCH_MAX at most too,
+ * so their words fit in CANDS_MAX even if blocks overlapped (they should
+ * not, but a log with lost events may have a stale one). */
+static size_t batch_len(const struct snap *s, size_t i, uint64_t *end)
+{
+    const struct ht_snap_block *b = s->x.b;
+    uint64_t start = b[i].addr & ~7ull, total = b[i].size;
+    *end = b[i].addr + b[i].size;
+    if (*end - start > BATCH_MAX)
+        return 0;
+    size_t j = i + 1;
+    for (; j < s->x.n; j++) {
+        uint64_t e = b[j].addr + b[j].size;
+        if (b[j].addr > *end + BATCH_GAP || (e > *end ? e : *end) - start > BATCH_MAX ||
+            total + b[j].size > BATCH_MAX)
+            break;
+        total += b[j].size;
+        if (e > *end)
+            *end = e;
+    }
+    return j - i;
+}
+
+/*
+ * The words of one batch that fall in the heap's span are gathered first,
+ * then looked up with prefetches running ahead, so that the cache misses of
+ * many lookups overlap instead of queueing: on a heap of millions of blocks
+ * nearly every lookup misses the cache twice (its cell, its block).
+ */
+struct cand {
+    uint64_t v; /* the word; once looked up, the target ref (0: none) */
+    const struct ht_snap_region *r;
+    size_t block; /* the block the word is in, and its word index there */
+    uint32_t word;
+};
+
+#define CANDS_MAX (BATCH_MAX / 8)
+
+/* Software pipelining: the cell of the lookup PF_CELL ahead, the block of
+ * the one PF_BLOCK ahead (whose cell came in meanwhile). */
+#define PF_CELL 64
+#define PF_BLOCK 32
+
+static inline const uint32_t *cand_cell(const struct cand *c)
+{
+    return &c->r->cells[(c->v - c->r->start) >> c->r->shift];
+}
+
+static inline void prefetch_ahead(const struct ht_snap_index *x, const struct cand *cand, size_t c,
+                                  size_t n)
+{
+    if (c + PF_CELL < n)
+        __builtin_prefetch(cand_cell(&cand[c + PF_CELL]));
+    if (c + PF_BLOCK < n) {
+        const struct ht_snap_block *f = &x->b[*cand_cell(&cand[c + PF_BLOCK])];
+        __builtin_prefetch(f);
+        __builtin_prefetch((const char *)f + 40); /* the next block's start too */
+    }
+}
+
+static size_t batch_cands(struct snap *s, size_t i, size_t k, uint64_t start, struct cand *cand)
+{
+    const struct ht_snap_index *x = &s->x;
+    size_t n = 0;
+    for (size_t j = i; j < i + k; j++) {
+        uint64_t at = (x->b[j].addr + 7) & ~7ull, e = (x->b[j].addr + x->b[j].size) & ~7ull;
+        const uint8_t *buf = s->rbuf + (at - start);
+        uint32_t first = (uint32_t)((at - x->b[j].addr) / 8);
+        for (size_t w = 0; at + 8 * w < e; w++) {
+            uint64_t v;
+            memcpy(&v, buf + 8 * w, 8);
+            if (v - x->lo >= x->span)
+                continue;
+            const struct ht_snap_region *r = ht_snap_index_region(x, v);
+            if (v >= r->end)
+                continue;
+            cand[n++] = (struct cand){v, r, j, first + (uint32_t)w};
+        }
+    }
+    return n;
 }
 
 static void scan_blocks(struct snap *s)
 {
     s->tag = HT_REC_SNAPSHOT_EDGES_AT;
-    for (size_t i = 0; i < s->n; i++) {
-        s->ntargets = 0;
-        scan_range(s, s->b[i].addr, s->b[i].size, edge_hit, &s->b[i].addr);
-        if (!s->ntargets)
+    const struct ht_snap_index *x = &s->x;
+    const struct ht_snap_block *b = x->b;
+    struct cand *cand = ht_mem_alloc(CANDS_MAX * sizeof *cand);
+    for (size_t i = 0; i < x->n;) {
+        uint64_t end;
+        size_t k = batch_len(s, i, &end);
+        uint64_t start = b[i].addr & ~7ull;
+        if (!k || !cand || !read_mem(s->rbuf, start, (size_t)(end - start))) {
+            /* too big for a batch, no memory, or something in it is
+             * unreadable: block by block, in pieces */
+            for (size_t j = i; j < i + (k ? k : 1); j++) {
+                s->ntargets = 0;
+                scan_block_alone(s, &b[j]);
+                put_edges(s, &b[j]);
+            }
+            i += k ? k : 1;
             continue;
-        uint8_t *p = chunk_room(s, HT_VARINT_MAX * (2 + 2 * s->ntargets));
-        if (!p)
-            continue;
-        uint8_t *start = p;
-        p = ht_put_uvarint(p, s->b[i].id);
-        p = ht_put_uvarint(p, s->ntargets);
-        uint64_t next_word = 0; /* words come in address order: write the gaps */
-        for (size_t k = 0; k < s->ntargets; k++) {
-            p = ht_put_uvarint(p, s->targets[2 * k]);
-            p = ht_put_uvarint(p, s->targets[2 * k + 1] - next_word);
-            next_word = s->targets[2 * k + 1] + 1;
         }
-        s->len += (size_t)(p - start);
-        s->entries++;
-        s->edges += s->ntargets;
-        if (s->len >= CHUNK_FLUSH)
-            chunk_flush(s);
+        size_t n = batch_cands(s, i, k, start, cand);
+        /* Only lookups in this loop: the processor runs further ahead with
+         * nothing else in the way (edges are written in a second pass). */
+        for (size_t c = 0; c < n; c++) {
+            prefetch_ahead(x, cand, c, n);
+            uint64_t v = cand[c].v;
+            const struct ht_snap_block *t = &b[ht_snap_index_floor(x, cand[c].r, v)];
+            cand[c].v = v == t->addr ? t->id << 1 : v - t->addr < t->size ? t->id << 1 | 1 : 0;
+        }
+        size_t c = 0;
+        for (size_t j = i; j < i + k; j++) {
+            s->ntargets = 0;
+            for (; c < n && cand[c].block == j; c++)
+                if (cand[c].v)
+                    add_target(s, cand[c].v, cand[c].word);
+            put_edges(s, &b[j]);
+        }
+        i += k;
     }
+    ht_mem_free(cand);
     chunk_flush(s);
 }
 
@@ -481,7 +588,7 @@ static void register_roots(struct snap *s)
             continue;
         for (unsigned i = 0; i < t->nregs; i++) {
             bool interior;
-            const struct ht_live_block *b = find_block(s, t->regs[i], &interior);
+            const struct ht_snap_block *b = ht_snap_index_find(&s->x, t->regs[i], &interior);
             if (b) {
                 struct root_where r = {HT_ROOT_REGISTER, t->index, 0};
                 root_hit(s, i, b->id << 1 | interior, &r);
@@ -586,29 +693,15 @@ static bool snap_init(struct snap *s, snap_put_fn *put, void *ctx)
     memset(s, 0, sizeof *s);
     s->put = put;
     s->put_ctx = ctx;
-    size_t live = ht_live_count();
-    s->b = ht_mem_alloc((live + 1) * sizeof *s->b);
     s->rbuf = ht_mem_alloc(READ_MAX);
     s->cap = CHUNK_FLUSH + 4096;
     s->chunk = ht_mem_alloc(HT_VARINT_MAX + s->cap);
-    if (!s->b || !s->rbuf || !s->chunk)
-        return false;
-    s->n = ht_live_export(s->b, live);
-    sort_by_addr(s->b, s->n);
-    if (s->n) {
-        s->lo = s->b[0].addr;
-        for (size_t i = 0; i < s->n; i++) {
-            uint64_t end = s->b[i].addr + (s->b[i].size ? s->b[i].size : 1);
-            if (end > s->hi)
-                s->hi = end;
-        }
-    }
-    return true;
+    return s->rbuf && s->chunk && ht_snap_index_build(&s->x);
 }
 
 static void snap_release(struct snap *s)
 {
-    ht_mem_free(s->b);
+    ht_snap_index_release(&s->x);
     ht_mem_free(s->rbuf);
     ht_mem_free(s->chunk);
     ht_mem_free(s->targets);
@@ -689,6 +782,7 @@ void ht_snapshot_child(int fd)
 {
     struct snap s;
     uint64_t t0 = ht_mono_ns();
+    ht_snap_read_direct();
     if (snap_init(&s, put_pipe, &fd)) {
         scan_blocks(&s);
         scan_roots(&s);

@@ -40,6 +40,7 @@
 
 #define HT_FRAME_NS (190 * 1000 * 1000ull) /* end a zstd frame at least this often (issue: 200 ms) */
 #define HT_RSS_NS (1000 * 1000 * 1000ull)  /* RSS sample period */
+#define SNAP_PIPE_SIZE (1024 * 1024)       /* the snapshot child's pipe (the default maximum) */
 #define ENC_FLUSH (256 * 1024)              /* compress when this much is encoded */
 /* Record times are kept on this grid: finer deltas are noise that costs ~1 byte
  * an event after compression, and nothing in the analysis needs them. */
@@ -725,6 +726,9 @@ static void snapshot_start(unsigned reason)
         atomic_fetch_add(&snap_started, 1);
         return;
     }
+    /* We drain the pipe once a round (every 2 ms at most): with the default
+     * 64 KiB the child would be held to 32 MB/s of edges. */
+    fcntl(fds[1], F_SETPIPE_SZ, SNAP_PIPE_SIZE);
     ht_snapshot_gather_roots();
     uint64_t t0 = ht_mono_ns();
     ht_snapshot_park_threads(); /* their registers, saved for the child's copy */

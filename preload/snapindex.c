@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapindex.c - sorting the live blocks and building the cells of
+ * snapindex.h. Allocation-free apart from ht_mem_* (the shim may be inside
+ * malloc's lock when a snapshot runs at exit).
+ */
+#include <string.h>
+
+#include "ht.h"
+#include "snapindex.h"
+
+/* A gap wider than this between blocks starts a new region: cells cover
+ * what lies between, so regions keep them to where the blocks are. */
+#define REGION_GAP (256 * 1024)
+#define MIN_SHIFT 4 /* 16-byte cells at the finest: malloc's alignment */
+
+/* ---- sorting: LSD radix on the address, 11 bits a pass ------------------ */
+
+#define DIGIT_BITS 11
+#define DIGITS ((64 + DIGIT_BITS - 1) / DIGIT_BITS)
+#define BUCKETS (1u << DIGIT_BITS)
+
+static void sift_down(struct ht_snap_block *b, size_t root, size_t n)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && b[child + 1].addr > b[child].addr)
+            child++;
+        if (b[root].addr >= b[child].addr)
+            return;
+        struct ht_snap_block t = b[root];
+        b[root] = b[child];
+        b[child] = t;
+        root = child;
+    }
+}
+
+/* In place, for when there is no memory for the radix sort's copy. */
+static void heapsort_blocks(struct ht_snap_block *b, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(b, i, n);
+    for (size_t end = n; end-- > 1;) {
+        struct ht_snap_block t = b[0];
+        b[0] = b[end];
+        b[end] = t;
+        sift_down(b, 0, end);
+    }
+}
+
+/* Sorts *pb by address; may swap *pb for the sorted copy (freeing the other).
+ * One pass counts every digit; a digit all blocks share costs no pass. */
+static void sort_blocks(struct ht_snap_block **pb, size_t n)
+{
+    struct ht_snap_block *src = *pb, *dst = n > 1 ? ht_mem_alloc_huge(n * sizeof *dst) : NULL;
+    size_t(*count)[BUCKETS] = dst ? ht_mem_alloc(DIGITS * sizeof *count) : NULL;
+    if (!count) {
+        ht_mem_free(dst);
+        heapsort_blocks(src, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a = src[i].addr;
+        for (unsigned d = 0; d < DIGITS; d++)
+            count[d][(a >> (d * DIGIT_BITS)) & (BUCKETS - 1)]++;
+    }
+    for (unsigned d = 0; d < DIGITS; d++) {
+        unsigned shift = d * DIGIT_BITS;
+        if (count[d][(src[0].addr >> shift) & (BUCKETS - 1)] == n)
+            continue; /* every block has this digit */
+        size_t pos = 0;
+        for (unsigned k = 0; k < BUCKETS; k++) {
+            size_t c = count[d][k];
+            count[d][k] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[d][(src[i].addr >> shift) & (BUCKETS - 1)]++] = src[i];
+        struct ht_snap_block *t = src;
+        src = dst;
+        dst = t;
+    }
+    ht_mem_free(count);
+    ht_mem_free(dst);
+    *pb = src;
+}
+
+/* ---- regions and cells -------------------------------------------------- */
+
+static uint64_t block_end(const struct ht_snap_block *b)
+{
+    return b->addr + (b->size ? b->size : 1);
+}
+
+/* Cells of 2^shift bytes, the finest that keeps them no more than the
+ * region's blocks (plus a few): memory stays linear in the blocks. */
+static unsigned region_shift(uint64_t span, size_t blocks)
+{
+    unsigned shift = MIN_SHIFT;
+    while (shift < 63 && (span >> shift) > blocks + 16)
+        shift++;
+    return shift;
+}
+
+/* Splits the sorted blocks into regions; fills x->reg when it is set. */
+static size_t find_regions(struct ht_snap_index *x, size_t *ncells)
+{
+    size_t nreg = 0, cells = 0;
+    for (size_t i = 0; i < x->n;) {
+        size_t j = i;
+        uint64_t end = block_end(&x->b[i]);
+        while (j + 1 < x->n && x->b[j + 1].addr <= end + REGION_GAP) {
+            j++;
+            uint64_t e = block_end(&x->b[j]);
+            if (e > end)
+                end = e;
+        }
+        uint64_t start = x->b[i].addr;
+        unsigned shift = region_shift(end - start, j - i + 1);
+        size_t nc = (size_t)(((end - start - 1) >> shift) + 1);
+        if (x->reg)
+            x->reg[nreg] = (struct ht_snap_region){start, end, i, j, NULL, nc, shift};
+        cells += nc;
+        nreg++;
+        i = j + 1;
+    }
+    *ncells = cells;
+    return nreg;
+}
+
+/* cells[c]: the last block starting at or before the cell's start. */
+static void fill_cells(const struct ht_snap_index *x, struct ht_snap_region *r)
+{
+    size_t j = r->first;
+    for (size_t c = 0; c < r->ncells; c++) {
+        uint64_t at = r->start + ((uint64_t)c << r->shift);
+        while (j < r->last && x->b[j + 1].addr <= at)
+            j++;
+        r->cells[c] = (uint32_t)j;
+    }
+}
+
+bool ht_snap_index_build(struct ht_snap_index *x)
+{
+    memset(x, 0, sizeof *x);
+    size_t live = ht_live_count();
+    if (live >= UINT32_MAX)
+        return false; /* cells hold 32-bit block indexes */
+    x->b = ht_mem_alloc_huge((live + 1) * sizeof *x->b);
+    if (!x->b)
+        return false;
+    x->n = ht_live_export_blocks(x->b, live);
+    if (!x->n) {
+        x->span = 0; /* nothing points anywhere */
+        return true;
+    }
+    sort_blocks(&x->b, x->n);
+    size_t ncells;
+    x->nreg = find_regions(x, &ncells);
+    x->reg = ht_mem_alloc(x->nreg * sizeof *x->reg);
+    x->reg_start = ht_mem_alloc(x->nreg * sizeof *x->reg_start);
+    x->cells = ht_mem_alloc_huge(ncells * sizeof *x->cells);
+    if (!x->reg || !x->reg_start || !x->cells) {
+        x->nreg = 0;
+        return false;
+    }
+    find_regions(x, &ncells);
+    uint32_t *cells = x->cells;
+    for (size_t i = 0; i < x->nreg; i++) {
+        struct ht_snap_region *r = &x->reg[i];
+        r->cells = cells;
+        cells += r->ncells;
+        fill_cells(x, r);
+        x->reg_start[i] = r->start;
+    }
+    x->lo = x->reg[0].start;
+    x->span = x->reg[x->nreg - 1].end - x->lo; /* regions are disjoint, in order */
+    return true;
+}
+
+void ht_snap_index_release(struct ht_snap_index *x)
+{
+    ht_mem_free(x->b);
+    ht_mem_free(x->reg);
+    ht_mem_free(x->reg_start);
+    ht_mem_free(x->cells);
+    memset(x, 0, sizeof *x);
+}

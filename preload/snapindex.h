@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapindex.h - the live blocks of a snapshot, sorted by address, and an
+ * O(1) lookup from any word to the block it points into (snapindex.c).
+ *
+ * Blocks are split into regions where the gap between them is large (the
+ * main heap, each arena, runs of mmap'd chunks); each region has a table of
+ * cells, 2^shift bytes each, holding the last block that starts at or before
+ * the cell's start. A lookup is a range check, a region (the last one used,
+ * or a binary search over the few there are), a cell, and a step or two
+ * forward: the rules are find_block's of old (valgrind memcheck's).
+ */
+#ifndef HT_SNAPINDEX_H
+#define HT_SNAPINDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ht_snap_block {
+    uint64_t addr, size, id;
+};
+
+struct ht_snap_region {
+    uint64_t start, end; /* first block's start, highest block end */
+    size_t first, last;  /* block indexes, inclusive */
+    uint32_t *cells;
+    size_t ncells;
+    unsigned shift;
+};
+
+struct ht_snap_index {
+    struct ht_snap_block *b; /* sorted by address */
+    size_t n;
+    uint64_t lo, span;       /* every block lies in [lo, lo + span) */
+    struct ht_snap_region *reg;
+    uint64_t *reg_start;     /* reg[i].start, for the binary search */
+    size_t nreg;
+    uint32_t *cells;         /* all regions' cells */
+};
+
+/* live.c: copies up to `room` live blocks (any order); returns how many. */
+size_t ht_live_export_blocks(struct ht_snap_block *out, size_t room);
+
+/* Copies the live table, sorts it and builds the cells; false when out of
+ * memory (the index is then empty but releasable). */
+bool ht_snap_index_build(struct ht_snap_index *x);
+void ht_snap_index_release(struct ht_snap_index *x);
+
+/* The last block starting at or before v; false if v is below every block. */
+static inline size_t ht_snap_index_floor(const struct ht_snap_index *x,
+                                         const struct ht_snap_region *r, uint64_t v)
+{
+    size_t c = (size_t)((v - r->start) >> r->shift);
+    size_t i = r->cells[c], last = c + 1 < r->ncells ? r->cells[c + 1] : r->last;
+    while (last - i > 8) { /* a crowded cell: halve it */
+        size_t mid = i + (last - i + 1) / 2;
+        if (x->b[mid].addr <= v)
+            i = mid;
+        else
+            last = mid - 1;
+    }
+    while (i < last && x->b[i + 1].addr <= v)
+        i++;
+    return i;
+}
+
+/* The region v may be in (v must be in [lo, lo + span)): the last one that
+ * starts at or before v; v may still lie past its end. */
+static inline const struct ht_snap_region *ht_snap_index_region(const struct ht_snap_index *x,
+                                                                 uint64_t v)
+{
+    size_t lo = 0, hi = x->nreg;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x->reg_start[mid] <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &x->reg[lo];
+}
+
+/* The block v points into, or NULL; *interior: strictly inside, not at its
+ * start. One past the end is nothing; a 0-byte block only has its start. */
+static inline const struct ht_snap_block *ht_snap_index_find(const struct ht_snap_index *x,
+                                                             uint64_t v, bool *interior)
+{
+    if (v - x->lo >= x->span)
+        return NULL;
+    const struct ht_snap_region *r = ht_snap_index_region(x, v);
+    if (v >= r->end)
+        return NULL;
+    const struct ht_snap_block *b = &x->b[ht_snap_index_floor(x, r, v)];
+    if (v == b->addr) {
+        *interior = false;
+        return b;
+    }
+    if (v - b->addr < b->size) {
+        *interior = true;
+        return b;
+    }
+    return NULL;
+}
+
+#endif /* HT_SNAPINDEX_H */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapread.c - how a snapshot reads the program's memory without dying on a
+ * page it may not read (PROT_NONE, a file mapping past its end).
+ *
+ * In-process (the exit snapshot) with process_vm_readv on ourselves: a bad
+ * page is an EFAULT, never a signal in the host. But in the cloned child of
+ * a running snapshot every page is shared copy-on-write with the program,
+ * and pinning such a page for process_vm_readv makes the kernel unshare it:
+ * the child copied the whole heap (measured on 1 GB: 3.7 s of system time,
+ * and 1 GB more memory). So the child, which owns its signal handlers and
+ * has no other thread, reads with plain loads under a SIGSEGV/SIGBUS handler
+ * that jumps back out of the copy: a fault ends the read there, as EFAULT
+ * would.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ht.h"
+
+#define PAGE 4096u
+
+static bool direct;
+static sigjmp_buf fault_jump;
+static volatile sig_atomic_t reading;
+static volatile size_t copied; /* survives the jump */
+
+static void on_fault(int sig, siginfo_t *info, void *uc)
+{
+    (void)info;
+    (void)uc;
+    if (reading)
+        siglongjmp(fault_jump, 1);
+    signal(sig, SIG_DFL); /* not ours: fault again, and die of it */
+}
+
+/* In the child, once: plain loads from now on (see above). */
+void ht_snap_read_direct(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER; /* the jump skips the handler's return */
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, NULL) != 0 || sigaction(SIGBUS, &sa, NULL) != 0)
+        return;
+    sigset_t faults;
+    sigemptyset(&faults);
+    sigaddset(&faults, SIGSEGV);
+    sigaddset(&faults, SIGBUS);
+    sigprocmask(SIG_UNBLOCK, &faults, NULL); /* the writer thread we came from blocks all */
+    direct = true;
+}
+
+/* Copies [addr, addr + len) to dst; returns how many bytes from the start
+ * could be read. */
+size_t ht_snap_read(uint8_t *dst, uint64_t addr, size_t len)
+{
+    if (!direct) {
+        struct iovec local = {dst, len}, remote = {(void *)(uintptr_t)addr, len};
+        ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        return r > 0 ? (size_t)r : 0;
+    }
+    copied = 0;
+    if (sigsetjmp(fault_jump, 0)) {
+        reading = 0;
+        return copied;
+    }
+    reading = 1;
+    while (copied < len) { /* a page at a time: a fault keeps what came before */
+        size_t n = PAGE - (size_t)((addr + copied) % PAGE);
+        if (n > len - copied)
+            n = len - copied;
+        memcpy(dst + copied, (const void *)(uintptr_t)(addr + copied), n);
+        copied += n;
+    }
+    reading = 0;
+    return copied;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_snapindex.c - preload/snapindex.c's lookup against a plain search of
+ * the sorted blocks, on memcheck's rules: a word equal to a block's start
+ * is a start pointer, one strictly inside an interior pointer, one past the
+ * end nothing, a 0-byte block only has its start. Blocks come in any order,
+ * in dense runs, with wide gaps (new regions) and far-away mappings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "snapindex.h"
+
+/* What snapindex.c needs from the shim: memory and the live table. */
+static struct ht_snap_block *live;
+static size_t nlive;
+
+void *ht_mem_alloc(size_t size);
+void *ht_mem_alloc_huge(size_t size);
+void ht_mem_free(void *p);
+size_t ht_live_count(void);
+
+void *ht_mem_alloc(size_t size)
+{
+    return calloc(1, size ? size : 1);
+}
+
+void *ht_mem_alloc_huge(size_t size)
+{
+    return ht_mem_alloc(size);
+}
+
+void ht_mem_free(void *p)
+{
+    free(p);
+}
+
+size_t ht_live_count(void)
+{
+    return nlive;
+}
+
+size_t ht_live_export_blocks(struct ht_snap_block *out, size_t room)
+{
+    size_t n = nlive < room ? nlive : room;
+    memcpy(out, live, n * sizeof *out);
+    return n;
+}
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* The reference: the last block starting at or before v, by a plain scan. */
+static const struct ht_snap_block *slow_find(const struct ht_snap_index *x, uint64_t v,
+                                             bool *interior)
+{
+    const struct ht_snap_block *best = NULL;
+    for (size_t i = 0; i < x->n && x->b[i].addr <= v; i++)
+        best = &x->b[i];
+    if (!best)
+        return NULL;
+    *interior = v != best->addr;
+    return v == best->addr || v - best->addr < best->size ? best : NULL;
+}
+
+static void probe(const struct ht_snap_index *x, uint64_t v)
+{
+    bool fi = false, si = false;
+    const struct ht_snap_block *f = ht_snap_index_find(x, v, &fi);
+    const struct ht_snap_block *s = slow_find(x, v, &si);
+    CHECK(f == s);
+    if (f && s)
+        CHECK_EQ(fi, si);
+}
+
+/* Blocks at random places: dense runs, wide gaps and a far mapping. */
+static void random_heap(size_t n)
+{
+    live = calloc(n, sizeof *live);
+    uint64_t at = 0x555555550000ull, far = 0x7f0000000000ull;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = rnd() % 100;
+        if (r < 2)
+            at += 1ull << (20 + rnd() % 4); /* a gap past REGION_GAP */
+        else if (r == 2) { /* an mmap'd chunk, far away; then on from there */
+            at = far;
+            far += 1ull << 30;
+        }
+        uint64_t size = r == 3 ? 0 : r == 4 ? 4096 * (1 + rnd() % 64) : 1 + rnd() % 300;
+        live[i] = (struct ht_snap_block){at, size, i + 1};
+        at += (size + 16 + 15) & ~15ull;
+    }
+    nlive = n;
+    for (size_t i = n - 1; i > 0; i--) { /* the live table's order is no order */
+        size_t j = rnd() % (i + 1);
+        struct ht_snap_block t = live[i];
+        live[i] = live[j];
+        live[j] = t;
+    }
+}
+
+static void test_random(void)
+{
+    random_heap(3000);
+    struct ht_snap_index x;
+    CHECK(ht_snap_index_build(&x));
+    CHECK_EQ(x.n, 3000);
+    for (size_t i = 1; i < x.n; i++)
+        CHECK(x.b[i - 1].addr < x.b[i].addr);
+    CHECK(x.nreg > 1);
+    for (size_t i = 0; i < x.n; i++) {
+        uint64_t a = x.b[i].addr, e = a + x.b[i].size;
+        uint64_t at[] = {a - 8, a - 1, a, a + 1, a + 8, e - 1, e, e + 1, e + 8, e + 4096};
+        for (size_t k = 0; k < sizeof at / sizeof at[0]; k++)
+            probe(&x, at[k]);
+    }
+    for (int k = 0; k < 20000; k++) /* anywhere in the span, and outside it */
+        probe(&x, x.lo + rnd() % (x.span + 4096) - 2048);
+    probe(&x, 0);
+    probe(&x, UINT64_MAX);
+    ht_snap_index_release(&x);
+    free(live);
+}
+
+static void test_edges_of_the_rules(void)
+{
+    struct ht_snap_block b[] = {{0x1000, 32, 1}, {0x1020, 0, 2}, {0x1030, 16, 3}};
+    live = b;
+    nlive = 3;
+    struct ht_snap_index x;
+    CHECK(ht_snap_index_build(&x));
+    bool in = true;
+    CHECK(ht_snap_index_find(&x, 0x1000, &in) && !in && ht_snap_index_find(&x, 0x1000, &in)->id == 1);
+    CHECK(ht_snap_index_find(&x, 0x1018, &in) && in);
+    CHECK(ht_snap_index_find(&x, 0x1020, &in) && !in && ht_snap_index_find(&x, 0x1020, &in)->id == 2);
+    CHECK(!ht_snap_index_find(&x, 0x1028, &in)); /* inside a 0-byte block: nothing */
+    CHECK(!ht_snap_index_find(&x, 0x1040, &in)); /* one past the end */
+    CHECK(!ht_snap_index_find(&x, 0xff8, &in));
+    ht_snap_index_release(&x);
+
+    nlive = 0; /* an empty heap: nothing points anywhere */
+    CHECK(ht_snap_index_build(&x));
+    CHECK(!ht_snap_index_find(&x, 0x1000, &in));
+    ht_snap_index_release(&x);
+}
+
+int main(void)
+{
+    test_edges_of_the_rules();
+    test_random();
+    return check_exit();
+}
