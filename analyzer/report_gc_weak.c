@@ -12,6 +12,7 @@
 #include "xalloc.h"
 
 #define GC_WEAK_JSON_POINTS 64 /* snapshots per table in the JSON */
+#define GC_WEAK_JSON_TABLES 20 /* unflagged tables listed (Guile has ~1500 stacks of a link or two) */
 
 static const char *jbool(bool b)
 {
@@ -56,10 +57,11 @@ void gc_weak_json(const struct gc_weak *w, FILE *out)
         order[i] = &w->tables[i];
     qsort(order, n, sizeof(*order), by_interest);
     bool any = false;
+    uint64_t unflagged = 0;
     for (uint64_t i = 0; i < n; i++) {
         const struct gc_weak_table *t = order[i];
         bool f = t->growing_live || t->growing_dead;
-        if (!t->stack || !t->registered)
+        if (!t->stack || !t->registered || (!f && unflagged++ >= GC_WEAK_JSON_TABLES))
             continue;
         fputs(any ? ",\n  {\"stack\":" : "\n  {\"stack\":", out);
         any = true;
