@@ -168,11 +168,12 @@ static bool read_slots(uint64_t *const *idx, uint64_t *val, size_t n)
     return true;
 }
 
-/* What one sweep found, per registration stack (lock held: one sweep at a time). */
+/* What one sweep found, per registration stack (lock held: one sweep at a
+ * time); stacks beyond TALLY_CAP are counted under an unknown stack. */
 #define TALLY_CAP 256
 static struct tally {
     uint64_t stack, cleared, dropped;
-} tally[TALLY_CAP];
+} tally[TALLY_CAP], tally_rest = {1, 0, 0};
 
 static struct tally *tally_of(uint64_t stack)
 {
@@ -181,7 +182,7 @@ static struct tally *tally_of(uint64_t stack)
             tally[i].stack = stack;
             return &tally[i];
         }
-    return NULL; /* more stacks than room: counted with the next sweep's */
+    return &tally_rest;
 }
 
 /* Whether the GC object holding a dead slot survived the collection that
@@ -222,19 +223,18 @@ void ht_gc_links_sweep(void)
         }
         for (size_t j = 0; j < n; j++) {
             uint64_t key = *idx[j], addr = key & ~(uint64_t)(LONG_BIT | DEAD_BIT);
-            struct tally *t = tally_of(links.stacks[idx[j] - links.keys]);
+            uint64_t stack = links.stacks[idx[j] - links.keys];
             if (key & DEAD_BIT) {
                 if (val[j] == 0 && slot_held(addr))
                     continue;
-                if (t)
-                    t->dropped++;
+                tally_of(stack)->dropped++;
                 link_drop(idx[j]);
                 continue;
             }
             if (val[j] != 0 && val[j] != UINT64_MAX)
                 continue;
-            if (val[j] == 0 && t)
-                t->cleared++;
+            if (val[j] == 0)
+                tally_of(stack)->cleared++;
             if (val[j] == 0 && slot_held(addr) && !link_slot(key | DEAD_BIT, false))
                 *idx[j] = key | DEAD_BIT; /* its entry stays in the table: watch it */
             else
@@ -267,13 +267,13 @@ static void note_count(unsigned op, uint64_t count, uint64_t stack)
 void ht_gc_links_report(void)
 {
     gc_lock(&links.lock);
-    for (unsigned i = 0; i < TALLY_CAP; i++) {
-        struct tally *t = &tally[i];
+    for (unsigned i = 0; i <= TALLY_CAP; i++) {
+        struct tally *t = i < TALLY_CAP ? &tally[i] : &tally_rest;
         if (t->cleared)
             note_count(HT_GC_LINK_CLEARED, t->cleared, t->stack);
         if (t->dropped)
             note_count(HT_GC_LINK_DEAD_DROPPED, t->dropped, t->stack);
-        *t = (struct tally){0, 0, 0};
+        t->cleared = t->dropped = 0;
     }
     gc_unlock(&links.lock);
 }
