@@ -27,12 +27,13 @@ static struct gc_weak_table *table_of(struct gc_weak *w, uint64_t stack)
     return &w->tables[*idx];
 }
 
-static void point_set(struct gc_weak_point *p, const struct gc_weak_table *t, uint64_t t_us)
+static void point_set(struct gc_weak_point *p, const struct gc_weak_table *t, uint64_t t_us,
+                      uint64_t collection)
 {
-    *p = (struct gc_weak_point){t_us, gc_weak_live(t), t->cleared, gc_weak_dead(t)};
+    *p = (struct gc_weak_point){t_us, gc_weak_live(t), t->cleared, gc_weak_dead(t), collection};
 }
 
-static void point_push(struct gc_weak_table *t, uint64_t t_us)
+static void point_push(struct gc_weak_table *t, uint64_t t_us, uint64_t collection)
 {
     if (t->npoints == GC_WEAK_MAX_POINTS) { /* keep every other point: still evenly spread */
         for (uint32_t i = 0; i < t->npoints / 2; i++)
@@ -43,7 +44,7 @@ static void point_push(struct gc_weak_table *t, uint64_t t_us)
         t->cap = t->cap ? t->cap * 2 : 32;
         t->points = xreallocarray(t->points, t->cap, sizeof(*t->points));
     }
-    point_set(&t->points[t->npoints++], t, t_us);
+    point_set(&t->points[t->npoints++], t, t_us, collection);
 }
 
 void gc_weak_observe(struct gc_weak **wp, const struct ht_event *ev)
@@ -55,9 +56,10 @@ void gc_weak_observe(struct gc_weak **wp, const struct ht_event *ev)
     }
     if (ev->tag == HT_REC_GC_COLLECTION) {
         w->last_collection_us = ev->time_us;
+        w->collections++;
         for (uint64_t i = 0; i < w->ntables; i++)
             if (w->tables[i].registered)
-                point_push(&w->tables[i], ev->time_us);
+                point_push(&w->tables[i], ev->time_us, w->collections);
         return;
     }
     struct gc_weak_table *t;
@@ -76,11 +78,13 @@ void gc_weak_observe(struct gc_weak **wp, const struct ht_event *ev)
     default: return; /* moves keep a link registered where it was */
     }
     /* found by the collection that just ended: its point */
-    if (t->npoints && t->points[t->npoints - 1].t_us == w->last_collection_us)
-        point_set(&t->points[t->npoints - 1], t, w->last_collection_us);
+    if (t->npoints && t->points[t->npoints - 1].collection == w->collections)
+        point_set(&t->points[t->npoints - 1], t, w->last_collection_us, w->collections);
 }
 
-/* Whether the series field grows over the collections (growth.h's test). */
+/* Whether the series field grows over the collections (growth.h's test).
+ * x is the collection's number, not its time: a collection's cost grows
+ * with the links the recorder checks, so time would bend a straight line. */
 static bool grows(const struct gc_weak_table *t, size_t field)
 {
     if (t->npoints < GC_WEAK_MIN_POINTS)
@@ -88,7 +92,7 @@ static bool grows(const struct gc_weak_table *t, size_t field)
     double *x = xreallocarray(NULL, t->npoints, sizeof(*x));
     double *y = xreallocarray(NULL, t->npoints, sizeof(*y));
     for (uint32_t i = 0; i < t->npoints; i++) {
-        x[i] = (double)t->points[i].t_us / 1e6;
+        x[i] = (double)t->points[i].collection;
         y[i] = (double)*(const uint64_t *)((const char *)&t->points[i] + field);
     }
     struct growth_verdict v;

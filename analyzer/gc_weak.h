@@ -31,6 +31,7 @@ struct symbolizer;
 /* One collection's end, for one table. */
 struct gc_weak_point {
     uint64_t t_us, live, cleared, dead;
+    uint64_t collection; /* its number in the log (the x of the growth test) */
 };
 
 struct gc_weak_table {
@@ -46,7 +47,7 @@ struct gc_weak {
     struct htab by_stack; /* stack id -> index into tables */
     struct gc_weak_table *tables;
     uint64_t ntables, cap;
-    uint64_t last_collection_us;
+    uint64_t last_collection_us, collections;
 };
 
 /* GC_LINK and GC_COLLECTION records. */
