@@ -113,7 +113,8 @@ enum ht_gc_link_op {
     HT_GC_LINK_UNREGISTER = 2, /* GC_unregister_disappearing_link, GC_unregister_long_link */
     HT_GC_LINK_MOVE = 3,       /* GC_move_disappearing_link, GC_move_long_link */
     HT_GC_LINK_CLEARED = 4,    /* found NULL after a collection: the GC cleared it */
-    HT_GC_LINK_DEAD_DROPPED = 5, /* a cleared slot's object was collected, or the slot reused */
+    HT_GC_LINK_DEAD_DROPPED = 5, /* a cleared slot's object was collected, or the slot reused
+                                    (at once: the slot is in no live GC object) */
     HT_GC_LINK_OP_COUNT_
 };
 

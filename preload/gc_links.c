@@ -233,12 +233,18 @@ void ht_gc_links_sweep(void)
             }
             if (val[j] != 0 && val[j] != UINT64_MAX)
                 continue;
-            if (val[j] == 0)
-                tally_of(stack)->cleared++;
-            if (val[j] == 0 && slot_held(addr) && !link_slot(key | DEAD_BIT, false))
-                *idx[j] = key | DEAD_BIT; /* its entry stays in the table: watch it */
-            else
-                link_drop(idx[j]);
+            if (val[j] == 0) {
+                struct tally *t = tally_of(stack);
+                t->cleared++;
+                if (slot_held(addr) && !link_slot(key | DEAD_BIT, false)) {
+                    *idx[j] = key | DEAD_BIT; /* its entry stays in the table: watch it */
+                    continue;
+                }
+                /* its object died with the key, or it is no GC object (or
+                 * libgc cannot say): nothing to watch, so no dead slot */
+                t->dropped++;
+            }
+            link_drop(idx[j]);
         }
     }
     gc_unlock(&links.lock);
