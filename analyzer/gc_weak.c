@@ -22,7 +22,8 @@ static struct gc_weak_table *table_of(struct gc_weak *w, uint64_t stack)
             w->tables = xreallocarray(w->tables, w->cap, sizeof(*w->tables));
         }
         *idx = w->ntables;
-        w->tables[w->ntables++] = (struct gc_weak_table){.stack = stack};
+        w->tables[w->ntables++] =
+            (struct gc_weak_table){.stack = stack, .collections_before = w->collections};
     }
     return &w->tables[*idx];
 }

@@ -37,6 +37,7 @@ struct gc_weak_point {
 struct gc_weak_table {
     uint64_t stack; /* where its links were registered (log stack id) */
     uint64_t registered, unregistered, cleared, dropped;
+    uint64_t collections_before; /* collections in the log before its first link */
     struct gc_weak_point *points;
     uint32_t npoints, cap;
     bool growing_live, growing_dead;
@@ -70,6 +71,6 @@ static inline uint64_t gc_weak_dead(const struct gc_weak_table *t)
 
 /* report_gc_weak.c: ,"weak_tables":[...] inside "gc", and the text lines. */
 void gc_weak_json(const struct gc_weak *w, FILE *out);
-void gc_weak_text(const struct gc_weak *w, uint64_t collections, FILE *out);
+void gc_weak_text(const struct gc_weak *w, FILE *out);
 
 #endif /* HT_GC_WEAK_H */

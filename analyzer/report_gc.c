@@ -185,7 +185,7 @@ void gc_text(const struct model *m, const struct report_opts *o, FILE *out)
                  "freeing %s of malloc and closing %" PRIu64 " handles\n",
             g->finalizers_registered, g->finalized, report_bytes(g->finalizer_freed_bytes, b1),
             g->finalizer_closes);
-    gc_weak_text(g->weak, g->collections, out);
+    gc_weak_text(g->weak, out);
     text_gc_owners(m, out);
     if (gc_runs_too_rarely(rp))
         fprintf(out,

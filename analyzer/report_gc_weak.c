@@ -97,25 +97,26 @@ static void text_where(const struct model_stack *st, FILE *out)
     }
 }
 
-void gc_weak_text(const struct gc_weak *w, uint64_t collections, FILE *out)
+void gc_weak_text(const struct gc_weak *w, FILE *out)
 {
     for (uint64_t i = 0; w && i < w->ntables; i++) {
         const struct gc_weak_table *t = &w->tables[i];
         if (!t->stack || !(t->growing_live || t->growing_dead))
             continue;
+        uint64_t collections = w->collections - t->collections_before; /* since its first link */
         fputs("  weak table registered at ", out);
         text_where(&t->sym, out);
         if (t->growing_live)
             fprintf(out, ": %" PRIu64 " live links, %" PRIu64 " cleared in %" PRIu64
                          " collections: entries are never collected (a value keeping its key "
-                         "alive? Boehm has no ephemerons)\n",
+                         "alive? Boehm has no ephemerons)",
                     gc_weak_live(t), t->cleared, collections);
-        if (t->growing_live && t->growing_dead)
-            fputs("  and it", out);
         if (t->growing_dead)
-            fprintf(out, ": %" PRIu64 " dead slots (links the collector cleared, %" PRIu64
+            fprintf(out, "%s %" PRIu64 " dead slots (links the collector cleared, %" PRIu64
                          " of %" PRIu64 " registered, whose entries the program still holds), "
-                         "growing over %" PRIu64 " collections: the table is never vacuumed\n",
-                    gc_weak_dead(t), t->cleared, t->registered, collections);
+                         "growing over %" PRIu64 " collections: the table is never vacuumed",
+                    t->growing_live ? "; and" : ":", gc_weak_dead(t), t->cleared, t->registered,
+                    collections);
+        fputc('\n', out);
     }
 }
