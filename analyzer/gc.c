@@ -104,10 +104,14 @@ void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *
         g->frees++;
         g->freed_bytes += ev->size;
         break;
-    case HT_REC_GC_COLLECTION: collection(g, rp, ev); break;
+    case HT_REC_GC_COLLECTION:
+        collection(g, rp, ev);
+        gc_weak_observe(&g->weak, ev);
+        break;
     case HT_REC_GC_LINK:
         if (ev->kind < HT_GC_LINK_OP_COUNT_)
             g->links[ev->kind] += ev->value;
+        gc_weak_observe(&g->weak, ev);
         break;
     case HT_REC_GC_FINALIZER:
         if (ev->kind == 0)
@@ -172,6 +176,8 @@ bool gc_runs_too_rarely(const struct replay *rp)
 void gc_finish(struct replay *rp)
 {
     struct gc_stats *g = rp->gc;
+    if (g)
+        gc_weak_finish(g->weak);
     if (!g || !g->nsamples || rp->tot.duration_us <= g->samples[g->nsamples - 1].t_us)
         return;
     uint64_t dark = rp->tot.heap_bytes;
@@ -184,6 +190,8 @@ void gc_finish(struct replay *rp)
 void gc_symbolize(struct replay *rp, struct symbolizer *sym)
 {
     struct gc_stats *g = rp->gc;
+    if (g)
+        gc_weak_symbolize(g->weak, rp, sym);
     if (!g || !g->ngroup_closes || g->fin_stacks)
         return;
     g->fin_stacks = xcalloc(g->ngroup_closes, sizeof(*g->fin_stacks));
@@ -215,5 +223,6 @@ void gc_free(struct gc_stats *g)
     htab_release(&g->fin_threads);
     free(g->group_closes);
     free(g->samples);
+    gc_weak_free(g->weak);
     free(g);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gc_weak.h"
 #include "htab.h"
 #include "model.h"
 #include "reader.h"
@@ -47,6 +48,7 @@ struct gc_stats {
     struct gc_sample *samples;
     uint64_t nsamples, samples_cap;
     struct htab fin_threads; /* thread + 1 -> struct gc_window: a finalizer running there */
+    struct gc_weak *weak;    /* links per registration stack: weak tables */
 };
 
 /* True for the records gc_observe wants (GC records, and OWNER_CLOSE and RSS

@@ -55,11 +55,13 @@ void gc_json(const struct model *m, FILE *out)
             ",\"freed_malloc_bytes\":%" PRIu64 ",\"closed_handles\":%" PRIu64 "}"
             ",\"max_dark_growth_between_collections_bytes\":%" PRIu64
             ",\"peak_finalizer_held_dark_bytes\":%" PRIu64
-            ",\"runs_too_rarely\":%s},\n",
+            ",\"runs_too_rarely\":%s",
             g->objects, g->allocated_bytes, g->frees, (double)g->gc_ns / 1e9,
             g->finalizers_registered, g->finalizers_removed, g->finalized,
             g->finalizer_freed_bytes, g->finalizer_closes, g->max_dark_growth, g->peak_held_bytes,
             gc_runs_too_rarely(rp) ? "true" : "false");
+    gc_weak_json(g->weak, out);
+    fputs("},\n", out);
 }
 
 void gc_json_owner(const struct model *m, const struct replay_owner_group *grp, FILE *out)
@@ -183,6 +185,7 @@ void gc_text(const struct model *m, const struct report_opts *o, FILE *out)
                  "freeing %s of malloc and closing %" PRIu64 " handles\n",
             g->finalizers_registered, g->finalized, report_bytes(g->finalizer_freed_bytes, b1),
             g->finalizer_closes);
+    gc_weak_text(g->weak, out);
     text_gc_owners(m, out);
     if (gc_runs_too_rarely(rp))
         fprintf(out,

@@ -115,6 +115,8 @@ enum ht_gc_link_op {
     HT_GC_LINK_UNREGISTER = 2, /* GC_unregister_disappearing_link, GC_unregister_long_link */
     HT_GC_LINK_MOVE = 3,       /* GC_move_disappearing_link, GC_move_long_link */
     HT_GC_LINK_CLEARED = 4,    /* found NULL after a collection: the GC cleared it */
+    HT_GC_LINK_DEAD_DROPPED = 5, /* a cleared slot's object was collected, or the slot reused
+                                    (at once: the slot is in no live GC object) */
     HT_GC_LINK_OP_COUNT_
 };
 
@@ -299,7 +301,10 @@ enum ht_record_tag {
      *   GC_get_heap_size / GC_get_free_bytes report them; rss 0 if unknown */
     HT_REC_GC_COLLECTION = 0x72,
     /* GC_LINK: dt op:u count:u stack:u  (op: enum ht_gc_link_op; stack of the
-     *   call, 0 for CLEARED, which a collection did) */
+     *   call for REGISTER*, MOVE; for UNREGISTER, CLEARED, DEAD_DROPPED where the
+     *   link was registered, 0 when unknown (older logs: CLEARED 0, UNREGISTER
+     *   the call's); CLEARED and DEAD_DROPPED follow the GC_COLLECTION that
+     *   found them) */
     HT_REC_GC_LINK = 0x73,
     /* GC_FINALIZER: dt op:u stack:u  -- op 0: a finalizer was registered on an
      *   object at stack; 1: a finalizer was removed (registered with NULL) */

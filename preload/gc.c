@@ -139,7 +139,7 @@ static void tally_flush(void);
 /* Under libgc's allocation lock, with the world running again. */
 static void collection_end(void)
 {
-    uint64_t cleared = ht_gc_links_sweep();
+    ht_gc_links_sweep();
     if (!ht_enter())
         return;
     struct gc_prof_stats st;
@@ -160,12 +160,7 @@ static void collection_end(void)
     p = ht_put_uvarint(p, start && now > start ? now - start : 0);
     p = ht_put_uvarint(p, read_rss());
     ht_rec_raw(HT_REC_GC_COLLECTION, buf, (size_t)(p - buf));
-    if (cleared) {
-        p = ht_put_uvarint(buf, HT_GC_LINK_CLEARED);
-        p = ht_put_uvarint(p, cleared);
-        p = ht_put_uvarint(p, 0);
-        ht_rec_raw(HT_REC_GC_LINK, buf, (size_t)(p - buf));
-    }
+    ht_gc_links_report();
     ht_leave();
 }
 

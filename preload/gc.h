@@ -24,7 +24,8 @@ enum { GC_SUCCESS_ = 0, GC_NO_MEMORY_ = 2, GC_NOT_FOUND_ = 4 };
     X(GC_move_disappearing_link) X(GC_move_long_link) X(GC_register_finalizer)                    \
     X(GC_register_finalizer_ignore_self) X(GC_register_finalizer_no_order)                        \
     X(GC_register_finalizer_unreachable) X(GC_set_on_collection_event)                            \
-    X(GC_get_on_collection_event) X(GC_get_prof_stats_unsafe) X(GC_init)
+    X(GC_get_on_collection_event) X(GC_get_prof_stats_unsafe) X(GC_init) X(GC_base)    \
+    X(GC_is_marked)
 #define GC_ENUM(name) GCX_##name,
 enum { GC_LIST(GC_ENUM) GCX_COUNT };
 
@@ -72,8 +73,11 @@ static inline void gc_unlock(_Atomic int *l)
     atomic_store_explicit(l, 0, memory_order_release);
 }
 
-/* gc_links.c: after a collection, the registered slots now NULL (cleared). */
-uint64_t ht_gc_links_sweep(void);
+/* gc_links.c: after a collection (GC lock held), finds the registered slots
+ * now NULL (cleared) and the dead slots dropped, per registration stack... */
+void ht_gc_links_sweep(void);
+/* ...and writes them as GC_LINK records (guard held). */
+void ht_gc_links_report(void);
 /* In a fork child: locks a vanished thread held are free again. */
 void ht_gc_links_atfork_child(void);
 void ht_gc_fin_atfork_child(void);

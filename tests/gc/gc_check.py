@@ -5,7 +5,9 @@
 Runs PROGRAM under the shim, reads its own counts ("key=value" on stdout),
 and checks what a user would check in the report: the "gc" JSON object,
 the owners entry of the dark matter, and the text section. CASE: weak
-(weak_table.c), iconv (iconv_finalizers.c) or guile (utf16_ports.scm).
+(weak_table.c), weak_dead / weak_self / weak_vacuumed (weak_table_kinds.c),
+iconv (iconv_finalizers.c), guile (utf16_ports.scm), guile_weak_self /
+guile_weak_independent (weak_key_table.scm).
 Exit 77 (skip) when the program cannot run here.
 """
 import json
@@ -77,6 +79,75 @@ def check_weak(own, gc, rep, section):
     check(abs(gc["collections"] - own["collections"]) <= 1,
           f"collections {gc['collections']} ~ GC_get_gc_no() {own['collections']}")
     check(f"{own['registered']} registered" in section, "the text names the registered links")
+    t = weak_table(gc, "main")
+    check(t["growing_dead"] and t["flagged"], "the never vacuumed table is flagged: dead slots")
+    check(t["cleared_not_unregistered"] == links["cleared"], "every cleared slot is still held")
+    check("never vacuumed" in section, "the text says the table is never vacuumed")
+
+
+def weak_table(gc, function):
+    """The weak table whose links were registered by `function` (or most links)."""
+    tables = gc["weak_tables"]
+    check(tables, "gc.weak_tables lists the link registration stacks")
+    keys = {"stack", "registered", "unregistered", "cleared", "live", "cleared_not_unregistered",
+            "dead_slots_dropped", "snapshots", "growing_live", "growing_dead", "flagged"}
+    check(all(keys <= set(t) for t in tables), "every weak table has the documented fields")
+    mine = [t for t in tables if any(f.get("function") == function for f in t["stack"])]
+    t = max(mine or tables, key=lambda t: t["registered"])
+    print("table:", json.dumps({k: v for k, v in t.items() if k != "snapshots"})[:600])
+    check(all(set(s) == {"t_s", "live", "cleared", "dead"} for s in t["snapshots"]),
+          "snapshots have t_s, live, cleared, dead")
+    return t
+
+
+def check_weak_kinds(own, gc, section, dead, live):
+    t = weak_table(gc, "weak_put")
+    check(t["registered"] == own["registered"],
+          f"table links {t['registered']} == the program's {own['registered']}")
+    check(t["growing_dead"] is dead, f"growing_dead is {dead}")
+    check(t["growing_live"] is live, f"growing_live is {live}")
+    check(t["flagged"] is (dead or live), f"flagged is {dead or live}")
+    flagged = [x for x in gc["weak_tables"] if x["flagged"]]
+    check(len(flagged) == int(dead or live), f"{len(flagged)} table(s) flagged")
+    line = [ln for ln in section.splitlines() if "weak table registered at weak_put" in ln]
+    check(bool(line) is (dead or live), "the text names the table only when flagged")
+    return t
+
+
+def check_weak_dead(own, gc, rep, section):
+    t = check_weak_kinds(own, gc, section, True, False)
+    check(abs(t["cleared_not_unregistered"] - own["cleared_held"]) <= own["cleared_held"] // 50,
+          f"dead slots {t['cleared_not_unregistered']} ~ the program's {own['cleared_held']}")
+    check("never vacuumed" in section, "the text says the table is never vacuumed")
+
+
+def check_weak_self(own, gc, rep, section):
+    t = check_weak_kinds(own, gc, section, False, True)
+    check(t["cleared"] == 0 and t["live"] == own["held"], f"{t['live']} live links, none cleared")
+    check("never collected" in section, "the text says the entries are never collected")
+
+
+def check_weak_vacuumed(own, gc, rep, section):
+    t = check_weak_kinds(own, gc, section, False, False)
+    check(t["cleared_not_unregistered"] <= 2 * own["held"],
+          f"dead slots {t['cleared_not_unregistered']} stay near the {own['held']} held")
+
+
+def check_guile_weak_self(own, gc, rep, section):
+    t = weak_table(gc, "scm_hashq_set_x")
+    check(t["registered"] >= own["entries"], f"{t['registered']} links for {own['entries']} entries")
+    check(t["cleared"] == 0 and own["left"] == own["entries"], "no entry was ever collected")
+    check(t["growing_live"] and t["flagged"], "the table is flagged: growing live links")
+    check("never collected" in section and "scm_hashq_set_x" in section,
+          "the text names the table and says its entries are never collected")
+
+
+def check_guile_weak_independent(own, gc, rep, section):
+    t = weak_table(gc, "scm_hashq_set_x")
+    check(t["registered"] >= own["entries"], f"{t['registered']} links for {own['entries']} entries")
+    check(t["cleared"] >= own["entries"] * 9 // 10, f"{t['cleared']} links cleared")
+    check(not any(x["flagged"] for x in gc["weak_tables"]), "no weak table is flagged")
+    check("weak table registered" not in section, "the text flags no weak table")
 
 
 def iconv_owner(rep):

@@ -117,9 +117,59 @@ static void test_gc_corrupt(void)
     }
 }
 
+/* gc_weak on events made by hand: 30 collections, each after `put` new
+ * links at stack 5; `clear` of them cleared, and `drop` dead slots dropped. */
+static struct gc_weak *weak_run(uint64_t put, uint64_t clear, uint64_t drop)
+{
+    struct gc_weak *w = NULL;
+    for (uint64_t c = 1; c <= 30; c++) {
+        struct ht_event ev = {.tag = HT_REC_GC_LINK, .kind = HT_GC_LINK_REGISTER,
+                              .value = put, .stack = 5, .time_us = c * 1000};
+        gc_weak_observe(&w, &ev);
+        ev = (struct ht_event){.tag = HT_REC_GC_COLLECTION, .time_us = c * 1000 + 500};
+        gc_weak_observe(&w, &ev);
+        ev = (struct ht_event){.tag = HT_REC_GC_LINK, .kind = HT_GC_LINK_CLEARED, .value = clear,
+                               .stack = 5, .time_us = c * 1000 + 500};
+        if (clear)
+            gc_weak_observe(&w, &ev);
+        ev.kind = HT_GC_LINK_DEAD_DROPPED;
+        ev.value = drop;
+        if (drop && c > 1) /* the slots cleared by the collection before */
+            gc_weak_observe(&w, &ev);
+    }
+    gc_weak_finish(w);
+    CHECK_EQ(w->ntables, 1);
+    CHECK_EQ(w->tables[0].npoints, 30);
+    return w;
+}
+
+static void test_gc_weak(void)
+{
+    /* values keeping their keys: nothing cleared, live links grow */
+    struct gc_weak *w = weak_run(1000, 0, 0);
+    const struct gc_weak_table *t = &w->tables[0];
+    CHECK(t->growing_live && !t->growing_dead);
+    CHECK_EQ(gc_weak_live(t), 30000);
+    gc_weak_free(w);
+    /* never vacuumed: everything cleared, the dead slots stay */
+    w = weak_run(1000, 1000, 0);
+    t = &w->tables[0];
+    CHECK(!t->growing_live && t->growing_dead);
+    CHECK_EQ(gc_weak_dead(t), 30000);
+    CHECK_EQ(t->points[29].dead, 30000); /* CLEARED amends its collection's point */
+    gc_weak_free(w);
+    /* vacuumed: the dead slots of one collection are gone by the next */
+    w = weak_run(1000, 1000, 1000);
+    t = &w->tables[0];
+    CHECK(!t->growing_live && !t->growing_dead);
+    CHECK_EQ(gc_weak_dead(t), 1000);
+    gc_weak_free(w);
+}
+
 int main(void)
 {
     test_gc_replay();
+    test_gc_weak();
     test_no_gc();
     test_gc_corrupt();
     return check_exit();
