@@ -7,7 +7,7 @@
 #   retained_set (snapshots every 10 ms while it runs): the top retainer is
 #     the hash set's array (set_add), and it retains nearly all of the heap.
 # and the dead-slot and chain detectors (issue 6, must show 1 and 4), with a
-# snapshot of the running program every 20 ms (10 ms for the queue):
+# snapshot of the running program every 10 or 20 ms:
 #   weak_table_server (TEARDOWN=0): a flagged table held by global `table`
 #     whose dead entries at exit equal the program's own dead_slots (within
 #     1%), with ~64 live entries in every snapshot and the dead ones still
@@ -28,8 +28,8 @@ trap 'rm -rf "$dir"' EXIT
 HEAPTRACE_OUT="$dir/wts.htrace" LD_PRELOAD="$shim" "$out/weak_table_server" 2000 64 0 0 >/dev/null
 HEAPTRACE_SNAPSHOT_INTERVAL=0.01 HEAPTRACE_OUT="$dir/rs.htrace" LD_PRELOAD="$shim" \
     "$out/retained_set" 4000 >/dev/null
-HEAPTRACE_SNAPSHOT_INTERVAL=0.02 HEAPTRACE_OUT="$dir/wtsi.htrace" LD_PRELOAD="$shim" \
-    "$out/weak_table_server" 20000 64 0 0 >"$dir/wtsi.out"
+HEAPTRACE_SNAPSHOT_INTERVAL=0.01 HEAPTRACE_OUT="$dir/wtsi.htrace" LD_PRELOAD="$shim" \
+    "$out/weak_table_server" 30000 64 0 0 >"$dir/wtsi.out"
 HEAPTRACE_SNAPSHOT_INTERVAL=0.02 HEAPTRACE_OUT="$dir/wtsb.htrace" LD_PRELOAD="$shim" \
     "$out/weak_table_server" 20000 64 5000 >/dev/null
 for c in 0 1; do
