@@ -54,8 +54,9 @@
 /* First 8 bytes of the stream (inside the first zstd frame). */
 #define HT_MAGIC "\x89HTRACE\n"
 #define HT_MAGIC_LEN 8
-/* 2: SNAPSHOT_EDGES_AT (edges with the pointer's offset) and SNAPSHOT_END's
- * trailing scan_ns. A reader of version 2 reads version 1 logs too. */
+/* 2: SNAPSHOT_EDGES_AT (edges with the pointer's offset), SNAPSHOT_END's
+ * trailing scan_ns, SNAPSHOT_FRAMES, THREAD_RELEASE and the GC records.
+ * A reader of version 2 reads version 1 logs too. */
 #define HT_FORMAT_VERSION 2
 
 /* Upper bounds a reader enforces (and the writer never exceeds). */
