@@ -236,7 +236,8 @@ static void snapshot_begin(struct leaks_collect *c, const struct replay *rp,
     c->nnodes = c->nrefs = 0;
     c->nedges = c->nroots = 0;
     replay_each_block(rp, collect_node, c);
-    qsort(c->nodes, c->nnodes, sizeof(*c->nodes), node_cmp);
+    if (c->nnodes > 1)
+        qsort(c->nodes, c->nnodes, sizeof(*c->nodes), node_cmp);
 }
 
 static void collect_root(struct leaks_collect *c, const struct retention_root *r)
@@ -306,7 +307,8 @@ static int snapshot_graph(struct leaks_collect *c, struct graph *g, struct reten
     *root_of = xcalloc(c->nroot_refs + 1, sizeof(**root_of));
     size_t nedges = 0, nroot_of = 0;
     *unknown = 0;
-    qsort(c->roots, c->nroot_refs, sizeof(*c->roots), root_cmp);
+    if (c->nroot_refs > 1)
+        qsort(c->roots, c->nroot_refs, sizeof(*c->roots), root_cmp);
     for (size_t i = 0; i < c->nroot_refs; i++)
         if (c->roots[i].kind == HT_ROOT_STACK)
             root_frame(c, &c->roots[i]);
@@ -416,6 +418,8 @@ void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_eve
         break;
     case HT_REC_SNAPSHOT_EDGES:
         if (!c->open)
+            break;
+        if (!ev->nedges)
             break;
         collect_refs(c, ev->nedges);
         memcpy(c->refs + c->nrefs, ev->edges, ev->nedges * sizeof(*ev->edges));
