@@ -94,6 +94,16 @@ static uint64_t off_key(uint32_t site, uint32_t off)
     return ((uint64_t)site << 32 | (off >> 3)) + 1;
 }
 
+/* Keeps (n, off) when n beats the best so far (ties: the lower offset). */
+static void best_offset(uint64_t n, uint64_t off, uint64_t *best_n, uint64_t *best_off, bool *has)
+{
+    if (n > *best_n || (n && n == *best_n && off < *best_off)) {
+        *best_n = n;
+        *best_off = off;
+        *has = true;
+    }
+}
+
 /* Pass 1: each site's link and value offsets, into shapes (site + 1 -> struct site_shape). */
 static void site_shapes(const struct graph *g, const struct dom *d, const uint32_t *pt,
                         struct htab *shapes)
@@ -114,34 +124,19 @@ static void site_shapes(const struct graph *g, const struct dom *d, const uint32
             c->same += same;
             c->shared += shared;
         }
-    for (size_t i = 0; i < counts.cap; i++) { /* the link: most same-site pointers */
-        if (!counts.keys[i])
-            continue;
-        uint64_t k = counts.keys[i] - 1;
-        const struct offset_count *c = htab_slot_val(&counts, i);
-        struct site_shape *s = htab_put(shapes, (k >> 32) + 1, NULL);
-        uint64_t off = (k & 0xffffffffu) << 3;
-        if (c->same > s->link_n || (c->same && c->same == s->link_n && off < s->link_off)) {
-            s->link_n = c->same;
-            s->link_off = off;
-            s->has_link = true;
+    /* two passes: a site's value offset must not be its link offset */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < counts.cap; i++) {
+            if (!counts.keys[i])
+                continue;
+            uint64_t k = counts.keys[i] - 1, off = (k & 0xffffffffu) << 3;
+            const struct offset_count *c = htab_slot_val(&counts, i);
+            struct site_shape *s = htab_put(shapes, (k >> 32) + 1, NULL);
+            if (pass == 0) /* the link: most same-site pointers */
+                best_offset(c->same, off, &s->link_n, &s->link_off, &s->has_link);
+            else if (!s->has_link || off != s->link_off) /* the value: most shared */
+                best_offset(c->shared, off, &s->value_n, &s->value_off, &s->has_value);
         }
-    }
-    for (size_t i = 0; i < counts.cap; i++) { /* the value: most shared, not the link */
-        if (!counts.keys[i])
-            continue;
-        uint64_t k = counts.keys[i] - 1;
-        const struct offset_count *c = htab_slot_val(&counts, i);
-        struct site_shape *s = htab_put(shapes, (k >> 32) + 1, NULL);
-        uint64_t off = (k & 0xffffffffu) << 3;
-        if (s->has_link && off == s->link_off)
-            continue;
-        if (c->shared > s->value_n || (c->shared && c->shared == s->value_n && off < s->value_off)) {
-            s->value_n = c->shared;
-            s->value_off = off;
-            s->has_value = true;
-        }
-    }
     htab_release(&counts);
 }
 
