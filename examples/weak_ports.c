@@ -44,7 +44,7 @@ struct slot {
     uint32_t id;
 };
 
-static struct slot *table[NBUCKETS];
+static struct slot **table; /* NBUCKETS chains, made by table_new */
 static size_t live_slots, dead_slots;
 
 static void *xmalloc(size_t n)
@@ -82,6 +82,15 @@ static void table_forget(struct port *p)
     }
 }
 
+static void table_new(void)
+{
+    table = calloc(NBUCKETS, sizeof(*table));
+    if (!table) {
+        fputs("weak_ports: out of memory\n", stderr);
+        exit(1);
+    }
+}
+
 /* Frees every slot and closes what the dead ones still own. */
 static void table_destroy(void)
 {
@@ -96,6 +105,8 @@ static void table_destroy(void)
         }
         table[b] = NULL;
     }
+    free(table);
+    table = NULL;
 }
 
 static struct port *port_open(uint32_t id)
@@ -141,6 +152,7 @@ int main(int argc, char **argv)
     struct port *ring[WINDOW] = {0};
     uint32_t sum = 0;
 
+    table_new();
     for (long r = 0; r < requests; r++) {
         struct port **slot = &ring[r % WINDOW];
         if (*slot)

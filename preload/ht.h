@@ -149,6 +149,8 @@ struct ht_thread {
     /* Filled by the snapshot barrier (snapshot.c) while the thread is parked. */
     _Atomic int parked;          /* 1 while regs and sp below are valid */
     uint64_t sp, ip, fp;         /* stack pointer, program counter, frame pointer */
+    _Atomic uint64_t program_sp; /* while it waits for a snapshot inside the shim: where the
+                                  * program's frames start (ours below hold stale copies) */
     uint64_t regs[24];
     unsigned nregs;
     struct tail_cache *unwind_tail; /* unwind.c: the cached outermost frames */
@@ -326,8 +328,10 @@ void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *paylo
 void ht_snapshot_request(unsigned reason);
 /* The same, and waits (up to 10 s) until the snapshot has been taken: the
  * copy is made, the scan may still run. For heaptrace_snapshot() and every
- * Nth mark, whose snapshots must show the heap at that call. */
-void ht_snapshot_request_wait(unsigned reason);
+ * Nth mark, whose snapshots must show the heap at that call. program_sp:
+ * where the caller's (the program's) frames start; the scan of this
+ * thread's stack starts there, above our own frames. */
+void ht_snapshot_request_wait(unsigned reason, uint64_t program_sp);
 void ht_snapshot_user_root(uint64_t start, uint64_t len);
 void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add);
 void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len);

@@ -202,7 +202,7 @@ HT_EXPORT void heaptrace__mark(const char *label)
     static _Atomic unsigned long marks;
     unsigned every = ht_config.snapshot_every_marks;
     if (every && (atomic_fetch_add(&marks, 1) + 1) % every == 0)
-        ht_snapshot_request_wait(HT_SNAP_MARKS);
+        ht_snapshot_request_wait(HT_SNAP_MARKS, (uint64_t)__builtin_frame_address(0) + 16);
 }
 
 HT_EXPORT void heaptrace__ignore(const void *ptr)
@@ -221,7 +221,7 @@ HT_EXPORT void heaptrace__root(const void *ptr, size_t size)
 HT_EXPORT void heaptrace__snapshot(void)
 {
     if (atomic_load(&ht_init_state) == 2 && atomic_load(&ht_active))
-        ht_snapshot_request_wait(HT_SNAP_API);
+        ht_snapshot_request_wait(HT_SNAP_API, (uint64_t)__builtin_frame_address(0) + 16);
 }
 
 HT_EXPORT void heaptrace__alloc(const void *ptr, size_t size)

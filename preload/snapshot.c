@@ -615,6 +615,9 @@ static HT_NOINLINE void scan_stacks(struct snap *s)
         uint64_t lo = t == ht_self ? (ht_program_sp > sp ? ht_program_sp : sp)
                       : atomic_load(&t->parked) ? t->sp
                                                 : t->stack_lo;
+        uint64_t waiting = atomic_load(&t->program_sp); /* parked in our own wait */
+        if (t != ht_self && waiting > lo && waiting < t->stack_hi)
+            lo = waiting;
         struct root_where r = {HT_ROOT_STACK, t->index, t->stack_hi};
         if (lo < t->stack_hi)
             scan_range(s, lo, t->stack_hi - lo, root_hit, &r);

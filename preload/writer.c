@@ -699,8 +699,11 @@ void ht_snapshot_request(unsigned reason)
     ht_writer_wake(); /* a futex syscall: safe in a signal handler */
 }
 
-void ht_snapshot_request_wait(unsigned reason)
+void ht_snapshot_request_wait(unsigned reason, uint64_t program_sp)
 {
+    struct ht_thread *self = ht_self;
+    if (self)
+        atomic_store(&self->program_sp, program_sp);
     uint64_t seen = atomic_load(&snap_started);
     ht_snapshot_request(reason);
     /* One snapshot at a time: when one is still being scanned, this one
@@ -710,6 +713,8 @@ void ht_snapshot_request_wait(unsigned reason)
     while (!atomic_load(&writer_gone) && ht_mono_ns() < deadline &&
            (atomic_load(&snap_request) != 0 || atomic_load(&snap_started) == seen))
         nanosleep(&nap, NULL);
+    if (self)
+        atomic_store(&self->program_sp, 0);
 }
 
 /*
