@@ -6,7 +6,8 @@
  * as the live-bytes series, and, on every finding, whether the growing
  * blocks are still reachable and along which path.
  *
- * A retainer series needs 8 snapshots or more (HEAPTRACE_SNAPSHOT_INTERVAL
+ * A retainer series needs 10 snapshots or more (8 after the warm-up: fewer
+ * cannot reach the Mann-Kendall test's p < 0.001) (HEAPTRACE_SNAPSHOT_INTERVAL
  * or HEAPTRACE_SNAPSHOT_EVERY_MARKS); the exit snapshot is left out when
  * running snapshots exist, since it follows the program's teardown. Each
  * snapshot keeps its RETENTION_SITE_SERIES largest retainers: where a site
@@ -99,7 +100,7 @@ static void add_retainers(struct growth_result *r, const struct model *m,
     for (size_t i = 0; i < ret->nsnaps; i++)
         if (ret->snaps[i].reason != HT_SNAP_EXIT)
             snaps[n++] = &ret->snaps[i];
-    if (n < 8) {
+    if (n < 10) {
         free(snaps);
         return;
     }

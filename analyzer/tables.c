@@ -463,20 +463,22 @@ void tables_add_snapshot(struct tables *t, const struct replay *rp, const struct
     points_release(&pts);
 }
 
-/* Growth of y over the points (x = snapshot index): growth.h's test from 8
- * points on; from 4 to 7, after the first, a rise at every step to at least
- * twice the second point. The slope (Theil-Sen) goes to *slope. */
+/* Growth of y over the points (x = snapshot index): growth.h's test from 10
+ * points on (8 after its warm-up: fewer cannot reach its p < 0.001); from 4
+ * to 9, after the first, a rise at every step to at least three times the
+ * second point. The slope (Theil-Sen) goes to *slope. */
 static bool grows(const double *x, const double *y, size_t n, double *slope)
 {
     *slope = n >= 2 ? growth_theil_sen(x, y, n, NULL, NULL) : 0;
-    if (n >= 8) {
+    if (n >= 10) { /* 8 after the warm-up: the least for Mann-Kendall's p < 0.001 */
         struct growth_verdict v;
         growth_detect_gain(x, y, n, 0.2, TABLES_MIN_SLOTS, &v);
         return v.growing;
     }
     /* few points: the first is the warm-up (a bounded queue may still be
-     * filling); the rest must rise at every step and end at twice or more */
-    if (n < 4 || y[n - 1] < 2 * y[1] || y[n - 1] < TABLES_MIN_SLOTS)
+     * filling); the rest must rise at every step and end at three times or
+     * more (a bounded queue's length sampled four times can rise by chance) */
+    if (n < 4 || y[n - 1] < 3 * y[1] || y[n - 1] < TABLES_MIN_SLOTS)
         return false;
     for (size_t i = 2; i < n; i++)
         if (y[i] <= y[i - 1])

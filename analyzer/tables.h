@@ -23,8 +23,8 @@
  * "Site" here is an allocation point: the innermost frame of the stack,
  * whatever called it. Across snapshots, a table is known by its vector's
  * and its entries' points, a chain by its nodes' point. A table is flagged when its dead entries keep
- * growing (growth.h's test once there are 8 points; from 4 to 7, a rise at
- * every step after the first point to twice the second or more) while its live
+ * growing (growth.h's test once there are 10 points; from 4 to 9, a rise at
+ * every step after the first point to three times the second or more) while its live
  * entries do not; a chain when its length keeps growing.
  *
  * Cost per snapshot: O(n + m) time plus a hash of sites; 16 n bytes of
