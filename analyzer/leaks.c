@@ -356,8 +356,6 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct 
     }
     uint8_t *cls = xcalloc(c->nnodes + 1, 1);
     leaks_classify(&g, cls);
-    if (!l->retention)
-        l->retention = retention_create();
     const struct retention_snapshot summary = {
         .seq = c->seq, .reason = c->reason, .time_us = c->time_us, .blocks = c->nnodes,
         .edges = c->nedges, .roots = c->nroots, .pause_ns = ev->value, .scan_ns = ev->flags};

@@ -30,8 +30,9 @@ void report_json(const struct model *m, const struct report_opts *o,
 /* The process table of a tree: pid, program, allocations, peak, leaked. */
 void report_text_processes(struct model *const *procs, size_t nprocs, FILE *out);
 
-/* JSON string literal with escapes (shared by writers). */
+/* JSON string literal with escapes (shared by writers); NULL prints null. */
 void report_json_str(FILE *out, const char *s);
+void report_json_str_or_null(FILE *out, const char *s);
 
 /* A stack as a JSON list of FRAME objects (docs/REPORT.md). */
 void report_json_stack(FILE *out, const struct model_stack *st);

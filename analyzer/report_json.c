@@ -27,7 +27,7 @@ void report_json_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void json_str_or_null(FILE *out, const char *s)
+void report_json_str_or_null(FILE *out, const char *s)
 {
     if (s)
         report_json_str(out, s);
@@ -41,15 +41,15 @@ static void json_stack(FILE *out, const struct model_stack *st)
     for (uint32_t i = 0; i < st->nframes; i++) {
         const struct sym_frame *f = &st->frames[i];
         fputs(i ? ",{\"function\":" : "{\"function\":", out);
-        json_str_or_null(out, f->function);
+        report_json_str_or_null(out, f->function);
         fputs(",\"file\":", out);
-        json_str_or_null(out, f->file);
+        report_json_str_or_null(out, f->file);
         if (f->line)
             fprintf(out, ",\"line\":%" PRIu32, f->line);
         else
             fputs(",\"line\":null", out);
         fputs(",\"module\":", out);
-        json_str_or_null(out, f->module);
+        report_json_str_or_null(out, f->module);
         fprintf(out, ",\"address\":\"0x%" PRIx64 "\",\"offset\":\"0x%" PRIx64
                      "\",\"inlined\":%s}",
                 f->address, f->offset, f->inlined ? "true" : "false");
@@ -101,10 +101,10 @@ static void json_summary(const struct model *m, FILE *out)
             t->leaked_bytes, t->leaked_blocks, t->temporary, t->peak_rss, secs(t->duration_us),
             t->lost_events, t->complete ? "true" : "false", t->unknown_frees,
             t->peak_mmap_bytes);
-    json_str_or_null(out, t->complete && m->truncation[0] == 0
+    report_json_str_or_null(out, t->complete && m->truncation[0] == 0
                               ? names_end_reason(t->end_reason) : NULL);
     fputs(",\"truncation\":", out);
-    json_str_or_null(out, m->truncation[0] ? m->truncation : NULL);
+    report_json_str_or_null(out, m->truncation[0] ? m->truncation : NULL);
     fputs("},\n", out);
 }
 

@@ -242,29 +242,15 @@ void report_retention_text(const struct model *m, const struct report_opts *o, F
 
 /* ------------------------------------------------------------------ JSON */
 
-static void json_str_or_null(FILE *out, const char *s)
-{
-    if (s)
-        report_json_str(out, s);
-    else
-        fputs("null", out);
-}
-
 static void json_root(FILE *out, const struct retention_root *r)
 {
     fprintf(out, "{\"kind\":\"%s\"", root_kind(r->kind));
     switch (r->kind) {
     case HT_ROOT_GLOBAL:
         fputs(",\"name\":", out);
-        if (r->name)
-            report_json_str(out, r->name);
-        else
-            fputs("null", out);
+        report_json_str_or_null(out, r->name);
         fputs(",\"module\":", out);
-        if (r->module)
-            report_json_str(out, r->module);
-        else
-            fputs("null", out);
+        report_json_str_or_null(out, r->module);
         fprintf(out, ",\"offset\":%" PRIu64 ",\"module_offset\":%" PRIu64, r->name_offset,
                 r->offset);
         break;
@@ -272,17 +258,14 @@ static void json_root(FILE *out, const struct retention_root *r)
     case HT_ROOT_TLS:
     case HT_ROOT_REGISTER:
         fprintf(out, ",\"thread\":%" PRIu64 ",\"thread_name\":", r->where);
-        if (r->name)
-            report_json_str(out, r->name);
-        else
-            fputs("null", out);
+        report_json_str_or_null(out, r->name);
         fprintf(out, ",\"offset\":%" PRIu64, r->offset);
         if (r->kind == HT_ROOT_STACK) { /* the frame the word lies in, when known */
             const struct sym_frame *f = r->frame;
             fputs(",\"function\":", out);
-            json_str_or_null(out, f ? f->function : NULL);
+            report_json_str_or_null(out, f ? f->function : NULL);
             fputs(",\"file\":", out);
-            json_str_or_null(out, f ? f->file : NULL);
+            report_json_str_or_null(out, f ? f->file : NULL);
             if (f && f->line)
                 fprintf(out, ",\"line\":%" PRIu32, f->line);
             else

@@ -86,6 +86,7 @@ struct site_shape {
 /* A table found in this snapshot (several vectors of one key add up). */
 struct found_table {
     uint32_t vector; /* the largest vector, for the path */
+    uint32_t entry;  /* the entries' point */
     struct table_point pt;
 };
 
@@ -338,7 +339,7 @@ static void find_tables(struct tables *t, const struct graph *g, const struct do
         size_t *at = htab_put(&index, ((uint64_t)pt[v] << 32 | esite) + 1, &existed);
         if (!existed) {
             found = xreallocarray(found, nfound + 1, sizeof(*found));
-            found[nfound] = (struct found_table){.vector = v, .pt = here};
+            found[nfound] = (struct found_table){.vector = v, .entry = esite, .pt = here};
             *at = ++nfound;
             continue;
         }
@@ -355,7 +356,7 @@ static void find_tables(struct tables *t, const struct graph *g, const struct do
     if (nfound > 1)
         qsort(found, nfound, sizeof(*found), found_cmp);
     for (size_t i = 0; i < nfound && i < TABLES_KEEP; i++) {
-        uint32_t v = found[i].vector, esite = entry_site_of(g, pt, v);
+        uint32_t v = found[i].vector, esite = found[i].entry;
         struct table_series *s = table_series_of(t, pts, pt[v], esite);
         htab_put(entry_points, (uint64_t)esite + 1, NULL);
         const struct site_shape *shape = htab_get(shapes, (uint64_t)esite + 1);

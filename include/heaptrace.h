@@ -62,9 +62,10 @@ static inline void heaptrace_free(const void *ptr)
 }
 
 /*
- * Asks for a heap snapshot (which live block points at which) of the
- * program as it is now. Returns at once: a child process scans a copy of the
- * heap while the program goes on.
+ * Takes a heap snapshot (which live block points at which) of the program
+ * as it is now. Returns once a copy of the heap is made (a few ms per GB;
+ * longer when an earlier snapshot is still being scanned): a child process
+ * scans that copy while the program goes on.
  */
 static inline void heaptrace_snapshot(void)
 {
