@@ -215,6 +215,7 @@ struct cursor {
 
 static int cur_u(struct ht_reader *r, struct cursor *c, const char *field, uint64_t *out)
 {
+    *out = 0; /* on error too: gcc -O3 cannot see that reader_corrupt returns -1 */
     int rc = ht_get_uvarint(&c->p, c->end, out);
     if (rc == -1)
         return reader_corrupt(r, "payload ends inside field '%s'", field);
@@ -243,8 +244,8 @@ static int cur_str(struct ht_reader *r, struct cursor *c, const char *field, con
 
 static int cur_dup(struct ht_reader *r, struct cursor *c, const char *field, char **out)
 {
-    const char *s;
-    size_t n;
+    const char *s = NULL;
+    size_t n = 0;
     if (cur_str(r, c, field, &s, &n) < 0)
         return -1;
     *out = xstrndup(s, n);
