@@ -27,6 +27,7 @@
 #define HT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HT_NOINLINE __attribute__((noinline))
+#define HT_ALWAYS_INLINE inline __attribute__((always_inline))
 #define HT_COLD __attribute__((cold, noinline))
 #define HT_EXPORT __attribute__((visibility("default")))
 

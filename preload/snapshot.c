@@ -268,7 +268,9 @@ struct cand {
 #define CANDS_MAX (BATCH_MAX / 8)
 
 /* Software pipelining: the cell of the lookup PF_CELL ahead, the block of
- * the one PF_BLOCK ahead (whose cell came in meanwhile). */
+ * the one PF_BLOCK ahead (whose cell came in meanwhile). always_inline: gcc
+ * 12's IPA pure-const pass takes a function that only prefetches for one
+ * without side effects and deletes the call (no prefetch was emitted). */
 #define PF_CELL 64
 #define PF_BLOCK 32
 
@@ -277,8 +279,8 @@ static inline const uint32_t *cand_cell(const struct cand *c)
     return &c->r->cells[(c->v - c->r->start) >> c->r->shift];
 }
 
-static inline void prefetch_ahead(const struct ht_snap_index *x, const struct cand *cand, size_t c,
-                                  size_t n)
+static HT_ALWAYS_INLINE void prefetch_ahead(const struct ht_snap_index *x,
+                                            const struct cand *cand, size_t c, size_t n)
 {
     if (c + PF_CELL < n)
         __builtin_prefetch(cand_cell(&cand[c + PF_CELL]));
