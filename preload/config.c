@@ -133,6 +133,7 @@ void ht_config_read(void)
     ht_config.follow_exec = env_bool("HEAPTRACE_FOLLOW_EXEC", true);
     ht_config.follow_fork = env_bool("HEAPTRACE_FOLLOW_FORK", true);
     ht_config.snapshots = env_bool("HEAPTRACE_SNAPSHOTS", true);
+    ht_config.snapshot_fork = env_bool("HEAPTRACE_SNAPSHOT_FORK", true);
     ht_config.snapshot_interval_ms = env_millis("HEAPTRACE_SNAPSHOT_INTERVAL", 86400);
     ht_config.snapshot_every_marks =
         (unsigned)env_ulong("HEAPTRACE_SNAPSHOT_EVERY_MARKS", 0, 0, 1u << 30);

@@ -100,6 +100,7 @@ struct ht_config {
     unsigned zstd_level;    /* HEAPTRACE_ZSTD_LEVEL */
     bool unwind_libunwind;  /* HEAPTRACE_UNWIND=libunwind: no frame-pointer fast path */
     bool snapshots;         /* HEAPTRACE_SNAPSHOTS: heap snapshot at exit */
+    bool snapshot_fork;     /* HEAPTRACE_SNAPSHOT_FORK: the exit snapshot scanned by a child */
     unsigned long snapshot_interval_ms; /* HEAPTRACE_SNAPSHOT_INTERVAL, in ms */
     unsigned snapshot_every_marks;   /* HEAPTRACE_SNAPSHOT_EVERY_MARKS */
     int snapshot_signal;             /* HEAPTRACE_SNAPSHOT_SIGNAL, 0 = none */
@@ -308,7 +309,8 @@ void ht_writer_flush(void);
 void ht_writer_wake(void);
 /* snapshot.c, under the writer lock: append one record now. */
 void ht_writer_put(uint8_t tag, const uint8_t *payload, size_t n, bool with_dt);
-void ht_snapshot_write(unsigned reason);   /* in-process: at exit */
+void ht_snapshot_write(unsigned reason);   /* in this thread: at exit, without a child */
+void ht_snapshot_scan_here(uint64_t t0);   /* the same, once begun and parked */
 void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
 void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns);
 /* In a cloned child: scan and write EDGES/ROOTS frames, then PIPE_DONE. */

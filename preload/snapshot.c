@@ -3,10 +3,11 @@
  * snapshot.c - a heap snapshot: which live block points at which, and which
  * roots point into the heap (common/format.h, SNAPSHOT_*).
  *
- * This first version is taken in-process by the writer, with its lock held
- * and every record drained, so the live table is the heap: at exit (the
- * program is ending, nobody else needs to run) it is exact and cheap. The
- * fork-based snapshot of a running program reuses the same scan.
+ * A cloned child scans its copy of the heap and sends its records up a pipe
+ * (ht_snapshot_child), for a running program and at exit alike: the thread
+ * that asked compresses them meanwhile. Without a child the same scan runs
+ * in this thread (ht_snapshot_write), with the writer's lock held and every
+ * record drained, so the live table is the heap.
  *
  * Memory is read through snapread.c, never by dereferencing here: in-process
  * with process_vm_readv, in a child with loads under a fault handler. A
@@ -740,13 +741,11 @@ static void put_log(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
     ht_writer_put(tag, payload, n, false);
 }
 
-void ht_snapshot_write(unsigned reason)
+/* In this thread, once SNAPSHOT_BEGIN is written and the other threads are
+ * parked (since t0): scans, releases them, writes SNAPSHOT_END. */
+void ht_snapshot_scan_here(uint64_t t0)
 {
-    uint64_t t0 = ht_mono_ns();
     struct snap s;
-    ht_snapshot_gather_roots();
-    ht_snapshot_begin(reason);
-    ht_snapshot_park_threads();
     uint64_t t_scan = ht_mono_ns();
     if (snap_init(&s, put_log, NULL)) {
         scan_blocks(&s);
@@ -756,6 +755,15 @@ void ht_snapshot_write(unsigned reason)
     ht_snapshot_release_threads();
     ht_snapshot_end(ht_mono_ns() - t0, s.edges, s.roots, t_scan);
     snap_release(&s);
+}
+
+void ht_snapshot_write(unsigned reason)
+{
+    uint64_t t0 = ht_mono_ns();
+    ht_snapshot_gather_roots();
+    ht_snapshot_begin(reason);
+    ht_snapshot_park_threads();
+    ht_snapshot_scan_here(t0);
 }
 
 /* ---- in a child: the same scan, written to a pipe ----------------------- */

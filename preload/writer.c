@@ -722,14 +722,18 @@ void ht_snapshot_request_wait(unsigned reason, uint64_t program_sp)
  * clones a child that scans its copy of the heap while the program goes on.
  * The child has exit signal 0: the program's own wait(-1) or SIGCHLD handler
  * never sees it (only __WCLONE waits do), so its behaviour is unchanged.
+ * False when no child scans: the snapshot is then written empty, or, when
+ * `fallback` (at exit), scanned in this thread instead.
  */
-static void snapshot_start(unsigned reason)
+static bool snapshot_start(unsigned reason, bool fallback)
 {
     drain_all(false);
     int fds[2];
     if (w.failed || pipe2(fds, O_CLOEXEC) != 0) {
         atomic_fetch_add(&snap_started, 1);
-        return;
+        if (fallback && !w.failed)
+            ht_snapshot_write(reason);
+        return false;
     }
     /* We drain the pipe once a round (every 2 ms at most): with the default
      * 64 KiB the child would be held to 32 MB/s of edges. */
@@ -746,26 +750,31 @@ static void snapshot_start(unsigned reason)
         ;
     ht_snapshot_begin(reason);
     long pid = syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
-    if (pid != 0) {
-        ht_snapshot_release_threads();
-        atomic_fetch_add(&snap_started, 1);
-    }
     if (pid == 0) {
         close(fds[0]);
         ht_snapshot_child(fds[1]);
         syscall(SYS_exit_group, 0);
     }
-    w.snap_pause_ns = ht_mono_ns() - t0;
     close(fds[1]);
     if (pid < 0) {
         close(fds[0]);
-        ht_snapshot_end(w.snap_pause_ns, 0, 0, 0);
-        return;
+        atomic_fetch_add(&snap_started, 1);
+        if (fallback) {
+            ht_snapshot_scan_here(t0); /* releases the threads */
+        } else {
+            ht_snapshot_release_threads();
+            ht_snapshot_end(ht_mono_ns() - t0, 0, 0, 0);
+        }
+        return false;
     }
+    ht_snapshot_release_threads();
+    atomic_fetch_add(&snap_started, 1);
+    w.snap_pause_ns = ht_mono_ns() - t0;
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     w.snap_fd = fds[0];
     w.snap_pid = (pid_t)pid;
     w.snap_len = 0;
+    return true;
 }
 
 /* Appends complete frames from the child; true when the snapshot is over. */
@@ -811,7 +820,8 @@ static void snapshot_close(bool ended)
 /* Moves what the child wrote into the log; waits for it when `block`. */
 static void snapshot_pump(bool block)
 {
-    uint64_t deadline = ht_mono_ns() + 30 * 1000 * 1000 * 1000ull;
+    /* 30 s, and more for a big heap (a few seconds per 10 M blocks). */
+    uint64_t deadline = ht_mono_ns() + (30 + ht_live_count() / 1000000) * 1000000000ull;
     while (w.snap_fd >= 0) {
         if (w.snap_cap - w.snap_len < 65536) {
             size_t ncap = w.snap_cap ? w.snap_cap * 2 : 1 << 20;
@@ -861,7 +871,7 @@ static void snapshot_tick(uint64_t now)
     }
     unsigned req = atomic_exchange(&snap_request, 0);
     if (req)
-        snapshot_start(req - 1);
+        snapshot_start(req - 1, false);
 }
 
 /* ---- the thread -------------------------------------------------------- */
@@ -1189,10 +1199,17 @@ void ht_writer_finish(unsigned reason)
         sample_rss(ht_mono_ns());
     }
     if (ht_config.snapshots && reason != HT_END_EXEC && reason != HT_END_ERROR) {
-        /* After all exit-time code: the heap as the program leaves it. */
+        /* After all exit-time code: the heap as the program leaves it.
+         * Scanned by a child as a running program's is, while this thread
+         * compresses what it sends: the two take turns on one core, or
+         * overlap on two. In this thread when no child can be made. */
         drain_all(false);
-        if (!w.failed)
-            ht_snapshot_write(HT_SNAP_EXIT);
+        if (!w.failed) {
+            if (!ht_config.snapshot_fork)
+                ht_snapshot_write(HT_SNAP_EXIT);
+            else if (snapshot_start(HT_SNAP_EXIT, true))
+                snapshot_pump(true);
+        }
     }
     pthread_mutex_unlock(&w.lock);
     ht_gc_flush(); /* GC allocations since the last collection */
