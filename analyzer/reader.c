@@ -515,12 +515,15 @@ static int decode_snap_begin(struct ht_reader *r, struct cursor *c, struct ht_ev
 
 /*
  * SNAPSHOT_EDGES: n:u then n entries from:u count:u to:u*count.
- * SNAPSHOT_EDGES_AT (`at`): the same with to:u skip:u per target, the
- * pointer's word in `from` being the previous one's + 1 + skip (format.h).
+ * SNAPSHOT_EDGES_AT: the same with to:u skip:u per target, the pointer's
+ * word in `from` being the previous one's + 1 + skip (format.h).
+ * SNAPSHOT_EDGES_DELTA: EDGES_AT with from:s the difference from the
+ * previous entry's id and to:u (zigzag(target - from) << 1) | interior.
  */
-static int decode_snap_edges(struct ht_reader *r, struct cursor *c, struct ht_event *ev, bool at)
+static int decode_snap_edges(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
 {
-    uint64_t n, count;
+    bool at = ev->tag != HT_REC_SNAPSHOT_EDGES, delta = ev->tag == HT_REC_SNAPSHOT_EDGES_DELTA;
+    uint64_t n, count, from = 0;
     size_t nedges = 0;
     if (snap_need_open(r, "SNAPSHOT_EDGES") || cur_u(r, c, "n", &n))
         return -1;
@@ -528,9 +531,11 @@ static int decode_snap_edges(struct ht_reader *r, struct cursor *c, struct ht_ev
         return reader_corrupt(r, "edge entry count %llu exceeds the payload",
                               (unsigned long long)n);
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t from;
-        if (cur_u(r, c, "from", &from) || snap_check_id(r, "from", from) ||
-            cur_u(r, c, "count", &count))
+        uint64_t v;
+        if (cur_u(r, c, "from", &v))
+            return -1;
+        from = delta ? from + (uint64_t)ht_unzigzag(v) : v; /* wraps: then not an id */
+        if (snap_check_id(r, "from", from) || cur_u(r, c, "count", &count))
             return -1;
         if (count > (uint64_t)(c->end - c->p) / (at ? 2 : 1))
             return reader_corrupt(r, "target count %llu of block %llu exceeds the payload",
@@ -542,8 +547,17 @@ static int decode_snap_edges(struct ht_reader *r, struct cursor *c, struct ht_ev
             struct ht_snap_edge *e = &r->snap_edges[nedges++];
             e->from = from;
             e->offset = 0;
-            if (cur_snap_ref(r, c, "to", &e->to, &e->interior))
+            if (delta) {
+                uint64_t ref;
+                if (cur_u(r, c, "to", &ref))
+                    return -1;
+                e->to = from + (uint64_t)ht_unzigzag(ref >> 1);
+                e->interior = ref & 1;
+                if (snap_check_id(r, "to", e->to))
+                    return -1;
+            } else if (cur_snap_ref(r, c, "to", &e->to, &e->interior)) {
                 return -1;
+            }
             if (!at)
                 continue;
             uint64_t skip;
@@ -556,7 +570,7 @@ static int decode_snap_edges(struct ht_reader *r, struct cursor *c, struct ht_ev
             next_word += skip + 1;
         }
     }
-    ev->tag = HT_REC_SNAPSHOT_EDGES; /* EDGES_AT reads as EDGES with offsets */
+    ev->tag = HT_REC_SNAPSHOT_EDGES; /* EDGES_AT and EDGES_DELTA read as EDGES with offsets */
     ev->edges = r->snap_edges;
     ev->nedges = nedges;
     return 0;
@@ -773,7 +787,8 @@ static int decode_payload(struct ht_reader *r, struct cursor *c, struct ht_event
         return decode_stack(r, c, ev);
     case HT_REC_SNAPSHOT_EDGES: /* no dt: at the current time */
     case HT_REC_SNAPSHOT_EDGES_AT:
-        return decode_snap_edges(r, c, ev, ev->tag == HT_REC_SNAPSHOT_EDGES_AT) ||
+    case HT_REC_SNAPSHOT_EDGES_DELTA:
+        return decode_snap_edges(r, c, ev) ||
                        cur_done(r, c)
                    ? -1
                    : 0;

@@ -56,8 +56,9 @@
 #define HT_MAGIC_LEN 8
 /* 2: SNAPSHOT_EDGES_AT (edges with the pointer's offset), SNAPSHOT_END's
  * trailing scan_ns, SNAPSHOT_FRAMES, THREAD_RELEASE and the GC records.
- * A reader of version 2 reads version 1 logs too. */
-#define HT_FORMAT_VERSION 2
+ * 3: SNAPSHOT_EDGES_DELTA (block ids as differences).
+ * A reader reads every older version too. */
+#define HT_FORMAT_VERSION 3
 
 /* Upper bounds a reader enforces (and the writer never exceeds). */
 #define HT_MAX_RECORD_LEN (16u << 20) /* one record's payload */
@@ -258,6 +259,16 @@ enum ht_record_tag {
      *   words between two pointers, usually one byte. Readers present it as
      *   a SNAPSHOT_EDGES; the recorder writes only this one since version 2. */
     HT_REC_SNAPSHOT_EDGES_AT = 0x65,
+    /* SNAPSHOT_EDGES_DELTA (no dt, version 3): SNAPSHOT_EDGES_AT with block
+     *   ids written as differences, since most are close to their neighbours
+     *   (blocks allocated one after the other lie side by side, and point at
+     *   each other). n:u then n entries: from:s count:u then count pairs
+     *   to:u skip:u. `from` is the difference from the previous entry's id
+     *   (the first entry's from 0). `to` is (zigzag(target id - from id) << 1)
+     *   | interior. skip as in SNAPSHOT_EDGES_AT. Readers present it as a
+     *   SNAPSHOT_EDGES with offsets; the recorder writes only this one since
+     *   version 3. */
+    HT_REC_SNAPSHOT_EDGES_DELTA = 0x67,
     /* SNAPSHOT_ROOTS (no dt): n:u then n entries: kind:u where:u offset:u to:u
      *   kind: enum ht_root_kind. where: for GLOBAL the index of the module in
      *   the last MODULES list and offset the word's address minus the

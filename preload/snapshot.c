@@ -57,7 +57,8 @@ struct snap {
     void *put_ctx;
     struct ht_snap_index x;  /* live blocks, sorted, with the address lookup */
 
-    uint8_t tag;             /* SNAPSHOT_EDGES_AT or SNAPSHOT_ROOTS being filled */
+    uint8_t tag;             /* SNAPSHOT_EDGES_DELTA or SNAPSHOT_ROOTS being filled */
+    uint64_t prev_from;      /* the last block id an EDGES_DELTA entry named */
     uint8_t *chunk;          /* entries of the current record, after room for n */
     size_t len, cap;
     uint64_t entries;
@@ -93,6 +94,7 @@ static void chunk_flush(struct snap *s)
     s->put(s->put_ctx, s->tag, start, nl + s->len);
     s->len = 0;
     s->entries = 0;
+    s->prev_from = 0; /* each record's ids start from 0 */
 }
 
 static uint8_t *chunk_room(struct snap *s, size_t need)
@@ -204,20 +206,22 @@ static void scan_block_alone(struct snap *s, const struct ht_snap_block *blk)
     }
 }
 
-/* Appends block blk's edges (s->targets) to the EDGES_AT record. */
+/* Appends block blk's edges (s->targets) to the EDGES_DELTA record. */
 static void put_edges(struct snap *s, const struct ht_snap_block *blk)
 {
     if (!s->ntargets)
         return;
     uint8_t *p = chunk_room(s, HT_VARINT_MAX * (2 + 2 * s->ntargets));
-    if (!p)
+    if (!p) /* after chunk_room: a flush starts the ids over */
         return;
     uint8_t *start = p;
-    p = ht_put_uvarint(p, blk->id);
+    p = ht_put_svarint(p, (int64_t)(blk->id - s->prev_from));
+    s->prev_from = blk->id;
     p = ht_put_uvarint(p, s->ntargets);
     uint64_t next_word = 0; /* words come in address order: write the gaps */
     for (size_t k = 0; k < s->ntargets; k++) {
-        p = ht_put_uvarint(p, s->targets[2 * k]);
+        uint64_t ref = s->targets[2 * k];
+        p = ht_put_uvarint(p, ht_zigzag((int64_t)((ref >> 1) - blk->id)) << 1 | (ref & 1));
         p = ht_put_uvarint(p, s->targets[2 * k + 1] - next_word);
         next_word = s->targets[2 * k + 1] + 1;
     }
@@ -316,7 +320,7 @@ static size_t batch_cands(struct snap *s, size_t i, size_t k, uint64_t start, st
 
 static void scan_blocks(struct snap *s)
 {
-    s->tag = HT_REC_SNAPSHOT_EDGES_AT;
+    s->tag = HT_REC_SNAPSHOT_EDGES_DELTA;
     const struct ht_snap_index *x = &s->x;
     const struct ht_snap_block *b = x->b;
     struct cand *cand = ht_mem_alloc(CANDS_MAX * sizeof *cand);

@@ -796,7 +796,7 @@ static bool snapshot_frames(void)
             ht_get_uvarint(&q, p + n, &scan_ns);
             ht_snapshot_end(w.snap_pause_ns, edges, roots, scan_ns);
             done = true;
-        } else if (tag == HT_REC_SNAPSHOT_EDGES_AT || tag == HT_REC_SNAPSHOT_ROOTS ||
+        } else if (tag == HT_REC_SNAPSHOT_EDGES_DELTA || tag == HT_REC_SNAPSHOT_ROOTS ||
                    tag == HT_REC_SNAPSHOT_FRAMES) {
             ht_writer_put(tag, p, (size_t)n, false);
         }

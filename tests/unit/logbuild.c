@@ -284,6 +284,30 @@ void lb_snapshot_edges_at(struct logbuild *b, uint64_t from, size_t n, const uin
     b->snap_edges += n;
 }
 
+void lb_snapshot_edges_delta(struct logbuild *b, size_t nfrom, const uint64_t *froms,
+                             const size_t *counts, const uint64_t *refs, const uint64_t *offsets)
+{
+    struct lb_scratch s = {0};
+    scratch_u(&s, nfrom);
+    uint64_t prev = 0;
+    size_t t = 0;
+    for (size_t i = 0; i < nfrom; i++) {
+        scratch_u(&s, ht_zigzag((int64_t)(froms[i] - prev)));
+        prev = froms[i];
+        scratch_u(&s, counts[i]);
+        uint64_t next_word = 0;
+        for (size_t k = 0; k < counts[i]; k++, t++) {
+            uint64_t d = ht_zigzag((int64_t)((refs[t] >> 1) - froms[i]));
+            scratch_u(&s, d << 1 | (refs[t] & 1));
+            scratch_u(&s, offsets[t] / 8 - next_word);
+            next_word = offsets[t] / 8 + 1;
+        }
+    }
+    lb_append(b, HT_REC_SNAPSHOT_EDGES_DELTA, &s);
+    free(s.p);
+    b->snap_edges += t;
+}
+
 void lb_snapshot_root(struct logbuild *b, uint64_t kind, uint64_t where, uint64_t offset,
                       uint64_t ref)
 {
@@ -335,10 +359,11 @@ void lb_leak_sample(struct logbuild *b)
     lb_snapshot_edges(b, r1, 1, e);
     e[0] = LB_REF(r3, 1);
     lb_snapshot_edges(b, r2, 1, e);
-    e[0] = LB_REF(c2, 0);
-    lb_snapshot_edges(b, c1, 1, e);
-    e[0] = LB_REF(c1, 0);
-    lb_snapshot_edges(b, c2, 1, e);
+    /* the cycle c1 <-> c2 in the version 3 form, two entries in one record */
+    const uint64_t c_from[2] = {c2, c1}, c_refs[2] = {LB_REF(c1, 0), LB_REF(c2, 0)};
+    static const size_t c_counts[2] = {1, 1};
+    static const uint64_t c_offsets[2] = {0, 16};
+    lb_snapshot_edges_delta(b, 2, c_from, c_counts, c_refs, c_offsets);
     e[0] = LB_REF(q, 0);
     lb_snapshot_edges(b, p, 1, e);
     e[0] = LB_REF(r1, 0);

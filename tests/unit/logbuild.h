@@ -62,8 +62,10 @@ void lb_end(struct logbuild *b, uint64_t t, uint64_t reason);
  * one record with one entry (from, n targets); lb_snapshot_root one record
  * with one root; lb_snapshot_end the counts written since begin.
  * lb_snapshot_edges_at writes the version 2 form with each pointer's byte
- * offset in `from` (ascending multiples of 8); lb_snapshot_end_scan adds
- * SNAPSHOT_END's scan_ns.
+ * offset in `from` (ascending multiples of 8); lb_snapshot_edges_delta the
+ * version 3 form, one record of `nfrom` entries: block froms[i] with
+ * counts[i] targets, taken in turn from refs and offsets;
+ * lb_snapshot_end_scan adds SNAPSHOT_END's scan_ns.
  */
 #define LB_REF(id, interior) (((uint64_t)(id) << 1) | ((interior) ? 1u : 0u))
 uint64_t lb_id(const struct logbuild *b, uint64_t addr);
@@ -71,6 +73,8 @@ void lb_snapshot_begin(struct logbuild *b, uint64_t t, uint64_t seq, uint64_t re
 void lb_snapshot_edges(struct logbuild *b, uint64_t from, size_t n, const uint64_t *refs);
 void lb_snapshot_edges_at(struct logbuild *b, uint64_t from, size_t n, const uint64_t *refs,
                           const uint64_t *offsets);
+void lb_snapshot_edges_delta(struct logbuild *b, size_t nfrom, const uint64_t *froms,
+                             const size_t *counts, const uint64_t *refs, const uint64_t *offsets);
 void lb_snapshot_root(struct logbuild *b, uint64_t kind, uint64_t where, uint64_t offset,
                       uint64_t ref);
 void lb_snapshot_end(struct logbuild *b, uint64_t t, uint64_t pause_ns);

@@ -121,7 +121,7 @@ int main(int argc, char **argv)
         check_run("bit flip", bit, copy, n);
     }
     stream_flips(&small, 150, "stream bit flip");
-    /* and in a snapshot's records (EDGES, EDGES_AT, ROOTS, END with scan_ns) */
+    /* and in a snapshot's records (EDGES, EDGES_AT, EDGES_DELTA, ROOTS, END with scan_ns) */
     struct logbuild leaks;
     lb_leak_sample(&leaks);
     stream_flips(&leaks, 150, "snapshot stream bit flip");

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "logbuild.h"
+#include "varint.h"
 #include "reader.h"
 
 static struct ht_reader *open_log(const struct logbuild *b, uint8_t **z)
@@ -287,6 +288,71 @@ static void test_offsets(void)
     lb_release(&b);
 }
 
+/* Version 3: EDGES_DELTA's ids are differences (from the previous entry's
+ * id, and each target from its block's) and read back as the plain ids. */
+static void test_delta(void)
+{
+    struct logbuild b;
+    uint8_t *z;
+    start(&b, 9);
+    lb_snapshot_begin(&b, 10, 1, HT_SNAP_EXIT);
+    /* block 5 -> 9 (interior), 1; block 2 -> 2 (itself); block 9 -> 1, 8, 9 */
+    const uint64_t froms[3] = {5, 2, 9};
+    const size_t counts[3] = {2, 1, 3};
+    const uint64_t refs[6] = {LB_REF(9, 1), LB_REF(1, 0), LB_REF(2, 0),
+                              LB_REF(1, 0), LB_REF(8, 1), LB_REF(9, 0)};
+    const uint64_t offs[6] = {0, 4096, 8, 0, 8, 800};
+    lb_snapshot_edges_delta(&b, 3, froms, counts, refs, offs);
+    lb_snapshot_end(&b, 12, 7);
+    lb_end(&b, 20, HT_END_EXIT);
+    struct ht_reader *r = open_log(&b, &z);
+    struct ht_event ev;
+    for (int i = 0; i < 10; i++) /* 9 ALLOC, BEGIN */
+        CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_BEGIN);
+    CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_EDGES);
+    CHECK_EQ(ev.nedges, 6);
+    const uint64_t want_from[6] = {5, 5, 2, 9, 9, 9};
+    for (size_t i = 0; i < 6 && i < ev.nedges; i++) {
+        CHECK_EQ(ev.edges[i].from, want_from[i]);
+        CHECK_EQ(ev.edges[i].to, refs[i] >> 1);
+        CHECK_EQ(ev.edges[i].interior, refs[i] & 1);
+        CHECK_EQ(ev.edges[i].offset, offs[i]);
+    }
+    CHECK_EQ(next_event(r, &ev), 1);
+    CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_END);
+    CHECK_EQ(ev.size, 6);
+    ht_reader_close(r);
+    free(z);
+    lb_release(&b);
+
+    /* a difference that leads below 1 or past the blocks created */
+    start(&b, 3);
+    lb_snapshot_begin(&b, 4, 1, HT_SNAP_EXIT);
+    lb_rec(&b, HT_REC_SNAPSHOT_EDGES_DELTA, "uuuuu", (uint64_t)1, ht_zigzag(4), (uint64_t)1,
+           (uint64_t)0, (uint64_t)0);
+    expect_error(&b, "from names block 4, not created at SNAPSHOT_BEGIN (3 were)");
+
+    start(&b, 3);
+    lb_snapshot_begin(&b, 4, 1, HT_SNAP_EXIT);
+    lb_rec(&b, HT_REC_SNAPSHOT_EDGES_DELTA, "uuuuu", (uint64_t)1, ht_zigzag(2), (uint64_t)1,
+           ht_zigzag(-2) << 1, (uint64_t)0);
+    expect_error(&b, "to 0 is not a block id");
+
+    start(&b, 3);
+    lb_snapshot_begin(&b, 4, 1, HT_SNAP_EXIT);
+    lb_rec(&b, HT_REC_SNAPSHOT_EDGES_DELTA, "uuuuu", (uint64_t)1, ht_zigzag(2), (uint64_t)1,
+           ht_zigzag(-5) << 1, (uint64_t)0);
+    expect_error(&b, "to names block 18446744073709551613, not created");
+
+    start(&b, 3);
+    lb_snapshot_begin(&b, 4, 1, HT_SNAP_EXIT);
+    lb_rec(&b, HT_REC_SNAPSHOT_EDGES_DELTA, "uuuuuuu", (uint64_t)2, ht_zigzag(3), (uint64_t)0,
+           ht_zigzag(-3), (uint64_t)1, (uint64_t)2, (uint64_t)0);
+    expect_error(&b, "from 0 is not a block id");
+}
+
 static void test_offset_errors(void)
 {
     struct logbuild b;
@@ -343,6 +409,7 @@ int main(void)
     test_fields();
     test_errors();
     test_offsets();
+    test_delta();
     test_offset_errors();
     test_truncated();
     return check_exit();
