@@ -313,8 +313,10 @@ void ht_snapshot_write(unsigned reason);   /* in this thread: at exit, without a
 void ht_snapshot_scan_here(uint64_t t0);   /* the same, once begun and parked */
 void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
 void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns);
-/* In a cloned child: scan and write EDGES/ROOTS frames, then PIPE_DONE. */
-void ht_snapshot_child(int fd);
+/* In a cloned child: scan and write EDGES/ROOTS frames into the ring
+ * (snapring.h), then PIPE_DONE. */
+struct ht_snap_ring;
+void ht_snapshot_child(struct ht_snap_ring *ring);
 /* snapread.c: reading our own memory without dying on a bad page. */
 size_t ht_snap_read(uint8_t *dst, uint64_t addr, size_t len);
 void ht_snap_read_direct(void); /* in the child: plain loads, faults caught */
@@ -323,7 +325,7 @@ void ht_snapshot_gather_roots(void); /* before cloning: module segments */
  * barrier, as conservative collectors do); release lets them go on. */
 void ht_snapshot_park_threads(void);
 void ht_snapshot_release_threads(void);
-#define HT_SNAP_PIPE_DONE 0xfd /* pipe-only frame: edges:u roots:u scan_ns:u */
+#define HT_SNAP_PIPE_DONE 0xfd /* the child's last frame, never logged: edges:u roots:u scan_ns:u */
 /* snapframes.c: a SNAPSHOT_FRAMES record per parked thread, through put. */
 void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *payload, size_t n),
                         void *ctx);

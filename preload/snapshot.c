@@ -4,7 +4,7 @@
  * roots point into the heap (common/format.h, SNAPSHOT_*).
  *
  * A cloned child scans its copy of the heap and sends its records up a pipe
- * (ht_snapshot_child), for a running program and at exit alike: the thread
+ * (ht_snapshot_child, through snapring.c), for a running program and at exit alike: the thread
  * that asked compresses them meanwhile. Without a child the same scan runs
  * in this thread (ht_snapshot_write), with the writer's lock held and every
  * record drained, so the live table is the heap.
@@ -41,6 +41,7 @@
 
 #include "ht.h"
 #include "snapindex.h"
+#include "snapring.h"
 #include "varint.h"
 
 #define CHUNK_FLUSH (64 * 1024)          /* bytes of entries per record */
@@ -770,43 +771,32 @@ void ht_snapshot_write(unsigned reason)
     ht_snapshot_scan_here(t0);
 }
 
-/* ---- in a child: the same scan, written to a pipe ----------------------- */
+/* ---- in a child: the same scan, written to the shared ring --------------- */
 
-static void write_all_fd(int fd, const uint8_t *p, size_t n)
+/* Frames in the ring: tag, length, payload, like log records. When the
+ * writer has given up on us, there is nothing left to do. */
+static void put_ring(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
 {
-    while (n) {
-        ssize_t r = write(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return;
-        p += r;
-        n -= (size_t)r;
-    }
-}
-
-/* Frames on the pipe: tag, length, payload, like log records. */
-static void put_pipe(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
-{
-    int fd = *(int *)ctx;
+    struct ht_snap_ring *ring = ctx;
     uint8_t hdr[1 + HT_VARINT_MAX];
     hdr[0] = tag;
-    write_all_fd(fd, hdr, (size_t)(ht_put_uvarint(hdr + 1, n) - hdr));
-    write_all_fd(fd, payload, n);
+    if (!ht_snap_ring_write(ring, hdr, (size_t)(ht_put_uvarint(hdr + 1, n) - hdr)) ||
+        !ht_snap_ring_write(ring, payload, n))
+        syscall(SYS_exit_group, 0);
 }
 
-void ht_snapshot_child(int fd)
+void ht_snapshot_child(struct ht_snap_ring *ring)
 {
     struct snap s;
     uint64_t t0 = ht_mono_ns();
     ht_snap_read_direct();
-    if (snap_init(&s, put_pipe, &fd)) {
+    if (snap_init(&s, put_ring, ring)) {
         scan_blocks(&s);
         scan_roots(&s);
         uint8_t buf[3 * HT_VARINT_MAX];
         uint8_t *p = ht_put_uvarint(buf, s.edges);
         p = ht_put_uvarint(p, s.roots);
         p = ht_put_uvarint(p, ht_mono_ns() - t0);
-        put_pipe(&fd, HT_SNAP_PIPE_DONE, buf, (size_t)(p - buf));
+        put_ring(ring, HT_SNAP_PIPE_DONE, buf, (size_t)(p - buf));
     }
 }

@@ -36,11 +36,11 @@
 #include <zstd.h>
 
 #include "ht.h"
+#include "snapring.h"
 #include "varint.h"
 
 #define HT_FRAME_NS (190 * 1000 * 1000ull) /* end a zstd frame at least this often (issue: 200 ms) */
 #define HT_RSS_NS (1000 * 1000 * 1000ull)  /* RSS sample period */
-#define SNAP_PIPE_SIZE (1024 * 1024)       /* the snapshot child's pipe (the default maximum) */
 #define ENC_FLUSH (256 * 1024)              /* compress when this much is encoded */
 /* Record times are kept on this grid: finer deltas are noise that costs ~1 byte
  * an event after compression, and nothing in the analysis needs them. */
@@ -101,7 +101,8 @@ static struct writer {
     uint64_t end_ticket; /* END recorded at this ticket: finish after it */
 
     /* a snapshot being scanned by a child (snapshot.c) */
-    int snap_fd;
+    int snap_fd;                   /* the child's end shows as EOF here */
+    struct ht_snap_ring *snap_ring; /* its records (snapring.h) */
     pid_t snap_pid;
     uint8_t *snap_buf;
     size_t snap_len, snap_cap;
@@ -728,16 +729,15 @@ void ht_snapshot_request_wait(unsigned reason, uint64_t program_sp)
 static bool snapshot_start(unsigned reason, bool fallback)
 {
     drain_all(false);
-    int fds[2];
-    if (w.failed || pipe2(fds, O_CLOEXEC) != 0) {
+    int fds[2] = {-1, -1};
+    struct ht_snap_ring *ring = w.failed ? NULL : ht_snap_ring_new();
+    if (!ring || pipe2(fds, O_CLOEXEC) != 0) {
+        ht_snap_ring_free(ring);
         atomic_fetch_add(&snap_started, 1);
         if (fallback && !w.failed)
             ht_snapshot_write(reason);
         return false;
     }
-    /* We drain the pipe once a round (every 2 ms at most): with the default
-     * 64 KiB the child would be held to 32 MB/s of edges. */
-    fcntl(fds[1], F_SETPIPE_SZ, SNAP_PIPE_SIZE);
     ht_snapshot_gather_roots();
     uint64_t t0 = ht_mono_ns();
     ht_snapshot_park_threads(); /* their registers, saved for the child's copy */
@@ -751,13 +751,14 @@ static bool snapshot_start(unsigned reason, bool fallback)
     ht_snapshot_begin(reason);
     long pid = syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
     if (pid == 0) {
-        close(fds[0]);
-        ht_snapshot_child(fds[1]);
+        close(fds[0]); /* fds[1] stays open until we exit: the writer's EOF */
+        ht_snapshot_child(ring);
         syscall(SYS_exit_group, 0);
     }
     close(fds[1]);
     if (pid < 0) {
         close(fds[0]);
+        ht_snap_ring_free(ring);
         atomic_fetch_add(&snap_started, 1);
         if (fallback) {
             ht_snapshot_scan_here(t0); /* releases the threads */
@@ -772,6 +773,7 @@ static bool snapshot_start(unsigned reason, bool fallback)
     w.snap_pause_ns = ht_mono_ns() - t0;
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     w.snap_fd = fds[0];
+    w.snap_ring = ring;
     w.snap_pid = (pid_t)pid;
     w.snap_len = 0;
     return true;
@@ -813,6 +815,8 @@ static void snapshot_close(bool ended)
         ht_snapshot_end(w.snap_pause_ns, 0, 0, 0); /* the child died: an empty snapshot */
     close(w.snap_fd);
     w.snap_fd = -1;
+    ht_snap_ring_free(w.snap_ring);
+    w.snap_ring = NULL;
     int st;
     waitpid(w.snap_pid, &st, __WCLONE);
 }
@@ -822,6 +826,7 @@ static void snapshot_pump(bool block)
 {
     /* 30 s, and more for a big heap (a few seconds per 10 M blocks). */
     uint64_t deadline = ht_mono_ns() + (30 + ht_live_count() / 1000000) * 1000000000ull;
+    bool child_ended = false;
     while (w.snap_fd >= 0) {
         if (w.snap_cap - w.snap_len < 65536) {
             size_t ncap = w.snap_cap ? w.snap_cap * 2 : 1 << 20;
@@ -833,25 +838,31 @@ static void snapshot_pump(bool block)
             w.snap_buf = g;
             w.snap_cap = ncap;
         }
-        ssize_t r = read(w.snap_fd, w.snap_buf + w.snap_len, w.snap_cap - w.snap_len);
-        if (r > 0) {
-            w.snap_len += (size_t)r;
+        size_t n = ht_snap_ring_read(w.snap_ring, w.snap_buf + w.snap_len, w.snap_cap - w.snap_len);
+        if (n) {
+            w.snap_len += n;
             if (snapshot_frames()) {
                 snapshot_close(true);
                 return;
             }
             continue;
         }
+        if (child_ended) { /* and the ring is empty: it died before DONE */
+            snapshot_close(false);
+            return;
+        }
+        char c;
+        ssize_t r = read(w.snap_fd, &c, 1); /* the child never writes: EOF when it ends */
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0 && errno == EAGAIN) {
-            if (!block || ht_mono_ns() > deadline)
-                return;
-            struct timespec nap = {0, 1000 * 1000};
-            nanosleep(&nap, NULL);
+        if (r == 0 || (r < 0 && errno != EAGAIN)) {
+            child_ended = true; /* what it wrote before is still in the ring */
             continue;
         }
-        snapshot_close(false); /* EOF without DONE, or an error */
+        if (!block || ht_mono_ns() > deadline)
+            return;
+        struct timespec nap = {0, 200 * 1000};
+        nanosleep(&nap, NULL);
     }
 }
 
@@ -1282,6 +1293,8 @@ void ht_writer_atfork_child(void)
     if (w.snap_fd >= 0)
         close(w.snap_fd); /* the parent's snapshot, not ours */
     w.snap_fd = -1;
+    ht_snap_ring_forget(w.snap_ring);
+    w.snap_ring = NULL;
     w.running = false;
     if (!atomic_load(&ht_active) || !ht_config.follow_fork || w.failed || w.finished) {
         atomic_store(&ht_active, false);
