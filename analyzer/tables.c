@@ -487,6 +487,24 @@ static bool grows(const double *x, const double *y, size_t n, double *slope)
     return true;
 }
 
+/* The program's teardown is not the run: a series whose last points fall
+ * from its peak to half of it or less, never rising again by more than 1% of
+ * the peak, is judged up to the peak (a leaky queue freed at the end, caught
+ * halfway by a snapshot). A fall and a rise again is a sawtooth and stays. */
+static size_t before_teardown(const double *y, size_t n)
+{
+    size_t top = 0;
+    for (size_t i = 1; i < n; i++)
+        if (y[i] >= y[top])
+            top = i;
+    if (top + 1 >= n || y[n - 1] * 2 > y[top])
+        return n;
+    for (size_t i = top + 1; i < n; i++)
+        if (y[i] > y[i - 1] + y[top] / 100)
+            return n;
+    return top + 1;
+}
+
 void tables_finish(struct tables *t)
 {
     for (size_t i = 0; i < t->ntables; i++) {
@@ -499,6 +517,7 @@ void tables_finish(struct tables *t)
             dead[k] = (double)s->pts[k].dead;
             live[k] = (double)s->pts[k].live;
         }
+        n = before_teardown(dead, n);
         bool dead_grows = grows(x, dead, n, &s->dead_slope);
         bool live_grows = grows(x, live, n, &live_slope);
         s->flagged = dead_grows && !live_grows;
@@ -514,7 +533,7 @@ void tables_finish(struct tables *t)
             x[k] = c->pts[k].snapshot;
             len[k] = (double)c->pts[k].length;
         }
-        c->flagged = grows(x, len, c->npts, &c->length_slope);
+        c->flagged = grows(x, len, before_teardown(len, c->npts), &c->length_slope);
         free(x);
         free(len);
     }

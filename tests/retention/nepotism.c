@@ -13,7 +13,10 @@
  *   nepotism correct N  a dequeued node's link is cleared and the node
  *                       freed unless it is the kept one: the chain stays
  *                       at BACKLOG.
- * A mark per request.
+ * A mark per request. With a third argument `teardown`, the program then
+ * frees the older half of what it keeps and asks for a snapshot
+ * (heaptrace_snapshot): a leak caught halfway through the teardown, which
+ * must not hide the growth before it.
  */
 #include <heaptrace.h>
 #include <stdio.h>
@@ -64,6 +67,17 @@ int main(int argc, char **argv)
             }
         }
         heaptrace_mark("request");
+    }
+    if (argc > 3 && strcmp(argv[3], "teardown") == 0 && g_last_urgent) {
+        long kept = 0;
+        for (struct node *k = g_last_urgent; k; k = k->next)
+            kept++;
+        for (long i = 0; i < kept / 2; i++) {
+            struct node *next = g_last_urgent->next;
+            free(g_last_urgent);
+            g_last_urgent = next;
+        }
+        heaptrace_snapshot();
     }
     printf("nepotism %s %ld\n", correct ? "correct" : "leaky", n);
     return 0;

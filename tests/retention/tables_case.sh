@@ -8,7 +8,9 @@
 #     dead entries per snapshot equal to the program's own count, the dead
 #     still owning their iconv_t buffers; dead_slots correct: not flagged;
 #   nepotism leaky: a flagged chain of node_new nodes linked at +0 whose head
-#     is held by global g_last_urgent; nepotism correct: no flagged chain.
+#     is held by global g_last_urgent; nepotism correct: no flagged chain;
+#   nepotism leaky with a teardown (half the chain freed, then a snapshot):
+#     still flagged, the last point at half the peak.
 set -eu
 shim=$1 report=$2 dead_slots=$3 nepotism=$4
 dir=$(mktemp -d)
@@ -22,6 +24,9 @@ for mode in leaky correct; do
         "$report" --json "$dir/${p}_$mode.htrace" >"$dir/${p}_$mode.json"
     done
 done
+HEAPTRACE_SNAPSHOT_EVERY_MARKS=200 HEAPTRACE_OUT="$dir/np_teardown.htrace" LD_PRELOAD="$shim" \
+    "$nepotism" leaky 2000 teardown >/dev/null
+"$report" --json "$dir/np_teardown.htrace" >"$dir/np_teardown.json"
 "$report" "$dir/ds_leaky.htrace" >"$dir/ds_leaky.txt"
 grep -q "tables whose dead slots keep growing" "$dir/ds_leaky.txt" ||
     { echo "FAIL: the text report has no dead-slot table section"; exit 1; }
@@ -71,6 +76,12 @@ if c["path"][0].get("name") != "g_last_urgent" or c["snapshots"][-1]["length"] !
     fail("nepotism leaky: head held by %r, final length %d" % (c["path"][0], c["snapshots"][-1]["length"]))
 if any(c["flagged"] for c in load("np_correct")["chains"]):
     fail("nepotism correct: a chain is flagged")
+td = [c for c in load("np_teardown")["chains"] if fn(c["node_stack"]) == "node_new"]
+lengths = [p["length"] for p in td[0]["snapshots"]] if td else []
+# the teardown's snapshot (half of 2000 freed) and the exit one both come after the peak
+if not td or not td[0]["flagged"] or 2000 not in lengths or lengths[-1] > 1000:
+    fail("nepotism leaky with a teardown: not flagged, or no teardown point: %r"
+         % [(c["flagged"], [p["length"] for p in c["snapshots"]]) for c in td])
 print("tables and chains: ok (dead per snapshot %r; chain of %d held by g_last_urgent)"
       % (dead, c["snapshots"][-1]["length"]))
 PY
