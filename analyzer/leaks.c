@@ -358,7 +358,8 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct 
     leaks_classify(&g, cls);
     const struct retention_snapshot summary = {
         .seq = c->seq, .reason = c->reason, .time_us = c->time_us, .blocks = c->nnodes,
-        .edges = c->nedges, .roots = c->nroots, .pause_ns = ev->value, .scan_ns = ev->flags};
+        .edges = c->nedges, .roots = c->nroots, .pause_ns = ev->value, .scan_ns = ev->flags,
+        .scan_cpu_ns = ev->prot};
     retention_add_snapshot(l->retention, rp, &g, c->nodes, root_of, &summary);
     graph_release(&g);
     free(root_of);

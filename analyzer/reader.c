@@ -626,8 +626,10 @@ static int decode_snap_end(struct ht_reader *r, struct cursor *c, struct ht_even
     if (snap_need_open(r, "SNAPSHOT_END") || cur_u(r, c, "pause_ns", &ev->value) ||
         cur_u(r, c, "edges", &ev->size) || cur_u(r, c, "roots", &ev->old_size))
         return -1;
-    ev->flags = 0;
+    ev->flags = ev->prot = 0;
     if (c->p < c->end && cur_u(r, c, "scan_ns", &ev->flags))
+        return -1;
+    if (c->p < c->end && cur_u(r, c, "scan_cpu_ns", &ev->prot))
         return -1;
     if (ev->size != r->snap_nedges || ev->old_size != r->snap_nroots)
         return reader_corrupt(r, "SNAPSHOT_END counts %llu edges and %llu roots, the snapshot "

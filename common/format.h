@@ -56,7 +56,8 @@
 #define HT_MAGIC_LEN 8
 /* 2: SNAPSHOT_EDGES_AT (edges with the pointer's offset), SNAPSHOT_END's
  * trailing scan_ns, SNAPSHOT_FRAMES, THREAD_RELEASE and the GC records.
- * 3: SNAPSHOT_EDGES_DELTA (block ids as differences).
+ * 3: SNAPSHOT_EDGES_DELTA (block ids as differences), SNAPSHOT_END's
+ * trailing scan_cpu_ns.
  * A reader reads every older version too. */
 #define HT_FORMAT_VERSION 3
 

@@ -251,6 +251,7 @@ static inline uint64_t ht_now_tsc(void)
 #endif
 }
 uint64_t ht_mono_ns(void);
+uint64_t ht_thread_cpu_ns(void);
 
 /* ---- /proc/self/maps (maps.c) ----------------------------------------- */
 
@@ -312,7 +313,8 @@ void ht_writer_put(uint8_t tag, const uint8_t *payload, size_t n, bool with_dt);
 void ht_snapshot_write(unsigned reason);   /* in this thread: at exit, without a child */
 void ht_snapshot_scan_here(uint64_t t0);   /* the same, once begun and parked */
 void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
-void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns);
+void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns,
+                     uint64_t scan_cpu_ns);
 /* In a cloned child: scan and write EDGES/ROOTS frames into the ring
  * (snapring.h), then PIPE_DONE. */
 struct ht_snap_ring;
@@ -325,7 +327,8 @@ void ht_snapshot_gather_roots(void); /* before cloning: module segments */
  * barrier, as conservative collectors do); release lets them go on. */
 void ht_snapshot_park_threads(void);
 void ht_snapshot_release_threads(void);
-#define HT_SNAP_PIPE_DONE 0xfd /* the child's last frame, never logged: edges:u roots:u scan_ns:u */
+#define HT_SNAP_PIPE_DONE 0xfd /* the child's last frame, never logged: edges:u roots:u
+                                  scan_ns:u scan_cpu_ns:u */
 /* snapframes.c: a SNAPSHOT_FRAMES record per parked thread, through put. */
 void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *payload, size_t n),
                         void *ctx);

@@ -732,11 +732,13 @@ void ht_snapshot_begin(unsigned reason)
                   (size_t)(put_u3(buf, ++seq, reason, ht_live_count()) - buf), true);
 }
 
-void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns)
+void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns,
+                     uint64_t scan_cpu_ns)
 {
-    uint8_t buf[5 * HT_VARINT_MAX];
+    uint8_t buf[6 * HT_VARINT_MAX];
     uint8_t *p = put_u3(buf, pause_ns, edges, roots);
     p = ht_put_uvarint(p, scan_ns);
+    p = ht_put_uvarint(p, scan_cpu_ns);
     ht_writer_put(HT_REC_SNAPSHOT_END, buf, (size_t)(p - buf), true);
 }
 
@@ -751,14 +753,15 @@ static void put_log(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
 void ht_snapshot_scan_here(uint64_t t0)
 {
     struct snap s;
-    uint64_t t_scan = ht_mono_ns();
+    uint64_t t_scan = ht_mono_ns(), cpu = ht_thread_cpu_ns();
     if (snap_init(&s, put_log, NULL)) {
         scan_blocks(&s);
         scan_roots(&s);
     }
     t_scan = ht_mono_ns() - t_scan;
+    cpu = ht_thread_cpu_ns() - cpu; /* the compression of the records too */
     ht_snapshot_release_threads();
-    ht_snapshot_end(ht_mono_ns() - t0, s.edges, s.roots, t_scan);
+    ht_snapshot_end(ht_mono_ns() - t0, s.edges, s.roots, t_scan, cpu);
     snap_release(&s);
 }
 
@@ -788,15 +791,16 @@ static void put_ring(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
 void ht_snapshot_child(struct ht_snap_ring *ring)
 {
     struct snap s;
-    uint64_t t0 = ht_mono_ns();
+    uint64_t t0 = ht_mono_ns(), cpu = ht_thread_cpu_ns();
     ht_snap_read_direct();
     if (snap_init(&s, put_ring, ring)) {
         scan_blocks(&s);
         scan_roots(&s);
-        uint8_t buf[3 * HT_VARINT_MAX];
+        uint8_t buf[4 * HT_VARINT_MAX];
         uint8_t *p = ht_put_uvarint(buf, s.edges);
         p = ht_put_uvarint(p, s.roots);
         p = ht_put_uvarint(p, ht_mono_ns() - t0);
+        p = ht_put_uvarint(p, ht_thread_cpu_ns() - cpu);
         put_ring(ring, HT_SNAP_PIPE_DONE, buf, (size_t)(p - buf));
     }
 }

@@ -123,6 +123,14 @@ uint64_t ht_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The calling thread's CPU time: a snapshot's scan on one core. */
+uint64_t ht_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void clock_calibrate(void)
 {
 #if defined(__x86_64__)
@@ -764,7 +772,7 @@ static bool snapshot_start(unsigned reason, bool fallback)
             ht_snapshot_scan_here(t0); /* releases the threads */
         } else {
             ht_snapshot_release_threads();
-            ht_snapshot_end(ht_mono_ns() - t0, 0, 0, 0);
+            ht_snapshot_end(ht_mono_ns() - t0, 0, 0, 0, 0);
         }
         return false;
     }
@@ -791,12 +799,13 @@ static bool snapshot_frames(void)
             break; /* not complete yet */
         uint8_t tag = w.snap_buf[at];
         if (tag == HT_SNAP_PIPE_DONE) {
-            uint64_t edges = 0, roots = 0, scan_ns = 0;
+            uint64_t edges = 0, roots = 0, scan_ns = 0, cpu_ns = 0;
             const uint8_t *q = p;
             ht_get_uvarint(&q, p + n, &edges);
             ht_get_uvarint(&q, p + n, &roots);
             ht_get_uvarint(&q, p + n, &scan_ns);
-            ht_snapshot_end(w.snap_pause_ns, edges, roots, scan_ns);
+            ht_get_uvarint(&q, p + n, &cpu_ns);
+            ht_snapshot_end(w.snap_pause_ns, edges, roots, scan_ns, cpu_ns);
             done = true;
         } else if (tag == HT_REC_SNAPSHOT_EDGES_DELTA || tag == HT_REC_SNAPSHOT_ROOTS ||
                    tag == HT_REC_SNAPSHOT_FRAMES) {
@@ -812,7 +821,7 @@ static bool snapshot_frames(void)
 static void snapshot_close(bool ended)
 {
     if (!ended)
-        ht_snapshot_end(w.snap_pause_ns, 0, 0, 0); /* the child died: an empty snapshot */
+        ht_snapshot_end(w.snap_pause_ns, 0, 0, 0, 0); /* the child died: an empty snapshot */
     close(w.snap_fd);
     w.snap_fd = -1;
     ht_snap_ring_free(w.snap_ring);

@@ -26,6 +26,10 @@ if len(snaps) != 1 or snaps[0]["reason"] != "exit":
 want = (3 << 20) + (2 << 20) + 1000 * (4096 + 24) + 16 + 512
 if snaps[0]["reachable_bytes"] < want:
     fail("reachable %d < the %d bytes the program holds" % (snaps[0]["reachable_bytes"], want))
+# the scan's wall and CPU time (a scan of megabytes takes some; CPU cannot exceed wall by much)
+s = snaps[0]
+if not (0 < s["scan_cpu_ns"] <= s["scan_ns"] * 1.1 + 1e6):
+    fail("scan_ns %d and scan_cpu_ns %d are not a scan's" % (s["scan_ns"], s["scan_cpu_ns"]))
 ret = d["retainers"]
 by_fn = {fn(r["stack"]): (i, r) for i, r in enumerate(ret)}
 for f in ("make_table", "make_buckets", "slot_new", "payload_new", "keeper_block", "tls_block"):
