@@ -31,6 +31,9 @@ struct leaks_collect {
     uint64_t seq, reason, time_us;
     struct snap_node *nodes; /* live at BEGIN, sorted by id after BEGIN */
     size_t nnodes, nodes_cap;
+    uint32_t *id_cell;       /* id_cell[id >> id_shift]: the first node with that high part */
+    size_t nid_cells;
+    unsigned id_shift;
     struct ht_snap_edge *refs; /* pointers from block to block */
     size_t nrefs, refs_cap;
     struct retention_root *roots; /* root pointers, then ignored blocks */
@@ -194,10 +197,40 @@ static int node_cmp(const void *pa, const void *pb)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/*
+ * node_of's index: ids are cut into cells of 2^id_shift, no more cells than
+ * nodes, and id_cell[k] is the first node whose id is in cell k or after.
+ * A lookup is a cell and a short search inside it, not a binary search of
+ * every node: on 10 M blocks that search was 30% of the analysis.
+ */
+static void index_ids(struct leaks_collect *c)
+{
+    uint64_t max = c->nnodes ? c->nodes[c->nnodes - 1].id : 0;
+    unsigned shift = 0;
+    while (shift < 63 && (max >> shift) > c->nnodes)
+        shift++;
+    size_t ncells = (size_t)(max >> shift) + 2;
+    if (ncells > c->nid_cells) {
+        free(c->id_cell);
+        c->id_cell = xreallocarray(NULL, ncells, sizeof(*c->id_cell));
+    }
+    c->nid_cells = ncells;
+    c->id_shift = shift;
+    size_t v = 0;
+    for (size_t k = 0; k < ncells; k++) {
+        while (v < c->nnodes && (c->nodes[v].id >> shift) < k)
+            v++;
+        c->id_cell[k] = (uint32_t)v;
+    }
+}
+
 /* The node of block id (1-based), or GRAPH_NONE when it was not live at BEGIN. */
 static uint32_t node_of(const struct leaks_collect *c, uint64_t id)
 {
-    size_t lo = 0, hi = c->nnodes;
+    uint64_t k = id >> c->id_shift;
+    if (k + 1 >= c->nid_cells)
+        return GRAPH_NONE;
+    size_t lo = c->id_cell[k], hi = c->id_cell[k + 1];
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (c->nodes[mid].id < id)
@@ -238,6 +271,7 @@ static void snapshot_begin(struct leaks_collect *c, const struct replay *rp,
     replay_each_block(rp, collect_node, c);
     if (c->nnodes > 1)
         qsort(c->nodes, c->nnodes, sizeof(*c->nodes), node_cmp);
+    index_ids(c);
 }
 
 static void collect_root(struct leaks_collect *c, const struct retention_root *r)
@@ -467,6 +501,7 @@ void leaks_free(struct leaks *l)
     retention_free(l->retention);
     if (l->c) {
         free(l->c->nodes);
+        free(l->c->id_cell);
         free(l->c->refs);
         free(l->c->roots);
         free(l->c->frames);
