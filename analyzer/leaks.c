@@ -34,8 +34,9 @@ struct leaks_collect {
     uint32_t *id_cell;       /* id_cell[id >> id_shift]: the first node with that high part */
     size_t nid_cells;
     unsigned id_shift;
-    struct ht_snap_edge *refs; /* pointers from block to block */
+    struct graph_edge *refs; /* pointers from block to block, between nodes */
     size_t nrefs, refs_cap;
+    uint64_t unknown_refs;   /* pointers naming a block the replay did not hold */
     struct retention_root *roots; /* root pointers, then ignored blocks */
     struct snap_frame_at { uint64_t thread, below, ip; bool innermost; } *frames;
     size_t nframes, frames_cap;   /* SNAPSHOT_FRAMES of the open snapshot */
@@ -92,6 +93,16 @@ void leaks_classify(const struct graph *g, uint8_t *cls)
         for (uint32_t e = graph_out_begin(g, v); e < graph_out_end(g, v); e++)
             if (!graph_edge_interior(g, e))
                 mark(cls, stack, &top, graph_edge_target(g, e), UNREACHED, LEAK_REACHABLE);
+    }
+
+    /* Every block reached (a program that leaks nothing): 2 and 3 would
+     * walk every edge again to find nothing. */
+    uint32_t unreached = 0;
+    for (uint32_t v = 1; v < n; v++)
+        unreached += cls[v] == UNREACHED;
+    if (!unreached) {
+        free(stack);
+        return;
     }
 
     /* 2. any pointer out of the roots or a reachable block, then any chain */
@@ -248,7 +259,7 @@ static uint32_t edge_offset(const struct ht_snap_edge *r)
     return r->offset < UINT32_MAX ? (uint32_t)r->offset : UINT32_MAX;
 }
 
-static void collect_refs(struct leaks_collect *c, size_t n)
+static void refs_room(struct leaks_collect *c, size_t n)
 {
     if (c->nrefs + n > c->refs_cap) {
         size_t cap = c->refs_cap ? c->refs_cap : 1024;
@@ -267,6 +278,7 @@ static void snapshot_begin(struct leaks_collect *c, const struct replay *rp,
     c->reason = ev->kind;
     c->time_us = ev->time_us;
     c->nnodes = c->nrefs = 0;
+    c->unknown_refs = 0;
     c->nedges = c->nroots = 0;
     replay_each_block(rp, collect_node, c);
     if (c->nnodes > 1)
@@ -337,10 +349,12 @@ static int root_cmp(const void *pa, const void *pb)
 static int snapshot_graph(struct leaks_collect *c, struct graph *g, struct retention_root **root_of,
                           uint64_t *unknown)
 {
-    struct graph_edge *edges = xcalloc(c->nrefs + c->nroot_refs + 1, sizeof(*edges));
+    /* the root edges go after the block edges, in the same array */
+    refs_room(c, c->nroot_refs + 1);
+    struct graph_edge *edges = c->refs;
     *root_of = xcalloc(c->nroot_refs + 1, sizeof(**root_of));
-    size_t nedges = 0, nroot_of = 0;
-    *unknown = 0;
+    size_t nedges = c->nrefs, nroot_of = 0;
+    *unknown = c->unknown_refs;
     if (c->nroot_refs > 1)
         qsort(c->roots, c->nroot_refs, sizeof(*c->roots), root_cmp);
     for (size_t i = 0; i < c->nroot_refs; i++)
@@ -356,18 +370,7 @@ static int snapshot_graph(struct leaks_collect *c, struct graph *g, struct reten
         edges[nedges++] = (struct graph_edge){.from = GRAPH_ROOT, .to = to,
                                               .interior = c->roots[i].interior};
     }
-    for (size_t i = 0; i < c->nrefs; i++) {
-        const struct ht_snap_edge *r = &c->refs[i];
-        uint32_t from = node_of(c, r->from), to = node_of(c, r->to);
-        if (from == GRAPH_NONE || to == GRAPH_NONE) {
-            ++*unknown;
-            continue;
-        }
-        edges[nedges++] = (struct graph_edge){.from = from, .to = to, .interior = r->interior,
-                                              .offset = edge_offset(r)};
-    }
     int rc = graph_build(g, (uint32_t)c->nnodes + 1, edges, nedges);
-    free(edges);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < c->nnodes; i++)
@@ -454,9 +457,17 @@ void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_eve
             break;
         if (!ev->nedges)
             break;
-        collect_refs(c, ev->nedges);
-        memcpy(c->refs + c->nrefs, ev->edges, ev->nedges * sizeof(*ev->edges));
-        c->nrefs += ev->nedges;
+        /* as graph edges between nodes at once: half the memory of a copy */
+        refs_room(c, ev->nedges);
+        for (size_t i = 0; i < ev->nedges; i++) {
+            const struct ht_snap_edge *r = &ev->edges[i];
+            uint32_t from = node_of(c, r->from), to = node_of(c, r->to);
+            if (from == GRAPH_NONE || to == GRAPH_NONE)
+                c->unknown_refs++;
+            else
+                c->refs[c->nrefs++] = (struct graph_edge){
+                    .from = from, .to = to, .interior = r->interior, .offset = edge_offset(r)};
+        }
         c->nedges += ev->nedges;
         break;
     case HT_REC_SNAPSHOT_ROOTS:
