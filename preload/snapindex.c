@@ -174,7 +174,7 @@ bool ht_snap_index_build(struct ht_snap_index *x)
     x->nreg = find_regions(x, &ncells);
     x->reg = ht_mem_alloc(x->nreg * sizeof *x->reg);
     x->reg_start = ht_mem_alloc(x->nreg * sizeof *x->reg_start);
-    x->cells = ht_mem_alloc_huge(ncells * sizeof *x->cells);
+    x->cells = ht_mem_alloc_huge((ncells + 1) * sizeof *x->cells);
     if (!x->reg || !x->reg_start || !x->cells) {
         x->nreg = 0;
         return false;
@@ -188,6 +188,7 @@ bool ht_snap_index_build(struct ht_snap_index *x)
         fill_cells(x, r);
         x->reg_start[i] = r->start;
     }
+    *cells = (uint32_t)(x->n - 1); /* ht_snap_index_floor_cell's end of the last cell */
     x->lo = x->reg[0].start;
     x->span = x->reg[x->nreg - 1].end - x->lo; /* regions are disjoint, in order */
     return true;

@@ -36,7 +36,7 @@ struct ht_snap_index {
     struct ht_snap_region *reg;
     uint64_t *reg_start;     /* reg[i].start, for the binary search */
     size_t nreg;
-    uint32_t *cells;         /* all regions' cells */
+    uint32_t *cells;         /* all regions' cells, then the last block's index */
 };
 
 /* live.c: copies up to `room` live blocks (any order); returns how many. */
@@ -63,6 +63,32 @@ static inline size_t ht_snap_index_floor(const struct ht_snap_index *x,
     while (i < last && x->b[i + 1].addr <= v)
         i++;
     return i;
+}
+
+/* The same from v's cell in x->cells (ht_snap_index_cell): a cell's end is
+ * the next cell's block, which past a region's last cell is the next
+ * region's first block (above v: regions are apart) or the sentinel. */
+static inline size_t ht_snap_index_floor_cell(const struct ht_snap_index *x, uint32_t cell,
+                                              uint64_t v)
+{
+    size_t i = x->cells[cell], last = x->cells[cell + 1];
+    while (last - i > 8) {
+        size_t mid = i + (last - i + 1) / 2;
+        if (x->b[mid].addr <= v)
+            i = mid;
+        else
+            last = mid - 1;
+    }
+    while (i < last && x->b[i + 1].addr <= v)
+        i++;
+    return i;
+}
+
+/* v's cell in x->cells (v in region r, below its end). */
+static inline uint32_t ht_snap_index_cell(const struct ht_snap_index *x,
+                                          const struct ht_snap_region *r, uint64_t v)
+{
+    return (uint32_t)((size_t)(r->cells - x->cells) + (size_t)((v - r->start) >> r->shift));
 }
 
 /* The region v may be in (v must be in [lo, lo + span)): the last one that

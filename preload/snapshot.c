@@ -38,6 +38,8 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "ht.h"
 #include "snapindex.h"
@@ -48,6 +50,7 @@
 #define READ_MAX (1024 * 1024)           /* bytes read per process_vm_readv */
 #define BATCH_MAX (256 * 1024)           /* blocks read together: about L2's size */
 #define BATCH_GAP 4096                   /* largest gap read through between blocks */
+#define BATCH_BLOCKS 16384               /* blocks in a batch at most */
 #define PAGE 4096ull
 
 /* Where finished records go: the log (in-process) or a pipe (a child). */
@@ -246,7 +249,7 @@ static size_t batch_len(const struct snap *s, size_t i, uint64_t *end)
     if (*end - start > BATCH_MAX)
         return 0;
     size_t j = i + 1;
-    for (; j < s->x.n; j++) {
+    for (; j < s->x.n && j - i < BATCH_BLOCKS; j++) {
         uint64_t e = b[j].addr + b[j].size;
         if (b[j].addr > *end + BATCH_GAP || (e > *end ? e : *end) - start > BATCH_MAX ||
             total + b[j].size > BATCH_MAX)
@@ -265,10 +268,9 @@ static size_t batch_len(const struct snap *s, size_t i, uint64_t *end)
  * nearly every lookup misses the cache twice (its cell, its block).
  */
 struct cand {
-    uint64_t v; /* the word; once looked up, the target ref (0: none) */
-    const struct ht_snap_region *r;
-    size_t block; /* the block the word is in, and its word index there */
-    uint32_t word;
+    uint64_t v;    /* the word; once looked up, the target ref (0: none) */
+    uint32_t cell; /* its cell in x->cells */
+    uint32_t word; /* its word index in its block */
 };
 
 #define CANDS_MAX (BATCH_MAX / 8)
@@ -280,24 +282,21 @@ struct cand {
 #define PF_CELL 64
 #define PF_BLOCK 32
 
-static inline const uint32_t *cand_cell(const struct cand *c)
-{
-    return &c->r->cells[(c->v - c->r->start) >> c->r->shift];
-}
-
 static HT_ALWAYS_INLINE void prefetch_ahead(const struct ht_snap_index *x,
                                             const struct cand *cand, size_t c, size_t n)
 {
     if (c + PF_CELL < n)
-        __builtin_prefetch(cand_cell(&cand[c + PF_CELL]));
+        __builtin_prefetch(&x->cells[cand[c + PF_CELL].cell]);
     if (c + PF_BLOCK < n) {
-        const struct ht_snap_block *f = &x->b[*cand_cell(&cand[c + PF_BLOCK])];
+        const struct ht_snap_block *f = &x->b[x->cells[cand[c + PF_BLOCK].cell]];
         __builtin_prefetch(f);
         __builtin_prefetch((const char *)f + 40); /* the next block's start too */
     }
 }
 
-static size_t batch_cands(struct snap *s, size_t i, size_t k, uint64_t start, struct cand *cand)
+/* The candidates of blocks i to i + k; cand_end[j - i]: where block j's end. */
+static size_t batch_cands(struct snap *s, size_t i, size_t k, uint64_t start, struct cand *cand,
+                          uint32_t *cand_end)
 {
     const struct ht_snap_index *x = &s->x;
     size_t n = 0;
@@ -313,8 +312,9 @@ static size_t batch_cands(struct snap *s, size_t i, size_t k, uint64_t start, st
             const struct ht_snap_region *r = ht_snap_index_region(x, v);
             if (v >= r->end)
                 continue;
-            cand[n++] = (struct cand){v, r, j, first + (uint32_t)w};
+            cand[n++] = (struct cand){v, ht_snap_index_cell(x, r, v), first + (uint32_t)w};
         }
+        cand_end[j - i] = (uint32_t)n;
     }
     return n;
 }
@@ -325,11 +325,12 @@ static void scan_blocks(struct snap *s)
     const struct ht_snap_index *x = &s->x;
     const struct ht_snap_block *b = x->b;
     struct cand *cand = ht_mem_alloc(CANDS_MAX * sizeof *cand);
+    uint32_t *cand_end = ht_mem_alloc(BATCH_BLOCKS * sizeof *cand_end);
     for (size_t i = 0; i < x->n;) {
         uint64_t end;
         size_t k = batch_len(s, i, &end);
         uint64_t start = b[i].addr & ~7ull;
-        if (!k || !cand || !read_mem(s->rbuf, start, (size_t)(end - start))) {
+        if (!k || !cand || !cand_end || !read_mem(s->rbuf, start, (size_t)(end - start))) {
             /* too big for a batch, no memory, or something in it is
              * unreadable: block by block, in pieces */
             for (size_t j = i; j < i + (k ? k : 1); j++) {
@@ -340,19 +341,19 @@ static void scan_blocks(struct snap *s)
             i += k ? k : 1;
             continue;
         }
-        size_t n = batch_cands(s, i, k, start, cand);
+        size_t n = batch_cands(s, i, k, start, cand, cand_end);
         /* Only lookups in this loop: the processor runs further ahead with
          * nothing else in the way (edges are written in a second pass). */
         for (size_t c = 0; c < n; c++) {
             prefetch_ahead(x, cand, c, n);
             uint64_t v = cand[c].v;
-            const struct ht_snap_block *t = &b[ht_snap_index_floor(x, cand[c].r, v)];
+            const struct ht_snap_block *t = &b[ht_snap_index_floor_cell(x, cand[c].cell, v)];
             cand[c].v = v == t->addr ? t->id << 1 : v - t->addr < t->size ? t->id << 1 | 1 : 0;
         }
         size_t c = 0;
         for (size_t j = i; j < i + k; j++) {
             s->ntargets = 0;
-            for (; c < n && cand[c].block == j; c++)
+            for (; c < cand_end[j - i]; c++)
                 if (cand[c].v)
                     add_target(s, cand[c].v, cand[c].word);
             put_edges(s, &b[j]);
@@ -360,6 +361,7 @@ static void scan_blocks(struct snap *s)
         i += k;
     }
     ht_mem_free(cand);
+    ht_mem_free(cand_end);
     chunk_flush(s);
 }
 
@@ -794,7 +796,10 @@ void ht_snapshot_child(struct ht_snap_ring *ring)
     uint64_t t0 = ht_mono_ns(), cpu = ht_thread_cpu_ns();
     ht_snap_read_direct();
     if (snap_init(&s, put_ring, ring)) {
+        uint64_t ta = ht_thread_cpu_ns();
         scan_blocks(&s);
+        uint64_t tb = ht_thread_cpu_ns();
+        if (getenv("HT_T")) { char m[100]; int k = snprintf(m, 100, "TB init %.3f blocks %.3f\n", (ta-cpu)/1e9, (tb-ta)/1e9); write(2, m, k); }
         scan_roots(&s);
         uint8_t buf[4 * HT_VARINT_MAX];
         uint8_t *p = ht_put_uvarint(buf, s.edges);
