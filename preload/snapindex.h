@@ -47,12 +47,20 @@ size_t ht_live_export_blocks(struct ht_snap_block *out, size_t room);
 bool ht_snap_index_build(struct ht_snap_index *x);
 void ht_snap_index_release(struct ht_snap_index *x);
 
-/* The last block starting at or before v; false if v is below every block. */
-static inline size_t ht_snap_index_floor(const struct ht_snap_index *x,
-                                         const struct ht_snap_region *r, uint64_t v)
+/* v's cell in x->cells (v in region r, below its end). */
+static inline uint32_t ht_snap_index_cell(const struct ht_snap_index *x,
+                                          const struct ht_snap_region *r, uint64_t v)
 {
-    size_t c = (size_t)((v - r->start) >> r->shift);
-    size_t i = r->cells[c], last = c + 1 < r->ncells ? r->cells[c + 1] : r->last;
+    return (uint32_t)((size_t)(r->cells - x->cells) + (size_t)((v - r->start) >> r->shift));
+}
+
+/* The last block starting at or before v, from v's cell: between the cell's
+ * block and the next cell's, which past a region's last cell is the next
+ * region's first block (above v: regions are apart) or the sentinel. */
+static inline size_t ht_snap_index_floor_cell(const struct ht_snap_index *x, uint32_t cell,
+                                              uint64_t v)
+{
+    size_t i = x->cells[cell], last = x->cells[cell + 1];
     while (last - i > 8) { /* a crowded cell: halve it */
         size_t mid = i + (last - i + 1) / 2;
         if (x->b[mid].addr <= v)
@@ -65,30 +73,11 @@ static inline size_t ht_snap_index_floor(const struct ht_snap_index *x,
     return i;
 }
 
-/* The same from v's cell in x->cells (ht_snap_index_cell): a cell's end is
- * the next cell's block, which past a region's last cell is the next
- * region's first block (above v: regions are apart) or the sentinel. */
-static inline size_t ht_snap_index_floor_cell(const struct ht_snap_index *x, uint32_t cell,
-                                              uint64_t v)
+/* The same for v in region r (below its end). */
+static inline size_t ht_snap_index_floor(const struct ht_snap_index *x,
+                                         const struct ht_snap_region *r, uint64_t v)
 {
-    size_t i = x->cells[cell], last = x->cells[cell + 1];
-    while (last - i > 8) {
-        size_t mid = i + (last - i + 1) / 2;
-        if (x->b[mid].addr <= v)
-            i = mid;
-        else
-            last = mid - 1;
-    }
-    while (i < last && x->b[i + 1].addr <= v)
-        i++;
-    return i;
-}
-
-/* v's cell in x->cells (v in region r, below its end). */
-static inline uint32_t ht_snap_index_cell(const struct ht_snap_index *x,
-                                          const struct ht_snap_region *r, uint64_t v)
-{
-    return (uint32_t)((size_t)(r->cells - x->cells) + (size_t)((v - r->start) >> r->shift));
+    return ht_snap_index_floor_cell(x, ht_snap_index_cell(x, r, v), v);
 }
 
 /* The region v may be in (v must be in [lo, lo + span)): the last one that
