@@ -115,7 +115,7 @@ struct growth_finding {
     int64_t gained_bytes;
     uint64_t last_bytes;             /* at the last sample */
     uint64_t projected_bytes_10x;
-    /* growth_annotate (heap snapshots): 1 kept alive, 0 unreachable (leaked),
+    /* growth_add_retention (heap snapshots): 1 kept alive, 0 unreachable (leaked),
      * -1 unknown; and what keeps it alive (or NULL) */
     int reachable;
     const struct retention_path *path;

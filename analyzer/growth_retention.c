@@ -8,8 +8,8 @@
  *
  * A retainer series needs 10 snapshots or more (8 after the warm-up: fewer
  * cannot reach the Mann-Kendall test's p < 0.001) (HEAPTRACE_SNAPSHOT_INTERVAL
- * or HEAPTRACE_SNAPSHOT_EVERY_MARKS); the exit snapshot is left out when
- * running snapshots exist, since it follows the program's teardown. Each
+ * or HEAPTRACE_SNAPSHOT_EVERY_MARKS) of the running program; the exit
+ * snapshot is left out, since it follows the program's teardown. Each
  * snapshot keeps its RETENTION_SITE_SERIES largest retainers: where a site
  * is missing from a full list its value is taken as that list's smallest,
  * an upper bound, which can only hide growth, never invent it.
@@ -94,7 +94,7 @@ static bool nested_in_growing(const struct retention *ret, uint64_t id, const bo
 static void add_retainers(struct growth_result *r, const struct model *m,
                           const struct retention *ret)
 {
-    /* the running snapshots (or all, when there are only exit ones) */
+    /* the running snapshots: the exit one follows the program's teardown */
     const struct retention_snapshot **snaps = xcalloc(ret->nsnaps, sizeof(*snaps));
     uint32_t n = 0;
     for (size_t i = 0; i < ret->nsnaps; i++)

@@ -333,10 +333,13 @@ static int root_cmp(const void *pa, const void *pb)
     int ra = root_rank(a->kind), rb = root_rank(b->kind);
     if (ra != rb)
         return ra - rb;
-    /* stable within a kind: by place, which is the order they were read */
+    /* stable within a kind: by place, which is the order they were read;
+     * then by target (ignored blocks have no place) */
     if (a->where != b->where)
         return a->where < b->where ? -1 : 1;
-    return a->offset < b->offset ? -1 : a->offset > b->offset;
+    if (a->offset != b->offset)
+        return a->offset < b->offset ? -1 : 1;
+    return a->to < b->to ? -1 : a->to > b->to;
 }
 
 /*

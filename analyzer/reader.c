@@ -620,7 +620,8 @@ static int decode_snap_frames(struct ht_reader *r, struct cursor *c, struct ht_e
 }
 
 /* SNAPSHOT_END: pause_ns:u edges:u roots:u, then scan_ns:u when present
- * (version 2 writers add it; version 1 logs end after roots). */
+ * (version 2 writers add it; version 1 logs end after roots), then
+ * scan_cpu_ns:u (version 3). */
 static int decode_snap_end(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
 {
     if (snap_need_open(r, "SNAPSHOT_END") || cur_u(r, c, "pause_ns", &ev->value) ||

@@ -94,8 +94,9 @@ struct ht_event {
      * reason (enum ht_snapshot_reason) in `kind`, scanned blocks in `size`.
      * SNAPSHOT_EDGES / SNAPSHOT_ROOTS (no dt: at the current time): every
      * entry of the record in edges/nedges or roots/nroots, block ids checked
-     * (1 .. blocks created so far). A SNAPSHOT_EDGES_AT record is returned
-     * as a SNAPSHOT_EDGES (tag 0x61) whose edges carry their offset; in a
+     * (1 .. blocks created so far). A SNAPSHOT_EDGES_AT or _DELTA record is
+     * returned as a SNAPSHOT_EDGES (tag 0x61) whose edges carry their offset
+     * (and, for DELTA, ids already added up); in a
      * plain SNAPSHOT_EDGES (version 1 logs) every offset is 0, unknown.
      * SNAPSHOT_END: pause_ns in `value`, the snapshot's edge count in
      * `size`, its root count in `old_size`, scan_ns in `flags` (0 when the
@@ -148,7 +149,7 @@ struct ht_header {
  * Opens `path`, checks the magic and version and decodes the HEADER.
  * @return 0, or -1 with *out still set (when not NULL) so ht_reader_error()
  * says why: "cannot open 'x': ...", "not a heaptrace log", "log format
- * version 9 is newer than this analyzer's 2" ...
+ * version 9 is newer than this analyzer's 3" ...
  */
 int ht_reader_open(struct ht_reader **out, const char *path);
 

@@ -590,15 +590,15 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
             rp->execs[rp->nexecs++] = xstrndup(ev->str, ev->str_len);
         }
         break;
-    case HT_REC_SNAPSHOT_BEGIN:
-    case HT_REC_SNAPSHOT_EDGES:
-    case HT_REC_SNAPSHOT_ROOTS:
-    case HT_REC_SNAPSHOT_FRAMES:
-    case HT_REC_SNAPSHOT_END:
     case HT_REC_THREAD_START:
         thread_event(rp, ev);
         leaks_apply(&rp->leaks, rp, ev);
         break;
+    case HT_REC_SNAPSHOT_BEGIN:
+    case HT_REC_SNAPSHOT_EDGES:
+    case HT_REC_SNAPSHOT_ROOTS:
+    case HT_REC_SNAPSHOT_FRAMES:
+    case HT_REC_SNAPSHOT_END: leaks_apply(&rp->leaks, rp, ev); break;
     case HT_REC_THREAD_EXIT:
     case HT_REC_THREAD_RELEASE: thread_event(rp, ev); break;
     case HT_REC_IGNORE:

@@ -198,5 +198,7 @@ void gc_text(const struct model *m, const struct report_opts *o, FILE *out)
                 g->peak_gc_heap_bytes ? (double)rp->tot.peak_bytes / (double)g->peak_gc_heap_bytes
                                       : 0.0,
                 report_bytes(g->max_dark_growth, b2),
-                g->finalizers_registered - g->finalized - g->finalizers_removed);
+                g->finalizers_registered > g->finalized + g->finalizers_removed
+                    ? g->finalizers_registered - g->finalized - g->finalizers_removed
+                    : 0);
 }

@@ -9,7 +9,7 @@
  *
  * leaks.c builds each snapshot's graph once and hands it here
  * (retention_add_snapshot); the root names (a global's symbol, a thread's
- * name) are filled in after the replay by retention_name_roots, which needs
+ * name) are filled in after the replay by retention_finish, which needs
  * the symbolizer. "Retained" is the dominator tree's meaning (dominators.h):
  * the bytes that would become unreachable if the retainer's blocks were
  * freed. A site's retained size counts each block once (dom_top_sites).

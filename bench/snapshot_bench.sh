@@ -63,7 +63,7 @@ prog=("$build/bigheap" "$blocks" "$bytes")
 for ((r = 1; r <= runs; r++)); do
     log "run $r/$runs: native, heaptrace, heaptrack (recording only)"
     timed "native.$r" "${prog[@]}"
-    timed "heaptrace.$r" "$build/heaptrace" -q -o "$out/logs/rec.$r.htrace" -- "${prog[@]}"
+    timed "heaptrace.$r" env HEAPTRACE_SNAPSHOTS=0 "$build/heaptrace" -q -o "$out/logs/rec.$r.htrace" -- "${prog[@]}"
     timed "heaptrack.$r" heaptrack -o "$out/logs/rec.$r.heaptrack" "${prog[@]}"
     for mode in native heaptrace heaptrack; do
         f=$out/runs/$mode.$r

@@ -285,12 +285,13 @@ enum ht_record_tag {
      *   is the frame's pc (frame 0) or return address. Belongs to the open
      *   snapshot, like ROOTS. */
     HT_REC_SNAPSHOT_FRAMES = 0x66,
-    /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u [scan_ns:u]
+    /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u [scan_ns:u [scan_cpu_ns:u]]
      *   pause_ns: how long the program was held for this snapshot.
      *   scan_ns (version 2, optional: absent in version 1 logs): how long the
      *   scan took, from copying the live table to the last root, in the
-     *   child for a running program, in-process at exit (then it is part
-     *   of pause_ns). */
+     *   child that scans (in the exiting thread when there is no child: then
+     *   it is part of pause_ns). scan_cpu_ns (version 3, optional): the CPU
+     *   time of the thread that scanned. */
     HT_REC_SNAPSHOT_END = 0x63,
 
     /* IGNORE: dt age:u  -- heaptrace_ignore(): the block is not a leak (like

@@ -21,6 +21,7 @@
  *                                  (fractions to the millisecond: 0.25)
  *   HEAPTRACE_SNAPSHOT_EVERY_MARKS a snapshot every N heaptrace_mark calls
  *   HEAPTRACE_SNAPSHOT_SIGNAL      a signal (number, or name such as USR2) that takes one
+ *   HEAPTRACE_SNAPSHOT_FORK        0: the exit snapshot scanned by the exiting thread, no child
  *   HEAPTRACE_PARENT_LOG   set by the shim for programs it execs: their parent's log
  */
 #define _GNU_SOURCE

@@ -316,7 +316,7 @@ void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
 void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns,
                      uint64_t scan_cpu_ns);
 /* In a cloned child: scan and write EDGES/ROOTS frames into the ring
- * (snapring.h), then PIPE_DONE. */
+ * (snapring.h), then CHILD_DONE. */
 struct ht_snap_ring;
 void ht_snapshot_child(struct ht_snap_ring *ring);
 /* snapread.c: reading our own memory without dying on a bad page. */
@@ -327,7 +327,7 @@ void ht_snapshot_gather_roots(void); /* before cloning: module segments */
  * barrier, as conservative collectors do); release lets them go on. */
 void ht_snapshot_park_threads(void);
 void ht_snapshot_release_threads(void);
-#define HT_SNAP_PIPE_DONE 0xfd /* the child's last frame, never logged: edges:u roots:u
+#define HT_SNAP_CHILD_DONE 0xfd /* the child's last frame, never logged: edges:u roots:u
                                   scan_ns:u scan_cpu_ns:u */
 /* snapframes.c: a SNAPSHOT_FRAMES record per parked thread, through put. */
 void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *payload, size_t n),

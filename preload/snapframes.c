@@ -15,7 +15,6 @@
  */
 #define _GNU_SOURCE
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ht.h"
@@ -23,16 +22,11 @@
 
 #define MAX_FRAMES 64
 
+/* Through snapread.c: in the child, a load under its fault handler (a
+ * process_vm_readv there would unshare every stack page it touched). */
 static bool read_word(uint64_t addr, uint64_t *out)
 {
-    struct iovec local = {out, 8}, remote = {(void *)(uintptr_t)addr, 8};
-    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == 8;
-}
-
-/* A return address lies in a loaded module's code. */
-static bool code_like(uint64_t a)
-{
-    return ht_modules_covers(a);
+    return ht_snap_read((uint8_t *)out, addr, 8) == 8;
 }
 
 /* A frame record at fp: the saved frame pointer above it, a return address
@@ -43,7 +37,7 @@ static bool frame_record(uint64_t fp, uint64_t hi)
     uint64_t next, ret, next2;
     if (fp % 8 || fp + 16 > hi || !read_word(fp, &next) || !read_word(fp + 8, &ret))
         return false;
-    if (!code_like(ret))
+    if (!ht_modules_covers(ret))
         return false;
     if (next == 0)
         return true; /* the outermost frame record */
@@ -89,7 +83,7 @@ void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *paylo
              * former pushed: the highest code address below its record. */
             for (uint64_t a = fp - 8; a > t->sp; a -= 8) {
                 uint64_t w;
-                if (read_word(a, &w) && code_like(w)) {
+                if (read_word(a, &w) && ht_modules_covers(w)) {
                     low[n] = a + 8;
                     ip[n++] = w;
                     break;
@@ -98,7 +92,7 @@ void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *paylo
         }
         while (fp && n < MAX_FRAMES && fp >= floor && fp % 8 == 0 && fp + 16 <= t->stack_hi) {
             uint64_t next, ret;
-            if (!read_word(fp, &next) || !read_word(fp + 8, &ret) || !code_like(ret))
+            if (!read_word(fp, &next) || !read_word(fp + 8, &ret) || !ht_modules_covers(ret))
                 break;
             low[n] = fp + 16; /* the caller's frame starts above the saved fp and return address */
             ip[n++] = ret;

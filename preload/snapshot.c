@@ -3,9 +3,9 @@
  * snapshot.c - a heap snapshot: which live block points at which, and which
  * roots point into the heap (common/format.h, SNAPSHOT_*).
  *
- * A cloned child scans its copy of the heap and sends its records up a pipe
- * (ht_snapshot_child, through snapring.c), for a running program and at exit alike: the thread
- * that asked compresses them meanwhile. Without a child the same scan runs
+ * A cloned child scans its copy of the heap and hands its records to the
+ * writer through a shared ring (ht_snapshot_child, snapring.c), for a
+ * running program and at exit alike: the writer compresses them meanwhile. Without a child the same scan runs
  * in this thread (ht_snapshot_write), with the writer's lock held and every
  * record drained, so the live table is the heap.
  *
@@ -38,8 +38,6 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "ht.h"
 #include "snapindex.h"
@@ -47,13 +45,13 @@
 #include "varint.h"
 
 #define CHUNK_FLUSH (64 * 1024)          /* bytes of entries per record */
-#define READ_MAX (1024 * 1024)           /* bytes read per process_vm_readv */
+#define READ_MAX (1024 * 1024)           /* bytes read per ht_snap_read */
 #define BATCH_MAX (256 * 1024)           /* blocks read together: about L2's size */
 #define BATCH_GAP 4096                   /* largest gap read through between blocks */
 #define BATCH_BLOCKS 16384               /* blocks in a batch at most */
 #define PAGE 4096ull
 
-/* Where finished records go: the log (in-process) or a pipe (a child). */
+/* Where finished records go: the log (in this thread) or the ring (a child). */
 typedef void snap_put_fn(void *ctx, uint8_t tag, const uint8_t *payload, size_t n);
 
 struct snap {
@@ -796,16 +794,13 @@ void ht_snapshot_child(struct ht_snap_ring *ring)
     uint64_t t0 = ht_mono_ns(), cpu = ht_thread_cpu_ns();
     ht_snap_read_direct();
     if (snap_init(&s, put_ring, ring)) {
-        uint64_t ta = ht_thread_cpu_ns();
         scan_blocks(&s);
-        uint64_t tb = ht_thread_cpu_ns();
-        if (getenv("HT_T")) { char m[100]; int k = snprintf(m, 100, "TB init %.3f blocks %.3f\n", (ta-cpu)/1e9, (tb-ta)/1e9); write(2, m, k); }
         scan_roots(&s);
         uint8_t buf[4 * HT_VARINT_MAX];
         uint8_t *p = ht_put_uvarint(buf, s.edges);
         p = ht_put_uvarint(p, s.roots);
         p = ht_put_uvarint(p, ht_mono_ns() - t0);
         p = ht_put_uvarint(p, ht_thread_cpu_ns() - cpu);
-        put_ring(ring, HT_SNAP_PIPE_DONE, buf, (size_t)(p - buf));
+        put_ring(ring, HT_SNAP_CHILD_DONE, buf, (size_t)(p - buf));
     }
 }

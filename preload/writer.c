@@ -798,7 +798,7 @@ static bool snapshot_frames(void)
         if (ht_get_uvarint(&p, end, &n) != 0 || (uint64_t)(end - p) < n)
             break; /* not complete yet */
         uint8_t tag = w.snap_buf[at];
-        if (tag == HT_SNAP_PIPE_DONE) {
+        if (tag == HT_SNAP_CHILD_DONE) {
             uint64_t edges = 0, roots = 0, scan_ns = 0, cpu_ns = 0;
             const uint8_t *q = p;
             ht_get_uvarint(&q, p + n, &edges);
@@ -868,8 +868,13 @@ static void snapshot_pump(bool block)
             child_ended = true; /* what it wrote before is still in the ring */
             continue;
         }
-        if (!block || ht_mono_ns() > deadline)
+        if (!block)
             return;
+        if (ht_mono_ns() > deadline) { /* a child stuck or far too slow: end it */
+            kill(w.snap_pid, SIGKILL);
+            snapshot_close(false);
+            return;
+        }
         struct timespec nap = {0, 200 * 1000};
         nanosleep(&nap, NULL);
     }

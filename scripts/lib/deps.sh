@@ -13,12 +13,13 @@
 HT_PKGS_BUILD=(build-essential cmake pkg-config libunwind-dev libzstd-dev libelf-dev libdw-dev)
 # To run scripts/check: the fuzz target (clang + libFuzzer), shellcheck, valgrind,
 # xmllint (JUnit XML against tests/junit.xsd), the real servers the integration tests
-# trace (redis, nginx with curl as client), and the tests/gc programs (libgc, and Guile
-# as a real Boehm-GC client).
+# trace (redis, nginx with curl as client), the tests/gc programs (libgc, and Guile
+# as a real Boehm-GC client), and python3, which reads the reports' JSON in the tests.
 HT_PKGS_CHECK=(clang libclang-rt-14-dev shellcheck valgrind libxml2-utils redis-server nginx curl
-    libgc-dev guile-3.0)
-# To run bench/compare.sh: the tracer we compare against.
-HT_PKGS_BENCH=(heaptrack)
+    libgc-dev guile-3.0 python3)
+# To run the benchmarks: the tracer we compare against, and /usr/bin/time -v
+# (peak RSS, snapshot_bench.sh).
+HT_PKGS_BENCH=(heaptrack time)
 
 ht_apt_updated=0
 

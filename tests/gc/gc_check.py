@@ -86,14 +86,15 @@ def check_weak(own, gc, rep, section):
 
 
 def weak_table(gc, function):
-    """The weak table whose links were registered by `function` (or most links)."""
+    """The weak table whose links were registered by `function` (the most links of those)."""
     tables = gc["weak_tables"]
     check(tables, "gc.weak_tables lists the link registration stacks")
     keys = {"stack", "registered", "unregistered", "cleared", "live", "cleared_not_unregistered",
             "dead_slots_dropped", "snapshots", "growing_live", "growing_dead", "flagged"}
     check(all(keys <= set(t) for t in tables), "every weak table has the documented fields")
     mine = [t for t in tables if any(f.get("function") == function for f in t["stack"])]
-    t = max(mine or tables, key=lambda t: t["registered"])
+    check(mine, "a weak table registered from %s" % function)
+    t = max(mine, key=lambda t: t["registered"])
     print("table:", json.dumps({k: v for k, v in t.items() if k != "snapshots"})[:600])
     check(all(set(s) == {"t_s", "live", "cleared", "dead"} for s in t["snapshots"]),
           "snapshots have t_s, live, cleared, dead")

@@ -103,6 +103,18 @@ for f in "$dir"/ht.*.htrace; do
 done
 [ -n "$vg_root" ] || { echo "FAIL: no valgrind log for the root process"; cat "$dir/vg.stderr"; exit 1; }
 [ -n "$ht_root" ] || { echo "FAIL: no heaptrace log for the root process"; cat "$dir/ht.stderr"; exit 1; }
+# HEAPTRACE_SNAPSHOT_FORK=0: the exit snapshot was scanned by the exiting
+# thread, so its scan lies inside the pause (a child's scan comes after it).
+if [ "${HEAPTRACE_SNAPSHOT_FORK:-1}" = 0 ]; then
+    end=$("$HEAPTRACE_REPORT" --dump "$ht_root" | grep 'SNAPSHOT_END' | tail -1)
+    pause=$(echo "$end" | sed -n 's/.* pause_ns=\([0-9]*\).*/\1/p')
+    scan=$(echo "$end" | sed -n 's/.* scan_ns=\([0-9]*\).*/\1/p')
+    if [ -z "$pause" ] || [ -z "$scan" ] || [ "$pause" -lt "$scan" ]; then
+        echo "FAIL: HEAPTRACE_SNAPSHOT_FORK=0, but the exit snapshot was not scanned in the thread: $end"
+        exit 1
+    fi
+    echo "ok: scanned in the exiting thread (pause_ns $pause >= scan_ns $scan)"
+fi
 
 fails=0
 compare_role() { # ROLE VGLOG HTLOG
