@@ -137,6 +137,10 @@ extern _Atomic int ht_init_state;
 
 #define HT_TAKING UINT64_MAX
 
+/* The callee-saved registers an API call that waits for a snapshot keeps
+ * (shim.c): rbx, rbp, r12, r13, r14, r15 on x86-64. */
+#define HT_CALLER_REGS 6
+
 enum ht_thread_state { HT_TS_FREE = 0, HT_TS_LIVE = 1, HT_TS_EXITED = 2 };
 
 struct ht_thread {
@@ -153,6 +157,8 @@ struct ht_thread {
     uint64_t sp, ip, fp;         /* stack pointer, program counter, frame pointer */
     _Atomic uint64_t program_sp; /* while it waits for a snapshot inside the shim: where the
                                   * program's frames start (ours below hold stale copies) */
+    uint64_t caller_regs[HT_CALLER_REGS]; /* ...and its callee-saved registers at the call */
+    bool has_caller_regs;
     uint64_t regs[24];
     unsigned nregs;
     struct tail_cache *unwind_tail; /* unwind.c: the cached outermost frames */
@@ -338,8 +344,9 @@ void ht_snapshot_request(unsigned reason);
  * copy is made, the scan may still run. For heaptrace_snapshot() and every
  * Nth mark, whose snapshots must show the heap at that call. program_sp:
  * where the caller's (the program's) frames start; the scan of this
- * thread's stack starts there, above our own frames. */
-void ht_snapshot_request_wait(unsigned reason, uint64_t program_sp);
+ * thread's stack starts there, above our own frames. caller_regs (NULL:
+ * none): its HT_CALLER_REGS callee-saved registers at the call, roots. */
+void ht_snapshot_request_wait(unsigned reason, const uint64_t *caller_regs, uint64_t program_sp);
 void ht_snapshot_user_root(uint64_t start, uint64_t len);
 void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add);
 void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len);

@@ -189,7 +189,19 @@ HT_EXPORT size_t malloc_usable_size(void *p)
 
 /* ---- client API (include/heaptrace.h) ---------------------------------- */
 
-HT_EXPORT void heaptrace__mark(const char *label)
+/*
+ * heaptrace__mark and heaptrace__snapshot may wait for a snapshot of the
+ * calling thread. Its stack is scanned from the program's frames up (our
+ * frames below hold stale copies of block addresses), so a pointer the
+ * program keeps only in a callee-saved register would be missed where one
+ * of our frames saved it. On x86-64 the two entry points are stubs that
+ * store the caller's rbx, rbp and r12-r15 and its stack pointer, then call
+ * ht_api_mark/ht_api_snapshot; the registers are roots while it waits.
+ */
+void ht_api_mark(const char *label, const uint64_t *regs, uint64_t program_sp);
+void ht_api_snapshot(const uint64_t *regs, uint64_t program_sp);
+
+void ht_api_mark(const char *label, const uint64_t *regs, uint64_t program_sp)
 {
     if (!enter())
         return;
@@ -202,8 +214,46 @@ HT_EXPORT void heaptrace__mark(const char *label)
     static _Atomic unsigned long marks;
     unsigned every = ht_config.snapshot_every_marks;
     if (every && (atomic_fetch_add(&marks, 1) + 1) % every == 0)
-        ht_snapshot_request_wait(HT_SNAP_MARKS, (uint64_t)__builtin_frame_address(0) + 16);
+        ht_snapshot_request_wait(HT_SNAP_MARKS, regs, program_sp);
 }
+
+void ht_api_snapshot(const uint64_t *regs, uint64_t program_sp)
+{
+    if (atomic_load(&ht_init_state) == 2 && atomic_load(&ht_active))
+        ht_snapshot_request_wait(HT_SNAP_API, regs, program_sp);
+}
+
+#if defined(__x86_64__)
+/* NAME: store the callee-saved registers (HT_CALLER_REGS order) in 48 bytes
+ * of stack, pass their address in ARG and the program's stack pointer (above
+ * our return address) in SP_ARG, call IMPL. */
+#define HT_API_STUB(name, impl, arg, sp_arg)                                                  \
+    __asm__(".text\n.globl " #name "\n.type " #name ", @function\n" #name ":\n"            \
+            ".cfi_startproc\n"                                                             \
+            "  lea 8(%rsp), %" sp_arg "\n"                                                 \
+            "  sub $56, %rsp\n" /* 48 bytes of registers, and 16-byte alignment */           \
+            ".cfi_adjust_cfa_offset 56\n"                                                  \
+            "  mov %rbx, 0(%rsp)\n  mov %rbp, 8(%rsp)\n  mov %r12, 16(%rsp)\n"                \
+            "  mov %r13, 24(%rsp)\n  mov %r14, 32(%rsp)\n  mov %r15, 40(%rsp)\n"              \
+            "  mov %rsp, %" arg "\n"                                                       \
+            "  call " #impl "\n"                                                           \
+            "  add $56, %rsp\n"                                                            \
+            ".cfi_adjust_cfa_offset -56\n"                                                 \
+            "  ret\n.cfi_endproc\n.size " #name ", .-" #name "\n")
+
+HT_API_STUB(heaptrace__mark, ht_api_mark, "rsi", "rdx");
+HT_API_STUB(heaptrace__snapshot, ht_api_snapshot, "rdi", "rsi");
+#else
+HT_EXPORT void heaptrace__mark(const char *label)
+{
+    ht_api_mark(label, NULL, (uint64_t)__builtin_frame_address(0) + 16);
+}
+
+HT_EXPORT void heaptrace__snapshot(void)
+{
+    ht_api_snapshot(NULL, (uint64_t)__builtin_frame_address(0) + 16);
+}
+#endif
 
 HT_EXPORT void heaptrace__ignore(const void *ptr)
 {
@@ -216,12 +266,6 @@ HT_EXPORT void heaptrace__ignore(const void *ptr)
 HT_EXPORT void heaptrace__root(const void *ptr, size_t size)
 {
     ht_snapshot_user_root((uint64_t)(uintptr_t)ptr, size);
-}
-
-HT_EXPORT void heaptrace__snapshot(void)
-{
-    if (atomic_load(&ht_init_state) == 2 && atomic_load(&ht_active))
-        ht_snapshot_request_wait(HT_SNAP_API, (uint64_t)__builtin_frame_address(0) + 16);
 }
 
 HT_EXPORT void heaptrace__alloc(const void *ptr, size_t size)

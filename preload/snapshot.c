@@ -24,7 +24,9 @@
  * threads whole (we do not know their stack pointers yet: conservative, it
  * may keep a block reachable that valgrind calls lost); static TLS and the
  * thread control block (pthread_setspecific's slots) around each live
- * thread's pointer. Dynamic TLS is heap, reached through the TCB's DTV. Not
+ * thread's pointer. A thread waiting in heaptrace_snapshot() or a mark is
+ * scanned from the program's frames up, and its callee-saved registers at
+ * that call (saved by shim.c's entry stubs) are register roots. Dynamic TLS is heap, reached through the TCB's DTV. Not
  * yet: the program's own anonymous mappings. Other live threads are
  * parked by a signal (SIGRTMIN+7, only while a snapshot is taken) that saves
  * their registers and stack pointer; one that blocks it is scanned whole.
@@ -589,19 +591,28 @@ void ht_snapshot_release_threads(void)
     sigaction(barrier_signal, &saved_action, NULL);
 }
 
+/* The registers of parked threads, and those a thread waiting in our API
+ * call had at the call (by their index in on_park's order). */
+static void register_root(struct snap *s, const struct ht_thread *t, unsigned at, uint64_t v)
+{
+    bool interior;
+    const struct ht_snap_block *b = ht_snap_index_find(&s->x, v, &interior);
+    if (b) {
+        struct root_where r = {HT_ROOT_REGISTER, t->index, 0};
+        root_hit(s, at, b->id << 1 | interior, &r);
+    }
+}
+
 static void register_roots(struct snap *s)
 {
+    static const unsigned caller_at[HT_CALLER_REGS] = {1, 6, 11, 12, 13, 14}; /* rbx rbp r12-r15 */
     for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
-        if (!atomic_load(&t->parked))
-            continue;
-        for (unsigned i = 0; i < t->nregs; i++) {
-            bool interior;
-            const struct ht_snap_block *b = ht_snap_index_find(&s->x, t->regs[i], &interior);
-            if (b) {
-                struct root_where r = {HT_ROOT_REGISTER, t->index, 0};
-                root_hit(s, i, b->id << 1 | interior, &r);
-            }
-        }
+        if (atomic_load(&t->parked))
+            for (unsigned i = 0; i < t->nregs; i++)
+                register_root(s, t, i, t->regs[i]);
+        if (atomic_load(&t->program_sp) && t->has_caller_regs)
+            for (unsigned i = 0; i < HT_CALLER_REGS; i++)
+                register_root(s, t, caller_at[i], t->caller_regs[i]);
     }
 }
 

@@ -708,11 +708,15 @@ void ht_snapshot_request(unsigned reason)
     ht_writer_wake(); /* a futex syscall: safe in a signal handler */
 }
 
-void ht_snapshot_request_wait(unsigned reason, uint64_t program_sp)
+void ht_snapshot_request_wait(unsigned reason, const uint64_t *caller_regs, uint64_t program_sp)
 {
     struct ht_thread *self = ht_self;
-    if (self)
-        atomic_store(&self->program_sp, program_sp);
+    if (self) {
+        self->has_caller_regs = caller_regs != NULL;
+        if (caller_regs)
+            memcpy(self->caller_regs, caller_regs, sizeof self->caller_regs);
+        atomic_store(&self->program_sp, program_sp); /* publishes the registers */
+    }
     uint64_t seen = atomic_load(&snap_started);
     ht_snapshot_request(reason);
     /* One snapshot at a time: when one is still being scanned, this one
