@@ -433,38 +433,45 @@ static void scan_user_roots(struct snap *s)
 
 /* ---- the program's anonymous read-write mappings ------------------------ */
 
+/* Kept as page numbers, never as addresses: a conservative collector in the
+ * program (libgc) scans our .bss as a root, and an address here would keep
+ * the first object of each of its heap sections alive. */
 #define MAX_MAPPINGS 4096
+#define PAGE_SHIFT 12
 static struct {
-    uint64_t start, len;
+    uint64_t first, end; /* pages [first, end) */
 } mappings[MAX_MAPPINGS];
 static size_t nmappings;
+
+static uint64_t page_up(uint64_t addr)
+{
+    return (addr >> PAGE_SHIFT) + ((addr & (PAGE - 1)) != 0);
+}
 
 /* Writer only (under its lock): a mapping appears (add) or [start, +len) is
  * unmapped (a whole mapping inside it goes; one that overlaps is trimmed). */
 void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add)
 {
+    uint64_t first = start >> PAGE_SHIFT, end = page_up(start + len);
     if (add) {
         if (nmappings < MAX_MAPPINGS)
-            mappings[nmappings++] = (typeof(mappings[0])){start, len};
+            mappings[nmappings++] = (typeof(mappings[0])){first, end};
         return;
     }
-    uint64_t end = start + len;
     for (size_t i = 0; i < nmappings;) {
-        uint64_t s0 = mappings[i].start, e0 = s0 + mappings[i].len;
-        if (e0 <= start || s0 >= end) {
+        uint64_t f0 = mappings[i].first, e0 = mappings[i].end;
+        if (e0 <= first || f0 >= end) {
             i++;
             continue;
         }
-        if (s0 >= start && e0 <= end) {
+        if (f0 >= first && e0 <= end) {
             mappings[i] = mappings[--nmappings];
             continue;
         }
-        if (s0 < start) /* keep the part before the hole (a part after is lost: rare) */
-            mappings[i].len = start - s0;
-        else {
-            mappings[i].start = end;
-            mappings[i].len = e0 - end;
-        }
+        if (f0 < first) /* keep the part before the hole (a part after is lost: rare) */
+            mappings[i].end = first;
+        else
+            mappings[i].first = end;
         i++;
     }
 }
@@ -472,9 +479,9 @@ void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add)
 void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len)
 {
     for (size_t i = 0; i < nmappings; i++)
-        if (mappings[i].start == old && mappings[i].len == old_len) {
-            mappings[i].start = addr;
-            mappings[i].len = len;
+        if (mappings[i].first == old >> PAGE_SHIFT && mappings[i].end == page_up(old + old_len)) {
+            mappings[i].first = addr >> PAGE_SHIFT;
+            mappings[i].end = page_up(addr + len);
             return;
         }
 }
@@ -490,8 +497,9 @@ static bool scan_overlap(void *arg, uint64_t lo, uint64_t hi, bool readable, boo
 {
     struct mapping_scan *m = arg;
     for (size_t i = 0; readable && writable && i < nmappings; i++) {
-        uint64_t a = mappings[i].start > lo ? mappings[i].start : lo;
-        uint64_t e = mappings[i].start + mappings[i].len;
+        uint64_t a = mappings[i].first << PAGE_SHIFT, e = mappings[i].end << PAGE_SHIFT;
+        if (a < lo)
+            a = lo;
         if (e > hi)
             e = hi;
         if (a < e)
