@@ -124,6 +124,10 @@ void *ht_mem_alloc(size_t size);         /* zeroed; NULL on failure */
 void *ht_mem_alloc_huge(size_t size);    /* the same, on huge pages if granted */
 void *ht_mem_realloc(void *p, size_t size);
 void ht_mem_free(void *p);
+/* A table kept for the whole run, made zeroed on first use (by whichever
+ * thread gets there first) instead of living in .bss; NULL if out of memory. */
+void *ht_mem_once(void *_Atomic *slot, size_t size);
+#define HT_MEM_ONCE(slot, size) ((__typeof__(*(slot)))ht_mem_once((void *_Atomic *)(slot), (size)))
 void *ht_sys_mmap(size_t len);            /* raw syscall; NULL on failure */
 void ht_sys_munmap(void *p, size_t len);
 

@@ -62,6 +62,26 @@ void *ht_mem_alloc_huge(size_t size)
     return p;
 }
 
+/*
+ * Our big tables are mapped, not static: a conservative collector in the
+ * program (libgc) scans the writable segments of every library as roots, so
+ * a large .bss would make it collect less often than it does without us,
+ * and any address in it would keep an object alive.
+ */
+void *ht_mem_once(void *_Atomic *slot, size_t size)
+{
+    void *p = atomic_load_explicit(slot, memory_order_acquire);
+    if (p)
+        return p;
+    void *fresh = ht_mem_alloc(size);
+    if (!fresh)
+        return NULL;
+    if (atomic_compare_exchange_strong(slot, &p, fresh))
+        return fresh;
+    ht_mem_free(fresh); /* another thread made it meanwhile: p is theirs */
+    return p;
+}
+
 void *ht_mem_realloc(void *p, size_t size)
 {
     if (!p)

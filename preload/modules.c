@@ -30,9 +30,9 @@ struct encode_ctx {
  * past our dlopen wrapper). Written under refresh_lock or the modules lock;
  * a racy read costs at worst one extra snapshot. */
 #define MAX_RANGES 2048
-static struct {
+static struct range {
     uint64_t lo, hi;
-} ranges[MAX_RANGES];
+} *_Atomic ranges; /* MAX_RANGES, mapped on first use */
 static _Atomic size_t nranges;
 
 static bool room(struct encode_ctx *c, size_t n)
@@ -109,9 +109,12 @@ static int encode_one(struct dl_phdr_info *info, size_t size, void *arg)
         if (ph->p_type != PT_LOAD)
             continue;
         size_t r = c->nranges;
-        if ((ph->p_flags & PF_X) && r < MAX_RANGES) {
-            ranges[r].lo = info->dlpi_addr + ph->p_vaddr;
-            ranges[r].hi = ranges[r].lo + ph->p_memsz;
+        struct range *rg = (ph->p_flags & PF_X) && r < MAX_RANGES
+                               ? HT_MEM_ONCE(&ranges, MAX_RANGES * sizeof *rg)
+                               : NULL;
+        if (rg) {
+            rg[r].lo = info->dlpi_addr + ph->p_vaddr;
+            rg[r].hi = rg[r].lo + ph->p_memsz;
             c->nranges = r + 1;
         }
         put_u(c, ph->p_vaddr);
@@ -218,8 +221,9 @@ void ht_modules_refresh(void)
 bool ht_modules_covers(uint64_t ip)
 {
     size_t n = atomic_load(&nranges);
-    for (size_t i = 0; i < n; i++)
-        if (ip - ranges[i].lo < ranges[i].hi - ranges[i].lo)
+    const struct range *rg = atomic_load(&ranges);
+    for (size_t i = 0; rg && i < n; i++)
+        if (ip - rg[i].lo < rg[i].hi - rg[i].lo)
             return true;
     return false;
 }

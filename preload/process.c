@@ -56,24 +56,30 @@ static bool owns_log(void)
  * A recorded release empties the slot: glibc reuses a released thread's
  * stack, and with it the tp, for a later thread.
  */
-#define TPS 4096 /* distinct thread stacks the table tells apart */
+#define TPS 65536 /* distinct thread stacks the table tells apart (1 MiB, mapped when needed) */
 #define TP_EMPTY 0u
 #define TP_EARLY 1u
 #define TP_REG 2u /* word = index << 2 | TP_REG */
-static _Atomic uint64_t tps_key[TPS], tps_word[TPS];
+struct tp_entry {
+    _Atomic uint64_t key, word;
+};
+static struct tp_entry *_Atomic tps;
 
 static _Atomic uint64_t *tp_slot(uint64_t tp)
 {
+    struct tp_entry *t = HT_MEM_ONCE(&tps, TPS * sizeof *t);
+    if (!t)
+        return NULL;
     uint64_t h = (tp >> 12) * 0x9E3779B97F4A7C15ull;
     for (unsigned probe = 0; probe < TPS; probe++) {
-        unsigned i = (unsigned)((h >> 52) + probe) % TPS;
-        uint64_t k = atomic_load(&tps_key[i]);
+        unsigned i = (unsigned)((h >> 48) + probe) % TPS;
+        uint64_t k = atomic_load(&t[i].key);
         if (k == tp)
-            return &tps_word[i];
+            return &t[i].word;
         if (k == 0) {
             uint64_t expected = 0;
-            if (atomic_compare_exchange_strong(&tps_key[i], &expected, tp) || expected == tp)
-                return &tps_word[i];
+            if (atomic_compare_exchange_strong(&t[i].key, &expected, tp) || expected == tp)
+                return &t[i].word;
         }
     }
     return NULL; /* full: releases of new stacks go unrecorded */

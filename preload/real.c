@@ -20,31 +20,32 @@
 struct ht_real ht_real;
 
 #define BOOT_ARENA_SIZE (256 * 1024)
-static _Alignas(64) unsigned char boot_arena[BOOT_ARENA_SIZE];
+static unsigned char *_Atomic boot_arena; /* mapped on first use (ht_mem_once) */
 static _Atomic size_t boot_used;
 
 void *ht_boot_alloc(size_t size, size_t align)
 {
     if (align < 16)
         align = 16;
+    unsigned char *arena = HT_MEM_ONCE(&boot_arena, BOOT_ARENA_SIZE);
     for (;;) {
         size_t used = atomic_load(&boot_used);
         size_t start = (used + 16 + align - 1) & ~(align - 1); /* room for the header */
-        if (size > BOOT_ARENA_SIZE || start + size > BOOT_ARENA_SIZE) {
+        if (!arena || size > BOOT_ARENA_SIZE || start + size > BOOT_ARENA_SIZE) {
             ht_diag("heaptrace: bootstrap arena exhausted before the allocator was found", "", "");
             syscall(SYS_exit_group, 127); /* not our _exit: nothing is resolved */
         }
         if (atomic_compare_exchange_weak(&boot_used, &used, start + size)) {
-            memcpy(boot_arena + start - sizeof(size_t), &size, sizeof size);
-            return boot_arena + start; /* static storage: already zero */
+            memcpy(arena + start - sizeof(size_t), &size, sizeof size);
+            return arena + start; /* fresh mapping: already zero */
         }
     }
 }
 
 bool ht_boot_owns(const void *p)
 {
-    const unsigned char *c = p;
-    return c >= boot_arena && c < boot_arena + BOOT_ARENA_SIZE;
+    const unsigned char *c = p, *arena = atomic_load(&boot_arena);
+    return arena && c >= arena && c < arena + BOOT_ARENA_SIZE;
 }
 
 size_t ht_boot_size(const void *p)

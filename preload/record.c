@@ -289,14 +289,18 @@ void ht_rec_thread_name(uint32_t index, const char *name)
 /* ---- modules ----------------------------------------------------------- */
 
 static _Atomic int modules_lock;
-static uint8_t modules_buf[512 * 1024];
+#define MODULES_BUF (512 * 1024)
+static uint8_t *_Atomic modules_buf;
 
 void ht_rec_modules(void)
 {
+    uint8_t *buf = HT_MEM_ONCE(&modules_buf, MODULES_BUF);
+    if (!buf)
+        return;
     while (atomic_exchange(&modules_lock, 1))
         ;
-    size_t n = ht_modules_encode(modules_buf, sizeof modules_buf);
+    size_t n = ht_modules_encode(buf, MODULES_BUF);
     if (n)
-        ht_rec_raw(HT_REC_MODULES, modules_buf, n);
+        ht_rec_raw(HT_REC_MODULES, buf, n);
     atomic_store(&modules_lock, 0);
 }

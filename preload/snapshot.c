@@ -397,29 +397,30 @@ static void global_segment(void *arg, uint32_t module, uint64_t base, uint64_t s
 /* ---- user roots: heaptrace_root() --------------------------------------- */
 
 #define MAX_USER_ROOTS 1024
-static struct {
-    uint64_t start, len;
-} user_roots[MAX_USER_ROOTS];
+static struct user_root {
+    uint64_t inverted_start, len; /* ~start: no pointer to a collector in the program */
+} *_Atomic user_roots;            /* MAX_USER_ROOTS, mapped on first use */
 static size_t nuser_roots;
 static _Atomic int user_roots_lock;
 
 /* Adds [start, start + len) as a root, or removes the one at start (len 0). */
 void ht_snapshot_user_root(uint64_t start, uint64_t len)
 {
+    struct user_root *u = HT_MEM_ONCE(&user_roots, MAX_USER_ROOTS * sizeof *u);
+    if (!u)
+        return;
     while (atomic_exchange(&user_roots_lock, 1))
         ;
     size_t i = 0;
-    while (i < nuser_roots && user_roots[i].start != start)
+    while (i < nuser_roots && u[i].inverted_start != ~start)
         i++;
     if (len == 0) {
         if (i < nuser_roots)
-            user_roots[i] = user_roots[--nuser_roots];
+            u[i] = u[--nuser_roots];
     } else if (i < nuser_roots) {
-        user_roots[i].len = len;
+        u[i].len = len;
     } else if (nuser_roots < MAX_USER_ROOTS) {
-        user_roots[nuser_roots].start = start;
-        user_roots[nuser_roots].len = len;
-        nuser_roots++;
+        u[nuser_roots++] = (struct user_root){~start, len};
     }
     atomic_store(&user_roots_lock, 0);
 }
@@ -427,8 +428,9 @@ void ht_snapshot_user_root(uint64_t start, uint64_t len)
 static void scan_user_roots(struct snap *s)
 {
     struct root_where r = {HT_ROOT_USER, 0, 0};
+    const struct user_root *u = atomic_load(&user_roots);
     for (size_t i = 0; i < nuser_roots; i++)
-        scan_range(s, user_roots[i].start, user_roots[i].len, root_hit, &r);
+        scan_range(s, ~u[i].inverted_start, u[i].len, root_hit, &r);
 }
 
 /* ---- the program's anonymous read-write mappings ------------------------ */
@@ -438,9 +440,11 @@ static void scan_user_roots(struct snap *s)
  * the first object of each of its heap sections alive. */
 #define MAX_MAPPINGS 4096
 #define PAGE_SHIFT 12
-static struct {
+struct mapping {
     uint64_t first, end; /* pages [first, end) */
-} mappings[MAX_MAPPINGS];
+};
+static struct mapping *_Atomic mappings_mem; /* MAX_MAPPINGS, mapped on first use */
+static struct mapping *mappings;             /* the same, once made (writer only) */
 static size_t nmappings;
 
 static uint64_t page_up(uint64_t addr)
@@ -454,8 +458,10 @@ void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add)
 {
     uint64_t first = start >> PAGE_SHIFT, end = page_up(start + len);
     if (add) {
-        if (nmappings < MAX_MAPPINGS)
-            mappings[nmappings++] = (typeof(mappings[0])){first, end};
+        if (!mappings)
+            mappings = HT_MEM_ONCE(&mappings_mem, MAX_MAPPINGS * sizeof *mappings);
+        if (mappings && nmappings < MAX_MAPPINGS)
+            mappings[nmappings++] = (struct mapping){first, end};
         return;
     }
     for (size_t i = 0; i < nmappings;) {
@@ -655,24 +661,27 @@ static HT_NOINLINE void scan_stacks(struct snap *s)
  * child must not call dl_iterate_phdr, whose lock another thread of the
  * parent may have held at that instant. */
 #define MAX_SEGMENTS 4096
-static struct segment {
+struct segment {
     uint32_t module;
     uint64_t base, start, len;
-} segments[MAX_SEGMENTS];
+};
+static struct segment *_Atomic segments; /* MAX_SEGMENTS, mapped on first use */
 static size_t nsegments;
 static uint64_t tls_below, tls_above; /* static TLS around each thread pointer */
 
 static void gather_segment(void *arg, uint32_t module, uint64_t base, uint64_t start, uint64_t len)
 {
-    (void)arg;
+    struct segment *seg = arg;
     if (nsegments < MAX_SEGMENTS)
-        segments[nsegments++] = (struct segment){module, base, start, len};
+        seg[nsegments++] = (struct segment){module, base, start, len};
 }
 
 void ht_snapshot_gather_roots(void)
 {
     nsegments = 0;
-    ht_modules_each_writable(gather_segment, NULL);
+    struct segment *seg = HT_MEM_ONCE(&segments, MAX_SEGMENTS * sizeof *seg);
+    if (seg)
+        ht_modules_each_writable(gather_segment, seg);
     ht_modules_tls_span(&tls_below, &tls_above);
 }
 
@@ -698,8 +707,9 @@ static void scan_tls(struct snap *s)
 static void scan_roots(struct snap *s)
 {
     s->tag = HT_REC_SNAPSHOT_ROOTS;
+    const struct segment *seg = atomic_load(&segments);
     for (size_t i = 0; i < nsegments; i++)
-        global_segment(s, segments[i].module, segments[i].base, segments[i].start, segments[i].len);
+        global_segment(s, seg[i].module, seg[i].base, seg[i].start, seg[i].len);
     scan_stacks(s);
     scan_tls(s);
     register_roots(s);

@@ -128,13 +128,13 @@ compare_role() { # ROLE VGLOG HTLOG
     fi
     printf '%-8s %-11s %22s %22s\n' "$role" class "valgrind bytes/blocks" "heaptrace bytes/blocks"
     for cls in definitely indirectly possibly reachable; do
-        v=$(awk -v c=$cls '$1 == c { print $2 "/" $3 }' "$dir/$role.vg")
-        h=$(awk -v c=$cls '$1 == c { print $2 "/" $3 }' "$dir/$role.ht")
+        v=$(awk -v c="$cls" '$1 == c { print $2 "/" $3 }' "$dir/$role.vg")
+        h=$(awk -v c="$cls" '$1 == c { print $2 "/" $3 }' "$dir/$role.ht")
         ev="" ; eh=""
         if [ -n "${LEAKS_EXPECT:-}" ]; then
-            ev=$(awk -v r=$role -v c=$cls '$1 == "valgrind" && $2 == r && $3 == c { print $4 "/" $5 }' "$LEAKS_EXPECT")
-            eh=$(awk -v r=$role -v c=$cls '$1 == "heaptrace" && $2 == r && $3 == c { print $4 "/" $5 }' "$LEAKS_EXPECT")
-            d=$(awk -v r=$role -v c=$cls '$1 == "delta" && $2 == r && $3 == c { print $4 " " $5 }' "$LEAKS_EXPECT")
+            ev=$(awk -v r="$role" -v c="$cls" '$1 == "valgrind" && $2 == r && $3 == c { print $4 "/" $5 }' "$LEAKS_EXPECT")
+            eh=$(awk -v r="$role" -v c="$cls" '$1 == "heaptrace" && $2 == r && $3 == c { print $4 "/" $5 }' "$LEAKS_EXPECT")
+            d=$(awk -v r="$role" -v c="$cls" '$1 == "delta" && $2 == r && $3 == c { print $4 " " $5 }' "$LEAKS_EXPECT")
             if [ -n "$d" ]; then
                 eh=$(printf '%s %s\n' "$v" "$d" | awk '{ split($1, a, "/"); print a[1] + $2 "/" a[2] + $3 }')
             fi
@@ -148,13 +148,16 @@ compare_role() { # ROLE VGLOG HTLOG
         elif [ "$v" != "$h" ]; then
             verdict=FAIL
         fi
-        printf '%-8s %-11s %22s %22s  %s\n' "$role" $cls "$v" "$h" "$verdict"
+        printf '%-8s %-11s %22s %22s  %s\n' "$role" "$cls" "$v" "$h" "$verdict"
         case $verdict in FAIL*) fails=$((fails + 1)) ;; esac
     done
 }
 compare_role root "$vg_root" "$ht_root"
+# the children lists are words: split on purpose
+# shellcheck disable=SC2086
 set -- $vg_children
 vgc_n=$#
+# shellcheck disable=SC2086
 hc_n=$(set -- $ht_children; echo $#)
 if [ "$vgc_n" != "$hc_n" ]; then
     echo "FAIL: valgrind saw $vgc_n child process(es), heaptrace $hc_n"
@@ -162,6 +165,7 @@ if [ "$vgc_n" != "$hc_n" ]; then
 elif [ "$vgc_n" -gt 1 ]; then
     echo "FAIL: compare.sh pairs at most one child process"; fails=$((fails + 1))
 elif [ "$vgc_n" -eq 1 ]; then
+    # shellcheck disable=SC2086 # one word each (a leading space to drop)
     compare_role child $vg_children $ht_children
 fi
 if [ "$fails" -ne 0 ]; then
