@@ -158,6 +158,7 @@ struct ht_thread {
     uint64_t tp;                 /* its thread pointer: static TLS sits just below */
     /* Filled by the snapshot barrier (snapshot.c) while the thread is parked. */
     _Atomic int parked;          /* 1 while regs and sp below are valid */
+    _Atomic int park_asked;      /* signalled to park, the handler not yet run */
     uint64_t sp, ip, fp;         /* stack pointer, program counter, frame pointer */
     _Atomic uint64_t program_sp; /* while it waits for a snapshot inside the shim: where the
                                   * program's frames start (ours below hold stale copies) */

@@ -527,6 +527,7 @@ uint64_t ht_program_sp;
 static _Atomic int release_word;
 static struct sigaction saved_action;
 static int barrier_signal;
+static bool barrier_installed; /* our handler is the signal's action (saved_action: the program's) */
 
 static void on_park(int sig, siginfo_t *info, void *uc_)
 {
@@ -535,6 +536,7 @@ static void on_park(int sig, siginfo_t *info, void *uc_)
     struct ht_thread *t = ht_self;
     if (!t)
         return;
+    atomic_store(&t->park_asked, 0);
     const ucontext_t *uc = uc_;
     unsigned n = 0;
 #if defined(__x86_64__)
@@ -566,14 +568,19 @@ void ht_snapshot_park_threads(void)
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
     atomic_store(&release_word, 0);
-    sigaction(barrier_signal, &sa, &saved_action);
+    if (!barrier_installed) /* else still ours: a signal of an earlier barrier was pending */
+        sigaction(barrier_signal, &sa, &saved_action);
+    barrier_installed = true;
     pid_t pid = getpid();
     unsigned asked = 0;
     for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
         if (t == ht_self || t->is_writer || atomic_load(&t->state) != HT_TS_LIVE)
             continue;
+        atomic_store(&t->park_asked, 1);
         if (syscall(SYS_tgkill, pid, t->tid, barrier_signal) == 0)
             asked++;
+        else
+            atomic_store(&t->park_asked, 0);
     }
     /* Wait for them, a bounded time: a thread that blocks the signal is
      * scanned whole instead. */
@@ -602,7 +609,16 @@ void ht_snapshot_release_threads(void)
             break;
         sched_yield();
     }
+    /* A thread that has not run its handler yet (it blocks the signal, or
+     * got no core within the wait) still has the signal pending: with the
+     * program's action back (by default: terminate) the process would die
+     * of it. Our handler stays until no signal is left (the thread ran it,
+     * or is gone); a late one finds the barrier released and returns. */
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next)
+        if (atomic_load(&t->park_asked) && atomic_load(&t->state) != HT_TS_FREE)
+            return;
     sigaction(barrier_signal, &saved_action, NULL);
+    barrier_installed = false;
 }
 
 /* The registers of parked threads, and those a thread waiting in our API

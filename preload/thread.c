@@ -60,8 +60,10 @@ static struct ht_thread *reuse_free_state(void)
     for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
         int expected = HT_TS_FREE;
         if (atomic_load(&t->state) == HT_TS_FREE &&
-            atomic_compare_exchange_strong(&t->state, &expected, HT_TS_LIVE))
+            atomic_compare_exchange_strong(&t->state, &expected, HT_TS_LIVE)) {
+            atomic_store(&t->park_asked, 0); /* a signal for the old thread died with it */
             return t;
+        }
     }
     return NULL;
 }
@@ -120,6 +122,7 @@ void ht_thread_after_fork_child(void)
         /* Whatever the parent had buffered is the parent's to write. */
         atomic_store(&t->tail, atomic_load(&t->head));
         atomic_store(&t->pending, 0);
+        atomic_store(&t->park_asked, 0); /* pending signals are not inherited */
         if (t != ht_self)
             atomic_store(&t->state, HT_TS_FREE);
     }
