@@ -67,6 +67,7 @@ static struct writer {
     ino_t ino;
     char path[1024];
     bool failed, finished, running;
+    bool ending; /* ht_writer_finish has taken the exit snapshot: no more snapshots */
     pthread_t thread;
     struct ht_thread *self; /* the writer's own ring (RSS, LOST) */
 
@@ -557,11 +558,12 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
             p = ht_put_uvarint(p, f[0]);
             p = ht_put_uvarint(p, handle_ref(f[1]));
             break;
-        case HT_REC_END:
-            w.end_ticket = ev->ticket;
-            /* fall through */
         case HT_REC_MUNMAP:
             ht_snapshot_mapping(f[0], f[1], false);
+            /* fall through */
+        case HT_REC_END:
+            if (tag == HT_REC_END)
+                w.end_ticket = ev->ticket;
             /* fall through */
         default: /* plain fields: OWNER_END/CLOSE, THREAD_EXIT, RSS, LOST, FORK, MUNMAP */
             for (unsigned i = 0; i < nf; i++)
@@ -886,6 +888,10 @@ static void snapshot_pump(bool block)
 
 static void snapshot_tick(uint64_t now)
 {
+    /* Once the program ends, END is on its way: a snapshot started now
+     * would drain it, then write its records after it. */
+    if (w.ending)
+        return;
     if (w.snap_fd >= 0) {
         snapshot_pump(false);
         return;
@@ -1163,7 +1169,7 @@ bool ht_writer_open(bool is_fork_child)
 
     w.enc_len = 0;
     w.frame_has_data = false;
-    w.failed = w.finished = w.running = false;
+    w.failed = w.finished = w.running = w.ending = false;
     w.end_ticket = 0;
     w.last_us = 0;
     w.blocks = 0;
@@ -1240,6 +1246,7 @@ void ht_writer_finish(unsigned reason)
                 snapshot_pump(true);
         }
     }
+    w.ending = true;
     pthread_mutex_unlock(&w.lock);
     ht_gc_flush(); /* GC allocations since the last collection */
     ht_rec_simple(HT_REC_END, 1, reason, 0);
