@@ -173,6 +173,71 @@ const struct retention_site_path *retention_site_path(const struct retention *r,
     return NULL;
 }
 
+/*
+ * What freeing every block of `site` would release: the reachable bytes and
+ * blocks a walk from the roots no longer reaches when it may not enter them.
+ * The sum of the site's heads' dominator trees says the same unless its
+ * blocks share what they hold: an array caught being resized (old and new
+ * both point at every element, so neither dominates one).
+ */
+static void site_release(const struct graph *g, uint32_t site, uint64_t reach_bytes,
+                         uint64_t reach_blocks, uint64_t *bytes, uint64_t *blocks)
+{
+    uint8_t *seen = xcalloc(g->nnodes, 1);
+    uint32_t *queue = xmalloc((size_t)g->nnodes * sizeof(uint32_t));
+    uint32_t head = 0, tail = 0;
+    uint64_t kept_bytes = 0, kept_blocks = 0;
+    queue[tail++] = GRAPH_ROOT;
+    seen[GRAPH_ROOT] = 1;
+    while (head < tail) {
+        uint32_t v = queue[head++];
+        for (uint32_t e = graph_out_begin(g, v); e < graph_out_end(g, v); e++) {
+            uint32_t w = graph_edge_target(g, e);
+            if (seen[w])
+                continue;
+            seen[w] = 1;
+            if (graph_site(g, w) == site)
+                continue;
+            kept_bytes += graph_size(g, w);
+            kept_blocks++;
+            queue[tail++] = w;
+        }
+    }
+    free(queue);
+    free(seen);
+    *bytes = reach_bytes - kept_bytes;
+    *blocks = reach_blocks - kept_blocks;
+}
+
+static int site_retained_cmp(const void *pa, const void *pb)
+{
+    const struct dom_site *a = pa, *b = pb;
+    if (a->retained != b->retained)
+        return a->retained > b->retained ? -1 : 1;
+    return a->site < b->site ? -1 : a->site > b->site;
+}
+
+/* The top sites' retained sizes as freeing all their blocks would release
+ * (site_release), for those with more than one head among the first
+ * RETENTION_RELEASE_WALKS (a walk of the whole graph each), re-sorted. */
+static void sites_by_release(const struct graph *g, const struct dom *d, struct dom_site *sites,
+                             size_t nsites)
+{
+    size_t k = nsites < RETENTION_TOP ? nsites : RETENTION_TOP, walks = 0;
+    for (size_t i = 0; i < k && walks < RETENTION_RELEASE_WALKS; i++) {
+        if (sites[i].heads < 2)
+            continue; /* one head: its dominator tree is what the site holds */
+        uint64_t bytes, blocks;
+        site_release(g, sites[i].site, d->retained[GRAPH_ROOT], d->nreach - 1, &bytes, &blocks);
+        walks++;
+        if (bytes > sites[i].retained) {
+            sites[i].retained = bytes;
+            sites[i].retained_blocks = blocks;
+        }
+    }
+    qsort(sites, k, sizeof(*sites), site_retained_cmp);
+}
+
 /* Fills r->top from this snapshot's top sites. */
 static void top_build(struct retention *r, const struct graph *g, const struct dom *d,
                       const struct snap_node *nodes, const struct retention_root *root_of,
@@ -260,6 +325,7 @@ void retention_add_snapshot(struct retention *r, const struct replay *rp, const 
     /* the paths are worth computing for the snapshot users look at: the largest */
     if (r->nsnaps == 0 || s->reachable_bytes >= r->snaps[r->top_snapshot].reachable_bytes) {
         r->top_snapshot = r->nsnaps;
+        sites_by_release(g, &d, sites, nsites);
         top_build(r, g, &d, nodes, root_of, sites, nsites);
     }
     tables_add_snapshot(&r->tables, rp, g, &d, nodes, root_of, (uint32_t)r->nsnaps, snap->time_us);

@@ -34,6 +34,7 @@ struct sym_frame;
 struct replay;
 
 #define RETENTION_TOP 20          /* top retainers kept with paths */
+#define RETENTION_RELEASE_WALKS 8 /* top sites of several heads measured by a walk (retention.c) */
 #define RETENTION_SITE_SERIES 64  /* sites per snapshot kept for growth series */
 #define RETENTION_PATH_MAX 24     /* path steps kept: the first and last half */
 #define RETENTION_SITE_PATHS 256  /* sites of the largest snapshot given a path */
