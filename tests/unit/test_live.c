@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_live.c - preload/live.c, the recorder's table of live blocks, against
+ * a plain array: random puts (new addresses and addresses seen live again),
+ * takes (backward-shift deletion) and gets while the table grows several
+ * times and churns at three-quarters load, and both exports compared whole
+ * at every stage.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ht.h"
+#include "snapindex.h"
+
+void *ht_mem_alloc_huge(size_t size)
+{
+    return calloc(1, size ? size : 1);
+}
+
+void ht_mem_free(void *p)
+{
+    free(p);
+}
+
+#define ADDRESSES 300000
+static uint64_t ref_id[ADDRESSES]; /* 0: not live */
+static size_t ref_live;
+static uint64_t next_id;
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static uint64_t addr_of(size_t k)
+{
+    return 0x555500000000ull + 16 * (uint64_t)k * 7; /* spread, 16-aligned */
+}
+
+static void put(size_t k)
+{
+    CHECK(ht_live_put(addr_of(k), ++next_id, k, k * 3));
+    ref_live += ref_id[k] == 0;
+    ref_id[k] = next_id;
+}
+
+static void take(size_t k)
+{
+    CHECK_EQ(ht_live_take(addr_of(k)), ref_id[k]);
+    ref_live -= ref_id[k] != 0;
+    ref_id[k] = 0;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+    const struct ht_snap_block *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Every entry, both exports, and the count, against the reference. */
+static void check_all(void)
+{
+    CHECK_EQ(ht_live_count(), ref_live);
+    struct ht_snap_block *b = calloc(ref_live + 1, sizeof *b);
+    struct ht_live_block *l = calloc(ref_live + 1, sizeof *l);
+    CHECK_EQ(ht_live_export_blocks(b, ref_live + 1), ref_live);
+    CHECK_EQ(ht_live_export(l, ref_live + 1), ref_live);
+    qsort(b, ref_live, sizeof *b, by_addr);
+    size_t j = 0;
+    for (size_t k = 0; k < ADDRESSES; k++) {
+        CHECK_EQ(ht_live_get(addr_of(k)), ref_id[k]);
+        if (!ref_id[k])
+            continue;
+        CHECK(j < ref_live && b[j].addr == addr_of(k) && b[j].id == ref_id[k] && b[j].size == k);
+        j++;
+    }
+    for (size_t i = 0; i < ref_live; i++) /* the full export carries the stack too */
+        CHECK(l[i].stack == (l[i].addr - 0x555500000000ull) / 112 * 3);
+    free(b);
+    free(l);
+}
+
+int main(void)
+{
+    CHECK_EQ(ht_live_take(addr_of(1)), 0); /* an empty table */
+    CHECK_EQ(ht_live_get(addr_of(1)), 0);
+    /* grow to 250 000 live (2^16 slots at first: growths at 49 152, 98 304,
+     * 196 608), with a take or a re-put now and then, checking in between */
+    for (size_t step = 0; step < 400000; step++) {
+        size_t k = (size_t)(rnd() % ADDRESSES);
+        if (step % 5 == 4)
+            take(k);
+        else
+            put(k);
+        if (step % 25000 == 0)
+            check_all();
+    }
+    check_all();
+    /* churn at that size, then empty it */
+    for (size_t step = 0; step < 300000; step++) {
+        size_t k = (size_t)(rnd() % ADDRESSES);
+        if (rnd() & 1)
+            take(k);
+        else
+            put(k);
+    }
+    check_all();
+    for (size_t k = 0; k < ADDRESSES; k++)
+        take(k);
+    check_all();
+    CHECK_EQ(ht_live_count(), 0);
+    /* clear a full table, then use it again */
+    for (size_t k = 0; k < 200000; k++)
+        put(k);
+    ht_live_clear();
+    memset(ref_id, 0, sizeof ref_id);
+    ref_live = 0;
+    check_all();
+    for (size_t k = 0; k < 1000; k++)
+        put(k);
+    check_all();
+    return check_exit();
+}
