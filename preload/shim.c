@@ -228,7 +228,7 @@ void ht_api_snapshot(const uint64_t *regs, uint64_t program_sp)
  * of stack, pass their address in ARG and the program's stack pointer (above
  * our return address) in SP_ARG, call IMPL. */
 #define HT_API_STUB(name, impl, arg, sp_arg)                                                  \
-    __asm__(".text\n.globl " #name "\n.type " #name ", @function\n" #name ":\n"            \
+    __asm__(".pushsection .text\n.globl " #name "\n.type " #name ", @function\n" #name ":\n" \
             ".cfi_startproc\n"                                                             \
             "  lea 8(%rsp), %" sp_arg "\n"                                                 \
             "  sub $56, %rsp\n" /* 48 bytes of registers, and 16-byte alignment */           \
@@ -239,7 +239,7 @@ void ht_api_snapshot(const uint64_t *regs, uint64_t program_sp)
             "  call " #impl "\n"                                                           \
             "  add $56, %rsp\n"                                                            \
             ".cfi_adjust_cfa_offset -56\n"                                                 \
-            "  ret\n.cfi_endproc\n.size " #name ", .-" #name "\n")
+            "  ret\n.cfi_endproc\n.size " #name ", .-" #name "\n.popsection\n")
 
 HT_API_STUB(heaptrace__mark, ht_api_mark, "rsi", "rdx");
 HT_API_STUB(heaptrace__snapshot, ht_api_snapshot, "rdi", "rsi");
