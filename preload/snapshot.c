@@ -24,12 +24,14 @@
  * threads whole (we do not know their stack pointers yet: conservative, it
  * may keep a block reachable that valgrind calls lost); static TLS and the
  * thread control block (pthread_setspecific's slots) around each live
- * thread's pointer. A thread waiting in heaptrace_snapshot() or a mark is
- * scanned from the program's frames up, and its callee-saved registers at
- * that call (saved by shim.c's entry stubs) are register roots. Dynamic TLS is heap, reached through the TCB's DTV. Not
- * yet: the program's own anonymous mappings. Other live threads are
- * parked by a signal (SIGRTMIN+7, only while a snapshot is taken) that saves
- * their registers and stack pointer; one that blocks it is scanned whole.
+ * thread's pointer; the program's own anonymous read-write mappings. A
+ * thread waiting in heaptrace_snapshot() or a mark is scanned from the
+ * program's frames up, and its callee-saved registers at that call (saved
+ * by shim.c's entry stubs) are register roots. Dynamic TLS is heap, reached
+ * through the TCB's DTV. Other live threads are parked by a signal
+ * (SIGRTMIN+7, installed while a snapshot is taken and while one of them
+ * still has it pending) that saves their registers and stack pointer; one
+ * that blocks it is scanned whole.
  */
 #define _GNU_SOURCE
 #include <errno.h>
