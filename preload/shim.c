@@ -102,10 +102,10 @@ static void *realloc_traced(void *old, size_t n, void *(*real)(void *, size_t, s
 
 HT_EXPORT void *realloc(void *old, size_t n)
 {
+    if (HT_UNLIKELY(old && ht_boot_owns(old)))
+        return realloc_from_boot(old, n); /* into the arena too, while it is all there is */
     if (HT_UNLIKELY(!ht_real.realloc))
         return old ? NULL : ht_boot_alloc(n, 16);
-    if (HT_UNLIKELY(old && ht_boot_owns(old)))
-        return realloc_from_boot(old, n);
     if (!enter())
         return ht_real.realloc(old, n);
     void *p = realloc_traced(old, n, NULL, 0, 0);
