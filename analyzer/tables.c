@@ -478,8 +478,11 @@ static bool grows(const double *x, const double *y, size_t n, double *slope)
     }
     /* few points: the first is the warm-up (a bounded queue may still be
      * filling); the rest must rise at every step and end at three times or
-     * more (a bounded queue's length sampled four times can rise by chance) */
-    if (n < 4 || y[n - 1] < 3 * y[1] || y[n - 1] < TABLES_MIN_SLOTS)
+     * more (a bounded queue's length sampled four times can rise by chance).
+     * A fall from the warm-up point by half the peak or more is a sawtooth's
+     * tooth, caught by too few snapshots ([2745, 257, 2467, 3592]), not
+     * growth. */
+    if (n < 4 || y[n - 1] < 3 * y[1] || y[n - 1] < TABLES_MIN_SLOTS || y[0] - y[1] >= y[n - 1] / 2)
         return false;
     for (size_t i = 2; i < n; i++)
         if (y[i] <= y[i - 1])
