@@ -181,7 +181,13 @@ struct ht_thread {
     uint64_t stack_cache[HT_STACK_CACHE]; /* hashes whose frames were sent */
 };
 
-extern _Atomic uint64_t ht_ticket;             /* global event order */
+/* The global event order: every event of every thread takes the next
+ * ticket, so it has a cache line of its own (sizeof is 64): a neighbour
+ * the writer writes (its lock was one) would bounce between the cores. */
+struct ht_ticket_line {
+    _Alignas(64) _Atomic uint64_t next;
+};
+extern struct ht_ticket_line ht_ticket;
 extern struct ht_thread *_Atomic ht_threads;   /* registry head */
 extern __thread struct ht_thread *ht_self __attribute__((tls_model("initial-exec")));
 extern __thread int ht_guard __attribute__((tls_model("initial-exec")));

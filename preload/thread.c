@@ -25,7 +25,7 @@
 
 #include "ht.h"
 
-_Atomic uint64_t ht_ticket = 1;
+struct ht_ticket_line ht_ticket = {1};
 struct ht_thread *_Atomic ht_threads;
 __thread struct ht_thread *ht_self __attribute__((tls_model("initial-exec")));
 __thread int ht_guard __attribute__((tls_model("initial-exec")));
@@ -215,7 +215,7 @@ void ht_ring_ticket(struct ht_thread *t, struct ht_ev *ev)
 #else
     atomic_store(&t->pending, HT_TAKING);
 #endif
-    uint64_t ticket = atomic_fetch_add(&ht_ticket, 1);
+    uint64_t ticket = atomic_fetch_add(&ht_ticket.next, 1);
     atomic_store_explicit(&t->pending, ticket, memory_order_release);
     ev->ticket = ticket;
     ev->tsc = ht_now_tsc();

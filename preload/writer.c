@@ -590,7 +590,7 @@ static struct ht_ev *cursor_peek(struct cursor *c)
 /* The bound below which every ticket is published, or 0 to retry later. */
 static uint64_t publish_bound(void)
 {
-    uint64_t x = atomic_load(&ht_ticket);
+    uint64_t x = atomic_load(&ht_ticket.next);
     for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
         if (atomic_load(&t->state) == HT_TS_FREE)
             continue;
@@ -686,7 +686,7 @@ static void drain_all(bool end_frame)
 {
     /* Everything ticketed before this call must be written. A thread that
      * keeps a ticket pending (stuck in a huge realloc) gets one second. */
-    uint64_t target = atomic_load(&ht_ticket);
+    uint64_t target = atomic_load(&ht_ticket.next);
     uint64_t deadline = ht_mono_ns() + 1000 * 1000 * 1000ull;
     while (!w.end_ticket && !w.failed) {
         size_t n = drain_round();
