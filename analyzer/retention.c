@@ -178,13 +178,13 @@ const struct retention_site_path *retention_site_path(const struct retention *r,
  * blocks a walk from the roots no longer reaches when it may not enter them.
  * The sum of the site's heads' dominator trees says the same unless its
  * blocks share what they hold: an array caught being resized (old and new
- * both point at every element, so neither dominates one).
+ * both point at every element, so neither dominates one). seen and queue:
+ * g->nnodes each, seen all 0 on entry.
  */
 static void site_release(const struct graph *g, uint32_t site, uint64_t reach_bytes,
-                         uint64_t reach_blocks, uint64_t *bytes, uint64_t *blocks)
+                         uint64_t reach_blocks, uint8_t *seen, uint32_t *queue, uint64_t *bytes,
+                         uint64_t *blocks)
 {
-    uint8_t *seen = xcalloc(g->nnodes, 1);
-    uint32_t *queue = xmalloc((size_t)g->nnodes * sizeof(uint32_t));
     uint32_t head = 0, tail = 0;
     uint64_t kept_bytes = 0, kept_blocks = 0;
     queue[tail++] = GRAPH_ROOT;
@@ -203,8 +203,6 @@ static void site_release(const struct graph *g, uint32_t site, uint64_t reach_by
             queue[tail++] = w;
         }
     }
-    free(queue);
-    free(seen);
     *bytes = reach_bytes - kept_bytes;
     *blocks = reach_blocks - kept_blocks;
 }
@@ -224,17 +222,27 @@ static void sites_by_release(const struct graph *g, const struct dom *d, struct 
                              size_t nsites)
 {
     size_t k = nsites < RETENTION_TOP ? nsites : RETENTION_TOP, walks = 0;
+    uint8_t *seen = NULL;
+    uint32_t *queue = NULL;
     for (size_t i = 0; i < k && walks < RETENTION_RELEASE_WALKS; i++) {
         if (sites[i].heads < 2)
             continue; /* one head: its dominator tree is what the site holds */
+        if (!seen) {
+            seen = xmalloc(g->nnodes);
+            queue = xmalloc((size_t)g->nnodes * sizeof(uint32_t));
+        }
+        memset(seen, 0, g->nnodes);
         uint64_t bytes, blocks;
-        site_release(g, sites[i].site, d->retained[GRAPH_ROOT], d->nreach - 1, &bytes, &blocks);
+        site_release(g, sites[i].site, d->retained[GRAPH_ROOT], d->nreach - 1, seen, queue,
+                     &bytes, &blocks);
         walks++;
         if (bytes > sites[i].retained) {
             sites[i].retained = bytes;
             sites[i].retained_blocks = blocks;
         }
     }
+    free(seen);
+    free(queue);
     qsort(sites, k, sizeof(*sites), site_retained_cmp);
 }
 

@@ -140,9 +140,11 @@ size_t ht_live_export(struct ht_live_block *out, size_t room)
 size_t ht_live_export_blocks(struct ht_snap_block *out, size_t room)
 {
     size_t n = 0;
-    for (size_t i = 0; i < live.cap && n < room; i++)
-        if (live.slots[i].addr)
-            out[n++] = (struct ht_snap_block){live.slots[i].addr, live.slots[i].size, live.slots[i].id};
+    for (size_t i = 0; i < live.cap && n < room; i++) {
+        const struct live_slot *s = &live.slots[i];
+        if (s->addr)
+            out[n++] = (struct ht_snap_block){s->addr, s->size, s->id};
+    }
     return n;
 }
 

@@ -28,12 +28,12 @@ void *ht_boot_alloc(size_t size, size_t align)
     if (align < 16)
         align = 16;
     unsigned char *arena = HT_MEM_ONCE(&boot_arena, BOOT_ARENA_SIZE);
+    uintptr_t base = (uintptr_t)arena;
     for (;;) {
         size_t used = atomic_load(&boot_used);
         /* aligned as an address, not as an offset into the arena (whose own
          * alignment is a page plus ht_mem's header), with room for the header */
-        uintptr_t base = (uintptr_t)arena;
-        size_t start = arena ? (size_t)(((base + used + 16 + align - 1) & ~(uintptr_t)(align - 1)) - base) : 0;
+        size_t start = (size_t)(((base + used + 16 + align - 1) & ~(uintptr_t)(align - 1)) - base);
         if (!arena || size > BOOT_ARENA_SIZE || start + size > BOOT_ARENA_SIZE) {
             ht_diag("heaptrace: bootstrap arena exhausted before the allocator was found", "", "");
             syscall(SYS_exit_group, 127); /* not our _exit: nothing is resolved */

@@ -5,9 +5,10 @@
  *
  * A cloned child scans its copy of the heap and hands its records to the
  * writer through a shared ring (ht_snapshot_child, snapring.c), for a
- * running program and at exit alike: the writer compresses them meanwhile. Without a child the same scan runs
- * in this thread (ht_snapshot_write), with the writer's lock held and every
- * record drained, so the live table is the heap.
+ * running program and at exit alike: the writer compresses them meanwhile.
+ * Without a child the same scan runs in this thread (ht_snapshot_write),
+ * with the writer's lock held and every record drained, so the live table
+ * is the heap.
  *
  * Memory is read through snapread.c, never by dereferencing here: in-process
  * with process_vm_readv, in a child with loads under a fault handler. A
@@ -438,15 +439,14 @@ static void scan_user_roots(struct snap *s)
 /* ---- the program's anonymous read-write mappings ------------------------ */
 
 /* Kept as page numbers, never as addresses: a conservative collector in the
- * program (libgc) scans our .bss as a root, and an address here would keep
- * the first object of each of its heap sections alive. */
+ * program (libgc) may scan our memory as a root, and an address here would
+ * keep the first object of each of its heap sections alive. */
 #define MAX_MAPPINGS 4096
 #define PAGE_SHIFT 12
 struct mapping {
     uint64_t first, end; /* pages [first, end) */
 };
-static struct mapping *_Atomic mappings_mem; /* MAX_MAPPINGS, mapped on first use */
-static struct mapping *mappings;             /* the same, once made (writer only) */
+static struct mapping *mappings; /* MAX_MAPPINGS, mapped on first use (writer only) */
 static size_t nmappings;
 
 static uint64_t page_up(uint64_t addr)
@@ -461,7 +461,7 @@ void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add)
     uint64_t first = start >> PAGE_SHIFT, end = page_up(start + len);
     if (add) {
         if (!mappings)
-            mappings = HT_MEM_ONCE(&mappings_mem, MAX_MAPPINGS * sizeof *mappings);
+            mappings = ht_mem_alloc(MAX_MAPPINGS * sizeof *mappings);
         if (mappings && nmappings < MAX_MAPPINGS)
             mappings[nmappings++] = (struct mapping){first, end};
         return;

@@ -13,6 +13,16 @@
 
 static int check_failures;
 
+/* A fixed-seed xorshift64: the same "random" cases on every run. */
+static inline uint64_t check_rand(void)
+{
+    static uint64_t s = 0x2545f4914f6cdd1dull;
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+}
+
 #define CHECK(cond)                                                                  \
     do {                                                                             \
         if (!(cond)) {                                                               \

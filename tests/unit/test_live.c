@@ -28,15 +28,6 @@ static uint64_t ref_id[ADDRESSES]; /* 0: not live */
 static size_t ref_live;
 static uint64_t next_id;
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
 static uint64_t addr_of(size_t k)
 {
     return 0x555500000000ull + 16 * (uint64_t)k * 7; /* spread, 16-aligned */
@@ -92,7 +83,7 @@ int main(void)
     /* grow to 250 000 live (2^16 slots at first: growths at 49 152, 98 304,
      * 196 608), with a take or a re-put now and then, checking in between */
     for (size_t step = 0; step < 400000; step++) {
-        size_t k = (size_t)(rnd() % ADDRESSES);
+        size_t k = (size_t)(check_rand() % ADDRESSES);
         if (step % 5 == 4)
             take(k);
         else
@@ -103,8 +94,8 @@ int main(void)
     check_all();
     /* churn at that size, then empty it */
     for (size_t step = 0; step < 300000; step++) {
-        size_t k = (size_t)(rnd() % ADDRESSES);
-        if (rnd() & 1)
+        size_t k = (size_t)(check_rand() % ADDRESSES);
+        if (check_rand() & 1)
             take(k);
         else
             put(k);

@@ -48,15 +48,6 @@ size_t ht_live_export_blocks(struct ht_snap_block *out, size_t room)
     return n;
 }
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
 /* The reference: the last block starting at or before v, by a plain scan. */
 static const struct ht_snap_block *slow_find(const struct ht_snap_index *x, uint64_t v,
                                              bool *interior)
@@ -87,22 +78,22 @@ static void random_heap(size_t n, bool unaligned)
     live = calloc(n, sizeof *live);
     uint64_t at = 0x555555550000ull, far = 0x7f0000000000ull;
     for (size_t i = 0; i < n; i++) {
-        uint64_t r = rnd() % 100;
+        uint64_t r = check_rand() % 100;
         if (r < 2)
-            at += 1ull << (20 + rnd() % 4); /* a gap past REGION_GAP */
+            at += 1ull << (20 + check_rand() % 4); /* a gap past REGION_GAP */
         else if (r == 2) { /* an mmap'd chunk, far away; then on from there */
             at = far;
             far += 1ull << 30;
         }
-        uint64_t size = r == 3 ? 0 : r == 4 ? 4096 * (1 + rnd() % 64) : 1 + rnd() % 300;
+        uint64_t size = r == 3 ? 0 : r == 4 ? 4096 * (1 + check_rand() % 64) : 1 + check_rand() % 300;
         if (unaligned && r == 5)
-            at += 1 + rnd() % 15;
+            at += 1 + check_rand() % 15;
         live[i] = (struct ht_snap_block){at, size, i + 1};
         at += (size + 16 + 15) & ~15ull;
     }
     nlive = n;
     for (size_t i = n - 1; i > 0; i--) { /* the live table's order is no order */
-        size_t j = rnd() % (i + 1);
+        size_t j = check_rand() % (i + 1);
         struct ht_snap_block t = live[i];
         live[i] = live[j];
         live[j] = t;
@@ -125,7 +116,7 @@ static void test_random(bool unaligned)
             probe(&x, at[k]);
     }
     for (int k = 0; k < 20000; k++) /* anywhere in the span, and outside it */
-        probe(&x, x.lo + rnd() % (x.span + 4096) - 2048);
+        probe(&x, x.lo + check_rand() % (x.span + 4096) - 2048);
     probe(&x, 0);
     probe(&x, UINT64_MAX);
     ht_snap_index_release(&x);
