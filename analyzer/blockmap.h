@@ -57,6 +57,8 @@ struct bm_block *blockmap_put(struct blockmap *m, uint64_t id, bool *existed);
 /* The live block id, or NULL (the pointer is valid until the next change). */
 static inline const struct bm_block *blockmap_get(const struct blockmap *m, uint64_t id)
 {
+    if (id == 0) /* an empty slot's id; a log may name it */
+        return NULL;
     if (id >= m->lo && id < m->hi) {
         const struct bm_slot *s = &m->ring[id & (m->cap - 1)];
         return s->id == id ? &s->b : NULL;
@@ -67,6 +69,8 @@ static inline const struct bm_block *blockmap_get(const struct blockmap *m, uint
 /* Removes id, copying its block to *out. @return whether it was there. */
 static inline bool blockmap_remove(struct blockmap *m, uint64_t id, struct bm_block *out)
 {
+    if (id == 0)
+        return false;
     if (id >= m->lo && id < m->hi) {
         struct bm_slot *s = &m->ring[id & (m->cap - 1)];
         if (s->id != id)

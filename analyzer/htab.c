@@ -43,6 +43,8 @@ void htab_release(struct htab *t)
 
 void *htab_get(const struct htab *t, uint64_t key)
 {
+    if (key == 0) /* the empty slot's key: never stored */
+        return NULL;
     for (size_t i = htab_home(t, key);; i = (i + 1) & (t->cap - 1)) {
         if (t->keys[i] == key)
             return htab_slot_val(t, i);
@@ -90,6 +92,8 @@ void *htab_put(struct htab *t, uint64_t key, bool *existed)
 
 bool htab_remove(struct htab *t, uint64_t key, void *out)
 {
+    if (key == 0)
+        return false;
     size_t mask = t->cap - 1, i = htab_home(t, key);
     while (t->keys[i] != key) {
         if (!t->keys[i])

@@ -26,10 +26,11 @@ struct htab {
 void htab_init(struct htab *t, size_t val_size);
 void htab_release(struct htab *t);
 
-/* The value stored for key, or NULL. */
+/* The value stored for key, or NULL (always NULL for key 0). */
 void *htab_get(const struct htab *t, uint64_t key);
 
-/* The value for key, inserted zero-filled when absent (*existed says which). */
+/* The value for key, inserted zero-filled when absent (*existed says which).
+ * key must not be 0: a caller whose key comes from a log checks it first. */
 void *htab_put(struct htab *t, uint64_t key, bool *existed);
 
 /* Removes key, copying its value to out (when not NULL). @return whether it was there. */

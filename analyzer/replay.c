@@ -377,6 +377,8 @@ static void owner_end(struct replay *rp, const struct ht_event *ev)
 
 static void owner_close_event(struct replay *rp, const struct ht_event *ev)
 {
+    if (ev->handle == 0) /* never opened: owner_end drops failed constructors */
+        return;
     uint32_t *idx = htab_get(&rp->handles, ev->handle);
     if (idx && rp->groups[rp->owners[*idx].group].kind == ev->kind)
         owner_close(rp, *idx);
@@ -478,8 +480,12 @@ static void replay_realloc(struct replay *rp, const struct ht_event *ev)
 
 /* --------------------------------------------------------------- mappings */
 
+/* Regions are keyed addr + 1; the one address that would make that 0 is
+ * never mapped, so a log naming it is ignored. */
 static void region_add(struct replay *rp, uint64_t addr, uint64_t len)
 {
+    if (addr == UINT64_MAX)
+        return;
     bool existed;
     uint64_t *v = htab_put(&rp->regions, addr + 1, &existed);
     if (existed)
