@@ -21,19 +21,16 @@
 #include "ht.h"
 #include "snapindex.h"
 
-struct live_slot {
-    uint64_t addr; /* 0 = empty */
-    uint64_t id;
-    uint64_t size; /* for snapshots: which words point into this block */
-    uint64_t stack; /* stack hash: a fork child re-announces the block with it */
-};
+/* A slot (snapindex.h's struct ht_live_slot): addr 0 = empty; size for
+ * snapshots (which words point into the block); stack, the stack hash a
+ * fork child re-announces the block with. */
 
 /* On a cache line of their own: the writer changes `used` on every event,
  * and the threads read what shared a line with it on every one of theirs
  * (the shim's code range, for each stack frame): with them on one line
  * recording churn took 20-30% longer. */
 static struct {
-    struct live_slot *slots;
+    struct ht_live_slot *slots;
     size_t cap, used;
 } __attribute__((aligned(64))) live;
 
@@ -45,9 +42,9 @@ static inline size_t slot_of(uint64_t addr)
 static bool grow(void)
 {
     size_t ncap = live.cap ? live.cap * 2 : 1 << 16;
-    struct live_slot *old = live.slots;
+    struct ht_live_slot *old = live.slots;
     size_t ocap = live.cap;
-    struct live_slot *fresh = ht_mem_alloc_huge(ncap * sizeof *fresh);
+    struct ht_live_slot *fresh = ht_mem_alloc_huge(ncap * sizeof *fresh);
     if (!fresh)
         return false;
     live.slots = fresh;
@@ -137,15 +134,10 @@ size_t ht_live_export(struct ht_live_block *out, size_t room)
     return n;
 }
 
-size_t ht_live_export_blocks(struct ht_snap_block *out, size_t room)
+const struct ht_live_slot *ht_live_slots(size_t *cap)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < live.cap && n < room; i++) {
-        const struct live_slot *s = &live.slots[i];
-        if (s->addr)
-            out[n++] = (struct ht_snap_block){s->addr, s->size, s->id};
-    }
-    return n;
+    *cap = live.cap;
+    return live.slots;
 }
 
 size_t ht_live_count(void)

@@ -14,7 +14,169 @@
 #define REGION_GAP (256 * 1024)
 #define MIN_SHIFT 4 /* 16-byte cells at the finest: malloc's alignment */
 
-/* ---- sorting: LSD radix on the address, 11 bits a pass ------------------ */
+/* ---- gathering the live blocks in address order -------------------------
+ *
+ * Two passes over the live table, in place: the first counts the blocks of
+ * each 64 KiB bucket of address space, the second puts every block in its
+ * bucket's slice of the result; then each slice (a few hundred blocks, in
+ * cache) is sorted on its own. A sort of a copy (the radix sort below, the
+ * fallback) needs a second array as big as the result, and on a heap of
+ * 10 M blocks the kernel zeroing that array's fresh pages took longer than
+ * the sort. Buckets are counted per GiB of address space the heap touches
+ * (main heap, arenas, mmap'd chunks: a few); a heap spread over more GiBs
+ * than GATHER_GIBS takes the fallback.
+ */
+
+#define GIB_SHIFT 30
+#define BUCKET_SHIFT 16
+#define BUCKETS_PER_GIB (1u << (GIB_SHIFT - BUCKET_SHIFT))
+#define GATHER_GIBS 64
+#define SMALL_BUCKET 24 /* an insertion sort is faster below this */
+
+struct gather {
+    uint64_t gib[GATHER_GIBS]; /* addr >> GIB_SHIFT, in the order first seen */
+    size_t ngib, last;
+    uint32_t *pos; /* per GiB (in gib[] order), per bucket: count, then place */
+};
+
+/* The index of addr's GiB in g->gib, added when new; SIZE_MAX when full. */
+static HT_ALWAYS_INLINE size_t gib_of(struct gather *g, uint64_t addr)
+{
+    uint64_t key = addr >> GIB_SHIFT;
+    if (g->ngib && g->gib[g->last] == key)
+        return g->last;
+    for (size_t i = 0; i < g->ngib; i++)
+        if (g->gib[i] == key)
+            return g->last = i;
+    if (g->ngib == GATHER_GIBS)
+        return SIZE_MAX;
+    g->gib[g->ngib] = key;
+    return g->last = g->ngib++;
+}
+
+static HT_ALWAYS_INLINE uint32_t *bucket_of(struct gather *g, size_t gib, uint64_t addr)
+{
+    return &g->pos[gib * BUCKETS_PER_GIB + ((addr >> BUCKET_SHIFT) & (BUCKETS_PER_GIB - 1))];
+}
+
+static void insertion_sort(struct ht_snap_block *b, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct ht_snap_block t = b[i];
+        size_t j = i;
+        for (; j > 0 && b[j - 1].addr > t.addr; j--)
+            b[j] = b[j - 1];
+        b[j] = t;
+    }
+}
+
+/* One bucket: its blocks share every address bit above BUCKET_SHIFT, so two
+ * counting passes on the low 16 bits sort it (to tmp and back). */
+static void sort_bucket(struct ht_snap_block *b, size_t n, struct ht_snap_block *tmp)
+{
+    if (n < SMALL_BUCKET) {
+        insertion_sort(b, n);
+        return;
+    }
+    uint32_t count[2][256];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++) {
+        count[0][b[i].addr & 255]++;
+        count[1][(b[i].addr >> 8) & 255]++;
+    }
+    for (unsigned d = 0; d < 2; d++) {
+        uint32_t at = 0;
+        for (unsigned k = 0; k < 256; k++) {
+            uint32_t c = count[d][k];
+            count[d][k] = at;
+            at += c;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[count[0][b[i].addr & 255]++] = b[i];
+    for (size_t i = 0; i < n; i++)
+        b[count[1][(tmp[i].addr >> 8) & 255]++] = tmp[i];
+}
+
+/* First pass: the blocks of each bucket; false past GATHER_GIBS or room. */
+static bool count_buckets(struct gather *g, const struct ht_live_slot *slot, size_t cap,
+                          size_t room, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < cap; i++) {
+        uint64_t a = slot[i].addr;
+        if (!a)
+            continue;
+        size_t gi = gib_of(g, a);
+        if (gi == SIZE_MAX || *n == room)
+            return false;
+        ++*bucket_of(g, gi, a);
+        ++*n;
+    }
+    return true;
+}
+
+/* Each bucket's count becomes where its slice starts, GiBs in address
+ * order (order[]: a handful, insertion-sorted); returns the widest slice. */
+static uint32_t bucket_starts(struct gather *g, size_t *order)
+{
+    for (size_t i = 0; i < g->ngib; i++) {
+        size_t j = i;
+        for (; j > 0 && g->gib[order[j - 1]] > g->gib[i]; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    uint32_t at = 0, widest = 0;
+    for (size_t k = 0; k < g->ngib; k++) {
+        uint32_t *pos = &g->pos[order[k] * BUCKETS_PER_GIB];
+        for (size_t u = 0; u < BUCKETS_PER_GIB; u++) {
+            uint32_t c = pos[u];
+            pos[u] = at;
+            at += c;
+            if (c > widest)
+                widest = c;
+        }
+    }
+    return widest;
+}
+
+/* Fills b (room for every live block) in address order; returns how many,
+ * or SIZE_MAX when the heap spans too many GiBs or there is no memory. */
+static size_t gather_sorted(struct ht_snap_block *b, size_t room)
+{
+    size_t cap, n;
+    const struct ht_live_slot *slot = ht_live_slots(&cap);
+    struct gather g = {.ngib = 0};
+    /* mapped, not touched: only the GiBs in use cost pages */
+    g.pos = ht_mem_alloc((size_t)GATHER_GIBS * BUCKETS_PER_GIB * sizeof *g.pos);
+    size_t order[GATHER_GIBS];
+    struct ht_snap_block *tmp = NULL;
+    if (g.pos && count_buckets(&g, slot, cap, room, &n))
+        tmp = ht_mem_alloc(((size_t)bucket_starts(&g, order) + 1) * sizeof *tmp);
+    if (!tmp) {
+        ht_mem_free(g.pos);
+        return SIZE_MAX;
+    }
+    for (size_t i = 0; i < cap; i++) { /* second pass: each block to its place */
+        uint64_t a = slot[i].addr;
+        if (a)
+            b[(*bucket_of(&g, gib_of(&g, a), a))++] =
+                (struct ht_snap_block){a, slot[i].size, slot[i].id};
+    }
+    uint32_t at = 0; /* each place now says where its slice ends */
+    for (size_t k = 0; k < g.ngib; k++) {
+        const uint32_t *pos = &g.pos[order[k] * BUCKETS_PER_GIB];
+        for (size_t u = 0; u < BUCKETS_PER_GIB; u++) {
+            sort_bucket(b + at, pos[u] - at, tmp);
+            at = pos[u];
+        }
+    }
+    ht_mem_free(tmp);
+    ht_mem_free(g.pos);
+    return n;
+}
+
+/* ---- the fallback: LSD radix on the address, 11 bits a pass --------------- */
 
 #define DIGIT_BITS 11
 #define DIGITS ((64 + DIGIT_BITS - 1) / DIGIT_BITS)
@@ -164,12 +326,21 @@ bool ht_snap_index_build(struct ht_snap_index *x)
     x->b = ht_mem_alloc_huge((live + 1) * sizeof *x->b);
     if (!x->b)
         return false;
-    x->n = ht_live_export_blocks(x->b, live);
+    x->n = gather_sorted(x->b, live);
+    if (x->n == SIZE_MAX) { /* spread too wide, or no memory: copy, then sort */
+        size_t cap;
+        const struct ht_live_slot *slot = ht_live_slots(&cap);
+        x->n = 0;
+        for (size_t i = 0; i < cap && x->n < live; i++)
+            if (slot[i].addr)
+                x->b[x->n++] = (struct ht_snap_block){slot[i].addr, slot[i].size, slot[i].id};
+        if (x->n)
+            sort_blocks(&x->b, x->n);
+    }
     if (!x->n) {
         x->span = 0; /* nothing points anywhere */
         return true;
     }
-    sort_blocks(&x->b, x->n);
     size_t ncells;
     x->nreg = find_regions(x, &ncells);
     x->reg = ht_mem_alloc(x->nreg * sizeof *x->reg);

@@ -39,11 +39,15 @@ struct ht_snap_index {
     uint32_t *cells;         /* all regions' cells, then the last block's index */
 };
 
-/* live.c: copies up to `room` live blocks (any order); returns how many. */
-size_t ht_live_export_blocks(struct ht_snap_block *out, size_t room);
+/* live.c's table of live blocks as it lies (hash order), read in place by
+ * the index build; a slot with addr 0 is empty. */
+struct ht_live_slot {
+    uint64_t addr, id, size, stack;
+};
+const struct ht_live_slot *ht_live_slots(size_t *cap);
 
-/* Copies the live table, sorts it and builds the cells; false when out of
- * memory (the index is then empty but releasable). */
+/* Gathers the live table's blocks in address order and builds the cells;
+ * false when out of memory (the index is then empty but releasable). */
 bool ht_snap_index_build(struct ht_snap_index *x);
 void ht_snap_index_release(struct ht_snap_index *x);
 

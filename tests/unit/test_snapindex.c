@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_snapindex.c - preload/snapindex.c's lookup against a plain search of
- * the sorted blocks, on memcheck's rules: a word equal to a block's start
+ * test_snapindex.c - preload/snapindex.c: its sort of the live table against
+ * qsort (both of its ways: buckets, and the radix sort for a heap spread over
+ * many GiBs), and its lookup against a plain search of the sorted blocks, on
+ * memcheck's rules: a word equal to a block's start
  * is a start pointer, one strictly inside an interior pointer, one past the
  * end nothing, a 0-byte block only has its start. Blocks come in any order,
  * in dense runs, with wide gaps (new regions) and far-away mappings.
@@ -12,9 +14,11 @@
 #include "check.h"
 #include "snapindex.h"
 
-/* What snapindex.c needs from the shim: memory and the live table. */
+/* What snapindex.c needs from the shim: memory and the live table, here
+ * the blocks of `live` in every other slot (empty slots between). */
 static struct ht_snap_block *live;
 static size_t nlive;
+static struct ht_live_slot *slots;
 
 void *ht_mem_alloc(size_t size);
 void *ht_mem_alloc_huge(size_t size);
@@ -41,11 +45,33 @@ size_t ht_live_count(void)
     return nlive;
 }
 
-size_t ht_live_export_blocks(struct ht_snap_block *out, size_t room)
+const struct ht_live_slot *ht_live_slots(size_t *cap)
 {
-    size_t n = nlive < room ? nlive : room;
-    memcpy(out, live, n * sizeof *out);
-    return n;
+    free(slots);
+    *cap = 2 * nlive + 1;
+    slots = calloc(*cap, sizeof *slots);
+    for (size_t i = 0; i < nlive; i++)
+        slots[2 * i + 1] = (struct ht_live_slot){live[i].addr, live[i].id, live[i].size, 0};
+    return slots;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+    const struct ht_snap_block *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* x->b is `live` sorted by address, every field kept. */
+static void check_sorted(const struct ht_snap_index *x)
+{
+    CHECK_EQ(x->n, nlive);
+    struct ht_snap_block *ref = calloc(nlive + 1, sizeof *ref);
+    memcpy(ref, live, nlive * sizeof *ref);
+    qsort(ref, nlive, sizeof *ref, by_addr);
+    for (size_t i = 0; i < nlive && i < x->n; i++)
+        CHECK(x->b[i].addr == ref[i].addr && x->b[i].size == ref[i].size &&
+              x->b[i].id == ref[i].id);
+    free(ref);
 }
 
 /* The reference: the last block starting at or before v, by a plain scan. */
@@ -71,25 +97,36 @@ static void probe(const struct ht_snap_index *x, uint64_t v)
         CHECK_EQ(fi, si);
 }
 
-/* Blocks at random places: dense runs, wide gaps and a far mapping; with
- * `unaligned`, some at odd addresses (heaptrace_alloc's custom blocks). */
-static void random_heap(size_t n, bool unaligned)
+/* Blocks at random places: dense runs, wide gaps and far mappings (one
+ * block in `far_in` starts a new one, each in a GiB of its own: many of
+ * them take the index's other sort); with `unaligned`, some at odd
+ * addresses (heaptrace_alloc's custom blocks); with `tiny`, blocks of 0 to
+ * 8 bytes packed 16 apart (4096 in a 64 KiB bucket). */
+struct heap_shape {
+    bool unaligned, tiny;
+    unsigned far_in;
+};
+
+static void random_heap(size_t n, struct heap_shape shape)
 {
     live = calloc(n, sizeof *live);
     uint64_t at = 0x555555550000ull, far = 0x7f0000000000ull;
     for (size_t i = 0; i < n; i++) {
         uint64_t r = check_rand() % 100;
-        if (r < 2)
+        if (r < 2) {
             at += 1ull << (20 + check_rand() % 4); /* a gap past REGION_GAP */
-        else if (r == 2) { /* an mmap'd chunk, far away; then on from there */
+        } else if (check_rand() % shape.far_in == 0) { /* an mmap'd chunk, far away */
             at = far;
             far += 1ull << 30;
         }
-        uint64_t size = r == 3 ? 0 : r == 4 ? 4096 * (1 + check_rand() % 64) : 1 + check_rand() % 300;
-        if (unaligned && r == 5)
+        uint64_t size = shape.tiny ? check_rand() % 9
+                        : r == 3   ? 0
+                        : r == 4   ? 4096 * (1 + check_rand() % 64)
+                                   : 1 + check_rand() % 300;
+        if (shape.unaligned && r == 5)
             at += 1 + check_rand() % 15;
         live[i] = (struct ht_snap_block){at, size, i + 1};
-        at += (size + 16 + 15) & ~15ull;
+        at += shape.tiny ? 16 : (size + 16 + 15) & ~15ull;
     }
     nlive = n;
     for (size_t i = n - 1; i > 0; i--) { /* the live table's order is no order */
@@ -100,12 +137,12 @@ static void random_heap(size_t n, bool unaligned)
     }
 }
 
-static void test_random(bool unaligned)
+static void test_random(struct heap_shape shape)
 {
-    random_heap(3000, unaligned);
+    random_heap(shape.tiny ? 20000 : 3000, shape);
     struct ht_snap_index x;
     CHECK(ht_snap_index_build(&x));
-    CHECK_EQ(x.n, 3000);
+    check_sorted(&x);
     for (size_t i = 1; i < x.n; i++)
         CHECK(x.b[i - 1].addr < x.b[i].addr);
     CHECK(x.nreg > 1);
@@ -148,7 +185,11 @@ static void test_edges_of_the_rules(void)
 int main(void)
 {
     test_edges_of_the_rules();
-    test_random(false);
-    test_random(true); /* the sort cannot drop the low 4 bits of the key */
+    test_random((struct heap_shape){.far_in = 100}); /* ~30 GiBs: gathered in buckets */
+    test_random((struct heap_shape){.far_in = 100, .unaligned = true}); /* all 16 low bits count */
+    test_random((struct heap_shape){.far_in = 20}); /* ~150 GiBs: the radix sort */
+    test_random((struct heap_shape){.far_in = 20, .unaligned = true});
+    test_random((struct heap_shape){.far_in = 2000, .tiny = true}); /* full buckets */
+    free(slots);
     return check_exit();
 }
