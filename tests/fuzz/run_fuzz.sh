@@ -1,8 +1,10 @@
 #!/bin/sh
 # run_fuzz.sh [SECONDS] - builds fuzz_reader with clang-14 and
 # -fsanitize=fuzzer,address,undefined and fuzzes the reader for SECONDS
-# (default 60), starting from tests/fuzz/corpus. New crashes land in
-# build-fuzz/crashes/; copy a fixed one into corpus/ to keep it fixed.
+# (default 60), starting from tests/fuzz/corpus and tests/fuzz/found. New
+# crashes land in build-fuzz/crashes/; copy a fixed one into corpus/ to keep
+# it fixed. After a long run, `build-fuzz/fuzz_reader -merge=1 NEW_DIR
+# build-fuzz/corpus` keeps what adds coverage (tests/fuzz/found came so).
 set -eu
 seconds=${1:-60}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +23,6 @@ for f in "$root"/analyzer/*.c; do
 done
 # shellcheck disable=SC2086,SC2046
 "$cc" $flags $srcs $(pkg-config --libs libzstd libdw libelf) -lstdc++ -lm -o "$out/fuzz_reader"
-cp "$here"/corpus/* "$out/corpus/" 2>/dev/null || true
+cp "$here"/corpus/* "$here"/found/* "$out/corpus/" 2>/dev/null || true
 "$out/fuzz_reader" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
     -artifact_prefix="$out/crashes/" "$out/corpus"
