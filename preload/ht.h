@@ -339,6 +339,11 @@ void ht_snapshot_child(struct ht_snap_ring *ring);
 /* snapread.c: reading our own memory without dying on a bad page. */
 size_t ht_snap_read(uint8_t *dst, uint64_t addr, size_t len);
 void ht_snap_read_direct(void); /* in the child: plain loads, faults caught */
+/* In the child, for a range whose every page is touched: calls visit(ctx, p)
+ * with p the range itself, read in place; false (visit's work to be thrown
+ * away) when it cannot, or when a read in it faulted. */
+bool ht_snap_in_place(uint64_t addr, size_t len, void (*visit)(void *ctx, const uint8_t *p),
+                      void *ctx);
 void ht_snapshot_gather_roots(void); /* before cloning: module segments */
 /* Parks every other live thread with its registers saved (a signal and a
  * barrier, as conservative collectors do); release lets them go on. */

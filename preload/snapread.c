@@ -89,15 +89,46 @@ static int pagemap(void)
 
 static size_t read_pages(uint8_t *dst, uint64_t addr, size_t len);
 
+/* The pagemap entries of [first, last] (pages) into ent; false when there is
+ * no pagemap here or the range is too long for one read. */
+static bool pagemap_entries(uint64_t first, uint64_t last, uint64_t *ent)
+{
+    int fd = pagemap();
+    size_t n = (size_t)(last - first + 1);
+    return fd >= 0 && last - first < PM_PAGES &&
+           pread(fd, ent, n * 8, (off_t)(first * 8)) == (ssize_t)(n * 8);
+}
+
+/* Reading in place saves the copy (on 1 GB, a tenth of the child's time);
+ * a page never touched would be faulted in as a zero page, so a range with
+ * one is left to ht_snap_read. A PROT_NONE page faults: the jump ends
+ * visit, and the caller reads a copy, which skips that page. */
+bool ht_snap_in_place(uint64_t addr, size_t len, void (*visit)(void *ctx, const uint8_t *p),
+                      void *ctx)
+{
+    uint64_t first = addr / PAGE, last = (addr + len - 1) / PAGE;
+    uint64_t ent[PM_PAGES];
+    if (!direct || !len || !pagemap_entries(first, last, ent))
+        return false;
+    for (uint64_t pg = first; pg <= last; pg++)
+        if (!(ent[pg - first] & (PM_PRESENT | PM_SWAPPED)))
+            return false;
+    if (sigsetjmp(fault_jump, 0)) {
+        reading = 0;
+        return false;
+    }
+    reading = 1;
+    visit(ctx, (const uint8_t *)(uintptr_t)addr);
+    reading = 0;
+    return true;
+}
+
 size_t ht_snap_read(uint8_t *dst, uint64_t addr, size_t len)
 {
     uint64_t first = addr / PAGE, last = (addr + len - 1) / PAGE;
     uint64_t ent[PM_PAGES];
     /* only in the cloned child: the program itself never sees our descriptor */
-    int fd = direct && len >= 2 * PAGE ? pagemap() : -1;
-    if (fd < 0 || last - first >= PM_PAGES ||
-        pread(fd, ent, (last - first + 1) * 8, (off_t)(first * 8)) !=
-            (ssize_t)((last - first + 1) * 8))
+    if (!direct || len < 2 * PAGE || !pagemap_entries(first, last, ent))
         return read_pages(dst, addr, len);
     size_t done = 0;
     while (done < len) { /* runs of touched pages are read, untouched ones zeroed */

@@ -297,15 +297,27 @@ static HT_ALWAYS_INLINE void prefetch_ahead(const struct ht_snap_index *x,
     }
 }
 
-/* The candidates of blocks i to i + k; cand_end[j - i]: where block j's end. */
-static size_t batch_cands(struct snap *s, size_t i, size_t k, uint64_t start, struct cand *cand,
-                          uint32_t *cand_end)
+/* A batch: blocks i to i + k, whose bytes from `start` on are at `bytes`
+ * (the program's memory itself, or a copy); its candidates, and in
+ * cand_end[j - i] where block j's end. */
+struct batch {
+    const struct snap *s;
+    size_t i, k;
+    uint64_t start;
+    struct cand *cand;
+    uint32_t *cand_end;
+    size_t n;
+};
+
+static void batch_cands(void *arg, const uint8_t *bytes)
 {
-    const struct ht_snap_index *x = &s->x;
+    struct batch *bt = arg;
+    const struct ht_snap_index *x = &bt->s->x;
+    struct cand *cand = bt->cand;
     size_t n = 0;
-    for (size_t j = i; j < i + k; j++) {
+    for (size_t j = bt->i; j < bt->i + bt->k; j++) {
         uint64_t at = (x->b[j].addr + 7) & ~7ull, e = (x->b[j].addr + x->b[j].size) & ~7ull;
-        const uint8_t *buf = s->rbuf + (at - start);
+        const uint8_t *buf = bytes + (at - bt->start);
         uint32_t first = (uint32_t)((at - x->b[j].addr) / 8);
         for (size_t w = 0; at + 8 * w < e; w++) {
             uint64_t v;
@@ -317,9 +329,9 @@ static size_t batch_cands(struct snap *s, size_t i, size_t k, uint64_t start, st
                 continue;
             cand[n++] = (struct cand){v, ht_snap_index_cell(x, r, v), first + (uint32_t)w};
         }
-        cand_end[j - i] = (uint32_t)n;
+        bt->cand_end[j - bt->i] = (uint32_t)n;
     }
-    return n;
+    bt->n = n;
 }
 
 static void scan_blocks(struct snap *s)
@@ -332,8 +344,15 @@ static void scan_blocks(struct snap *s)
     for (size_t i = 0; i < x->n;) {
         uint64_t end;
         size_t k = batch_len(s, i, &end);
-        uint64_t start = b[i].addr & ~7ull;
-        if (!k || !cand || !cand_end || !read_mem(s->rbuf, start, (size_t)(end - start))) {
+        struct batch bt = {s, i, k, b[i].addr & ~7ull, cand, cand_end, 0};
+        size_t len = (size_t)(end - bt.start);
+        bool ok = k && cand && cand_end;
+        if (ok && !ht_snap_in_place(bt.start, len, batch_cands, &bt)) {
+            ok = read_mem(s->rbuf, bt.start, len);
+            if (ok)
+                batch_cands(&bt, s->rbuf);
+        }
+        if (!ok) {
             /* too big for a batch, no memory, or something in it is
              * unreadable: block by block, in pieces */
             for (size_t j = i; j < i + (k ? k : 1); j++) {
@@ -344,7 +363,7 @@ static void scan_blocks(struct snap *s)
             i += k ? k : 1;
             continue;
         }
-        size_t n = batch_cands(s, i, k, start, cand, cand_end);
+        size_t n = bt.n;
         /* Only lookups in this loop: the processor runs further ahead with
          * nothing else in the way (edges are written in a second pass). */
         for (size_t c = 0; c < n; c++) {

@@ -5,7 +5,8 @@
  * those offsets. Prints the edges it expects, one a line:
  *     edge FROM_SIZE TO_SIZE OFFSET start|interior
  * A block with an unreadable page (PROT_NONE) in its middle has a pointer
- * on each side of it: the scan must skip the page, not stop or crash.
+ * on each side of it: the scan must skip the page, not stop or crash (its
+ * pages all touched, so the child first reads it in place and faults).
  * Mode "api" takes a running-program snapshot (heaptrace_snapshot) and frees
  * everything; "exit" leaves the blocks to the exit snapshot.
  */
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
     char *holed = malloc(HOLED_SIZE);
     if (!holed)
         return 1;
+    memset(holed, 0, HOLED_SIZE); /* every page touched: the scan tries to read it in place */
     long page = sysconf(_SC_PAGESIZE);
     char *hole = (char *)(((uintptr_t)holed + 64 * 1024) & ~(uintptr_t)(page - 1));
     size_t after = (size_t)(hole + page + 64 - holed) & ~(size_t)7;
