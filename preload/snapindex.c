@@ -31,6 +31,7 @@
 #define BUCKET_SHIFT 16
 #define BUCKETS_PER_GIB (1u << (GIB_SHIFT - BUCKET_SHIFT))
 #define GATHER_GIBS 64
+#define SLOTS_AHEAD 128 /* slots the passes ask for ahead: 4 KiB, past the page the prefetchers stop at */
 #define SMALL_BUCKET 24 /* an insertion sort is faster below this */
 
 struct gather {
@@ -104,6 +105,7 @@ static bool count_buckets(struct gather *g, const struct ht_live_slot *slot, siz
 {
     *n = 0;
     for (size_t i = 0; i < cap; i++) {
+        __builtin_prefetch(&slot[i + SLOTS_AHEAD]);
         uint64_t a = slot[i].addr;
         if (!a)
             continue;
@@ -158,6 +160,7 @@ static size_t gather_sorted(struct ht_snap_block *b, size_t room)
         return SIZE_MAX;
     }
     for (size_t i = 0; i < cap; i++) { /* second pass: each block to its place */
+        __builtin_prefetch(&slot[i + SLOTS_AHEAD]);
         uint64_t a = slot[i].addr;
         if (a)
             b[(*bucket_of(&g, gib_of(&g, a), a))++] =
