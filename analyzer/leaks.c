@@ -399,7 +399,7 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct 
     const struct retention_snapshot summary = {
         .seq = c->seq, .reason = c->reason, .time_us = c->time_us, .blocks = c->nnodes,
         .edges = c->nedges, .roots = c->nroots, .pause_ns = ev->value, .scan_ns = ev->flags,
-        .scan_cpu_ns = ev->prot};
+        .scan_cpu_ns = ev->prot, .index_cpu_ns = ev->old_addr};
     retention_add_snapshot(l->retention, rp, &g, c->nodes, root_of, &summary);
     graph_release(&g);
     free(root_of);

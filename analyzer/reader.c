@@ -621,16 +621,18 @@ static int decode_snap_frames(struct ht_reader *r, struct cursor *c, struct ht_e
 
 /* SNAPSHOT_END: pause_ns:u edges:u roots:u, then scan_ns:u when present
  * (version 2 writers add it; version 1 logs end after roots), then
- * scan_cpu_ns:u (version 3). */
+ * scan_cpu_ns:u and index_cpu_ns:u (version 3, each optional). */
 static int decode_snap_end(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
 {
     if (snap_need_open(r, "SNAPSHOT_END") || cur_u(r, c, "pause_ns", &ev->value) ||
         cur_u(r, c, "edges", &ev->size) || cur_u(r, c, "roots", &ev->old_size))
         return -1;
-    ev->flags = ev->prot = 0;
+    ev->flags = ev->prot = ev->old_addr = 0;
     if (c->p < c->end && cur_u(r, c, "scan_ns", &ev->flags))
         return -1;
     if (c->p < c->end && cur_u(r, c, "scan_cpu_ns", &ev->prot))
+        return -1;
+    if (c->p < c->end && cur_u(r, c, "index_cpu_ns", &ev->old_addr))
         return -1;
     if (ev->size != r->snap_nedges || ev->old_size != r->snap_nroots)
         return reader_corrupt(r, "SNAPSHOT_END counts %llu edges and %llu roots, the snapshot "

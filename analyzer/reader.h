@@ -101,7 +101,7 @@ struct ht_event {
      * SNAPSHOT_END: pause_ns in `value`, the snapshot's edge count in
      * `size`, its root count in `old_size`, scan_ns in `flags` (0 when the
      * log does not say: version 1), scan_cpu_ns in `prot` (0 before
-     * version 3). These fields are meaningful for the
+     * version 3), index_cpu_ns in `old_addr` (0 when absent). These fields are meaningful for the
      * snapshot records only (the fast path of the heap records does not
      * clear them). */
     /* Addition, GC records (format.h 0x70-0x76). GC_ALLOC: fn in `kind`,

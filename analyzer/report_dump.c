@@ -86,8 +86,8 @@ static void dump_snapshot(const struct ht_event *ev, FILE *out)
     case HT_REC_SNAPSHOT_END:
         fprintf(out,
                 " pause_ns=%" PRIu64 " edges=%" PRIu64 " roots=%" PRIu64 " scan_ns=%" PRIu64
-                " scan_cpu_ns=%" PRIu64,
-                ev->value, ev->size, ev->old_size, ev->flags, ev->prot);
+                " scan_cpu_ns=%" PRIu64 " index_cpu_ns=%" PRIu64,
+                ev->value, ev->size, ev->old_size, ev->flags, ev->prot, ev->old_addr);
         break;
     default: break;
     }

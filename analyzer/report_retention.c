@@ -372,10 +372,10 @@ void report_retention_json(const struct model *m, const struct report_opts *o, F
                      ",\"edges\":%" PRIu64 ",\"roots\":%" PRIu64 ",\"live_bytes\":%" PRIu64
                      ",\"reachable_bytes\":%" PRIu64 ",\"reachable_blocks\":%" PRIu64
                      ",\"pause_ns\":%" PRIu64 ",\"scan_ns\":%" PRIu64
-                     ",\"scan_cpu_ns\":%" PRIu64 "}",
+                     ",\"scan_cpu_ns\":%" PRIu64 ",\"index_cpu_ns\":%" PRIu64 "}",
                 i ? "," : "", s->seq, names_snapshot_reason(s->reason), (double)s->time_us / 1e6,
                 s->blocks, s->edges, s->roots, s->live_bytes, s->reachable_bytes,
-                s->reachable_blocks, s->pause_ns, s->scan_ns, s->scan_cpu_ns);
+                s->reachable_blocks, s->pause_ns, s->scan_ns, s->scan_cpu_ns, s->index_cpu_ns);
     }
     fputs("],\n", out);
     json_tables(m, &r->tables, out);

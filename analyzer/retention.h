@@ -106,6 +106,7 @@ struct retention_snapshot {
     uint64_t live_bytes;                       /* every block of the snapshot */
     uint64_t reachable_bytes, reachable_blocks; /* from a root, by any pointer */
     uint64_t pause_ns, scan_ns, scan_cpu_ns;   /* scan_*: 0 when the log does not say */
+    uint64_t index_cpu_ns;                     /* of scan_cpu_ns, building the index (or 0) */
     struct retention_site_value *sites;        /* top sites by retained bytes */
     uint32_t nsites;
 };

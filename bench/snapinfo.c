@@ -3,7 +3,7 @@
  * snapinfo.c - one line per heap snapshot of a log, for
  * bench/snapshot_bench.sh:
  *     snapshot seq=N reason=R blocks=N live_bytes=N edges=N roots=N pause_ns=N scan_ns=N
- *              scan_cpu_ns=N
+ *              scan_cpu_ns=N index_cpu_ns=N
  * live_bytes: the bytes of the blocks live at SNAPSHOT_BEGIN (replayed from
  * ALLOC, REALLOC and FREE sizes; block ids are creation order).
  */
@@ -46,9 +46,9 @@ int main(int argc, char **argv)
         } else if (ev.tag == HT_REC_SNAPSHOT_END) {
             printf("snapshot seq=%" PRIu64 " reason=%s blocks=%" PRIu64 " live_bytes=%" PRIu64
                    " edges=%" PRIu64 " roots=%" PRIu64 " pause_ns=%" PRIu64 " scan_ns=%" PRIu64
-                   " scan_cpu_ns=%" PRIu64 "\n",
+                   " scan_cpu_ns=%" PRIu64 " index_cpu_ns=%" PRIu64 "\n",
                    seq, names_snapshot_reason(reason), blocks, at_begin, ev.size, ev.old_size,
-                   ev.value, ev.flags, ev.prot);
+                   ev.value, ev.flags, ev.prot, ev.old_addr);
         }
     }
     free(size);

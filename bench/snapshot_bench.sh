@@ -7,7 +7,8 @@
 # (heaptrace_snapshot) while it goes on working, then exits (the exit
 # snapshot, HEAPTRACE_SNAPSHOTS=1). From the log (bench/snapinfo.c reads
 # SNAPSHOT_BEGIN/END) it reports the scan rate on one core (live bytes /
-# scan_cpu_ns, the scanning child's CPU time) and in wall time (scan_ns), the
+# scan_cpu_ns, the scanning child's CPU time; index_cpu_ns, the part of it
+# that sorted the live blocks and built the lookup) and in wall time (scan_ns), the
 # host pause per GB (pause_ns) and the log size; then the wall time and peak
 # RSS of `heaptrace-report --json` on that log; and, as bench/compare.sh
 # does, the recording overhead of the same build of the heap under
@@ -91,6 +92,7 @@ for ((r = 1; r <= runs; r++)); do
         res[$kind|scan_s]+=" $(awk -v ns="$(kv "$out/runs/snap.$r.$kind" scan_ns)" 'BEGIN { printf "%.3f", ns / 1e9 }')"
         res[$kind|cpu_gbps]+=" $(awk -v b="$(kv "$out/runs/snap.$r.$kind" live_bytes)" -v ns="$(kv "$out/runs/snap.$r.$kind" scan_cpu_ns)" 'BEGIN { printf "%.3f", (ns > 0 ? b / ns : 0) }')"
         res[$kind|cpu_s]+=" $(awk -v ns="$(kv "$out/runs/snap.$r.$kind" scan_cpu_ns)" 'BEGIN { printf "%.3f", ns / 1e9 }')"
+        res[$kind|index_s]+=" $(awk -v ns="$(kv "$out/runs/snap.$r.$kind" index_cpu_ns)" 'BEGIN { printf "%.3f", ns / 1e9 }')"
     done
     res[snap|stall]+=" $(kv "$out/runs/snap.$r.out" worst_unit_ms)"
     res[snap|logmb]+=" $(awk -v b="$(stat -c %s "$snaplog")" 'BEGIN { printf "%.1f", b / 1e6 }')"
@@ -127,10 +129,12 @@ gb_api=$(awk -v b="$(m api bytes)" 'BEGIN { printf "%.2f", b / 1e9 }')
 gb_exit=$(awk -v b="$(m exit bytes)" 'BEGIN { printf "%.2f", b / 1e9 }')
 echo "| running snapshot: live heap scanned | $gb_api GB, $(m api blocks) blocks, $(m api edges) edges | | |"
 echo "| running snapshot: scan on one core (the child's CPU time) | $(m api cpu_s) s = $(m api cpu_gbps) GB/s (runs: $(runs_of api cpu_gbps)) | >= 1 GB/s | $(yes_no "$(m api cpu_gbps)" 1 ge) |"
+echo "| running snapshot: of which building the index (sorting the live blocks by address, the lookup table) | $(m api index_s) s (runs: $(runs_of api index_s)) | | |"
 echo "| running snapshot: scan, wall (the child shares the cores with the program, which goes on working) | $(m api scan_s) s = $(m api gbps) GB/s | | |"
 echo "| running snapshot: host pause (clone + thread parking) | $(m api pause) ms/GB | <= 50 ms/GB | $(yes_no "$(m api pause)" 50 le) |"
 echo "| running snapshot: longest stall of 1000 allocations the program saw | $(m snap stall) ms (runs: $(runs_of snap stall)) | | |"
 echo "| exit snapshot: scan on one core (the child's CPU time) | $gb_exit GB: $(m exit cpu_s) s = $(m exit cpu_gbps) GB/s (runs: $(runs_of exit cpu_gbps)) | >= 1 GB/s | $(yes_no "$(m exit cpu_gbps)" 1 ge) |"
+echo "| exit snapshot: of which building the index | $(m exit index_s) s (runs: $(runs_of exit index_s)) | | |"
 echo "| exit snapshot: scan, wall (the exiting thread compresses what the child sends) | $(m exit scan_s) s = $(m exit gbps) GB/s | | |"
 echo "| log with both snapshots | $(m snap logmb) MB | | |"
 echo "| \`heaptrace-report --json\` on it: wall | $(m report wall) s | < 30 s | $(yes_no "$(m report wall)" 30 le) |"

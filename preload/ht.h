@@ -330,8 +330,13 @@ void ht_writer_put(uint8_t tag, const uint8_t *payload, size_t n, bool with_dt);
 void ht_snapshot_write(unsigned reason);   /* in this thread: at exit, without a child */
 void ht_snapshot_scan_here(uint64_t t0);   /* the same, once begun and parked */
 void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
-void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns,
-                     uint64_t scan_cpu_ns);
+/* What SNAPSHOT_END says of a scan (all 0 for a child that died). */
+struct ht_snap_cost {
+    uint64_t edges, roots;
+    uint64_t scan_ns, scan_cpu_ns; /* wall and CPU time of the whole scan */
+    uint64_t index_cpu_ns;         /* the part of scan_cpu_ns that built the index */
+};
+void ht_snapshot_end(uint64_t pause_ns, const struct ht_snap_cost *cost);
 /* In a cloned child: scan and write EDGES/ROOTS frames into the ring
  * (snapring.h), then CHILD_DONE. */
 struct ht_snap_ring;
@@ -350,7 +355,7 @@ void ht_snapshot_gather_roots(void); /* before cloning: module segments */
 void ht_snapshot_park_threads(void);
 void ht_snapshot_release_threads(void);
 #define HT_SNAP_CHILD_DONE 0xfd /* the child's last frame, never logged: edges:u roots:u
-                                  scan_ns:u scan_cpu_ns:u */
+                                  scan_ns:u scan_cpu_ns:u index_cpu_ns:u */
 /* snapframes.c: a SNAPSHOT_FRAMES record per parked thread, through put. */
 void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *payload, size_t n),
                         void *ctx);

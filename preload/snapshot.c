@@ -806,13 +806,11 @@ void ht_snapshot_begin(unsigned reason)
                   (size_t)(put_u3(buf, ++seq, reason, ht_live_count()) - buf), true);
 }
 
-void ht_snapshot_end(uint64_t pause_ns, uint64_t edges, uint64_t roots, uint64_t scan_ns,
-                     uint64_t scan_cpu_ns)
+void ht_snapshot_end(uint64_t pause_ns, const struct ht_snap_cost *cost)
 {
     uint8_t buf[6 * HT_VARINT_MAX];
-    uint8_t *p = put_u3(buf, pause_ns, edges, roots);
-    p = ht_put_uvarint(p, scan_ns);
-    p = ht_put_uvarint(p, scan_cpu_ns);
+    uint8_t *p = put_u3(buf, pause_ns, cost->edges, cost->roots);
+    p = put_u3(p, cost->scan_ns, cost->scan_cpu_ns, cost->index_cpu_ns);
     ht_writer_put(HT_REC_SNAPSHOT_END, buf, (size_t)(p - buf), true);
 }
 
@@ -827,15 +825,17 @@ static void put_log(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
 void ht_snapshot_scan_here(uint64_t t0)
 {
     struct snap s;
-    uint64_t t_scan = ht_mono_ns(), cpu = ht_thread_cpu_ns();
+    uint64_t t_scan = ht_mono_ns(), cpu = ht_thread_cpu_ns(), cpu_index = 0;
     if (snap_init(&s, put_log, NULL)) {
+        cpu_index = ht_thread_cpu_ns() - cpu;
         scan_blocks(&s);
         scan_roots(&s);
     }
-    t_scan = ht_mono_ns() - t_scan;
-    cpu = ht_thread_cpu_ns() - cpu; /* the compression of the records too */
+    struct ht_snap_cost cost = {s.edges, s.roots, ht_mono_ns() - t_scan,
+                                ht_thread_cpu_ns() - cpu, /* the compression of the records too */
+                                cpu_index};
     ht_snapshot_release_threads();
-    ht_snapshot_end(ht_mono_ns() - t0, s.edges, s.roots, t_scan, cpu);
+    ht_snapshot_end(ht_mono_ns() - t0, &cost);
     snap_release(&s);
 }
 
@@ -868,13 +868,13 @@ void ht_snapshot_child(struct ht_snap_ring *ring)
     uint64_t t0 = ht_mono_ns(), cpu = ht_thread_cpu_ns();
     ht_snap_read_direct();
     if (snap_init(&s, put_ring, ring)) {
+        uint64_t cpu_index = ht_thread_cpu_ns() - cpu;
         scan_blocks(&s);
         scan_roots(&s);
-        uint8_t buf[4 * HT_VARINT_MAX];
-        uint8_t *p = ht_put_uvarint(buf, s.edges);
-        p = ht_put_uvarint(p, s.roots);
-        p = ht_put_uvarint(p, ht_mono_ns() - t0);
+        uint8_t buf[5 * HT_VARINT_MAX];
+        uint8_t *p = put_u3(buf, s.edges, s.roots, ht_mono_ns() - t0);
         p = ht_put_uvarint(p, ht_thread_cpu_ns() - cpu);
+        p = ht_put_uvarint(p, cpu_index);
         put_ring(ring, HT_SNAP_CHILD_DONE, buf, (size_t)(p - buf));
     }
 }

@@ -778,7 +778,7 @@ static bool snapshot_start(unsigned reason, bool fallback)
             ht_snapshot_scan_here(t0); /* releases the threads */
         } else {
             ht_snapshot_release_threads();
-            ht_snapshot_end(ht_mono_ns() - t0, 0, 0, 0, 0);
+            ht_snapshot_end(ht_mono_ns() - t0, &(struct ht_snap_cost){0});
         }
         return false;
     }
@@ -805,13 +805,14 @@ static bool snapshot_frames(void)
             break; /* not complete yet */
         uint8_t tag = w.snap_buf[at];
         if (tag == HT_SNAP_CHILD_DONE) {
-            uint64_t edges = 0, roots = 0, scan_ns = 0, cpu_ns = 0;
+            struct ht_snap_cost cost = {0};
             const uint8_t *q = p;
-            ht_get_uvarint(&q, p + n, &edges);
-            ht_get_uvarint(&q, p + n, &roots);
-            ht_get_uvarint(&q, p + n, &scan_ns);
-            ht_get_uvarint(&q, p + n, &cpu_ns);
-            ht_snapshot_end(w.snap_pause_ns, edges, roots, scan_ns, cpu_ns);
+            ht_get_uvarint(&q, p + n, &cost.edges);
+            ht_get_uvarint(&q, p + n, &cost.roots);
+            ht_get_uvarint(&q, p + n, &cost.scan_ns);
+            ht_get_uvarint(&q, p + n, &cost.scan_cpu_ns);
+            ht_get_uvarint(&q, p + n, &cost.index_cpu_ns);
+            ht_snapshot_end(w.snap_pause_ns, &cost);
             done = true;
         } else if (tag == HT_REC_SNAPSHOT_EDGES_DELTA || tag == HT_REC_SNAPSHOT_ROOTS ||
                    tag == HT_REC_SNAPSHOT_FRAMES) {
@@ -827,7 +828,7 @@ static bool snapshot_frames(void)
 static void snapshot_close(bool ended)
 {
     if (!ended)
-        ht_snapshot_end(w.snap_pause_ns, 0, 0, 0, 0); /* the child died: an empty snapshot */
+        ht_snapshot_end(w.snap_pause_ns, &(struct ht_snap_cost){0}); /* the child died: empty */
     close(w.snap_fd);
     w.snap_fd = -1;
     ht_snap_ring_free(w.snap_ring);

@@ -3,7 +3,7 @@
  * edge_dump.c - prints every snapshot edge of a log by block size, for
  * edge_offsets.sh:
  *     REASON edge FROM_SIZE TO_SIZE OFFSET start|interior
- *     REASON end scan_ns=N scan_cpu_ns=N
+ *     REASON end scan_ns=N scan_cpu_ns=N index_cpu_ns=N
  * Block sizes come from replaying ALLOC and REALLOC (ids are creation order).
  */
 #include <inttypes.h>
@@ -42,8 +42,8 @@ int main(int argc, char **argv)
                        size[ev.edges[i].from - 1], size[ev.edges[i].to - 1], ev.edges[i].offset,
                        ev.edges[i].interior ? "interior" : "start");
         } else if (ev.tag == HT_REC_SNAPSHOT_END) {
-            printf("%s end scan_ns=%" PRIu64 " scan_cpu_ns=%" PRIu64 "\n", reason, ev.flags,
-                   ev.prot);
+            printf("%s end scan_ns=%" PRIu64 " scan_cpu_ns=%" PRIu64 " index_cpu_ns=%" PRIu64 "\n",
+                   reason, ev.flags, ev.prot, ev.old_addr);
         }
     }
     free(size);

@@ -20,8 +20,9 @@ for mode in api exit; do
             fails=1
         fi
     done <"$dir/$mode.expect"
-    if ! grep -q "^$mode end scan_ns=[1-9][0-9]* scan_cpu_ns=[1-9]" "$dir/$mode.edges"; then
-        echo "FAIL: $mode: SNAPSHOT_END has no scan_ns or scan_cpu_ns"
+    if ! grep -q "^$mode end scan_ns=[1-9][0-9]* scan_cpu_ns=[1-9][0-9]* index_cpu_ns=[1-9]" \
+        "$dir/$mode.edges"; then
+        echo "FAIL: $mode: SNAPSHOT_END has no scan_ns, scan_cpu_ns or index_cpu_ns"
         fails=1
     fi
 done

@@ -30,6 +30,8 @@ if snaps[0]["reachable_bytes"] < want:
 s = snaps[0]
 if not (0 < s["scan_cpu_ns"] <= s["scan_ns"] * 1.1 + 1e6):
     fail("scan_ns %d and scan_cpu_ns %d are not a scan's" % (s["scan_ns"], s["scan_cpu_ns"]))
+if not (0 < s["index_cpu_ns"] < s["scan_cpu_ns"]):
+    fail("index_cpu_ns %d is not a part of scan_cpu_ns %d" % (s["index_cpu_ns"], s["scan_cpu_ns"]))
 ret = d["retainers"]
 by_fn = {fn(r["stack"]): (i, r) for i, r in enumerate(ret)}
 for f in ("make_table", "make_buckets", "slot_new", "payload_new", "keeper_block", "tls_block"):

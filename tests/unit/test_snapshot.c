@@ -304,8 +304,8 @@ static void test_delta(void)
                               LB_REF(1, 0), LB_REF(8, 1), LB_REF(9, 0)};
     const uint64_t offs[6] = {0, 4096, 8, 0, 8, 800};
     lb_snapshot_edges_delta(&b, 3, froms, counts, refs, offs);
-    lb_event(&b, HT_REC_SNAPSHOT_END, 12, "uuuuu", (uint64_t)7, (uint64_t)6, (uint64_t)0,
-             (uint64_t)900, (uint64_t)800); /* version 3: scan_cpu_ns after scan_ns */
+    lb_event(&b, HT_REC_SNAPSHOT_END, 12, "uuuuuu", (uint64_t)7, (uint64_t)6, (uint64_t)0,
+             (uint64_t)900, (uint64_t)800, (uint64_t)300); /* version 3: scan_cpu_ns, index_cpu_ns */
     lb_end(&b, 20, HT_END_EXIT);
     struct ht_reader *r = open_log(&b, &z);
     struct ht_event ev;
@@ -327,6 +327,7 @@ static void test_delta(void)
     CHECK_EQ(ev.size, 6);
     CHECK_EQ(ev.flags, 900);
     CHECK_EQ(ev.prot, 800);
+    CHECK_EQ(ev.old_addr, 300);
     ht_reader_close(r);
     free(z);
     lb_release(&b);
@@ -381,8 +382,8 @@ static void test_offset_errors(void)
 
     start(&b, 1);
     lb_snapshot_begin(&b, 2, 1, HT_SNAP_EXIT);
-    lb_event(&b, HT_REC_SNAPSHOT_END, 3, "uuuuuu", (uint64_t)0, (uint64_t)0, (uint64_t)0,
-             (uint64_t)7, (uint64_t)5, (uint64_t)1);
+    lb_event(&b, HT_REC_SNAPSHOT_END, 3, "uuuuuuu", (uint64_t)0, (uint64_t)0, (uint64_t)0,
+             (uint64_t)7, (uint64_t)5, (uint64_t)2, (uint64_t)1);
     expect_error(&b, "1 trailing bytes after the last field");
 }
 
