@@ -28,7 +28,9 @@
  */
 
 #define GIB_SHIFT 30
-#define BUCKET_SHIFT 16
+#define BUCKET_SHIFT 18
+#define BUCKET_DIGIT (BUCKET_SHIFT / 2) /* sort_bucket's two passes */
+#define DIGIT_VALUES (1u << BUCKET_DIGIT)
 #define BUCKETS_PER_GIB (1u << (GIB_SHIFT - BUCKET_SHIFT))
 #define GATHER_GIBS 64
 #define SLOTS_AHEAD 128 /* slots the passes ask for ahead: 4 KiB, past the page the prefetchers stop at */
@@ -79,24 +81,24 @@ static void sort_bucket(struct ht_snap_block *b, size_t n, struct ht_snap_block 
         insertion_sort(b, n);
         return;
     }
-    uint32_t count[2][256];
+    uint32_t count[2][DIGIT_VALUES];
     memset(count, 0, sizeof count);
     for (size_t i = 0; i < n; i++) {
-        count[0][b[i].addr & 255]++;
-        count[1][(b[i].addr >> 8) & 255]++;
+        count[0][b[i].addr & (DIGIT_VALUES - 1)]++;
+        count[1][(b[i].addr >> BUCKET_DIGIT) & (DIGIT_VALUES - 1)]++;
     }
     for (unsigned d = 0; d < 2; d++) {
         uint32_t at = 0;
-        for (unsigned k = 0; k < 256; k++) {
+        for (unsigned k = 0; k < DIGIT_VALUES; k++) {
             uint32_t c = count[d][k];
             count[d][k] = at;
             at += c;
         }
     }
     for (size_t i = 0; i < n; i++)
-        tmp[count[0][b[i].addr & 255]++] = b[i];
+        tmp[count[0][b[i].addr & (DIGIT_VALUES - 1)]++] = b[i];
     for (size_t i = 0; i < n; i++)
-        b[count[1][(tmp[i].addr >> 8) & 255]++] = tmp[i];
+        b[count[1][(tmp[i].addr >> BUCKET_DIGIT) & (DIGIT_VALUES - 1)]++] = tmp[i];
 }
 
 /* First pass: the blocks of each bucket; false past GATHER_GIBS or room. */
