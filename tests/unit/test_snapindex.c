@@ -22,6 +22,7 @@ static struct ht_live_slot *slots;
 
 void *ht_mem_alloc(size_t size);
 void *ht_mem_alloc_huge(size_t size);
+void *ht_mem_realloc(void *p, size_t size);
 void ht_mem_free(void *p);
 size_t ht_live_count(void);
 
@@ -33,6 +34,11 @@ void *ht_mem_alloc(size_t size)
 void *ht_mem_alloc_huge(size_t size)
 {
     return ht_mem_alloc(size);
+}
+
+void *ht_mem_realloc(void *p, size_t size)
+{
+    return realloc(p, size);
 }
 
 void ht_mem_free(void *p)
