@@ -213,30 +213,48 @@ static void scan_block_alone(struct snap *s, const struct ht_snap_block *blk)
     }
 }
 
+/* An EDGES_DELTA entry is block blk's id, its n targets, then each target
+ * (entry_target): entry_begin returns where the targets go (NULL: no
+ * memory, the entry is dropped), entry_end counts the entry in. */
+static uint8_t *entry_begin(struct snap *s, const struct ht_snap_block *blk, size_t n)
+{
+    uint8_t *p = chunk_room(s, HT_VARINT_MAX * (2 + 2 * n));
+    if (!p) /* after chunk_room: a flush starts the ids over */
+        return NULL;
+    p = ht_put_svarint(p, (int64_t)(blk->id - s->prev_from));
+    s->prev_from = blk->id;
+    return ht_put_uvarint(p, n);
+}
+
+/* Words come in address order: each is written as the gap from the last. */
+static HT_ALWAYS_INLINE uint8_t *entry_target(uint8_t *p, const struct ht_snap_block *blk,
+                                              uint64_t ref, uint64_t word, uint64_t *next_word)
+{
+    p = ht_put_uvarint(p, ht_zigzag((int64_t)((ref >> 1) - blk->id)) << 1 | (ref & 1));
+    p = ht_put_uvarint(p, word - *next_word);
+    *next_word = word + 1;
+    return p;
+}
+
+static void entry_end(struct snap *s, const uint8_t *end, size_t n)
+{
+    s->len = (size_t)(end - (s->chunk + HT_VARINT_MAX));
+    s->entries++;
+    s->edges += n;
+    if (s->len >= CHUNK_FLUSH)
+        chunk_flush(s);
+}
+
 /* Appends block blk's edges (s->targets) to the EDGES_DELTA record. */
 static void put_edges(struct snap *s, const struct ht_snap_block *blk)
 {
-    if (!s->ntargets)
+    uint8_t *p = s->ntargets ? entry_begin(s, blk, s->ntargets) : NULL;
+    if (!p)
         return;
-    uint8_t *p = chunk_room(s, HT_VARINT_MAX * (2 + 2 * s->ntargets));
-    if (!p) /* after chunk_room: a flush starts the ids over */
-        return;
-    uint8_t *start = p;
-    p = ht_put_svarint(p, (int64_t)(blk->id - s->prev_from));
-    s->prev_from = blk->id;
-    p = ht_put_uvarint(p, s->ntargets);
-    uint64_t next_word = 0; /* words come in address order: write the gaps */
-    for (size_t k = 0; k < s->ntargets; k++) {
-        uint64_t ref = s->targets[2 * k];
-        p = ht_put_uvarint(p, ht_zigzag((int64_t)((ref >> 1) - blk->id)) << 1 | (ref & 1));
-        p = ht_put_uvarint(p, s->targets[2 * k + 1] - next_word);
-        next_word = s->targets[2 * k + 1] + 1;
-    }
-    s->len += (size_t)(p - start);
-    s->entries++;
-    s->edges += s->ntargets;
-    if (s->len >= CHUNK_FLUSH)
-        chunk_flush(s);
+    uint64_t next_word = 0;
+    for (size_t k = 0; k < s->ntargets; k++)
+        p = entry_target(p, blk, s->targets[2 * k], s->targets[2 * k + 1], &next_word);
+    entry_end(s, p, s->ntargets);
 }
 
 /* How many blocks from i on to read with one call: neighbours (gaps of at
@@ -342,6 +360,26 @@ static void batch_cands(void *arg, const uint8_t *bytes)
     bt->n = n;
 }
 
+/* The edges of a batch's k blocks from blk on, straight from the looked-up
+ * candidates (cand[].v the target ref, 0: none). */
+static void put_batch_edges(struct snap *s, const struct ht_snap_block *blk, size_t k,
+                            const struct cand *cand, const uint32_t *cand_end)
+{
+    for (size_t j = 0, c = 0; j < k; j++, blk++) {
+        size_t first = c, n = 0;
+        for (; c < cand_end[j]; c++)
+            n += cand[c].v != 0;
+        uint8_t *p = n ? entry_begin(s, blk, n) : NULL;
+        if (!p)
+            continue;
+        uint64_t next_word = 0;
+        for (c = first; c < cand_end[j]; c++)
+            if (cand[c].v)
+                p = entry_target(p, blk, cand[c].v, cand[c].word, &next_word);
+        entry_end(s, p, n);
+    }
+}
+
 static void scan_blocks(struct snap *s)
 {
     s->tag = HT_REC_SNAPSHOT_EDGES_DELTA;
@@ -380,14 +418,7 @@ static void scan_blocks(struct snap *s)
             const struct ht_snap_block *t = &b[ht_snap_index_floor_cell(x, cand[c].cell, v)];
             cand[c].v = v == t->addr ? t->id << 1 : v - t->addr < t->size ? t->id << 1 | 1 : 0;
         }
-        size_t c = 0;
-        for (size_t j = i; j < i + k; j++) {
-            s->ntargets = 0;
-            for (; c < cand_end[j - i]; c++)
-                if (cand[c].v)
-                    add_target(s, cand[c].v, cand[c].word);
-            put_edges(s, &b[j]);
-        }
+        put_batch_edges(s, &b[i], k, cand, cand_end);
         i += k;
     }
     ht_mem_free(cand);
