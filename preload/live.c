@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
+#include "addrbuckets.h"
 #include "ht.h"
 #include "snapindex.h"
 
@@ -34,6 +35,28 @@ static struct {
     size_t cap, used;
 } __attribute__((aligned(64))) live;
 
+/* The live blocks counted per bucket of address space (addrbuckets.h), for
+ * a snapshot's index; `counted` false once they cannot be (too many GiBs,
+ * no memory) until the table is cleared. */
+static struct ht_addr_buckets buckets;
+static bool counted;
+
+static void count_block(uint64_t addr, uint32_t delta)
+{
+    if (!counted)
+        return;
+    size_t gi = ht_buckets_gib(&buckets, addr);
+    if (gi == SIZE_MAX)
+        counted = false;
+    else
+        buckets.count[ht_buckets_index(gi, addr)] += delta; /* -1 wraps to a decrement */
+}
+
+const struct ht_addr_buckets *ht_live_buckets(void)
+{
+    return counted ? &buckets : NULL;
+}
+
 static inline size_t slot_of(uint64_t addr)
 {
     return (size_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 20) & (live.cap - 1);
@@ -47,6 +70,11 @@ static bool grow(void)
     struct ht_live_slot *fresh = ht_mem_alloc_huge(ncap * sizeof *fresh);
     if (!fresh)
         return false;
+    if (!buckets.count) { /* mapped, touched a GiB at a time */
+        buckets.count =
+            ht_mem_alloc((size_t)HT_BUCKET_GIBS * HT_BUCKETS_PER_GIB * sizeof *buckets.count);
+        counted = buckets.count != NULL;
+    }
     live.slots = fresh;
     live.cap = ncap;
     for (size_t i = 0; i < ocap; i++) {
@@ -68,8 +96,10 @@ bool ht_live_put(uint64_t addr, uint64_t id, uint64_t size, uint64_t stack)
     size_t i = slot_of(addr);
     while (live.slots[i].addr && live.slots[i].addr != addr)
         i = (i + 1) & (live.cap - 1);
-    if (!live.slots[i].addr)
+    if (!live.slots[i].addr) {
         live.used++;
+        count_block(addr, 1);
+    }
     live.slots[i].addr = addr; /* an address seen live again: the newer block wins */
     live.slots[i].id = id;
     live.slots[i].size = size;
@@ -88,6 +118,7 @@ uint64_t ht_live_take(uint64_t addr)
         i = (i + 1) & (live.cap - 1);
     }
     uint64_t id = live.slots[i].id;
+    count_block(addr, (uint32_t)-1);
     /* Backward-shift: pull later entries of the probe run into the hole. */
     size_t hole = i;
     for (size_t j = (i + 1) & (live.cap - 1); live.slots[j].addr; j = (j + 1) & (live.cap - 1)) {
@@ -118,6 +149,11 @@ void ht_live_clear(void)
     if (live.slots)
         memset(live.slots, 0, live.cap * sizeof *live.slots);
     live.used = 0;
+    if (buckets.count) {
+        memset(buckets.count, 0, buckets.ngib * HT_BUCKETS_PER_GIB * sizeof *buckets.count);
+        buckets.ngib = buckets.last = 0;
+        counted = true;
+    }
 }
 
 size_t ht_live_export(struct ht_live_block *out, size_t room)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ht.h"
+#include "addrbuckets.h"
 #include "snapindex.h"
 
 /* A gap wider than this between blocks starts a new region: cells cover
@@ -16,51 +17,22 @@
 
 /* ---- gathering the live blocks in address order -------------------------
  *
- * Two passes over the live table, in place: the first counts the blocks of
- * each 64 KiB bucket of address space, the second puts every block in its
- * bucket's slice of the result; then each slice (a few hundred blocks, in
+ * Each block goes straight to its place, read from the live table in place:
+ * the blocks of every 256 KiB bucket of address space are counted
+ * (addrbuckets.h: the recorder keeps the counts as blocks come and go, or
+ * one pass over the table counts them), a pass puts every block in its
+ * bucket's slice of the result, and each slice (a few hundred blocks, in
  * cache) is sorted on its own. A sort of a copy (the radix sort below, the
  * fallback) needs a second array as big as the result, and on a heap of
  * 10 M blocks the kernel zeroing that array's fresh pages took longer than
- * the sort. Buckets are counted per GiB of address space the heap touches
- * (main heap, arenas, mmap'd chunks: a few); a heap spread over more GiBs
- * than GATHER_GIBS takes the fallback.
+ * the sort. A heap spread over more GiBs than HT_BUCKET_GIBS takes the
+ * fallback.
  */
 
-#define GIB_SHIFT 30
-#define BUCKET_SHIFT 18
-#define BUCKET_DIGIT (BUCKET_SHIFT / 2) /* sort_bucket's two passes */
+#define BUCKET_DIGIT (HT_BUCKET_SHIFT / 2) /* sort_bucket's two passes */
 #define DIGIT_VALUES (1u << BUCKET_DIGIT)
-#define BUCKETS_PER_GIB (1u << (GIB_SHIFT - BUCKET_SHIFT))
-#define GATHER_GIBS 64
 #define SLOTS_AHEAD 128 /* slots the passes ask for ahead: 4 KiB, past the page the prefetchers stop at */
 #define SMALL_BUCKET 24 /* an insertion sort is faster below this */
-
-struct gather {
-    uint64_t gib[GATHER_GIBS]; /* addr >> GIB_SHIFT, in the order first seen */
-    size_t ngib, last;
-    uint32_t *pos; /* per GiB (in gib[] order), per bucket: count, then place */
-};
-
-/* The index of addr's GiB in g->gib, added when new; SIZE_MAX when full. */
-static HT_ALWAYS_INLINE size_t gib_of(struct gather *g, uint64_t addr)
-{
-    uint64_t key = addr >> GIB_SHIFT;
-    if (g->ngib && g->gib[g->last] == key)
-        return g->last;
-    for (size_t i = 0; i < g->ngib; i++)
-        if (g->gib[i] == key)
-            return g->last = i;
-    if (g->ngib == GATHER_GIBS)
-        return SIZE_MAX;
-    g->gib[g->ngib] = key;
-    return g->last = g->ngib++;
-}
-
-static HT_ALWAYS_INLINE uint32_t *bucket_of(struct gather *g, size_t gib, uint64_t addr)
-{
-    return &g->pos[gib * BUCKETS_PER_GIB + ((addr >> BUCKET_SHIFT) & (BUCKETS_PER_GIB - 1))];
-}
 
 static void insertion_sort(struct ht_snap_block *b, size_t n)
 {
@@ -73,8 +45,8 @@ static void insertion_sort(struct ht_snap_block *b, size_t n)
     }
 }
 
-/* One bucket: its blocks share every address bit above BUCKET_SHIFT, so two
- * counting passes on the low 16 bits sort it (to tmp and back). */
+/* One bucket: its blocks share every address bit above HT_BUCKET_SHIFT, so
+ * two counting passes on the bits below sort it (to tmp and back). */
 static void sort_bucket(struct ht_snap_block *b, size_t n, struct ht_snap_block *tmp)
 {
     if (n < SMALL_BUCKET) {
@@ -101,28 +73,43 @@ static void sort_bucket(struct ht_snap_block *b, size_t n, struct ht_snap_block 
         b[count[1][(tmp[i].addr >> BUCKET_DIGIT) & (DIGIT_VALUES - 1)]++] = tmp[i];
 }
 
-/* First pass: the blocks of each bucket; false past GATHER_GIBS or room. */
-static bool count_buckets(struct gather *g, const struct ht_live_slot *slot, size_t cap,
-                          size_t room, size_t *n)
+/* The counts of every bucket into g->count (zeroed): the recorder's, or a
+ * pass over the table when it has none or they do not add up to n (the
+ * live blocks). false past HT_BUCKET_GIBS GiBs. */
+static bool count_buckets(struct ht_addr_buckets *g, const struct ht_live_slot *slot, size_t cap,
+                          size_t n)
 {
-    *n = 0;
+    const struct ht_addr_buckets *known = ht_live_buckets();
+    if (known) {
+        g->ngib = known->ngib;
+        memcpy(g->gib, known->gib, sizeof g->gib);
+        memcpy(g->count, known->count, g->ngib * HT_BUCKETS_PER_GIB * sizeof *g->count);
+        size_t sum = 0;
+        for (size_t i = 0; i < g->ngib * HT_BUCKETS_PER_GIB; i++)
+            sum += g->count[i];
+        if (sum == n)
+            return true;
+        memset(g->count, 0, g->ngib * HT_BUCKETS_PER_GIB * sizeof *g->count);
+        g->ngib = g->last = 0;
+    }
+    size_t seen = 0;
     for (size_t i = 0; i < cap; i++) {
         __builtin_prefetch(&slot[i + SLOTS_AHEAD]);
         uint64_t a = slot[i].addr;
         if (!a)
             continue;
-        size_t gi = gib_of(g, a);
-        if (gi == SIZE_MAX || *n == room)
+        size_t gi = ht_buckets_gib(g, a);
+        if (gi == SIZE_MAX || seen == n)
             return false;
-        ++*bucket_of(g, gi, a);
-        ++*n;
+        g->count[ht_buckets_index(gi, a)]++;
+        seen++;
     }
-    return true;
+    return seen == n;
 }
 
-/* Each bucket's count becomes where its slice starts, GiBs in address
- * order (order[]: a handful, insertion-sorted); returns the widest slice. */
-static uint32_t bucket_starts(struct gather *g, size_t *order)
+/* pos[] of every bucket: where its slice starts, GiBs in address order
+ * (order[]: a handful, insertion-sorted); returns the widest slice. */
+static uint32_t bucket_starts(const struct ht_addr_buckets *g, size_t *order, uint32_t *pos)
 {
     for (size_t i = 0; i < g->ngib; i++) {
         size_t j = i;
@@ -132,53 +119,79 @@ static uint32_t bucket_starts(struct gather *g, size_t *order)
     }
     uint32_t at = 0, widest = 0;
     for (size_t k = 0; k < g->ngib; k++) {
-        uint32_t *pos = &g->pos[order[k] * BUCKETS_PER_GIB];
-        for (size_t u = 0; u < BUCKETS_PER_GIB; u++) {
-            uint32_t c = pos[u];
+        size_t first = order[k] * HT_BUCKETS_PER_GIB;
+        for (size_t u = first; u < first + HT_BUCKETS_PER_GIB; u++) {
             pos[u] = at;
-            at += c;
-            if (c > widest)
-                widest = c;
+            at += g->count[u];
+            if (g->count[u] > widest)
+                widest = g->count[u];
         }
     }
     return widest;
+}
+
+/* Second pass: each block to the next place of its bucket's slice. false
+ * when the counts were wrong (a slice overran, or one is not full): the
+ * index must not trust them, and never writes past room. */
+static bool place_blocks(struct ht_addr_buckets *g, const size_t *order, uint32_t *pos,
+                         const struct ht_live_slot *slot, size_t cap, struct ht_snap_block *b,
+                         size_t room)
+{
+    size_t ngib = g->ngib; /* a GiB not counted: wrong counts */
+    for (size_t i = 0; i < cap; i++) {
+        __builtin_prefetch(&slot[i + SLOTS_AHEAD]);
+        uint64_t a = slot[i].addr;
+        if (!a)
+            continue;
+        size_t gi = ht_buckets_gib(g, a);
+        if (gi >= ngib)
+            return false;
+        uint32_t *at = &pos[ht_buckets_index(gi, a)];
+        if (*at >= room)
+            return false;
+        b[(*at)++] = (struct ht_snap_block){a, slot[i].size, slot[i].id};
+    }
+    uint32_t end = 0; /* each slice ends where its count says */
+    for (size_t k = 0; k < ngib; k++) {
+        size_t first = order[k] * HT_BUCKETS_PER_GIB;
+        for (size_t u = first; u < first + HT_BUCKETS_PER_GIB; u++)
+            if (pos[u] != (end += g->count[u]))
+                return false;
+    }
+    return true;
 }
 
 /* Fills b (room for every live block) in address order; returns how many,
  * or SIZE_MAX when the heap spans too many GiBs or there is no memory. */
 static size_t gather_sorted(struct ht_snap_block *b, size_t room)
 {
-    size_t cap, n;
+    size_t cap;
     const struct ht_live_slot *slot = ht_live_slots(&cap);
-    struct gather g = {.ngib = 0};
+    struct ht_addr_buckets g = {.ngib = 0};
     /* mapped, not touched: only the GiBs in use cost pages */
-    g.pos = ht_mem_alloc((size_t)GATHER_GIBS * BUCKETS_PER_GIB * sizeof *g.pos);
-    size_t order[GATHER_GIBS];
+    size_t all = (size_t)HT_BUCKET_GIBS * HT_BUCKETS_PER_GIB;
+    g.count = ht_mem_alloc(all * sizeof *g.count);
+    uint32_t *pos = ht_mem_alloc(all * sizeof *pos);
+    size_t order[HT_BUCKET_GIBS];
     struct ht_snap_block *tmp = NULL;
-    if (g.pos && count_buckets(&g, slot, cap, room, &n))
-        tmp = ht_mem_alloc(((size_t)bucket_starts(&g, order) + 1) * sizeof *tmp);
-    if (!tmp) {
-        ht_mem_free(g.pos);
-        return SIZE_MAX;
-    }
-    for (size_t i = 0; i < cap; i++) { /* second pass: each block to its place */
-        __builtin_prefetch(&slot[i + SLOTS_AHEAD]);
-        uint64_t a = slot[i].addr;
-        if (a)
-            b[(*bucket_of(&g, gib_of(&g, a), a))++] =
-                (struct ht_snap_block){a, slot[i].size, slot[i].id};
-    }
-    uint32_t at = 0; /* each place now says where its slice ends */
-    for (size_t k = 0; k < g.ngib; k++) {
-        const uint32_t *pos = &g.pos[order[k] * BUCKETS_PER_GIB];
-        for (size_t u = 0; u < BUCKETS_PER_GIB; u++) {
-            sort_bucket(b + at, pos[u] - at, tmp);
-            at = pos[u];
+    if (g.count && pos && count_buckets(&g, slot, cap, room))
+        tmp = ht_mem_alloc(((size_t)bucket_starts(&g, order, pos) + 1) * sizeof *tmp);
+    size_t got = SIZE_MAX;
+    if (tmp && place_blocks(&g, order, pos, slot, cap, b, room)) {
+        uint32_t at = 0; /* pos[] now says where each slice ends */
+        for (size_t k = 0; k < g.ngib; k++) {
+            size_t first = order[k] * HT_BUCKETS_PER_GIB;
+            for (size_t u = first; u < first + HT_BUCKETS_PER_GIB; u++) {
+                sort_bucket(b + at, pos[u] - at, tmp);
+                at = pos[u];
+            }
         }
+        got = room;
     }
     ht_mem_free(tmp);
-    ht_mem_free(g.pos);
-    return n;
+    ht_mem_free(pos);
+    ht_mem_free(g.count);
+    return got;
 }
 
 /* ---- the fallback: LSD radix on the address, 11 bits a pass --------------- */

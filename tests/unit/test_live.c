@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrbuckets.h"
 #include "check.h"
 #include "ht.h"
 #include "snapindex.h"
@@ -18,9 +19,38 @@ void *ht_mem_alloc_huge(size_t size)
     return calloc(1, size ? size : 1);
 }
 
+void *ht_mem_alloc(size_t size)
+{
+    return calloc(1, size ? size : 1);
+}
+
 void ht_mem_free(void *p)
 {
     free(p);
+}
+
+/* The per-bucket counts the table keeps (addrbuckets.h) against a count of
+ * the n addresses at[]. */
+static void check_buckets(const uint64_t *at, size_t n)
+{
+    const struct ht_addr_buckets *b = ht_live_buckets();
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    uint32_t *want = calloc(HT_BUCKET_GIBS * HT_BUCKETS_PER_GIB, sizeof *want);
+    for (size_t i = 0; i < n; i++) {
+        size_t gi = 0;
+        while (gi < b->ngib && b->gib[gi] != at[i] >> HT_GIB_SHIFT)
+            gi++;
+        CHECK(gi < b->ngib); /* every live block's GiB is known */
+        if (gi < b->ngib)
+            want[ht_buckets_index(gi, at[i])]++;
+    }
+    size_t wrong = 0;
+    for (size_t u = 0; u < b->ngib * HT_BUCKETS_PER_GIB; u++)
+        wrong += b->count[u] != want[u];
+    CHECK_EQ(wrong, 0);
+    free(want);
 }
 
 #define ADDRESSES 300000
@@ -77,8 +107,36 @@ static void check_all(void)
     }
     for (size_t i = 0; i < ref_live; i++) /* the full export carries the stack too */
         CHECK(l[i].stack == (l[i].addr - 0x555500000000ull) / 112 * 3);
+    uint64_t *at = calloc(ref_live + 1, sizeof *at);
+    for (size_t i = 0; i < ref_live; i++)
+        at[i] = l[i].addr;
+    check_buckets(at, ref_live);
+    free(at);
     free(b);
     free(l);
+}
+
+/* Blocks in a few GiBs are counted in each; in more GiBs than the counts
+ * hold, there are none until the table is cleared. */
+static void test_many_gibs(void)
+{
+    ht_live_clear();
+    uint64_t at[3 * 100];
+    for (size_t i = 0; i < 300; i++) {
+        at[i] = 0x7f0000000000ull + (i % 3) * (1ull << 30) + (i / 3) * 4096 * 17;
+        CHECK(ht_live_put(at[i], i + 1, 64, 0));
+    }
+    check_buckets(at, 300);
+    CHECK_EQ(ht_live_take(at[7]), 8);
+    at[7] = at[299];
+    check_buckets(at, 299);
+    for (size_t g = 0; g <= HT_BUCKET_GIBS; g++)
+        CHECK(ht_live_put(0x100000000000ull + g * (1ull << 30), 1000 + g, 16, 0));
+    CHECK(ht_live_buckets() == NULL);
+    ht_live_clear();
+    CHECK(ht_live_put(at[0], 1, 64, 0));
+    check_buckets(at, 1);
+    ht_live_clear();
 }
 
 int main(void)
@@ -120,5 +178,6 @@ int main(void)
     for (size_t k = 0; k < 1000; k++)
         put(k);
     check_all();
+    test_many_gibs();
     return check_exit();
 }
