@@ -12,8 +12,10 @@
  * blocks keeps half the table it would at half load, which is what the
  * recorder pays for it (the kernel zeroing each new table, random inserts
  * missing the cache and the TLB) and what a snapshot's fork copies and its
- * child reads. Writer-only:
- * callers hold the writer lock.
+ * child reads in place. The blocks are also kept counted per 256 KiB of
+ * address space (addrbuckets.h): a snapshot's index places them by those
+ * counts instead of reading the table once more to count them.
+ * Writer-only: callers hold the writer lock.
  */
 #define _GNU_SOURCE
 #include <string.h>
