@@ -9,7 +9,10 @@
  * Buckets are grouped by the GiB of address space they lie in, each GiB
  * found in a short table (a heap touches a few: the main heap, the arenas,
  * runs of mmap'd chunks); a heap spread over more than HT_BUCKET_GIBS GiBs
- * has no counts (the index then sorts another way).
+ * has no counts (the index then counts for itself, or sorts another way).
+ * The recorder never forgets a GiB it has seen: a program whose mappings
+ * wander over more than that in its life loses the counts until its table
+ * is cleared (a fork), and its snapshots take the counting pass again.
  */
 #ifndef HT_ADDRBUCKETS_H
 #define HT_ADDRBUCKETS_H
@@ -29,8 +32,7 @@ struct ht_addr_buckets {
 };
 
 /* The index of addr's GiB in b->gib, added when new; SIZE_MAX when full. */
-static inline __attribute__((always_inline)) size_t ht_buckets_gib(struct ht_addr_buckets *b,
-                                                                   uint64_t addr)
+static inline size_t ht_buckets_gib(struct ht_addr_buckets *b, uint64_t addr)
 {
     uint64_t key = addr >> HT_GIB_SHIFT;
     if (b->ngib && b->gib[b->last] == key)
@@ -45,7 +47,7 @@ static inline __attribute__((always_inline)) size_t ht_buckets_gib(struct ht_add
 }
 
 /* addr's bucket among all, in GiB `gib` (from ht_buckets_gib). */
-static inline __attribute__((always_inline)) size_t ht_buckets_index(size_t gib, uint64_t addr)
+static inline size_t ht_buckets_index(size_t gib, uint64_t addr)
 {
     return gib * HT_BUCKETS_PER_GIB + ((addr >> HT_BUCKET_SHIFT) & (HT_BUCKETS_PER_GIB - 1));
 }

@@ -24,10 +24,6 @@
 #include "ht.h"
 #include "snapindex.h"
 
-/* A slot (snapindex.h's struct ht_live_slot): addr 0 = empty; size for
- * snapshots (which words point into the block); stack, the stack hash a
- * fork child re-announces the block with. */
-
 /* On a cache line of their own: the writer changes `used` on every event,
  * and the threads read what shared a line with it on every one of theirs
  * (the shim's code range, for each stack frame): with them on one line

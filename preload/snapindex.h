@@ -42,7 +42,10 @@ struct ht_snap_index {
 /* live.c's table of live blocks as it lies (hash order), read in place by
  * the index build; a slot with addr 0 is empty. */
 struct ht_live_slot {
-    uint64_t addr, id, size, stack;
+    uint64_t addr;  /* 0: empty */
+    uint64_t id;
+    uint64_t size;  /* which words point into the block */
+    uint64_t stack; /* the stack hash a fork child re-announces the block with */
 };
 const struct ht_live_slot *ht_live_slots(size_t *cap);
 
