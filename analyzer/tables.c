@@ -464,11 +464,9 @@ void tables_add_snapshot(struct tables *t, const struct replay *rp, const struct
     points_release(&pts);
 }
 
-/* Growth of y over the points (x = snapshot index): growth.h's test from 10
- * points on (8 after its warm-up: fewer cannot reach its p < 0.001); from 4
- * to 9, after the first, a rise at every step to at least three times the
- * second point. The slope (Theil-Sen) goes to *slope. */
-static bool grows(const double *x, const double *y, size_t n, double *slope)
+/* tables.h. From 4 to 9 points: after the first, a rise at every step to
+ * at least three times the second point. */
+bool tables_grows(const double *x, const double *y, size_t n, double *slope)
 {
     *slope = n >= 2 ? growth_theil_sen(x, y, n, NULL, NULL) : 0;
     if (n >= 10) { /* 8 after the warm-up: the least for Mann-Kendall's p < 0.001 */
@@ -479,10 +477,11 @@ static bool grows(const double *x, const double *y, size_t n, double *slope)
     /* few points: the first is the warm-up (a bounded queue may still be
      * filling); the rest must rise at every step and end at three times or
      * more (a bounded queue's length sampled four times can rise by chance).
-     * A fall from the warm-up point by half the peak or more is a sawtooth's
-     * tooth, caught by too few snapshots ([2745, 257, 2467, 3592]), not
+     * Dead entries that nobody removes never fall: a fall from the warm-up
+     * point by a quarter of it or more is a sawtooth's tooth, caught by too
+     * few snapshots ([2745, 257, 2467, 3592], [3582, 1407, 4910, 4999]), not
      * growth. */
-    if (n < 4 || y[n - 1] < 3 * y[1] || y[n - 1] < TABLES_MIN_SLOTS || y[0] - y[1] >= y[n - 1] / 2)
+    if (n < 4 || y[n - 1] < 3 * y[1] || y[n - 1] < TABLES_MIN_SLOTS || y[0] - y[1] >= y[0] / 4)
         return false;
     for (size_t i = 2; i < n; i++)
         if (y[i] <= y[i - 1])
@@ -521,8 +520,8 @@ void tables_finish(struct tables *t)
             live[k] = (double)s->pts[k].live;
         }
         n = before_teardown(dead, n);
-        bool dead_grows = grows(x, dead, n, &s->dead_slope);
-        bool live_grows = grows(x, live, n, &live_slope);
+        bool dead_grows = tables_grows(x, dead, n, &s->dead_slope);
+        bool live_grows = tables_grows(x, live, n, &live_slope);
         s->flagged = dead_grows && !live_grows;
         free(x);
         free(dead);
@@ -536,7 +535,7 @@ void tables_finish(struct tables *t)
             x[k] = c->pts[k].snapshot;
             len[k] = (double)c->pts[k].length;
         }
-        c->flagged = grows(x, len, before_teardown(len, c->npts), &c->length_slope);
+        c->flagged = tables_grows(x, len, before_teardown(len, c->npts), &c->length_slope);
         free(x);
         free(len);
     }

@@ -106,6 +106,12 @@ void tables_add_snapshot(struct tables *t, const struct replay *rp, const struct
 /* Slopes and flags, once every snapshot is in. */
 void tables_finish(struct tables *t);
 
+/* Whether y grows over the points x (snapshot indexes) as a leaking table's
+ * dead entries or a leaking chain's length do: growth.h's test from 10
+ * points on (8 after its warm-up: fewer cannot reach its p < 0.001), a
+ * stricter rule below (tables.c); the Theil-Sen slope goes to *slope. */
+bool tables_grows(const double *x, const double *y, size_t n, double *slope);
+
 void tables_release(struct tables *t);
 
 #endif /* HT_TABLES_H */

@@ -3,7 +3,8 @@
  * test_growth.c - the growth statistics against hand-computed values
  * (Mann-Kendall S, tie-corrected variance and p; Theil-Sen slope), the
  * detector on synthetic series (linear, steps, plateau, noise, sawtooth,
- * teardown-free) and --fail-on rule parsing with its messages.
+ * teardown-free), the table detectors' rule for few snapshots, and
+ * --fail-on rule parsing with its messages.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "check.h"
 #include "gate.h"
 #include "growth.h"
+#include "tables.h"
 
 #define NEAR(a, b, eps) CHECK(fabs((a) - (b)) <= (eps))
 
@@ -182,8 +184,32 @@ static void test_rules(void)
     check_rule_error("growth > 4KiB/day", "expected 'mark' or 's'");
 }
 
+/* The dead-slot and chain detectors' rule for 4 to 9 snapshots: growth is
+ * a rise at every step after the warm-up; a sawtooth caught by too few
+ * snapshots, falling after the warm-up, is not (both series below came
+ * from weak_table_server with bursts of vacuuming, snapshots every 20 ms). */
+static void test_few_points(void)
+{
+    const double x[] = {0, 1, 2, 3, 4, 5};
+    double slope;
+    const double leak[] = {300, 900, 2100, 4000};
+    CHECK(tables_grows(x, leak, 4, &slope) && slope > 0);
+    const double noisy_warmup[] = {1000, 900, 2800, 5000}; /* a 10% dip from the warm-up */
+    CHECK(tables_grows(x, noisy_warmup, 4, &slope));
+    const double tooth[] = {3582, 1407, 4910, 4999};
+    CHECK(!tables_grows(x, tooth, 4, &slope));
+    const double tooth2[] = {2745, 257, 2467, 3592};
+    CHECK(!tables_grows(x, tooth2, 4, &slope));
+    const double stalls[] = {100, 300, 900, 900, 2800}; /* no rise at one step */
+    CHECK(!tables_grows(x, stalls, 5, &slope));
+    const double small[] = {100, 200, 400, 590}; /* less than three times the second */
+    CHECK(!tables_grows(x, small, 4, &slope));
+    CHECK(!tables_grows(x, leak, 3, &slope)); /* too few points */
+}
+
 int main(void)
 {
+    test_few_points();
     test_mann_kendall();
     test_theil_sen();
     test_detect();
