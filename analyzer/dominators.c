@@ -233,6 +233,10 @@ void dom_release(struct dom *d)
     memset(d, 0, sizeof(*d));
 }
 
+/* Passes over the nodes in DFS or tree order, random in memory, fetch
+ * this far ahead. */
+#define PF_NODE 16
+
 /* ------------------------------------------------------------------------
  * Retained sizes
  * ---------------------------------------------------------------------- */
@@ -245,11 +249,23 @@ void dom_retained_sizes(struct dom *d, const struct graph *g)
     d->retained = xcalloc(d->nnodes, sizeof(uint64_t));
     d->retained_count = xcalloc(d->nnodes, sizeof(uint32_t));
     for (uint32_t i = 0; i < d->nreach; i++) {
+        if (i + PF_NODE < d->nreach) {
+            uint32_t ahead = d->order[i + PF_NODE];
+            __builtin_prefetch(&g->size[ahead]);
+            __builtin_prefetch(&d->retained[ahead], 1);
+            __builtin_prefetch(&d->retained_count[ahead], 1);
+        }
         uint32_t v = d->order[i];
         d->retained[v] = graph_size(g, v);
         d->retained_count[v] = 1;
     }
     for (uint32_t i = d->nreach; i-- > 1;) {
+        if (i > PF_NODE) {
+            uint32_t ahead = d->order[i - PF_NODE];
+            __builtin_prefetch(&d->idom[ahead]);
+            __builtin_prefetch(&d->retained[ahead]);
+            __builtin_prefetch(&d->retained_count[ahead]);
+        }
         uint32_t v = d->order[i], p = d->idom[v];
         d->retained[p] += d->retained[v];
         d->retained_count[p] += d->retained_count[v];
@@ -334,6 +350,13 @@ static uint32_t *dom_tree_preorder(const struct dom *d)
     pos[GRAPH_ROOT] = 0;
     free_slot[GRAPH_ROOT] = 1;
     for (uint32_t i = 1; i < d->nreach; i++) {
+        if (i + PF_NODE < d->nreach) {
+            uint32_t ahead = d->order[i + PF_NODE];
+            __builtin_prefetch(&d->idom[ahead]);
+            __builtin_prefetch(&d->retained_count[ahead]);
+            __builtin_prefetch(&pos[ahead], 1);
+            __builtin_prefetch(&free_slot[ahead], 1);
+        }
         uint32_t v = d->order[i], p = d->idom[v];
         pos[v] = free_slot[p];
         free_slot[p] += d->retained_count[v];
@@ -366,6 +389,12 @@ size_t dom_top_sites(const struct dom *d, const struct graph *g, size_t k, struc
      * of the last head seen for its site.
      */
     for (uint32_t j = 1; j < d->nreach; j++) {
+        if (j + PF_NODE < d->nreach) { /* preorder is random in node order */
+            uint32_t ahead = by_pos[j + PF_NODE];
+            __builtin_prefetch(&g->site[ahead]);
+            __builtin_prefetch(&d->retained[ahead]);
+            __builtin_prefetch(&d->retained_count[ahead]);
+        }
         uint32_t v = by_pos[j], site = graph_site(g, v);
         if (site == 0)
             continue;
