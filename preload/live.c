@@ -31,6 +31,7 @@
 static struct {
     struct ht_live_slot *slots;
     size_t cap, used;
+    uint64_t newest_id;
 } __attribute__((aligned(64))) live;
 
 /* The live blocks counted per bucket of address space (addrbuckets.h), for
@@ -98,6 +99,8 @@ bool ht_live_put(uint64_t addr, uint64_t id, uint64_t size, uint64_t stack)
         live.used++;
         count_block(addr, 1);
     }
+    if (id > live.newest_id)
+        live.newest_id = id;
     live.slots[i].addr = addr; /* an address seen live again: the newer block wins */
     live.slots[i].id = id;
     live.slots[i].size = size;
@@ -147,6 +150,7 @@ void ht_live_clear(void)
     if (live.slots)
         memset(live.slots, 0, live.cap * sizeof *live.slots);
     live.used = 0;
+    live.newest_id = 0;
     if (buckets.count) {
         memset(buckets.count, 0, buckets.ngib * HT_BUCKETS_PER_GIB * sizeof *buckets.count);
         buckets.ngib = buckets.last = 0;
@@ -177,4 +181,9 @@ const struct ht_live_slot *ht_live_slots(size_t *cap)
 size_t ht_live_count(void)
 {
     return live.used;
+}
+
+uint64_t ht_live_newest_id(void)
+{
+    return live.newest_id;
 }

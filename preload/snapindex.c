@@ -130,13 +130,44 @@ static uint32_t bucket_starts(const struct ht_addr_buckets *g, size_t *order, ui
     return widest;
 }
 
+/* e for a block whose size or id does not fit 32 bits: its place in x->big
+ * (snapindex.h); false when there is no memory for it. */
+static __attribute__((noinline)) bool make_big_block(struct ht_snap_index *x,
+                                                     struct ht_snap_block *e,
+                                                     const struct ht_live_slot *s)
+{
+    if (x->nbig == x->big_cap) {
+        size_t ncap = x->big_cap ? 2 * x->big_cap : 64;
+        struct ht_snap_big *g = ht_mem_realloc(x->big, ncap * sizeof *g);
+        if (!g)
+            return false;
+        x->big = g;
+        x->big_cap = ncap;
+    }
+    x->big[x->nbig] = (struct ht_snap_big){s->size, s->id};
+    *e = (struct ht_snap_block){s->addr, HT_SNAP_BIG, (uint32_t)x->nbig++}; /* < UINT32_MAX blocks */
+    return true;
+}
+
+/* e for the live block in slot s: its size and id in 32 bits (nearly every
+ * block), or make_big_block's. */
+static HT_ALWAYS_INLINE bool make_block(struct ht_snap_index *x, struct ht_snap_block *e,
+                                        const struct ht_live_slot *s)
+{
+    if (s->size < HT_SNAP_BIG && s->id >= x->id_base && s->id - x->id_base <= UINT32_MAX) {
+        *e = (struct ht_snap_block){s->addr, (uint32_t)s->size, (uint32_t)(s->id - x->id_base)};
+        return true;
+    }
+    return make_big_block(x, e, s);
+}
+
 /* Second pass: each block to the next place of its bucket's slice. false
  * when the counts were wrong (a slice overran, or one is not full): the
  * index must not trust them, and never writes past room. */
-static bool place_blocks(struct ht_addr_buckets *g, const size_t *order, uint32_t *pos,
-                         const struct ht_live_slot *slot, size_t cap, struct ht_snap_block *b,
-                         size_t room)
+static bool place_blocks(struct ht_snap_index *x, struct ht_addr_buckets *g, const size_t *order,
+                         uint32_t *pos, const struct ht_live_slot *slot, size_t cap, size_t room)
 {
+    struct ht_snap_block *b = x->b;
     size_t ngib = g->ngib; /* a GiB not counted: wrong counts */
     for (size_t i = 0; i < cap; i++) {
         __builtin_prefetch(&slot[i + SLOTS_AHEAD]);
@@ -149,7 +180,8 @@ static bool place_blocks(struct ht_addr_buckets *g, const size_t *order, uint32_
         uint32_t *at = &pos[ht_buckets_index(gi, a)];
         if (*at >= room)
             return false;
-        b[(*at)++] = (struct ht_snap_block){a, slot[i].size, slot[i].id};
+        if (!make_block(x, &b[(*at)++], &slot[i]))
+            return false;
     }
     uint32_t end = 0; /* each slice ends where its count says */
     for (size_t k = 0; k < ngib; k++) {
@@ -163,8 +195,9 @@ static bool place_blocks(struct ht_addr_buckets *g, const size_t *order, uint32_
 
 /* Fills b (room for every live block) in address order; returns how many,
  * or SIZE_MAX when the heap spans too many GiBs or there is no memory. */
-static size_t gather_sorted(struct ht_snap_block *b, size_t room)
+static size_t gather_sorted(struct ht_snap_index *x, size_t room)
 {
+    struct ht_snap_block *b = x->b;
     size_t cap;
     const struct ht_live_slot *slot = ht_live_slots(&cap);
     struct ht_addr_buckets g = {.ngib = 0};
@@ -177,7 +210,7 @@ static size_t gather_sorted(struct ht_snap_block *b, size_t room)
     if (g.count && pos && count_buckets(&g, slot, cap, room))
         tmp = ht_mem_alloc(((size_t)bucket_starts(&g, order, pos) + 1) * sizeof *tmp);
     size_t got = SIZE_MAX;
-    if (tmp && place_blocks(&g, order, pos, slot, cap, b, room)) {
+    if (tmp && place_blocks(x, &g, order, pos, slot, cap, room)) {
         uint32_t at = 0; /* pos[] now says where each slice ends */
         for (size_t k = 0; k < g.ngib; k++) {
             size_t first = order[k] * HT_BUCKETS_PER_GIB;
@@ -282,9 +315,10 @@ static void sort_blocks(struct ht_snap_block **pb, size_t n)
 
 /* ---- regions and cells -------------------------------------------------- */
 
-static uint64_t block_end(const struct ht_snap_block *b)
+static uint64_t block_end(const struct ht_snap_index *x, const struct ht_snap_block *b)
 {
-    return b->addr + (b->size ? b->size : 1);
+    uint64_t size = ht_snap_block_size(x, b);
+    return b->addr + (size ? size : 1);
 }
 
 /* Cells of 2^shift bytes, the finest that keeps them no more than the
@@ -306,10 +340,10 @@ static bool find_regions(struct ht_snap_index *x, size_t *ncells)
     *ncells = 0;
     for (size_t i = 0; i < x->n;) {
         size_t j = i;
-        uint64_t end = block_end(&x->b[i]);
+        uint64_t end = block_end(x, &x->b[i]);
         while (j + 1 < x->n && x->b[j + 1].addr <= end + REGION_GAP) {
             j++;
-            uint64_t e = block_end(&x->b[j]);
+            uint64_t e = block_end(x, &x->b[j]);
             if (e > end)
                 end = e;
         }
@@ -351,14 +385,18 @@ bool ht_snap_index_build(struct ht_snap_index *x)
     x->b = ht_mem_alloc_huge((live + 1) * sizeof *x->b);
     if (!x->b)
         return false;
-    x->n = gather_sorted(x->b, live);
+    uint64_t newest = ht_live_newest_id();
+    x->id_base = newest > UINT32_MAX ? newest - UINT32_MAX : 0;
+    x->n = gather_sorted(x, live);
     if (x->n == SIZE_MAX) { /* spread too wide, or no memory: copy, then sort */
         size_t cap;
         const struct ht_live_slot *slot = ht_live_slots(&cap);
-        x->n = 0;
+        x->n = x->nbig = 0;
         for (size_t i = 0; i < cap && x->n < live; i++)
-            if (slot[i].addr)
-                x->b[x->n++] = (struct ht_snap_block){slot[i].addr, slot[i].size, slot[i].id};
+            if (slot[i].addr && !make_block(x, &x->b[x->n++], &slot[i])) {
+                x->n = 0;
+                return false;
+            }
         if (x->n)
             sort_blocks(&x->b, x->n);
     }
@@ -397,5 +435,6 @@ void ht_snap_index_release(struct ht_snap_index *x)
     ht_mem_free(x->reg);
     ht_mem_free(x->reg_start);
     ht_mem_free(x->cells);
+    ht_mem_free(x->big);
     memset(x, 0, sizeof *x);
 }

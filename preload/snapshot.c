@@ -170,7 +170,7 @@ static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
             bool interior;
             const struct ht_snap_block *b = ht_snap_index_find(&s->x, v, &interior);
             if (b && !(interior && is_malloc_top(v)))
-                hit(s, at + i, b->id << 1 | interior, arg);
+                hit(s, at + i, ht_snap_block_id(&s->x, b) << 1 | interior, arg);
         }
         at += got;
         if (got < want) /* a fault: go on after the page it is in */
@@ -193,7 +193,7 @@ static void scan_words(struct snap *s, const uint8_t *buf, size_t words, uint64_
         bool interior;
         const struct ht_snap_block *b = ht_snap_index_find(x, v, &interior);
         if (b)
-            add_target(s, b->id << 1 | interior, word + i);
+            add_target(s, ht_snap_block_id(x, b) << 1 | interior, word + i);
     }
 }
 
@@ -202,7 +202,7 @@ static void scan_words(struct snap *s, const uint8_t *buf, size_t words, uint64_
  * rounded down to 8. */
 static void scan_block_alone(struct snap *s, const struct ht_snap_block *blk)
 {
-    uint64_t at = (blk->addr + 7) & ~7ull, end = (blk->addr + blk->size) & ~7ull;
+    uint64_t at = (blk->addr + 7) & ~7ull, end = (blk->addr + ht_snap_block_size(&s->x, blk)) & ~7ull;
     while (at < end) {
         size_t want = end - at > READ_MAX ? READ_MAX : (size_t)(end - at);
         size_t got = read_some(s->rbuf, at, want) & ~(size_t)7;
@@ -214,23 +214,25 @@ static void scan_block_alone(struct snap *s, const struct ht_snap_block *blk)
 }
 
 /* An EDGES_DELTA entry is block blk's id, its n targets, then each target
- * (entry_target): entry_begin returns where the targets go (NULL: no
- * memory, the entry is dropped), entry_end counts the entry in. */
+ * (entry_target, from the id entry_begin left in s->prev_from):
+ * entry_begin returns where the targets go (NULL: no memory, the entry is
+ * dropped), entry_end counts the entry in. */
 static uint8_t *entry_begin(struct snap *s, const struct ht_snap_block *blk, size_t n)
 {
     uint8_t *p = chunk_room(s, HT_VARINT_MAX * (2 + 2 * n));
     if (!p) /* after chunk_room: a flush starts the ids over */
         return NULL;
-    p = ht_put_svarint(p, (int64_t)(blk->id - s->prev_from));
-    s->prev_from = blk->id;
+    uint64_t id = ht_snap_block_id(&s->x, blk);
+    p = ht_put_svarint(p, (int64_t)(id - s->prev_from));
+    s->prev_from = id;
     return ht_put_uvarint(p, n);
 }
 
 /* Words come in address order: each is written as the gap from the last. */
-static HT_ALWAYS_INLINE uint8_t *entry_target(uint8_t *p, const struct ht_snap_block *blk,
-                                              uint64_t ref, uint64_t word, uint64_t *next_word)
+static HT_ALWAYS_INLINE uint8_t *entry_target(uint8_t *p, uint64_t from, uint64_t ref,
+                                              uint64_t word, uint64_t *next_word)
 {
-    p = ht_put_uvarint(p, ht_zigzag((int64_t)((ref >> 1) - blk->id)) << 1 | (ref & 1));
+    p = ht_put_uvarint(p, ht_zigzag((int64_t)((ref >> 1) - from)) << 1 | (ref & 1));
     p = ht_put_uvarint(p, word - *next_word);
     *next_word = word + 1;
     return p;
@@ -253,7 +255,7 @@ static void put_edges(struct snap *s, const struct ht_snap_block *blk)
         return;
     uint64_t next_word = 0;
     for (size_t k = 0; k < s->ntargets; k++)
-        p = entry_target(p, blk, s->targets[2 * k], s->targets[2 * k + 1], &next_word);
+        p = entry_target(p, s->prev_from, s->targets[2 * k], s->targets[2 * k + 1], &next_word);
     entry_end(s, p, s->ntargets);
 }
 
@@ -264,18 +266,19 @@ static void put_edges(struct snap *s, const struct ht_snap_block *blk)
  * not, but a log with lost events may have a stale one). */
 static size_t batch_len(const struct snap *s, size_t i, uint64_t *end)
 {
-    const struct ht_snap_block *b = s->x.b;
-    uint64_t start = b[i].addr & ~7ull, total = b[i].size;
-    *end = b[i].addr + b[i].size;
+    const struct ht_snap_index *x = &s->x;
+    const struct ht_snap_block *b = x->b;
+    uint64_t start = b[i].addr & ~7ull, total = ht_snap_block_size(x, &b[i]);
+    *end = b[i].addr + total;
     if (*end - start > BATCH_MAX)
         return 0;
     size_t j = i + 1;
     for (; j < s->x.n && j - i < BATCH_BLOCKS; j++) {
-        uint64_t e = b[j].addr + b[j].size;
+        uint64_t size = ht_snap_block_size(x, &b[j]), e = b[j].addr + size;
         if (b[j].addr > *end + BATCH_GAP || (e > *end ? e : *end) - start > BATCH_MAX ||
-            total + b[j].size > BATCH_MAX)
+            total + size > BATCH_MAX)
             break;
-        total += b[j].size;
+        total += size;
         if (e > *end)
             *end = e;
     }
@@ -311,7 +314,7 @@ static HT_ALWAYS_INLINE void prefetch_ahead(const struct ht_snap_index *x,
     if (c + PF_BLOCK < n) {
         const struct ht_snap_block *f = &x->b[x->cells[cand[c + PF_BLOCK].cell]];
         __builtin_prefetch(f);
-        __builtin_prefetch((const char *)f + 40); /* the next block's start too */
+        __builtin_prefetch((const char *)f + 16); /* the next block's start too */
     }
 }
 
@@ -340,7 +343,8 @@ static void batch_cands(void *arg, const uint8_t *bytes)
     struct cand *cand = bt->cand;
     size_t n = 0;
     for (size_t j = bt->i; j < bt->i + bt->k; j++) {
-        uint64_t at = (x->b[j].addr + 7) & ~7ull, e = (x->b[j].addr + x->b[j].size) & ~7ull;
+        uint64_t at = (x->b[j].addr + 7) & ~7ull,
+                 e = (x->b[j].addr + ht_snap_block_size(x, &x->b[j])) & ~7ull;
         const uint8_t *buf = bytes + (at - bt->start);
         __builtin_prefetch(buf + HEAP_AHEAD);
         __builtin_prefetch(buf + HEAP_AHEAD + 64);
@@ -375,7 +379,7 @@ static void put_batch_edges(struct snap *s, const struct ht_snap_block *blk, siz
         uint64_t next_word = 0;
         for (c = first; c < cand_end[j]; c++)
             if (cand[c].v)
-                p = entry_target(p, blk, cand[c].v, cand[c].word, &next_word);
+                p = entry_target(p, s->prev_from, cand[c].v, cand[c].word, &next_word);
         entry_end(s, p, n);
     }
 }
@@ -416,7 +420,8 @@ static void scan_blocks(struct snap *s)
             prefetch_ahead(x, cand, c, n);
             uint64_t v = cand[c].v;
             const struct ht_snap_block *t = &b[ht_snap_index_floor_cell(x, cand[c].cell, v)];
-            cand[c].v = v == t->addr ? t->id << 1 : v - t->addr < t->size ? t->id << 1 | 1 : 0;
+            uint64_t id = ht_snap_block_id(x, t);
+            cand[c].v = v == t->addr ? id << 1 : v - t->addr < ht_snap_block_size(x, t) ? id << 1 | 1 : 0;
         }
         put_batch_edges(s, &b[i], k, cand, cand_end);
         i += k;
@@ -689,7 +694,7 @@ static void register_root(struct snap *s, const struct ht_thread *t, unsigned at
     const struct ht_snap_block *b = ht_snap_index_find(&s->x, v, &interior);
     if (b) {
         struct root_where r = {HT_ROOT_REGISTER, t->index, 0};
-        root_hit(s, at, b->id << 1 | interior, &r);
+        root_hit(s, at, ht_snap_block_id(&s->x, b) << 1 | interior, &r);
     }
 }
 

@@ -79,7 +79,7 @@ static void take(size_t k)
 
 static int by_addr(const void *a, const void *b)
 {
-    const struct ht_snap_block *x = a, *y = b;
+    const struct ht_live_slot *x = a, *y = b;
     return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
@@ -87,13 +87,14 @@ static int by_addr(const void *a, const void *b)
 static void check_all(void)
 {
     CHECK_EQ(ht_live_count(), ref_live);
-    struct ht_snap_block *b = calloc(ref_live + 1, sizeof *b);
+    CHECK_EQ(ht_live_newest_id(), next_id); /* a snapshot's index counts ids back from it */
+    struct ht_live_slot *b = calloc(ref_live + 1, sizeof *b);
     struct ht_live_block *l = calloc(ref_live + 1, sizeof *l);
     size_t cap, n = 0;
     const struct ht_live_slot *slot = ht_live_slots(&cap);
     for (size_t i = 0; i < cap; i++)
         if (slot[i].addr && n <= ref_live)
-            b[n++] = (struct ht_snap_block){slot[i].addr, slot[i].size, slot[i].id};
+            b[n++] = slot[i];
     CHECK_EQ(n, ref_live);
     CHECK_EQ(ht_live_export(l, ref_live + 1), ref_live);
     qsort(b, ref_live, sizeof *b, by_addr);
@@ -174,6 +175,7 @@ int main(void)
     ht_live_clear();
     memset(ref_id, 0, sizeof ref_id);
     ref_live = 0;
+    next_id = 0; /* a cleared table starts its ids over (a forked child's log) */
     check_all();
     for (size_t k = 0; k < 1000; k++)
         put(k);

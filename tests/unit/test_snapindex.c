@@ -17,7 +17,10 @@
 
 /* What snapindex.c needs from the shim: memory and the live table, here
  * the blocks of `live` in every other slot (empty slots between). */
-static struct ht_snap_block *live;
+struct block {
+    uint64_t addr, size, id;
+};
+static struct block *live;
 static size_t nlive;
 static struct ht_live_slot *slots;
 
@@ -50,6 +53,15 @@ void ht_mem_free(void *p)
 size_t ht_live_count(void)
 {
     return nlive;
+}
+
+uint64_t ht_live_newest_id(void)
+{
+    uint64_t newest = 0;
+    for (size_t i = 0; i < nlive; i++)
+        if (live[i].id > newest)
+            newest = live[i].id;
+    return newest;
 }
 
 const struct ht_live_slot *ht_live_slots(size_t *cap)
@@ -92,20 +104,25 @@ const struct ht_addr_buckets *ht_live_buckets(void)
 
 static int by_addr(const void *a, const void *b)
 {
-    const struct ht_snap_block *x = a, *y = b;
+    const struct block *x = a, *y = b;
     return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* x->b is `live` sorted by address, every field kept. */
-static void check_sorted(const struct ht_snap_index *x)
+/* x->b is `live` sorted by address, every field kept (sizes and ids past
+ * 32 bits too); *nbig: how many of them did not fit an entry. */
+static void check_sorted(const struct ht_snap_index *x, size_t *nbig)
 {
     CHECK_EQ(x->n, nlive);
-    struct ht_snap_block *ref = calloc(nlive + 1, sizeof *ref);
+    struct block *ref = calloc(nlive + 1, sizeof *ref);
     memcpy(ref, live, nlive * sizeof *ref);
     qsort(ref, nlive, sizeof *ref, by_addr);
-    for (size_t i = 0; i < nlive && i < x->n; i++)
-        CHECK(x->b[i].addr == ref[i].addr && x->b[i].size == ref[i].size &&
-              x->b[i].id == ref[i].id);
+    *nbig = 0;
+    for (size_t i = 0; i < nlive && i < x->n; i++) {
+        CHECK(x->b[i].addr == ref[i].addr && ht_snap_block_size(x, &x->b[i]) == ref[i].size &&
+              ht_snap_block_id(x, &x->b[i]) == ref[i].id);
+        *nbig += x->b[i].size == HT_SNAP_BIG;
+    }
+    CHECK_EQ(*nbig, x->nbig);
     free(ref);
 }
 
@@ -119,7 +136,7 @@ static const struct ht_snap_block *slow_find(const struct ht_snap_index *x, uint
     if (!best)
         return NULL;
     *interior = v != best->addr;
-    return v == best->addr || v - best->addr < best->size ? best : NULL;
+    return v == best->addr || v - best->addr < ht_snap_block_size(x, best) ? best : NULL;
 }
 
 static void probe(const struct ht_snap_index *x, uint64_t v)
@@ -136,9 +153,12 @@ static void probe(const struct ht_snap_index *x, uint64_t v)
  * block in `far_in` starts a new one, each in a GiB of its own: many of
  * them take the index's other sort); with `unaligned`, some at odd
  * addresses (heaptrace_alloc's custom blocks); with `tiny`, blocks of 0 to
- * 8 bytes packed 16 apart (4096 in a 64 KiB bucket). */
+ * 8 bytes packed 16 apart (4096 in a 64 KiB bucket); with `big`, ids past
+ * 2^33 with one block in 20 from the program's first allocations (more
+ * than 4 G allocations older than the newest) and one in 500 of 4 GiB or
+ * more: entries that do not fit 16 bytes. */
 struct heap_shape {
-    bool unaligned, tiny;
+    bool unaligned, tiny, big;
     unsigned far_in;
 };
 
@@ -160,13 +180,23 @@ static void random_heap(size_t n, struct heap_shape shape)
                                    : 1 + check_rand() % 300;
         if (shape.unaligned && r == 5)
             at += 1 + check_rand() % 15;
-        live[i] = (struct ht_snap_block){at, size, i + 1};
+        uint64_t id = i + 1;
+        if (shape.big) {
+            id += (1ull << 33) + n; /* the newest is 2^33 + 2n: 4 G back is 2^32 + 2n + 1 */
+            if (check_rand() % 20 == 0) /* old, some right at the edge */
+                id = check_rand() % 2 ? i + 1 : (1ull << 32) + 2 * n + check_rand() % 3;
+            if (check_rand() % 500 == 0)
+                size = (1ull << 32) - 1 + check_rand() % 4096;
+        }
+        live[i] = (struct block){at, size, id};
         at += shape.tiny ? 16 : (size + 16 + 15) & ~15ull;
+        if (far <= at) /* a 4 GiB block ran into the far mappings' place */
+            far = (at + (1ull << 31)) & ~((1ull << 30) - 1);
     }
     nlive = n;
     for (size_t i = n - 1; i > 0; i--) { /* the live table's order is no order */
         size_t j = check_rand() % (i + 1);
-        struct ht_snap_block t = live[i];
+        struct block t = live[i];
         live[i] = live[j];
         live[j] = t;
     }
@@ -177,12 +207,14 @@ static void test_random(struct heap_shape shape)
     random_heap(shape.tiny ? 20000 : 3000, shape);
     struct ht_snap_index x;
     CHECK(ht_snap_index_build(&x));
-    check_sorted(&x);
+    size_t nbig;
+    check_sorted(&x, &nbig);
+    CHECK(shape.big ? nbig > 0 : nbig == 0);
     for (size_t i = 1; i < x.n; i++)
         CHECK(x.b[i - 1].addr < x.b[i].addr);
     CHECK(x.nreg > 1);
     for (size_t i = 0; i < x.n; i++) {
-        uint64_t a = x.b[i].addr, e = a + x.b[i].size;
+        uint64_t a = x.b[i].addr, e = a + ht_snap_block_size(&x, &x.b[i]);
         uint64_t at[] = {a - 8, a - 1, a, a + 1, a + 8, e - 1, e, e + 1, e + 8, e + 4096};
         for (size_t k = 0; k < sizeof at / sizeof at[0]; k++)
             probe(&x, at[k]);
@@ -197,15 +229,17 @@ static void test_random(struct heap_shape shape)
 
 static void test_edges_of_the_rules(void)
 {
-    struct ht_snap_block b[] = {{0x1000, 32, 1}, {0x1020, 0, 2}, {0x1030, 16, 3}};
+    struct block b[] = {{0x1000, 32, 1}, {0x1020, 0, 2}, {0x1030, 16, 3}};
     live = b;
     nlive = 3;
     struct ht_snap_index x;
     CHECK(ht_snap_index_build(&x));
     bool in = true;
-    CHECK(ht_snap_index_find(&x, 0x1000, &in) && !in && ht_snap_index_find(&x, 0x1000, &in)->id == 1);
+    CHECK(ht_snap_index_find(&x, 0x1000, &in) && !in &&
+          ht_snap_block_id(&x, ht_snap_index_find(&x, 0x1000, &in)) == 1);
     CHECK(ht_snap_index_find(&x, 0x1018, &in) && in);
-    CHECK(ht_snap_index_find(&x, 0x1020, &in) && !in && ht_snap_index_find(&x, 0x1020, &in)->id == 2);
+    CHECK(ht_snap_index_find(&x, 0x1020, &in) && !in &&
+          ht_snap_block_id(&x, ht_snap_index_find(&x, 0x1020, &in)) == 2);
     CHECK(!ht_snap_index_find(&x, 0x1028, &in)); /* inside a 0-byte block: nothing */
     CHECK(!ht_snap_index_find(&x, 0x1040, &in)); /* one past the end */
     CHECK(!ht_snap_index_find(&x, 0xff8, &in));
@@ -226,6 +260,8 @@ int main(void)
         test_random((struct heap_shape){.far_in = 20}); /* ~150 GiBs: the radix sort */
         test_random((struct heap_shape){.far_in = 20, .unaligned = true});
         test_random((struct heap_shape){.far_in = 2000, .tiny = true}); /* full buckets */
+        test_random((struct heap_shape){.far_in = 100, .big = true}); /* entries kept aside */
+        test_random((struct heap_shape){.far_in = 20, .big = true});
     }
     free(slots);
     free(counts.count);
