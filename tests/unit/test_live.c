@@ -4,7 +4,8 @@
  * a plain array: random puts (new addresses and addresses seen live again),
  * takes (backward-shift deletion) and gets while the table grows several
  * times and churns at three-quarters load, and both the export and the
- * table as a snapshot reads it in place compared whole at every stage.
+ * table as a snapshot reads it in place compared whole at every stage; then
+ * blocks at random addresses, looked up after each doubling.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,37 @@ static void test_many_gibs(void)
     ht_live_clear();
 }
 
+/* n blocks at random 16-aligned addresses (the strided ones above hash
+ * evenly; these make long probe runs, some across the table's end, which
+ * a growth must keep whole), each looked up after every doubling. */
+static void test_random_addresses(size_t n)
+{
+    ht_live_clear();
+    size_t cap0, cap;
+    ht_live_slots(&cap0);
+    uint64_t *at = calloc(n, sizeof *at);
+    size_t wrong = 0;
+    for (size_t k = 0; k < n; k++) {
+        do /* distinct: ids checked one to one */
+            at[k] = (0x100000000000ull + (check_rand() << 20 ^ check_rand()) % (1ull << 40)) & ~15ull;
+        while (ht_live_get(at[k]));
+        size_t was;
+        ht_live_slots(&was);
+        CHECK(ht_live_put(at[k], k + 1, k, 0));
+        ht_live_slots(&cap);
+        if (cap != was) /* it grew: every block so far is where a lookup goes */
+            for (size_t i = 0; i <= k; i++)
+                wrong += ht_live_get(at[i]) != i + 1;
+    }
+    for (size_t k = 0; k < n; k += 2)
+        wrong += ht_live_take(at[k]) != k + 1;
+    for (size_t k = 0; k < n; k++)
+        wrong += ht_live_get(at[k]) != (k % 2 ? k + 1 : 0);
+    CHECK_EQ(wrong, 0);
+    CHECK(cap > cap0); /* it did grow */
+    free(at);
+}
+
 int main(void)
 {
     CHECK_EQ(ht_live_take(addr_of(1)), 0); /* an empty table */
@@ -180,6 +212,7 @@ int main(void)
     for (size_t k = 0; k < 1000; k++)
         put(k);
     check_all();
+    test_random_addresses(1500000); /* 2^19 slots to 2^21 */
     test_many_gibs();
     return check_exit();
 }
