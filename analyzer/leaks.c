@@ -263,8 +263,8 @@ static uint32_t node_of(const struct leaks_collect *c, uint64_t id)
 #define PF_ID_CELL 32
 #define PF_ID_NODE 16
 
-static inline __attribute__((always_inline)) void node_of_prefetch(const struct leaks_collect *c,
-                                    const struct ht_snap_edge *edges, size_t i, size_t n)
+static inline __attribute__((always_inline)) void
+node_of_prefetch(const struct leaks_collect *c, const struct ht_snap_edge *edges, size_t i, size_t n)
 {
     if (i + PF_ID_CELL < n) {
         uint64_t k = edges[i + PF_ID_CELL].to >> c->id_shift;
@@ -273,7 +273,7 @@ static inline __attribute__((always_inline)) void node_of_prefetch(const struct 
     }
     if (i + PF_ID_NODE < n) {
         uint64_t k = edges[i + PF_ID_NODE].to >> c->id_shift;
-        if (k + 1 < c->nid_cells)
+        if (k + 1 < c->nid_cells && c->nodes)
             __builtin_prefetch(&c->nodes[c->id_cell[k]]);
     }
 }

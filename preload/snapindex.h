@@ -19,9 +19,9 @@
 
 /*
  * 16 bytes a block, not 24: the index of a heap of 10 M blocks is fresh
- * memory the scanning child touches first (a third less to fault in, and
- * in a VM that hands freed memory back to its host, 3 ms a MB to get it
- * back), and four entries share a cache line. Nearly every block's size
+ * memory the scanning child touches first (a third less to fault in; a VM
+ * that hands freed memory back to its host takes about 2.5 ms a MB to give
+ * it back), and four entries share a cache line. Nearly every block's size
  * and id fit 32 bits, the id counted from x->id_base (the 4 G newest
  * allocations); one that does not (4 GiB or more, or older) has size
  * HT_SNAP_BIG and as id the place of its real values in x->big. Read them
