@@ -306,9 +306,17 @@ static void snapshot_begin(struct leaks_collect *c, const struct replay *rp,
     c->nnodes = c->nrefs = 0;
     c->unknown_refs = 0;
     c->nedges = c->nroots = 0;
-    replay_each_block(rp, collect_node, c);
-    if (c->nnodes > 1)
-        qsort(c->nodes, c->nnodes, sizeof(*c->nodes), node_cmp);
+    /* By id: the replay hands the old blocks first, in no order, then the
+     * rest in order and all above them, so only the first part needs a sort
+     * (sorting all 10 M nodes of a big heap took 0.4 s a snapshot). */
+    size_t unordered = replay_each_block(rp, collect_node, c);
+    if (unordered > 1)
+        qsort(c->nodes, unordered, sizeof(*c->nodes), node_cmp);
+    for (size_t i = 1; i < c->nnodes; i++) /* node_of's search needs it: make sure */
+        if (c->nodes[i - 1].id >= c->nodes[i].id) {
+            qsort(c->nodes, c->nnodes, sizeof(*c->nodes), node_cmp);
+            break;
+        }
     index_ids(c);
 }
 

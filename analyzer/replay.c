@@ -685,21 +685,24 @@ void replay_finish(struct replay *rp, bool complete)
     gc_finish(rp);
 }
 
-void replay_each_block(const struct replay *rp,
-                       void (*fn)(void *ctx, uint64_t id, uint64_t size, uint32_t site),
-                       void *ctx)
+size_t replay_each_block(const struct replay *rp,
+                         void (*fn)(void *ctx, uint64_t id, uint64_t size, uint32_t site),
+                         void *ctx)
 {
     const struct blockmap *m = &rp->blocks;
+    size_t unordered = 0;
+    for (size_t i = 0; i < m->far.cap; i++)
+        if (m->far.keys[i]) {
+            const struct bm_block *b = htab_slot_val(&m->far, i);
+            fn(ctx, m->far.keys[i], b->size, b->site);
+            unordered++;
+        }
     for (uint64_t id = m->lo; id < m->hi; id++) {
         const struct bm_slot *s = &m->ring[id & (m->cap - 1)];
         if (s->id == id)
             fn(ctx, id, s->b.size, s->b.site);
     }
-    for (size_t i = 0; i < m->far.cap; i++)
-        if (m->far.keys[i]) {
-            const struct bm_block *b = htab_slot_val(&m->far, i);
-            fn(ctx, m->far.keys[i], b->size, b->site);
-        }
+    return unordered;
 }
 
 const uint64_t *replay_stack_ips(const struct replay *rp, uint64_t id, uint32_t *depth)

@@ -158,10 +158,12 @@ void replay_finish(struct replay *rp, bool complete);
 /* The frames of stack id (innermost first); depth in *depth (0 for id 0). */
 const uint64_t *replay_stack_ips(const struct replay *rp, uint64_t id, uint32_t *depth);
 
-/* Calls fn for every live block, in no particular order. */
-void replay_each_block(const struct replay *rp,
-                       void (*fn)(void *ctx, uint64_t id, uint64_t size, uint32_t site),
-                       void *ctx);
+/* Calls fn for every live block: first those the block map keeps below its
+ * window (blockmap.h: old ones, in no order, all of smaller id), then the
+ * window's in increasing id. Returns how many came first, in no order. */
+size_t replay_each_block(const struct replay *rp,
+                         void (*fn)(void *ctx, uint64_t id, uint64_t size, uint32_t site),
+                         void *ctx);
 
 /* The owner group (index + 1) of a live handle, or 0. */
 uint64_t replay_handle_group(const struct replay *rp, uint64_t handle);
