@@ -106,6 +106,8 @@ static void best_offset(uint64_t n, uint64_t off, uint64_t *best_n, uint64_t *be
 }
 
 /* Pass 1: each site's link and value offsets, into shapes (site + 1 -> struct site_shape). */
+#define PF_EDGE 16 /* edges ahead whose target's data a pass over every edge asks for */
+
 static void site_shapes(const struct graph *g, const struct dom *d, const uint32_t *pt,
                         struct htab *shapes)
 {
@@ -113,6 +115,11 @@ static void site_shapes(const struct graph *g, const struct dom *d, const uint32
     htab_init(&counts, sizeof(struct offset_count));
     for (uint32_t u = 1; u < g->nnodes; u++)
         for (uint32_t e = graph_out_begin(g, u); e < graph_out_end(g, u); e++) {
+            if (e + PF_EDGE < g->nedges) { /* targets are random: fetch a later edge's */
+                uint32_t ahead = graph_edge_target(g, e + PF_EDGE);
+                __builtin_prefetch(&pt[ahead]);
+                __builtin_prefetch(&d->idom[ahead]);
+            }
             uint32_t w = graph_edge_target(g, e);
             if (w == u || graph_edge_interior(g, e))
                 continue;
@@ -205,6 +212,11 @@ static void table_entries(const struct graph *g, const struct dom *d, const uint
 {
     size_t top = 0;
     for (uint32_t e = graph_out_begin(g, vec); e < graph_out_end(g, vec); e++) {
+        if (e + PF_EDGE < graph_out_end(g, vec)) { /* a bucket array's slots: random blocks */
+            uint32_t ahead = graph_edge_target(g, e + PF_EDGE);
+            __builtin_prefetch(&pt[ahead]);
+            __builtin_prefetch(&stamp[ahead]);
+        }
         uint32_t w = graph_edge_target(g, e);
         if (pt[w] == esite && stamp[w] != mark) {
             stamp[w] = mark;
