@@ -51,10 +51,6 @@ static uint32_t *lt_array(uint32_t n)
     return xmalloc((size_t)n * sizeof(uint32_t));
 }
 
-/* Prefetches look at most this many edges of a row ahead: a block that
- * points to millions (a hash table's bucket array) would flush the cache. */
-#define PF_EDGES 16
-
 /* Step 1: number the reachable nodes in DFS preorder, iteratively. */
 static void lt_dfs(struct lt *t, const struct graph *g)
 {
@@ -79,8 +75,8 @@ static void lt_dfs(struct lt *t, const struct graph *g)
         uint32_t w = graph_edge_target(g, e);
         /* w's row next: its targets' numbers and rows are asked for
          * together, so the walk waits on two misses a vertex, not three */
-        uint32_t f = graph_out_begin(g, w), f_end = graph_out_end(g, w);
-        for (f_end = f_end - f > PF_EDGES ? f + PF_EDGES : f_end; f < f_end; f++) {
+        uint32_t f = graph_out_begin(g, w), f_end = graph_prefetch_end(f, graph_out_end(g, w));
+        for (; f < f_end; f++) {
             __builtin_prefetch(&t->dfn[graph_edge_target(g, f)]);
             __builtin_prefetch(&g->out_off[graph_edge_target(g, f)]);
         }
@@ -137,14 +133,12 @@ lt_semi_prefetch(const struct lt *t, const struct graph *g, uint32_t w)
         __builtin_prefetch(&g->in_adj[graph_in_begin(g, t->vertex[w - PF_ADJ])]);
     if (w > PF_DFN) {
         uint32_t node = t->vertex[w - PF_DFN], i = graph_in_begin(g, node);
-        uint32_t end = graph_in_end(g, node) - i > PF_EDGES ? i + PF_EDGES : graph_in_end(g, node);
-        for (; i < end; i++)
+        for (uint32_t end = graph_prefetch_end(i, graph_in_end(g, node)); i < end; i++)
             __builtin_prefetch(&t->dfn[graph_in_source(g, i)]);
     }
     if (w > PF_VERT) {
         uint32_t node = t->vertex[w - PF_VERT], i = graph_in_begin(g, node);
-        uint32_t end = graph_in_end(g, node) - i > PF_EDGES ? i + PF_EDGES : graph_in_end(g, node);
-        for (; i < end; i++) {
+        for (uint32_t end = graph_prefetch_end(i, graph_in_end(g, node)); i < end; i++) {
             uint32_t v = t->dfn[graph_in_source(g, i)];
             if (v != GRAPH_NONE)
                 __builtin_prefetch(&t->vert[v]);

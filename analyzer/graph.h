@@ -123,4 +123,14 @@ static inline uint32_t graph_in_source(const struct graph *g, uint32_t i)
     return g->in_adj[i];
 }
 
+/* Where a walk that fetches ahead stops in the row [begin, end): after
+ * GRAPH_PREFETCH_ROW entries, so that a block pointing to millions (a hash
+ * table's bucket array) does not flush the cache. */
+#define GRAPH_PREFETCH_ROW 16
+
+static inline uint32_t graph_prefetch_end(uint32_t begin, uint32_t end)
+{
+    return end - begin > GRAPH_PREFETCH_ROW ? begin + GRAPH_PREFETCH_ROW : end;
+}
+
 #endif /* HT_GRAPH_H */

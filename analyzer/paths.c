@@ -37,7 +37,6 @@ static void path_unwind(const struct graph *g, const uint32_t *via, uint32_t v, 
 #define PF_OFF 48
 #define PF_ROW 24
 #define PF_VIA 8
-#define PF_EDGES 16 /* of a row at most */
 
 static inline __attribute__((always_inline)) void
 bfs_prefetch(const struct graph *g, const uint32_t *via, const uint32_t *queue, uint32_t head,
@@ -49,8 +48,7 @@ bfs_prefetch(const struct graph *g, const uint32_t *via, const uint32_t *queue, 
         __builtin_prefetch(&g->out_adj[graph_out_begin(g, queue[head + PF_ROW])]);
     if (head + PF_VIA < tail) {
         uint32_t v = queue[head + PF_VIA], e = graph_out_begin(g, v);
-        uint32_t end = graph_out_end(g, v) - e > PF_EDGES ? e + PF_EDGES : graph_out_end(g, v);
-        for (; e < end; e++)
+        for (uint32_t end = graph_prefetch_end(e, graph_out_end(g, v)); e < end; e++)
             __builtin_prefetch(&via[graph_edge_target(g, e)]);
     }
 }
