@@ -12,6 +12,7 @@
 #include "growth.h"
 #include "leaks.h"
 #include "retention.h"
+#include "suspects.h"
 #include "xalloc.h"
 
 #define EXIT_INPUT 2
@@ -55,6 +56,8 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
     growth_add_retention(a->growth, a->model, o->growth);
     a->model->growth = a->growth;
     growth_recorder_free(gr);
+    a->suspects = suspects_build(a->model);
+    a->model->suspects = a->suspects;
     return 0;
 }
 
@@ -63,6 +66,7 @@ void analysis_free(struct analysis *a)
     if (!a)
         return;
     model_free(a->model);
+    suspects_free(a->suspects);
     growth_result_free(a->growth);
     sym_free(a->sym);
     replay_free(a->rp);

@@ -37,6 +37,7 @@ struct analysis {
     struct symbolizer *sym;
     struct model *model;
     struct growth_result *growth; /* growth.h; model->growth points here */
+    struct suspects *suspects;    /* suspects.h; model->suspects points here */
 };
 
 /* Loads one log. @return 0, or 2 after printing the error. */

@@ -53,6 +53,7 @@ struct model {
     struct model_owner *owners;
     uint64_t nowners;
     struct growth_result *growth; /* growth.h, set by analysis.c (owned there), or NULL */
+    struct suspects *suspects;    /* suspects.h, set by analysis.c (owned there), or NULL */
     uint64_t *site_index; /* stack id -> index in sites + 1 (0: not a site) */
 };
 

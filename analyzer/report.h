@@ -16,6 +16,7 @@ struct report_opts {
     uint64_t top;       /* entries per list; 0 = all */
     bool no_addresses;  /* text: no addresses and no times (golden files) */
     bool color;         /* text: ANSI colour */
+    bool full;          /* text: every section and every finding (--full) */
 };
 
 void report_text(const struct model *m, const struct report_opts *o, FILE *out);
@@ -54,5 +55,20 @@ void report_retention_path_line(FILE *out, const struct model *m, const struct r
 
 /* Byte counts for people: "1023 B", "1.5 KiB", "12.0 MiB". */
 const char *report_bytes(uint64_t n, char buf[32]);
+
+/* report_suspects.c: counts with thousands separators ("9,968"). */
+const char *report_count(uint64_t n, char buf[32]);
+/* "port_open (weak_ports.c:117)", or "f (no line info)"; NULL f: "an unknown place". */
+struct sym_frame;
+const char *report_frame_text(const struct sym_frame *f, char *buf, size_t len);
+/* One suspect's headline (suspects.h), without its rank, into buf. */
+struct suspects;
+struct suspect;
+const char *report_suspect_headline(const struct model *m, const struct suspects *all,
+                                    const struct suspect *s, char *buf, size_t len);
+/* The suspects section of the text report, and the JSON "suspects" array
+ * (with its key and a trailing comma). */
+void report_suspects_text(const struct model *m, const struct report_opts *o, FILE *out);
+void report_suspects_json(const struct model *m, FILE *out);
 
 #endif /* HT_REPORT_H */

@@ -227,6 +227,7 @@ void report_json(const struct model *m, const struct report_opts *o,
     json_summary(m, out);
     json_sites(m, o, out);
     json_owners_marks(m, out);
+    report_suspects_json(m, out);
     growth_json(m->growth, out);
     json_leaks(m, o, out);
     report_retention_json(m, o, out);

@@ -258,6 +258,7 @@ void report_text(const struct model *m, const struct report_opts *o, FILE *out)
 {
     struct text t = {out, o};
     text_summary(&t, m);
+    report_suspects_text(m, o, out);
     growth_text(m->growth, o->color, o->no_addresses, out);
     report_retention_text(m, o, out);
     gc_text(m, o, out);
