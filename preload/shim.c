@@ -226,19 +226,29 @@ void ht_api_snapshot(const uint64_t *regs, uint64_t program_sp)
 #if defined(__x86_64__)
 /* NAME: store the callee-saved registers (HT_CALLER_REGS order) in 48 bytes
  * of stack, pass their address in ARG and the program's stack pointer (above
- * our return address) in SP_ARG, call IMPL. */
+ * our return address) in SP_ARG, call IMPL. The stub keeps a frame record
+ * (the caller's rbp and our return address, rbp pointing at it): without
+ * one, a snapshot's frame walk (snapframes.c) would skip the program's
+ * function and credit its locals to heaptrace__mark. */
 #define HT_API_STUB(name, impl, arg, sp_arg)                                                  \
     __asm__(".pushsection .text\n.globl " #name "\n.type " #name ", @function\n" #name ":\n" \
             ".cfi_startproc\n"                                                             \
             "  lea 8(%rsp), %" sp_arg "\n"                                                 \
-            "  sub $56, %rsp\n" /* 48 bytes of registers, and 16-byte alignment */           \
-            ".cfi_adjust_cfa_offset 56\n"                                                  \
+            "  push %rbp\n"                                                                \
+            ".cfi_adjust_cfa_offset 8\n"                                                   \
+            ".cfi_rel_offset %rbp, 0\n"                                                    \
+            "  sub $48, %rsp\n" /* 48 bytes of registers; 16-byte aligned with the push */  \
+            ".cfi_adjust_cfa_offset 48\n"                                                  \
             "  mov %rbx, 0(%rsp)\n  mov %rbp, 8(%rsp)\n  mov %r12, 16(%rsp)\n"                \
             "  mov %r13, 24(%rsp)\n  mov %r14, 32(%rsp)\n  mov %r15, 40(%rsp)\n"              \
+            "  lea 48(%rsp), %rbp\n" /* the frame record: saved rbp, return address */      \
             "  mov %rsp, %" arg "\n"                                                       \
             "  call " #impl "\n"                                                           \
-            "  add $56, %rsp\n"                                                            \
-            ".cfi_adjust_cfa_offset -56\n"                                                 \
+            "  add $48, %rsp\n"                                                            \
+            ".cfi_adjust_cfa_offset -48\n"                                                 \
+            "  pop %rbp\n"                                                                 \
+            ".cfi_adjust_cfa_offset -8\n"                                                  \
+            ".cfi_restore %rbp\n"                                                          \
             "  ret\n.cfi_endproc\n.size " #name ", .-" #name "\n.popsection\n")
 
 HT_API_STUB(heaptrace__mark, ht_api_mark, "rsi", "rdx");
