@@ -13,6 +13,7 @@
 #include "names.h"
 #include "report.h"
 #include "suppress.h"
+#include "userframe.h"
 #include "xalloc.h"
 
 /* ----------------------------------------------------------------- parsing */
@@ -317,7 +318,7 @@ static void set_site(struct gate_result *res, const struct model_stack *st, cons
     }
     char *fn = NULL;
     if (!label && st && st->nframes)
-        label = fn = model_frame_name(&st->frames[0]);
+        label = fn = model_frame_name(userframe_of(st));
     if (label && file)
         snprintf(where, wlen, " at %s (%s)", loc, label);
     else if (label)

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "report.h"
 #include "suppress.h"
+#include "userframe.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------ statistics */
@@ -617,14 +618,12 @@ const char *growth_stack_location(const struct model_stack *st, char *buf, size_
     buf[0] = '\0';
     *file = NULL;
     *line = 0;
-    for (uint32_t i = 0; st && i < st->nframes; i++) {
-        const struct sym_frame *f = &st->frames[i];
-        if (f->file && f->line) {
-            *file = f->file;
-            *line = f->line;
-            snprintf(buf, len, "%s:%" PRIu32, f->file, f->line);
-            break;
-        }
+    /* the program's own frame, never a line borrowed from another frame */
+    const struct sym_frame *f = userframe_of(st);
+    if (f && f->file && f->line) {
+        *file = f->file;
+        *line = f->line;
+        snprintf(buf, len, "%s:%" PRIu32, f->file, f->line);
     }
     return buf;
 }
@@ -699,10 +698,15 @@ void growth_text(const struct growth_result *r, bool color, bool no_addresses, F
         uint32_t line;
         growth_stack_location(f->stack, loc, sizeof(loc), &file, &line);
         const char *base = file ? strrchr(file, '/') : NULL;
-        fprintf(out, "  #%zu %s %s%s%s%s%s", i + 1, by_names[f->by],
+        const struct sym_frame *uf = userframe_of(f->stack);
+        char *uname = uf && f->function && f->by != GROWTH_BY_OWNER ? model_frame_name(uf) : NULL;
+        bool from = uname && strcmp(uname, f->function) != 0;
+        fprintf(out, "  #%zu %s %s%s%s%s%s%s%s", i + 1, by_names[f->by],
                 f->owner_kind ? f->owner_kind : "", f->owner_kind ? " opened in " : "",
-                f->function ? f->function : "?", file ? " at " : "",
+                f->function ? f->function : "?", from ? ", from " : "", from ? uname : "",
+                file ? " at " : uf && uf->function ? " (no line info)" : "",
                 file ? (base ? base + 1 : file) : "");
+        free(uname);
         if (file)
             fprintf(out, ":%" PRIu32, line);
         fprintf(out, ": +%s/%s", report_bytes(slope > 0 ? (uint64_t)slope : 0, b1), unit);

@@ -168,7 +168,8 @@ void growth_json(const struct growth_result *r, FILE *out);
 /* The text section; prints nothing without findings. */
 void growth_text(const struct growth_result *r, bool color, bool no_addresses, FILE *out);
 
-/* file:line of the first frame with a source file ("" when none); buf >= 512. */
+/* file:line of the stack's frame in the program's own code (userframe.h;
+ * "" when that frame has no line information); buf >= 512. */
 const char *growth_stack_location(const struct model_stack *st, char *buf, size_t len,
                                   const char **file, uint32_t *line);
 
