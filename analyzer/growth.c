@@ -716,7 +716,8 @@ void growth_text(const struct growth_result *r, bool color, bool no_addresses, F
         if (f->reachable == 0)
             fputs("      unreachable: leaked (nothing points at it)\n", out);
         else if (f->path)
-            report_retention_path_line(out, r->model, f->path);
+            report_retention_path_line_share(out, r->model, f->path, f->holder_blocks,
+                                             f->total_blocks);
         (void)no_addresses;
     }
 }

@@ -119,6 +119,10 @@ struct growth_finding {
      * -1 unknown; and what keeps it alive (or NULL) */
     int reachable;
     const struct retention_path *path;
+    /* of the site's reachable blocks in the largest snapshot (total), how
+     * many `path`'s holder carries (retention.h, retention_holder); 0, 0
+     * when the path is not a holder's */
+    uint64_t holder_blocks, total_blocks;
 };
 
 struct growth_result {

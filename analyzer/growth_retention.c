@@ -49,6 +49,7 @@ static void annotate(struct growth_finding *f, const struct model *m, const stru
 {
     f->reachable = -1;
     f->path = NULL;
+    f->holder_blocks = f->total_blocks = 0;
     uint64_t id = f->by == GROWTH_BY_OWNER ? 0 : finding_stack_id(m, f);
     if (!id || !l)
         return;
@@ -60,6 +61,11 @@ static void annotate(struct growth_finding *f, const struct model *m, const stru
     } else if (sp && sp->reachable_bytes) {
         f->reachable = 1;
         f->path = sp->has_path ? &sp->path : NULL;
+        if (sp->nholders && sp->holders[0].path.nsteps) { /* the holder with most bytes */
+            f->path = &sp->holders[0].path;
+            f->holder_blocks = sp->holders[0].blocks;
+            f->total_blocks = sp->reachable_blocks;
+        }
     } else if (reach) {
         f->reachable = 1;
     }

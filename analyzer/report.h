@@ -52,6 +52,10 @@ struct retention_path;
 /* One path as a JSON list, and as one indented text line ("kept alive by ..."). */
 void report_retention_path_json(FILE *out, const struct model *m, const struct retention_path *p);
 void report_retention_path_line(FILE *out, const struct model *m, const struct retention_path *p);
+/* The same with the holder's share: " (9,968 of 10,000 blocks)" when total is not 0. */
+void report_retention_path_line_share(FILE *out, const struct model *m,
+                                      const struct retention_path *p, uint64_t held,
+                                      uint64_t total);
 
 /* Byte counts for people: "1023 B", "1.5 KiB", "12.0 MiB". */
 const char *report_bytes(uint64_t n, char buf[32]);

@@ -104,7 +104,14 @@ static void text_root_name(FILE *out, bool addresses, const struct retention_roo
 
 void report_retention_path_line(FILE *out, const struct model *m, const struct retention_path *p)
 {
-    char name[256];
+    report_retention_path_line_share(out, m, p, 0, 0);
+}
+
+void report_retention_path_line_share(FILE *out, const struct model *m,
+                                      const struct retention_path *p, uint64_t held,
+                                      uint64_t total)
+{
+    char name[256], n1[32], n2[32];
     fputs("      kept alive by ", out);
     text_root_name(out, false, &p->root);
     for (uint32_t i = 0; i < p->nsteps;) {
@@ -121,6 +128,8 @@ void report_retention_path_line(FILE *out, const struct model *m, const struct r
             fprintf(out, " -> %s", name);
         i += run;
     }
+    if (total > 1)
+        fprintf(out, " (%s of %s blocks)", report_count(held, n1), report_count(total, n2));
     fputc('\n', out);
 }
 

@@ -64,8 +64,11 @@ static void top_clear(struct retention *r)
     free(r->top);
     r->top = NULL;
     r->ntop = 0;
-    for (size_t i = 0; i < r->nsite_paths; i++)
+    for (size_t i = 0; i < r->nsite_paths; i++) {
         retention_path_free(&r->site_paths[i].path);
+        for (uint32_t k = 0; k < r->site_paths[i].nholders; k++)
+            retention_path_free(&r->site_paths[i].holders[k].path);
+    }
     free(r->site_paths);
     r->site_paths = NULL;
     r->nsite_paths = 0;
@@ -119,10 +122,94 @@ static int site_path_cmp(const void *pa, const void *pb)
     return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
 }
 
+/* A holder's identity (retention_holder): the root's kind and place (a
+ * module, a thread) and the site of the block it points to. Never 0. */
+static uint64_t holder_key(const struct retention_root *r, uint32_t first_site)
+{
+    uint64_t where = r->kind == HT_ROOT_GLOBAL || r->kind == HT_ROOT_STACK ||
+                             r->kind == HT_ROOT_TLS || r->kind == HT_ROOT_REGISTER
+                         ? r->where
+                         : 0;
+    uint64_t h = (uint64_t)r->kind * 0x9E3779B97F4A7C15ull;
+    h ^= (where + 1) * 0xC2B2AE3D27D4EB4Full;
+    h ^= ((uint64_t)first_site + 1) * 0x165667B19E3779F9ull;
+    h ^= h >> 29;
+    return h | 1;
+}
+
+struct holder_count {
+    uint64_t key; /* holder_key, to tell a hash collision apart */
+    uint64_t bytes, blocks;
+    uint32_t site_at; /* index in all[] */
+    uint32_t nearest; /* the first node met (BFS order: nearest the root) */
+};
+
+/*
+ * The holders of the kept sites: for each reachable node, the holder its
+ * BFS path starts with; per (site, holder) the bytes and blocks; per site
+ * the RETENTION_HOLDERS largest, with a path each.
+ */
+static void holders_build(struct retention_site_path *all, const struct htab *index,
+                          const struct graph *g, const uint32_t *via, const uint32_t *order,
+                          uint32_t nvisited, const struct snap_node *nodes,
+                          const struct retention_root *root_of)
+{
+    uint32_t *first = xmalloc((size_t)g->nnodes * sizeof(uint32_t)); /* the root's block */
+    uint32_t root_begin = graph_out_begin(g, GRAPH_ROOT);
+    struct htab pairs; /* hash(site, holder) -> holder_count */
+    htab_init(&pairs, sizeof(struct holder_count));
+    for (uint32_t j = 1; j < nvisited; j++) {
+        uint32_t v = order[j];
+        uint32_t src = graph_edge_source(g, via[v]);
+        first[v] = src == GRAPH_ROOT ? v : first[src]; /* src came earlier in BFS order */
+        size_t at = *(const size_t *)htab_get(index, (uint64_t)graph_site(g, v) + 1);
+        if (at == SIZE_MAX)
+            continue;
+        const struct retention_root *r = &root_of[via[first[v]] - root_begin];
+        uint64_t key = holder_key(r, graph_site(g, first[v]));
+        uint64_t slot = (key ^ ((uint64_t)at * 0xD6E8FEB86659FD93ull)) | 1;
+        bool existed;
+        struct holder_count *hc = htab_put(&pairs, slot, &existed);
+        if (!existed)
+            *hc = (struct holder_count){.key = key, .site_at = (uint32_t)at, .nearest = v};
+        else if (hc->key != key || hc->site_at != at)
+            continue; /* a collision: this block counts for no holder */
+        hc->bytes += graph_size(g, v);
+        hc->blocks++;
+    }
+    /* per site, the largest holders by bytes (ties: more blocks first; the
+     * table's slot order, which follows the keys, decides the rest) */
+    for (size_t i = 0; i < pairs.cap; i++) {
+        if (!pairs.keys[i])
+            continue;
+        const struct holder_count *hc = htab_slot_val(&pairs, i);
+        struct retention_site_path *sp = &all[hc->site_at];
+        uint32_t k = sp->nholders;
+        while (k > 0 && (sp->holders[k - 1].bytes < hc->bytes ||
+                         (sp->holders[k - 1].bytes == hc->bytes &&
+                          sp->holders[k - 1].blocks < hc->blocks)))
+            k--;
+        if (k >= RETENTION_HOLDERS)
+            continue;
+        uint32_t last = sp->nholders < RETENTION_HOLDERS ? sp->nholders : RETENTION_HOLDERS - 1;
+        if (sp->nholders == RETENTION_HOLDERS)
+            retention_path_free(&sp->holders[last].path);
+        memmove(&sp->holders[k + 1], &sp->holders[k], (last - k) * sizeof(sp->holders[0]));
+        sp->holders[k] = (struct retention_holder){.bytes = hc->bytes, .blocks = hc->blocks};
+        if (!retention_path_build(g, via, nodes, root_of, hc->nearest, &sp->holders[k].path))
+            memset(&sp->holders[k].path, 0, sizeof(sp->holders[k].path));
+        if (sp->nholders < RETENTION_HOLDERS)
+            sp->nholders++;
+    }
+    htab_release(&pairs);
+    free(first);
+}
+
 /*
  * For the RETENTION_SITE_PATHS sites with the most live bytes: reachable
  * bytes and the path to the site's block nearest a root (BFS order), so a
- * growth finding can say what keeps its site's blocks alive.
+ * growth finding can say what keeps its site's blocks alive, and the
+ * holders that carry most of them (holders_build).
  */
 static void site_paths_build(struct retention *r, const struct graph *g, const uint32_t *via,
                              const uint32_t *order, uint32_t nvisited,
@@ -156,9 +243,11 @@ static void site_paths_build(struct retention *r, const struct graph *g, const u
         if (at == SIZE_MAX)
             continue;
         all[at].reachable_bytes += graph_size(g, v);
+        all[at].reachable_blocks++;
         if (!all[at].has_path) /* the first met is the nearest a root */
             all[at].has_path = retention_path_build(g, via, nodes, root_of, v, &all[at].path);
     }
+    holders_build(all, &index, g, via, order, nvisited, nodes, root_of);
     htab_release(&index);
     r->site_paths = all;
     r->nsite_paths = keep;
@@ -385,9 +474,13 @@ void retention_finish(struct retention *r, struct symbolizer *sym, const struct 
     for (size_t i = 0; i < r->ntop; i++)
         if (r->top[i].has_path)
             name_root(r, &r->top[i].path.root, sym, rp);
-    for (size_t i = 0; i < r->nsite_paths; i++)
+    for (size_t i = 0; i < r->nsite_paths; i++) {
         if (r->site_paths[i].has_path)
             name_root(r, &r->site_paths[i].path.root, sym, rp);
+        for (uint32_t k = 0; k < r->site_paths[i].nholders; k++)
+            if (r->site_paths[i].holders[k].path.nsteps)
+                name_root(r, &r->site_paths[i].holders[k].path.root, sym, rp);
+    }
 }
 
 void retention_free(struct retention *r)

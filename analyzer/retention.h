@@ -39,6 +39,7 @@ struct replay;
 #define RETENTION_PATH_MAX 24     /* path steps kept: the first and last half */
 #define RETENTION_SITE_PATHS 256  /* sites of the largest snapshot given a path */
 #define RETENTION_ROOT_IGNORED 99 /* a heaptrace_ignore()d block: held as if by a root */
+#define RETENTION_HOLDERS 4       /* per site: the holders carrying most of its bytes */
 
 /* A block of a snapshot: node v >= 1 of its graph is nodes[v - 1]. */
 struct snap_node {
@@ -88,12 +89,28 @@ struct retainer {
     struct retention_path path;        /* to its head that retains most */
 };
 
-/* Why one site's blocks are alive: the path to its block nearest a root. */
+/*
+ * A holder of a site's blocks: one kind of root (a thread's stack, a
+ * module's globals...) and, on the shortest path from it, the first block's
+ * allocation site (the table's vector, the cache's list nodes). Every
+ * reachable block of the site belongs to the holder its shortest path
+ * from the roots starts with.
+ */
+struct retention_holder {
+    uint64_t bytes, blocks;     /* of the site's blocks, those this holder reaches first */
+    struct retention_path path; /* to the nearest of them */
+};
+
+/* Why one site's blocks are alive: the path to its block nearest a root,
+ * and the holders that carry most of them. */
 struct retention_site_path {
     uint64_t stack_id;
     uint64_t live_bytes, reachable_bytes; /* the site's blocks in that snapshot */
+    uint64_t reachable_blocks;
     bool has_path;
     struct retention_path path;
+    struct retention_holder holders[RETENTION_HOLDERS]; /* most bytes first */
+    uint32_t nholders;
 };
 
 struct retention_site_value {

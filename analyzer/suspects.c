@@ -114,8 +114,11 @@ static void add_growth(struct build *b)
         s->rate = r->per_mark ? f->slope_per_mark : f->slope_per_s;
         s->gained_bytes = f->gained_bytes;
         s->bytes = f->last_bytes;
-        if (held)
+        if (held) {
             set_holder(b, s, f->path);
+            s->holder_blocks = f->holder_blocks;
+            s->total_blocks = f->total_blocks;
+        }
         if (f->by == GROWTH_BY_OWNER)
             s->handle_kind = f->owner_kind;
     }
