@@ -760,6 +760,8 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
         return cur_u(r, c, "events", &ev->value);
     case HT_REC_FORK:
         return cur_u(r, c, "child_pid", &ev->value);
+    case HT_REC_NOTE:
+        return cur_u(r, c, "code", &ev->value);
     case HT_REC_END:
         return cur_u(r, c, "reason", &ev->value);
     case HT_REC_SNAPSHOT_BEGIN:
@@ -857,7 +859,7 @@ static void reader_commit(struct ht_reader *r, struct ht_event *ev)
         ev->thread = r->thread;
     /* The recorder's own housekeeping (RSS, LOST, MODULES...) may still land
      * between EXEC and the new image; only a program event undoes "complete". */
-    bool housekeeping = ev->tag == HT_REC_RSS || ev->tag == HT_REC_LOST ||
+    bool housekeeping = ev->tag == HT_REC_RSS || ev->tag == HT_REC_LOST || ev->tag == HT_REC_NOTE ||
                         ev->tag == HT_REC_MODULES || ev->tag == HT_REC_STACK ||
                         ev->tag == HT_REC_SWITCH;
     r->exec_last = ev->tag == HT_REC_EXEC || (r->exec_last && housekeeping);

@@ -586,6 +586,10 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
         else
             rp->tot.lost_events += ev->value;
         break;
+    case HT_REC_NOTE:
+        if (ev->value < 32)
+            rp->tot.notes |= 1u << ev->value;
+        break;
     case HT_REC_FORK:
         rp->fork_pids = xreallocarray(rp->fork_pids, rp->nforks + 1, sizeof(uint64_t));
         rp->fork_pids[rp->nforks++] = ev->value;

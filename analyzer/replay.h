@@ -79,6 +79,7 @@ struct replay_totals {
     uint64_t peak_bytes, peak_time_us;
     uint64_t leaked_bytes, leaked_blocks;
     uint64_t peak_rss, duration_us, lost_events, unknown_frees;
+    uint32_t notes; /* NOTE codes seen: bit 1 << code */
     uint64_t heap_bytes, mmap_bytes, rss_bytes; /* current */
     uint64_t owner_handles[HT_OWNER_KIND_COUNT_], owner_bytes[HT_OWNER_KIND_COUNT_];
     uint64_t peak_mmap_bytes;

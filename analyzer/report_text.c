@@ -144,6 +144,13 @@ static void text_summary(const struct text *t, const struct model *m)
     if (s->lost_events)
         fprintf(out, "  lost events      %" PRIu64 " (counts are lower bounds)\n",
                 s->lost_events);
+    if (s->notes & 1u << HT_NOTE_SANDBOX)
+        fputs("  note             the program installed a seccomp filter: no snapshot after that\n",
+              out);
+    if (s->notes & 1u << HT_NOTE_NOT_STOPPED)
+        fputs("  note             a snapshot could not stop every thread (ptrace refused):\n"
+              "                   their stacks were scanned whole, their registers unknown\n",
+              out);
 }
 
 static uint64_t text_limit(uint64_t n, const struct report_opts *o)

@@ -58,8 +58,9 @@
  * trailing scan_ns, SNAPSHOT_FRAMES, THREAD_RELEASE and the GC records.
  * 3: SNAPSHOT_EDGES_DELTA (block ids as differences), SNAPSHOT_END's
  * trailing scan_cpu_ns.
+ * 4: NOTE (what the recorder could not do, and why).
  * A reader reads every older version too. */
-#define HT_FORMAT_VERSION 3
+#define HT_FORMAT_VERSION 4
 
 /* Upper bounds a reader enforces (and the writer never exceeds). */
 #define HT_MAX_RECORD_LEN (16u << 20) /* one record's payload */
@@ -124,6 +125,13 @@ enum ht_gc_link_op {
 };
 
 /* Why a snapshot was taken (SNAPSHOT_BEGIN.reason). */
+/* NOTE codes: what the recorder could not do. */
+enum ht_note {
+    HT_NOTE_SANDBOX = 1,      /* the program installed a seccomp filter: no snapshot from now on */
+    HT_NOTE_NOT_STOPPED = 2,  /* a snapshot could not stop some thread (ptrace refused): its
+                               * stack was scanned whole, its registers are unknown */
+};
+
 enum ht_snapshot_reason {
     HT_SNAP_EXIT = 0,     /* the process is ending (after exit-time code) */
     HT_SNAP_API = 1,      /* heaptrace_snapshot() */
@@ -226,6 +234,9 @@ enum ht_record_tag {
      * on). A log whose last record is EXEC is complete: its image was
      * replaced, and the new image writes a log of its own. */
     HT_REC_EXEC = 0x54,
+    /* NOTE (version 4): dt code:u -- enum ht_note: something the recorder
+     * could not do (the program itself went on unchanged). */
+    HT_REC_NOTE = 0x55,
 
     /* Heap snapshot: who points at whom among the live blocks, and which
      * roots point into the heap. One snapshot is SNAPSHOT_BEGIN, any number

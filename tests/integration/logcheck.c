@@ -43,7 +43,7 @@
  *   truncated             1 if the log ends without END
  *   end_snapshot          1 if the log has no END, or a complete exit snapshot
  *                         (SNAPSHOT_BEGIN reason EXIT ... SNAPSHOT_END) before it
- *   snapshot_begin, snapshot_end   records of that kind
+ *   snapshot_begin, snapshot_end, note   records of that kind
  *   header.parent         1 if HEADER.parent_log is not empty
  *   header.flags, header.depth, header.pid, header.ppid
  *
@@ -225,6 +225,7 @@ static const struct {
     { "rss", C_TAG, HT_REC_RSS },
     { "lost", C_TAG, HT_REC_LOST },
     { "fork", C_TAG, HT_REC_FORK },
+    { "note", C_TAG, HT_REC_NOTE },
     { "exec", C_TAG, HT_REC_EXEC },
     { "owner_begin", C_TAG, HT_REC_OWNER_BEGIN },
     { "owner_end", C_TAG, HT_REC_OWNER_END },
