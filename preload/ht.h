@@ -158,7 +158,7 @@ struct ht_thread {
     uint64_t tp;                 /* its thread pointer: static TLS sits just below */
     /* Filled by the snapshot barrier (snapshot.c) while the thread is parked. */
     _Atomic int parked;          /* 1 while regs and sp below are valid */
-    _Atomic int park_asked;      /* signalled to park, the handler not yet run */
+    int stw, stw_sig;            /* stw.c's tracer: attach state, a signal to give back */
     uint64_t sp, ip, fp;         /* stack pointer, program counter, frame pointer */
     _Atomic uint64_t program_sp; /* while it waits for a snapshot inside the shim: where the
                                   * program's frames start (ours below hold stale copies) */
@@ -350,8 +350,9 @@ void ht_snap_read_direct(void); /* in the child: plain loads, faults caught */
 bool ht_snap_in_place(uint64_t addr, size_t len, void (*visit)(void *ctx, const uint8_t *p),
                       void *ctx);
 void ht_snapshot_gather_roots(void); /* before cloning: module segments */
-/* Parks every other live thread with its registers saved (a signal and a
- * barrier, as conservative collectors do); release lets them go on. */
+/* stw.c: stops every other live thread (ptrace, no signal) and saves its
+ * registers; release lets them go on. Caller holds the writer's lock (a
+ * thread that cannot be stopped is noted in the log). */
 void ht_snapshot_park_threads(void);
 void ht_snapshot_release_threads(void);
 #define HT_SNAP_CHILD_DONE 0xfd /* the child's last frame, never logged: edges:u roots:u
@@ -420,6 +421,18 @@ void heaptrace__free(const void *ptr);
 void heaptrace__snapshot(void);
 void heaptrace__ignore(const void *ptr);
 void heaptrace__root(const void *ptr, size_t size);
+
+/* ---- seccomp and ptrace settings of the program (sandbox.c) ------------ */
+
+/* The program installed a seccomp filter: no snapshot, no task of ours. */
+bool ht_sandboxed(void);
+/* This thread entered SECCOMP_MODE_STRICT (it holds ht_guard for good). */
+extern __thread int ht_seccomp_strict __attribute__((tls_model("initial-exec")));
+/* A system call without errno: the result, or -errno. */
+long ht_raw_syscall(long n, long a, long b, long c, long d, long e, long f);
+/* prctl(option, arg) without our interposer or errno: 0 or -1. */
+int ht_real_prctl(int option, unsigned long arg);
+unsigned long ht_program_ptracer(void); /* the program's own PR_SET_PTRACER */
 
 /* ---- lifecycle (init.c) ------------------------------------------------ */
 

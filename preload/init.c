@@ -119,6 +119,8 @@ static _Atomic bool standing_in[65];
 
 static void on_fatal_signal(int sig)
 {
+    if (ht_seccomp_strict)
+        return; /* no system call allowed: SA_RESETHAND left SIG_DFL, a fault comes back to it */
     if (sig > 0 && sig < 65)
         atomic_store(&standing_in[sig], false); /* SA_RESETHAND restored SIG_DFL */
     HT_MARK_PROGRAM_SP(); /* above us: the kernel's signal frame, then the program */

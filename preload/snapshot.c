@@ -29,10 +29,9 @@
  * thread waiting in heaptrace_snapshot() or a mark is scanned from the
  * program's frames up, and its callee-saved registers at that call (saved
  * by shim.c's entry stubs) are register roots. Dynamic TLS is heap, reached
- * through the TCB's DTV. Other live threads are parked by a signal
- * (SIGRTMIN+7, installed while a snapshot is taken and while one of them
- * still has it pending) that saves their registers and stack pointer; one
- * that blocks it is scanned whole.
+ * through the TCB's DTV. Other live threads are stopped by a tracer task
+ * (stw.c: ptrace, no signal) that saves their registers and stack pointer;
+ * one it cannot stop is scanned whole.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -586,105 +585,9 @@ static void scan_mappings(struct snap *s)
         ht_maps_each(scan_overlap, &m);
 }
 
-/* ---- the barrier: other threads' registers and stack pointers ---------- */
+/* ---- registers and stacks of stopped threads (stw.c stops them) ---------- */
 
 uint64_t ht_program_sp;
-static _Atomic int release_word;
-static struct sigaction saved_action;
-static int barrier_signal;
-static bool barrier_installed; /* our handler is the signal's action (saved_action: the program's) */
-
-static void on_park(int sig, siginfo_t *info, void *uc_)
-{
-    (void)sig;
-    (void)info;
-    struct ht_thread *t = ht_self;
-    if (!t)
-        return;
-    atomic_store(&t->park_asked, 0);
-    const ucontext_t *uc = uc_;
-    unsigned n = 0;
-#if defined(__x86_64__)
-    t->sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
-    t->ip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-    t->fp = (uint64_t)uc->uc_mcontext.gregs[REG_RBP];
-    static const int which[] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP,
-                                REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14,
-                                REG_R15};
-    for (size_t i = 0; i < sizeof which / sizeof which[0]; i++)
-        t->regs[n++] = (uint64_t)uc->uc_mcontext.gregs[which[i]];
-#else
-    (void)uc;
-    t->sp = (uint64_t)&n;
-#endif
-    t->nregs = n;
-    atomic_store(&t->parked, 1);
-    while (!atomic_load(&release_word))
-        syscall(SYS_futex, &release_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-    atomic_store(&t->parked, 0);
-}
-
-void ht_snapshot_park_threads(void)
-{
-    barrier_signal = SIGRTMIN + 7;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_park;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&sa.sa_mask);
-    atomic_store(&release_word, 0);
-    if (!barrier_installed) /* else still ours: a signal of an earlier barrier was pending */
-        sigaction(barrier_signal, &sa, &saved_action);
-    barrier_installed = true;
-    pid_t pid = getpid();
-    unsigned asked = 0;
-    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
-        if (t == ht_self || t->is_writer || atomic_load(&t->state) != HT_TS_LIVE)
-            continue;
-        atomic_store(&t->park_asked, 1);
-        if (syscall(SYS_tgkill, pid, t->tid, barrier_signal) == 0)
-            asked++;
-        else
-            atomic_store(&t->park_asked, 0);
-    }
-    /* Wait for them, a bounded time: a thread that blocks the signal is
-     * scanned whole instead. */
-    uint64_t deadline = ht_mono_ns() + 200 * 1000 * 1000ull;
-    while (asked && ht_mono_ns() < deadline) {
-        unsigned parked = 0;
-        for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next)
-            parked += atomic_load(&t->parked) == 1;
-        if (parked >= asked)
-            break;
-        sched_yield();
-    }
-}
-
-void ht_snapshot_release_threads(void)
-{
-    atomic_store(&release_word, 1);
-    syscall(SYS_futex, &release_word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-    /* Let them leave the handler before the old action comes back. */
-    uint64_t deadline = ht_mono_ns() + 200 * 1000 * 1000ull;
-    for (;;) {
-        bool any = false;
-        for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next)
-            any |= atomic_load(&t->parked) == 1;
-        if (!any || ht_mono_ns() > deadline)
-            break;
-        sched_yield();
-    }
-    /* A thread that has not run its handler yet (it blocks the signal, or
-     * got no core within the wait) still has the signal pending: with the
-     * program's action back (by default: terminate) the process would die
-     * of it. Our handler stays until no signal is left (the thread ran it,
-     * or is gone); a late one finds the barrier released and returns. */
-    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next)
-        if (atomic_load(&t->park_asked) && atomic_load(&t->state) != HT_TS_FREE)
-            return;
-    sigaction(barrier_signal, &saved_action, NULL);
-    barrier_installed = false;
-}
 
 /* The registers of parked threads, and those a thread waiting in our API
  * call had at the call (by their index in on_park's order). */
@@ -729,6 +632,8 @@ static HT_NOINLINE void scan_stacks(struct snap *s)
         uint64_t lo = t == ht_self ? (ht_program_sp > sp ? ht_program_sp : sp)
                       : atomic_load(&t->parked) ? t->sp
                                                 : t->stack_lo;
+        if (t != ht_self && (lo < t->stack_lo || lo > t->stack_hi))
+            lo = t->stack_lo; /* stopped on an alternate signal stack */
         uint64_t waiting = atomic_load(&t->program_sp); /* parked in our own wait */
         if (t != ht_self && waiting > lo && waiting < t->stack_hi)
             lo = waiting;
@@ -877,6 +782,8 @@ void ht_snapshot_scan_here(uint64_t t0)
 
 void ht_snapshot_write(unsigned reason)
 {
+    if (ht_sandboxed()) /* a seccomp filter: no system call it may not expect (sandbox.c) */
+        return;
     uint64_t t0 = ht_mono_ns();
     ht_snapshot_gather_roots();
     ht_snapshot_begin(reason);

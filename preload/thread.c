@@ -61,7 +61,6 @@ static struct ht_thread *reuse_free_state(void)
         int expected = HT_TS_FREE;
         if (atomic_load(&t->state) == HT_TS_FREE &&
             atomic_compare_exchange_strong(&t->state, &expected, HT_TS_LIVE)) {
-            atomic_store(&t->park_asked, 0); /* a signal for the old thread died with it */
             return t;
         }
     }
@@ -122,7 +121,6 @@ void ht_thread_after_fork_child(void)
         /* Whatever the parent had buffered is the parent's to write. */
         atomic_store(&t->tail, atomic_load(&t->head));
         atomic_store(&t->pending, 0);
-        atomic_store(&t->park_asked, 0); /* pending signals are not inherited */
         if (t != ht_self)
             atomic_store(&t->state, HT_TS_FREE);
     }
