@@ -1155,6 +1155,11 @@ bool ht_reader_truncated(const struct ht_reader *r)
     return r->truncated;
 }
 
+bool ht_reader_exec_replaced(const struct ht_reader *r)
+{
+    return r->done && !r->failed && !r->truncated && !r->ended && r->exec_last;
+}
+
 const char *ht_reader_truncation(const struct ht_reader *r)
 {
     return r->truncated ? r->trunc : "";

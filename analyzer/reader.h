@@ -178,6 +178,10 @@ const struct ht_module *ht_reader_modules(const struct ht_reader *r, size_t *cou
  * A log whose last record is EXEC is complete: its image was replaced. */
 bool ht_reader_truncated(const struct ht_reader *r);
 
+/* True when the log ended with EXEC (and no END): its image was replaced
+ * by the program it exec'd, which writes a log of its own. */
+bool ht_reader_exec_replaced(const struct ht_reader *r);
+
 /* Decompressed bytes consumed so far (where a truncated log ends). */
 uint64_t ht_reader_offset(const struct ht_reader *r);
 

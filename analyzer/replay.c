@@ -672,6 +672,10 @@ int replay_run(struct replay *rp, struct ht_reader *r)
             break;
     }
     replay_finish(rp, rc == 1 || (rc == 0 && !ht_reader_truncated(r)));
+    if (rc == 0 && ht_reader_exec_replaced(r)) {
+        rp->tot.exec_replaced = true;
+        rp->tot.end_reason = HT_END_EXEC;
+    }
     return rc < 0 ? -1 : 0;
 }
 

@@ -85,7 +85,8 @@ struct replay_totals {
     uint64_t peak_mmap_bytes;
     uint64_t marks_total;                       /* including those not kept */
     bool complete;                              /* END record seen */
-    uint64_t end_reason;
+    bool exec_replaced; /* the log ends with EXEC: the image was replaced, not ended */
+    uint64_t end_reason;                        /* enum ht_end_reason (HT_END_EXEC: replaced) */
 };
 
 struct replay_opts {
