@@ -254,8 +254,40 @@ struct model *analysis_tree_selected(const struct analysis_tree *t)
     return t->models[t->selected];
 }
 
+/*
+ * The processes the report's "leaks" sums: with --pid (or a lone log) the
+ * process reported, if it has a complete snapshot; for a tree, every image
+ * that ended (not one replaced by exec) with a complete snapshot, as
+ * valgrind --trace-children=yes prints one leak summary per process that
+ * ends. *tree says which. The caller frees the array.
+ */
+static struct model **leak_set(const struct analysis_tree *t, size_t *n, bool *tree)
+{
+    struct model **v = xcalloc(t->n, sizeof(*v));
+    *n = 0;
+    *tree = t->show_all && t->n > 1;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct model *m = t->models[i];
+        if (!*tree && i != t->selected)
+            continue;
+        if (!m->rp->leaks || !m->rp->leaks->valid || (*tree && m->rp->tot.exec_replaced))
+            continue;
+        v[(*n)++] = t->models[i];
+    }
+    return v;
+}
+
 void analysis_tree_text(const struct analysis_tree *t, const struct report_opts *o, FILE *out)
 {
+    size_t nl;
+    bool tree;
+    struct model **ls = leak_set(t, &nl, &tree);
+    if (tree) {
+        fprintf(out, "heaptrace report: process tree of %s (pid %" PRIu64 "), %zu processes\n",
+                t->models[0]->hdr->exe, t->models[0]->hdr->pid, t->n);
+        report_leaks_text(out, o, ls, nl, true);
+        fputc('\n', out);
+    }
     if (t->n > 1)
         report_text_processes(t->models, t->n, out);
     for (size_t i = 0; i < t->n; i++) {
@@ -263,13 +295,18 @@ void analysis_tree_text(const struct analysis_tree *t, const struct report_opts 
             continue;
         if (i)
             fputc('\n', out);
-        report_text(t->models[i], o, out);
+        report_text(t->models[i], o, tree, out);
     }
+    free(ls);
 }
 
 void analysis_tree_json(const struct analysis_tree *t, const struct report_opts *o, FILE *out)
 {
-    report_json(analysis_tree_selected(t), o, t->models, t->n, out);
+    struct report_leak_set set;
+    struct model **ls = leak_set(t, &set.n, &set.tree);
+    set.procs = ls;
+    report_json(analysis_tree_selected(t), o, t->models, t->n, &set, out);
+    free(ls);
 }
 
 void analysis_tree_free(struct analysis_tree *t)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "htab.h"
+#include "leaks.h"
 #include "xalloc.h"
 
 char *model_frame_name(const struct sym_frame *f)
@@ -192,6 +193,28 @@ const struct model_stack *model_stack_of(const struct model *m, uint64_t stack_i
     if (stack_id >= m->rp->nsites || !m->site_index[stack_id])
         return NULL;
     return &m->sites[m->site_index[stack_id] - 1].stack;
+}
+
+bool model_has_exit_snapshot(const struct model *m)
+{
+    const struct leaks *l = m->rp->leaks;
+    return l && l->valid && l->reason == HT_SNAP_EXIT;
+}
+
+void model_leaked(const struct model *m, struct model_leaked *out)
+{
+    *out = (struct model_leaked){.replaced = m->rp->tot.exec_replaced};
+    if (out->replaced)
+        return;
+    if (model_has_exit_snapshot(m)) {
+        const struct leaks *l = m->rp->leaks;
+        out->bytes = l->cls[LEAK_DEFINITELY].bytes + l->cls[LEAK_INDIRECTLY].bytes;
+        out->blocks = l->cls[LEAK_DEFINITELY].blocks + l->cls[LEAK_INDIRECTLY].blocks;
+        out->lost = true;
+    } else {
+        out->bytes = m->rp->tot.leaked_bytes;
+        out->blocks = m->rp->tot.leaked_blocks;
+    }
 }
 
 void model_free(struct model *m)

@@ -75,6 +75,23 @@ char *model_frame_name(const struct sym_frame *f);
 /* The symbolized stack of stack id, or NULL when it is not a site. */
 const struct model_stack *model_stack_of(const struct model *m, uint64_t stack_id);
 
+/*
+ * What "leaked" means for this process (docs/REPORT.md, the summary and the
+ * gates' `leaked`): with an exit snapshot, memcheck's "lost" (definitely +
+ * indirectly lost, lost = true); without one, what was live at the end of
+ * the log (lost = false: the fallback, `live_at_exit`). An image replaced
+ * by exec leaked nothing: its heap went with it (replaced = true, 0).
+ */
+struct model_leaked {
+    uint64_t bytes, blocks;
+    bool lost;
+    bool replaced; /* the image was replaced by exec: nothing of it leaked (0) */
+};
+void model_leaked(const struct model *m, struct model_leaked *out);
+
+/* The log holds an exit snapshot, classified (its leak classes are final). */
+bool model_has_exit_snapshot(const struct model *m);
+
 void model_free(struct model *m);
 
 #endif /* HT_MODEL_H */

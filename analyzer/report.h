@@ -19,14 +19,41 @@ struct report_opts {
     bool full;          /* text: every section and every finding (--full) */
 };
 
-void report_text(const struct model *m, const struct report_opts *o, FILE *out);
+/* One process's report; its "leaks" section is left out when skip_leaks
+ * (the tree's summed section stands before it). */
+void report_text(const struct model *m, const struct report_opts *o, bool skip_leaks, FILE *out);
+
+/*
+ * The processes whose leak classes the report's "leaks" holds: one (the
+ * process reported), or, for a process tree (tree = true), every image of
+ * the tree that ended with a complete snapshot, summed (analysis.c).
+ * Each process in procs has rp->leaks valid.
+ */
+struct report_leak_set {
+    struct model *const *procs;
+    size_t n;
+    bool tree;
+};
 
 /*
  * JSON for one process (an object, docs/REPORT.md), with a "processes"
- * summary of the whole process tree `procs` (may be empty).
+ * summary of the whole process tree `procs` (may be empty) and the leak
+ * classes of `ls`.
  */
 void report_json(const struct model *m, const struct report_opts *o,
-                 struct model *const *procs, size_t nprocs, FILE *out);
+                 struct model *const *procs, size_t nprocs, const struct report_leak_set *ls,
+                 FILE *out);
+
+/* report_leaks.c: memcheck's classes of ms[0..n) summed (their sites merged,
+ * each labelled with its pid when tree), as the text report's "leaks" section
+ * (printed only when something is lost) and the JSON "leaks" object and
+ * "leaks_processes" (n) with a trailing ",\n" (nothing when n is 0). */
+void report_leaks_text(FILE *out, const struct report_opts *o, struct model *const *ms, size_t n,
+                       bool tree);
+void report_leaks_json(FILE *out, const struct report_opts *o, struct model *const *ms, size_t n,
+                       bool tree);
+/* One process's class totals as a JSON object (rp->leaks must be valid). */
+void report_leaks_json_totals(FILE *out, const struct model *m);
 
 /* The process table of a tree: pid, program, allocations, peak, leaked. */
 void report_text_processes(struct model *const *procs, size_t nprocs, FILE *out);

@@ -90,6 +90,8 @@ static void json_program(const struct model *m, FILE *out)
 static void json_summary(const struct model *m, FILE *out)
 {
     const struct replay_totals *t = &m->rp->tot;
+    struct model_leaked lk;
+    model_leaked(m, &lk);
     fprintf(out,
             "\"summary\":{\"allocations\":%" PRIu64 ",\"frees\":%" PRIu64
             ",\"bytes_allocated\":%" PRIu64 ",\"peak_bytes\":%" PRIu64 ",\"peak_time_s\":%.6f"
@@ -98,14 +100,17 @@ static void json_summary(const struct model *m, FILE *out)
             ",\"duration_s\":%.6f,\"lost_events\":%" PRIu64 ",\"log_complete\":%s"
             ",\"unknown_frees\":%" PRIu64 ",\"peak_mmap_bytes\":%" PRIu64 ",\"end_reason\":",
             t->allocations, t->frees, t->bytes_allocated, t->peak_bytes, secs(t->peak_time_us),
-            t->leaked_bytes, t->leaked_blocks, t->temporary, t->peak_rss, secs(t->duration_us),
+            lk.bytes, lk.blocks, t->temporary, t->peak_rss, secs(t->duration_us),
             t->lost_events, t->complete ? "true" : "false", t->unknown_frees,
             t->peak_mmap_bytes);
     report_json_str_or_null(out, t->complete && m->truncation[0] == 0
                               ? names_end_reason(t->end_reason) : NULL);
     fputs(",\"truncation\":", out);
     report_json_str_or_null(out, m->truncation[0] ? m->truncation : NULL);
-    fputs("},\n", out);
+    fprintf(out, ",\"leaked_means\":\"%s\",\"live_at_exit_bytes\":%" PRIu64
+                 ",\"live_at_exit_blocks\":%" PRIu64 "},\n",
+            lk.replaced ? "replaced_by_exec" : lk.lost ? "lost" : "live_at_exit",
+            t->leaked_bytes, t->leaked_blocks);
 }
 
 static uint64_t limit(uint64_t n, const struct report_opts *o)
@@ -177,50 +182,39 @@ static void json_owners_marks(const struct model *m, FILE *out)
     fprintf(out, "],\n\"marks_total\":%" PRIu64 ",\n", rp->tot.marks_total);
 }
 
-/* "leaks": memcheck's classes at the last heap snapshot (only when there is one). */
-static void json_leaks(const struct model *m, const struct report_opts *o, FILE *out)
-{
-    const struct leaks *l = m->rp->leaks;
-    if (!l || !l->valid)
-        return;
-    static const struct model_stack none = {0};
-    fputs("\"leaks\":{", out);
-    for (int c = 0; c < LEAK_CLASSES; c++) {
-        const struct leak_class_total *t = &l->cls[c];
-        fprintf(out, "%s\n \"%s\":{\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"sites\":[",
-                c ? "," : "", leaks_class_key(c), t->bytes, t->blocks);
-        for (uint64_t i = 0; i < limit(t->nsites, o); i++) {
-            const struct model_stack *st = model_stack_of(m, t->sites[i].stack_id);
-            fprintf(out, "%s\n  {\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"stack\":",
-                    i ? "," : "", t->sites[i].bytes, t->sites[i].blocks);
-            json_stack(out, st ? st : &none);
-            fputc('}', out);
-        }
-        fputs("]}", out);
-    }
-    fputs("},\n", out);
-}
-
 static void json_processes(struct model *const *procs, size_t n, FILE *out)
 {
     fputs(",\n\"processes\":[", out);
     for (size_t i = 0; i < n; i++) {
         const struct model *p = procs[i];
         const struct replay_totals *t = &p->rp->tot;
+        struct model_leaked lk;
+        model_leaked(p, &lk);
         fprintf(out, "%s\n {\"pid\":%" PRIu64 ",\"ppid\":%" PRIu64 ",\"exe\":", i ? "," : "",
                 p->hdr->pid, p->hdr->ppid);
         report_json_str(out, p->hdr->exe);
         fputs(",\"log_file\":", out);
         report_json_str(out, p->path);
         fprintf(out, ",\"allocations\":%" PRIu64 ",\"peak_bytes\":%" PRIu64
-                     ",\"leaked_bytes\":%" PRIu64 ",\"log_complete\":%s}",
-                t->allocations, t->peak_bytes, t->leaked_bytes, t->complete ? "true" : "false");
+                     ",\"leaked_bytes\":%" PRIu64 ",\"leaked_blocks\":%" PRIu64
+                     ",\"leaked_means\":\"%s\",\"live_at_exit_bytes\":%" PRIu64
+                     ",\"log_complete\":%s,\"replaced_by_exec\":%s",
+                t->allocations, t->peak_bytes, lk.bytes, lk.blocks,
+                lk.replaced ? "replaced_by_exec" : lk.lost ? "lost" : "live_at_exit",
+                t->leaked_bytes,
+                t->complete ? "true" : "false", t->exec_replaced ? "true" : "false");
+        if (p->rp->leaks && p->rp->leaks->valid) {
+            fputs(",\"leaks\":", out);
+            report_leaks_json_totals(out, p);
+        }
+        fputc('}', out);
     }
     fputc(']', out);
 }
 
 void report_json(const struct model *m, const struct report_opts *o,
-                 struct model *const *procs, size_t nprocs, FILE *out)
+                 struct model *const *procs, size_t nprocs, const struct report_leak_set *ls,
+                 FILE *out)
 {
     fputs("{\"format_version\":1,\n", out);
     json_program(m, out);
@@ -229,7 +223,7 @@ void report_json(const struct model *m, const struct report_opts *o,
     json_owners_marks(m, out);
     report_suspects_json(m, out);
     growth_json(m->growth, out);
-    json_leaks(m, o, out);
+    report_leaks_json(out, o, ls->procs, ls->n, ls->tree);
     report_retention_json(m, o, out);
     gc_json(m, out);
     fputs("\"timeline\":[", out);

@@ -82,35 +82,7 @@ void report_text_heading(FILE *out, const struct report_opts *o, const char *tit
     heading(&t, title);
 }
 
-/* memcheck's classes at the last heap snapshot, first of all: only when
- * something is lost (definitely, indirectly or possibly). */
-static void text_leaks(const struct text *t, const struct model *m)
-{
-    const struct leaks *l = m->rp->leaks;
-    char b1[32], title[128];
-    if (!l || !l->valid ||
-        !(l->cls[LEAK_DEFINITELY].blocks || l->cls[LEAK_INDIRECTLY].blocks ||
-          l->cls[LEAK_POSSIBLY].blocks))
-        return;
-    snprintf(title, sizeof(title), "leaks (valgrind memcheck's classes, %s snapshot %" PRIu64 ")",
-             names_snapshot_reason(l->reason), l->seq);
-    heading(t, title);
-    for (int c = 0; c < LEAK_CLASSES; c++)
-        fprintf(t->out, "  %-16s %s in %" PRIu64 " blocks\n", leaks_class_name(c),
-                report_bytes(l->cls[c].bytes, b1), l->cls[c].blocks);
-    for (int c = 0; c < LEAK_REACHABLE; c++) {
-        const struct leak_class_total *k = &l->cls[c];
-        for (uint64_t i = 0; i < text_limit(k->nsites, t->o); i++) {
-            const struct model_stack *st = model_stack_of(m, k->sites[i].stack_id);
-            static const struct model_stack none = {0};
-            fprintf(t->out, "  %s: %s in %" PRIu64 " blocks\n", leaks_class_name(c),
-                    report_bytes(k->sites[i].bytes, b1), k->sites[i].blocks);
-            text_stack(t, st ? st : &none);
-        }
-    }
-}
-
-static void text_summary(const struct text *t, const struct model *m)
+static void text_summary(const struct text *t, const struct model *m, bool skip_leaks)
 {
     const struct ht_header *h = m->hdr;
     const struct replay_totals *s = &m->rp->tot;
@@ -123,7 +95,10 @@ static void text_summary(const struct text *t, const struct model *m)
     fputc('\n', out);
     if (m->truncation[0])
         fprintf(out, "  log truncated: %s (results cover what was recorded)\n", m->truncation);
-    text_leaks(t, m);
+    if (!skip_leaks && m->rp->leaks && m->rp->leaks->valid) {
+        struct model *self = (struct model *)m; /* read only: the writer takes a list */
+        report_leaks_text(out, t->o, &self, 1, false);
+    }
     heading(t, "summary");
     fprintf(out, "  allocations      %" PRIu64 " (%" PRIu64 " temporary)\n", s->allocations,
             s->temporary);
@@ -132,8 +107,16 @@ static void text_summary(const struct text *t, const struct model *m)
     fprintf(out, "  peak heap        %s", report_bytes(s->peak_bytes, b1));
     if (!t->o->no_addresses)
         fprintf(out, " at %.3f s", (double)s->peak_time_us / 1e6);
-    fprintf(out, "\n  leaked           %s in %" PRIu64 " blocks\n",
-            report_bytes(s->leaked_bytes, b1), s->leaked_blocks);
+    struct model_leaked lk;
+    model_leaked(m, &lk);
+    fprintf(out, "\n  leaked           %s in %" PRIu64 " blocks (%s)\n",
+            report_bytes(lk.bytes, b1), lk.blocks,
+            lk.replaced ? "replaced by exec: its heap went with it"
+            : lk.lost   ? "definitely + indirectly lost at the exit snapshot"
+                        : "live at the end: no exit snapshot");
+    if (lk.lost || lk.replaced)
+        fprintf(out, "  live at %s     %s in %" PRIu64 " blocks\n", lk.replaced ? "exec" : "exit",
+                report_bytes(s->leaked_bytes, b1), s->leaked_blocks);
     fprintf(out, "  peak RSS         %s\n", report_bytes(s->peak_rss, b1));
     fprintf(out, "  peak mmap        %s\n", report_bytes(s->peak_mmap_bytes, b2));
     if (!t->o->no_addresses)
@@ -261,10 +244,10 @@ static void text_owners_marks(const struct text *t, const struct model *m)
     }
 }
 
-void report_text(const struct model *m, const struct report_opts *o, FILE *out)
+void report_text(const struct model *m, const struct report_opts *o, bool skip_leaks, FILE *out)
 {
     struct text t = {out, o};
-    text_summary(&t, m);
+    text_summary(&t, m, skip_leaks);
     report_suspects_text(m, o, out);
     growth_text(m->growth, o->color, o->no_addresses, out);
     report_retention_text(m, o, out);
@@ -281,10 +264,15 @@ void report_text_processes(struct model *const *procs, size_t nprocs, FILE *out)
     for (size_t i = 0; i < nprocs; i++) {
         const struct model *p = procs[i];
         const struct replay_totals *t = &p->rp->tot;
+        struct model_leaked lk;
+        model_leaked(p, &lk);
         fprintf(out, "  %8" PRIu64 " %8" PRIu64 " %12" PRIu64 " %12s %12s  %s%s\n", p->hdr->pid,
                 p->hdr->ppid, t->allocations, report_bytes(t->peak_bytes, b1),
-                report_bytes(t->leaked_bytes, b2), p->hdr->exe,
-                t->complete ? "" : " (log truncated)");
+                t->exec_replaced ? "-" : report_bytes(lk.bytes, b2), p->hdr->exe,
+                t->exec_replaced ? " (replaced by exec)"
+                : !t->complete  ? " (log truncated)"
+                : lk.lost       ? ""
+                                : " (no exit snapshot: leaked = live at the end)");
     }
     fputc('\n', out);
 }
