@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "leaks.h"
 #include "names.h"
 #include "report.h"
 #include "suppress.h"
@@ -70,7 +71,11 @@ static int parse_metric(struct cursor *c, struct gate_rule *r)
             return fail_at(c, "'.live' or '.bytes'");
         return 0;
     }
-    if (eat(c, "leaked.blocks"))
+    if (eat(c, "live_at_exit.blocks"))
+        r->metric = GATE_LIVE_AT_EXIT_BLOCKS;
+    else if (eat(c, "live_at_exit"))
+        r->metric = GATE_LIVE_AT_EXIT;
+    else if (eat(c, "leaked.blocks"))
         r->metric = GATE_LEAKED_BLOCKS;
     else if (eat(c, "leaked"))
         r->metric = GATE_LEAKED;
@@ -81,8 +86,8 @@ static int parse_metric(struct cursor *c, struct gate_rule *r)
     else if (eat(c, "growth"))
         r->metric = GATE_GROWTH;
     else
-        return fail_at(c, "leaked, leaked.blocks, peak, rss, growth, owner.KIND.live, "
-                          "owner.KIND.bytes or new-growth");
+        return fail_at(c, "leaked, leaked.blocks, live_at_exit, live_at_exit.blocks, peak, rss, "
+                          "growth, owner.KIND.live, owner.KIND.bytes or new-growth");
     return 0;
 }
 
@@ -211,10 +216,10 @@ static struct measure measure_sites(const struct gate_input *in, const struct mo
         if (suppressed(in, &s->stack))
             continue;
         double v;
-        if (metric == GATE_LEAKED) {
+        if (metric == GATE_LIVE_AT_EXIT) {
             uint64_t live = s->st->live_bytes, st = in->ignore_startup ? startup_of(m, s->stack_id) : 0;
             v = live > st ? (double)(live - st) : 0;
-        } else if (metric == GATE_LEAKED_BLOCKS) {
+        } else if (metric == GATE_LIVE_AT_EXIT_BLOCKS) {
             v = (double)s->st->live_blocks;
         } else {
             v = (double)s->st->at_peak_bytes;
@@ -223,6 +228,64 @@ static struct measure measure_sites(const struct gate_input *in, const struct mo
         if (v > best) {
             best = v;
             r.site = v > 0 ? &s->stack : NULL;
+        }
+    }
+    return r;
+}
+
+/* memcheck's "lost" at the exit snapshot, per site of the two lost classes */
+static struct measure measure_lost(const struct gate_input *in, const struct model *m,
+                                   bool blocks)
+{
+    struct measure r = {0};
+    double best = -1;
+    const struct leaks *l = m->rp->leaks;
+    for (int c = LEAK_DEFINITELY; c <= LEAK_INDIRECTLY; c++) {
+        for (size_t i = 0; i < l->cls[c].nsites; i++) {
+            const struct leak_site *ls = &l->cls[c].sites[i];
+            const struct model_stack *st = model_stack_of(m, ls->stack_id);
+            if (st && suppressed(in, st))
+                continue;
+            uint64_t skip = in->ignore_startup && !blocks ? startup_of(m, ls->stack_id) : 0;
+            double v = blocks ? (double)ls->blocks
+                              : ls->bytes > skip ? (double)(ls->bytes - skip) : 0;
+            r.value += v;
+            if (v > best) {
+                best = v;
+                r.site = v > 0 ? st : NULL;
+            }
+        }
+    }
+    return r;
+}
+
+/* `leaked` and `live_at_exit` of one process (model_leaked says which) */
+static struct measure measure_leaked_one(const struct gate_input *in, const struct model *m,
+                                         enum gate_metric metric)
+{
+    if (m->rp->tot.exec_replaced)
+        return (struct measure){0};
+    bool blocks = metric == GATE_LEAKED_BLOCKS || metric == GATE_LIVE_AT_EXIT_BLOCKS;
+    if ((metric == GATE_LEAKED || metric == GATE_LEAKED_BLOCKS) && model_has_exit_snapshot(m))
+        return measure_lost(in, m, blocks);
+    return measure_sites(in, m, blocks ? GATE_LIVE_AT_EXIT_BLOCKS : GATE_LIVE_AT_EXIT);
+}
+
+/* ... summed over a process tree, the largest site of any process named */
+static struct measure measure_leaked(const struct gate_input *in, const struct model *m,
+                                     struct model *const *procs, size_t nprocs,
+                                     enum gate_metric metric)
+{
+    if (!procs)
+        return measure_leaked_one(in, m, metric);
+    struct measure r = {0};
+    double best = -1;
+    for (size_t i = 0; i < nprocs; i++) {
+        struct measure one = measure_leaked_one(in, procs[i], metric);
+        r.value += one.value;
+        if (one.site && one.value > best) { /* the process with most: its site */
+            best = one.value;
+            r.site = one.site;
         }
     }
     return r;
@@ -263,9 +326,14 @@ static struct measure measure_owner(const struct gate_input *in, const struct mo
 static struct measure measure(const struct gate_input *in, const struct model *m,
                               const struct gate_rule *rule)
 {
+    bool base = m == in->base;
     switch (rule->metric) {
     case GATE_LEAKED:
-    case GATE_LEAKED_BLOCKS: return measure_sites(in, m, rule->metric);
+    case GATE_LEAKED_BLOCKS:
+    case GATE_LIVE_AT_EXIT:
+    case GATE_LIVE_AT_EXIT_BLOCKS:
+        return measure_leaked(in, m, base ? in->base_procs : in->procs,
+                              base ? in->nbase_procs : in->nprocs, rule->metric);
     case GATE_PEAK: return measure_peak(in, m);
     case GATE_RSS: return (struct measure){.value = (double)m->rp->tot.peak_rss};
     case GATE_OWNER_LIVE:
@@ -293,7 +361,20 @@ static const char *op_text(enum gate_op op)
 
 static bool is_bytes(const struct gate_rule *r)
 {
-    return r->metric != GATE_LEAKED_BLOCKS && r->metric != GATE_OWNER_LIVE;
+    return r->metric != GATE_LEAKED_BLOCKS && r->metric != GATE_LIVE_AT_EXIT_BLOCKS &&
+           r->metric != GATE_OWNER_LIVE;
+}
+
+/* Whether `leaked` of the log means memcheck's "lost": an exit snapshot in
+ * the process (or, for a tree, in every process that ended). */
+static bool leaked_is_lost(const struct gate_input *in)
+{
+    if (!in->procs)
+        return model_has_exit_snapshot(in->m);
+    for (size_t i = 0; i < in->nprocs; i++)
+        if (!in->procs[i]->rp->tot.exec_replaced && !model_has_exit_snapshot(in->procs[i]))
+            return false;
+    return true;
 }
 
 static void fmt_value(const struct gate_rule *r, double v, char buf[48])
@@ -457,8 +538,14 @@ static void eval_one(const struct gate_rule *rule, const struct gate_input *in,
     res->failed = true;
     if (v.site)
         set_site(res, v.site, NULL, where, sizeof(where));
-    const char *name = rule->metric == GATE_LEAKED         ? "leaked"
-                       : rule->metric == GATE_LEAKED_BLOCKS ? "leaked blocks"
+    bool lost = leaked_is_lost(in);
+    const char *name = rule->metric == GATE_LEAKED ? (lost ? "lost (definitely + indirectly)"
+                                                           : "live at the end (no exit snapshot)")
+                       : rule->metric == GATE_LEAKED_BLOCKS
+                           ? (lost ? "lost blocks (definitely + indirectly)"
+                                   : "blocks live at the end (no exit snapshot)")
+                       : rule->metric == GATE_LIVE_AT_EXIT        ? "live at exit"
+                       : rule->metric == GATE_LIVE_AT_EXIT_BLOCKS ? "blocks live at exit"
                        : rule->metric == GATE_PEAK          ? "peak"
                        : rule->metric == GATE_RSS           ? "peak RSS"
                        : rule->metric == GATE_OWNER_LIVE    ? "live handles"

@@ -6,14 +6,18 @@
  *
  * Grammar (spaces between tokens are optional):
  *     rule    := "new-growth" | metric op value
- *     metric  := leaked | leaked.blocks | peak | rss | growth
- *              | owner.KIND.live | owner.KIND.bytes
+ *     metric  := leaked | leaked.blocks | live_at_exit | live_at_exit.blocks
+ *              | peak | rss | growth | owner.KIND.live | owner.KIND.bytes
  *     op      := ">" | ">=" | "<" | "<="
  *     value   := ["+"] number [unit] ["/mark" | "/s"]
  *     unit    := B KiB MiB GiB KB MB GB | "%" (only with "+", against --baseline)
  * "+X" and "+N%" are relative to the same metric in the baseline log.
  * `growth > X/mark` (or /s) compares the slope of every growth finding,
  * `growth > X` their gained bytes. Suppressed sites count nowhere.
+ * `leaked` is memcheck's "lost" (definitely + indirectly lost) when the log
+ * has an exit snapshot, else what was live at the end (model_leaked);
+ * `live_at_exit` is always what was live at the end. Both sum over the
+ * processes of gate_input.procs when it is set (a process tree).
  */
 #ifndef HT_GATE_H
 #define HT_GATE_H
@@ -28,7 +32,8 @@
 
 enum gate_metric {
     GATE_LEAKED, GATE_LEAKED_BLOCKS, GATE_PEAK, GATE_RSS, GATE_GROWTH,
-    GATE_OWNER_LIVE, GATE_OWNER_BYTES, GATE_NEW_GROWTH,
+    GATE_OWNER_LIVE, GATE_OWNER_BYTES, GATE_NEW_GROWTH, GATE_LIVE_AT_EXIT,
+    GATE_LIVE_AT_EXIT_BLOCKS,
 };
 enum gate_op { GATE_GT, GATE_GE, GATE_LT, GATE_LE };
 enum gate_per { GATE_PER_NONE, GATE_PER_MARK, GATE_PER_S };
@@ -64,6 +69,10 @@ struct gate_result {
 struct gate_input {
     const struct model *m;
     const struct model *base;             /* NULL without --baseline */
+    /* a process tree (no --pid): leaked and live_at_exit sum over these
+     * (m among them), and over base_procs for the baseline; NULL: m alone */
+    struct model *const *procs, *const *base_procs;
+    size_t nprocs, nbase_procs;
     const struct suppressions *supp;      /* may be NULL */
     bool ignore_startup;
 };

@@ -218,15 +218,22 @@ static int parse_option(struct cli *c, int opt, const char *arg)
     }
 }
 
-/* Evaluates --fail-on rules on m (and --baseline). @return 0, 1 or 2. */
-static int run_gates(const struct cli *c, const struct model *m)
+/* Evaluates --fail-on rules on m (and --baseline). Without --pid, `leaked`
+ * and `live_at_exit` sum over the process tree, the baseline's too.
+ * @return 0, 1 or 2. */
+static int run_gates(const struct cli *c, const struct analysis_tree *tree)
 {
+    const struct model *m = analysis_tree_selected(tree);
     struct analysis_tree *base = NULL;
     struct gate_input in = {.m = m, .supp = c->growth.supp,
                             .ignore_startup = c->growth.ignore_startup};
+    if (tree->show_all) {
+        in.procs = tree->models;
+        in.nprocs = tree->n;
+    }
     if (c->baseline) {
         struct analysis_opts bo = c->a;
-        bo.no_children = true;
+        bo.no_children = c->a.no_children || c->a.has_pid;
         bo.has_pid = false;
         int rc = analysis_tree_load(&base, c->baseline, &bo);
         if (rc) {
@@ -234,6 +241,10 @@ static int run_gates(const struct cli *c, const struct model *m)
             return rc;
         }
         in.base = analysis_tree_selected(base);
+        if (tree->show_all) {
+            in.base_procs = base->models;
+            in.nbase_procs = base->n;
+        }
     }
     struct gate_result *res = calloc(c->nrules, sizeof(*res));
     if (!res) {
@@ -335,7 +346,7 @@ int main(int argc, char **argv)
     else
         analysis_tree_text(tree, &c.r, stdout);
     if (c.nrules)
-        rc = run_gates(&c, m);
+        rc = run_gates(&c, tree);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "heaptrace-report: error: cannot write the report: %s\n", strerror(errno));
         rc = 3;
