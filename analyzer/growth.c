@@ -359,6 +359,13 @@ static void add_finding(struct growth_result *r, const struct series_ctx *c, con
     double span = c->x[c->n - 1] + (c->per_mark ? 1 : 0);
     double proj = y[c->n - 1] + v->slope * 9 * span;
     f.projected_bytes_10x = proj > 0 ? (uint64_t)llround(proj) : 0;
+    f.nseries = c->n;
+    f.series_t = xmalloc(c->n * sizeof(double));
+    f.series_y = xmalloc(c->n * sizeof(double));
+    memcpy(f.series_t, c->t, c->n * sizeof(double));
+    memcpy(f.series_y, y, c->n * sizeof(double));
+    if (c->set) /* growth_analyze's own series; growth_add_series callers set t0 */
+        f.series_t0_us = c->set->s[0].t_us;
     r->findings = xreallocarray(r->findings, r->n + 1, sizeof(*r->findings));
     r->findings[r->n++] = f;
 }
@@ -601,8 +608,11 @@ void growth_result_free(struct growth_result *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         free((char *)r->findings[i].function);
+        free(r->findings[i].series_t);
+        free(r->findings[i].series_y);
+    }
     free(r->findings);
     free(r->startup_bytes);
     free(r);

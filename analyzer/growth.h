@@ -123,6 +123,11 @@ struct growth_finding {
      * many `path`'s holder carries (retention.h, retention_holder); 0, 0
      * when the path is not a holder's */
     uint64_t holder_blocks, total_blocks;
+    /* the series the finding was tested on (owned by the result): seconds
+     * from series_t0_us (log time) and the bytes (or count) at each point */
+    double *series_t, *series_y;
+    uint32_t nseries;
+    uint64_t series_t0_us;
 };
 
 struct growth_result {

@@ -133,7 +133,8 @@ static void add_retainers(struct growth_result *r, const struct model *m,
         for (uint32_t k = 0; k < n; k++)
             y[k] = site_value(snaps[k], id);
         struct growth_finding f = {.by = GROWTH_BY_RETAINER, .stack = st,
-                                   .function = model_frame_name(&st->frames[0])};
+                                   .function = model_frame_name(&st->frames[0]),
+                                   .series_t0_us = snaps[0]->time_us};
         if (!growth_add_series(r, x, t, y, n, per_mark, r->warmup, f)) {
             free((char *)f.function);
             continue;
@@ -148,6 +149,8 @@ static void add_retainers(struct growth_result *r, const struct model *m,
         uint64_t id = finding_stack_id(m, &r->findings[i]);
         if (id && nested_in_growing(ret, id, grows)) {
             free((char *)r->findings[i].function);
+            free(r->findings[i].series_t);
+            free(r->findings[i].series_y);
             continue;
         }
         r->findings[w++] = r->findings[i];
