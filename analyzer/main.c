@@ -37,6 +37,7 @@ static const char usage_text[] =
     "  --flamegraph FILE    folded stacks for flamegraph.pl / speedscope / inferno\n"
     "  --metric M           flame graph metric: peak, leaked, allocations, bytes, temporary\n"
     "  --massif FILE        valgrind massif.out file for ms_print / massif-visualizer\n"
+    "  --html FILE          a self-contained HTML report (opens offline in a browser)\n"
     "  --diff A B           compare two logs site by site (growth of peak and leaked)\n"
     "  --sysroot DIR        look for the traced modules under DIR\n"
     "  --debug-dir DIR      extra directory of separate debug files (build-id tree)\n"
@@ -126,14 +127,14 @@ enum {
     OPT_DUMP = 256, OPT_JSON, OPT_TOP, OPT_FROM, OPT_TO, OPT_PID, OPT_FLAME, OPT_METRIC,
     OPT_MASSIF, OPT_DIFF, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_NO_SYMBOLS, OPT_NO_ADDRESSES,
     OPT_COLOR, OPT_NO_CHILDREN, OPT_FAIL_ON, OPT_BASELINE, OPT_JUNIT, OPT_ANNOTATE,
-    OPT_SUPPRESS, OPT_IGNORE_STARTUP, OPT_WARMUP,
+    OPT_SUPPRESS, OPT_IGNORE_STARTUP, OPT_WARMUP, OPT_HTML,
 };
 
 struct cli {
     struct analysis_opts a;
     struct report_opts r;
     bool dump, json, diff, color_set;
-    const char *flame, *massif, *metric;
+    const char *flame, *massif, *metric, *html;
     struct growth_opts growth;
     struct gate_rule *rules;
     size_t nrules;
@@ -170,6 +171,7 @@ static int parse_option(struct cli *c, int opt, const char *arg)
     case OPT_NO_CHILDREN: c->a.no_children = true; return 0;
     case OPT_FLAME: c->flame = arg; return 0;
     case OPT_MASSIF: c->massif = arg; return 0;
+    case OPT_HTML: c->html = arg; return 0;
     case OPT_SYSROOT: c->a.sym.sysroot = arg; return 0;
     case OPT_DEBUG_DIR: c->a.sym.debug_dir = arg; return 0;
     case OPT_METRIC:
@@ -277,6 +279,7 @@ int main(int argc, char **argv)
         {"flamegraph", required_argument, NULL, OPT_FLAME},
         {"metric", required_argument, NULL, OPT_METRIC},
         {"massif", required_argument, NULL, OPT_MASSIF},
+        {"html", required_argument, NULL, OPT_HTML},
         {"diff", no_argument, NULL, OPT_DIFF},
         {"sysroot", required_argument, NULL, OPT_SYSROOT},
         {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
@@ -340,6 +343,8 @@ int main(int argc, char **argv)
                                           c.flame)))
         goto out;
     if (c.massif && (rc = massif_write_file(m, c.massif)))
+        goto out;
+    if (c.html && (rc = html_write_file(tree->models, tree->n, tree->selected, c.html)))
         goto out;
     if (c.json)
         analysis_tree_json(tree, &c.r, stdout);

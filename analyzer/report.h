@@ -76,6 +76,9 @@ void report_text_heading(FILE *out, const struct report_opts *o, const char *tit
 void report_retention_text(const struct model *m, const struct report_opts *o, FILE *out);
 void report_retention_json(const struct model *m, const struct report_opts *o, FILE *out);
 struct retention_path;
+struct retention_root;
+/* A path's root as a JSON object ({"kind":"global","name":...}). */
+void report_retention_root_json(FILE *out, const struct retention_root *r);
 /* One path as a JSON list, and as one indented text line ("kept alive by ..."). */
 void report_retention_path_json(FILE *out, const struct model *m, const struct retention_path *p);
 void report_retention_path_line(FILE *out, const struct model *m, const struct retention_path *p);

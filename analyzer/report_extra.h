@@ -38,6 +38,14 @@ void massif_write(const struct model *m, FILE *out);
 int diff_run(const char *a, const char *b, const struct analysis_opts *o,
              const struct report_opts *r, bool json, FILE *out);
 
+/*
+ * The HTML report (report_html.c): one self-contained page for the process
+ * tree procs[0..n) (parents first), opened on procs[selected].
+ * @return 0, or 2 when the file cannot be written (message printed).
+ */
+int html_write_file(struct model *const *procs, size_t n, size_t selected, const char *path);
+void html_write(struct model *const *procs, size_t n, size_t selected, FILE *out);
+
 /* Opens path for writing ("-" is stdout). @return NULL after a message. */
 FILE *report_open_output(const char *path);
 /* Closes what report_open_output opened. @return 0, or 2 after a message. */

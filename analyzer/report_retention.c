@@ -251,7 +251,7 @@ void report_retention_text(const struct model *m, const struct report_opts *o, F
 
 /* ------------------------------------------------------------------ JSON */
 
-static void json_root(FILE *out, const struct retention_root *r)
+void report_retention_root_json(FILE *out, const struct retention_root *r)
 {
     fprintf(out, "{\"kind\":\"%s\"", root_kind(r->kind));
     switch (r->kind) {
@@ -291,7 +291,7 @@ static void json_root(FILE *out, const struct retention_root *r)
 void report_retention_path_json(FILE *out, const struct model *m, const struct retention_path *p)
 {
     fputc('[', out);
-    json_root(out, &p->root);
+    report_retention_root_json(out, &p->root);
     for (uint32_t i = 0; i < p->nsteps; i++) {
         if (p->elided && i == p->elided_after)
             fprintf(out, ",{\"kind\":\"elided\",\"blocks\":%" PRIu64 "}", p->elided);
