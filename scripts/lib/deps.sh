@@ -17,6 +17,10 @@ HT_PKGS_BUILD=(build-essential cmake pkg-config libunwind-dev libzstd-dev libelf
 # as a real Boehm-GC client), and python3, which reads the reports' JSON in the tests.
 HT_PKGS_CHECK=(clang libclang-rt-14-dev shellcheck valgrind libxml2-utils redis-server nginx curl
     libgc-dev guile-3.0 python3)
+# To open the HTML report in a real browser (tests/html: headless Chromium driven by
+# a node script over --remote-debugging-pipe). Installed apart: where they cannot be
+# installed, the browser tests skip with a message instead of failing the check.
+HT_PKGS_BROWSER=(chromium nodejs)
 # To run the benchmarks: the tracer we compare against, and /usr/bin/time -v
 # (peak RSS, snapshot_bench.sh).
 HT_PKGS_BENCH=(heaptrack time)
