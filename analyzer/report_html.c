@@ -709,6 +709,10 @@ static void suspect_growth(struct html *h, const struct model *m, struct suspect
         evidence_stack(h, f, "stack", fd->stack);
         evidence_path(h, f, fd->path);
         fprintf(f, ",\"reachable\":%d", fd->reachable);
+        if (fd->path && fd->total_blocks)
+            fprintf(f, ",\"share\":{\"n\":%" PRIu64 ",\"of\":%" PRIu64
+                       ",\"what\":\"reachable blocks\"}",
+                    fd->holder_blocks, fd->total_blocks);
         fprintf(f, ",\"series\":{\"t0\":%.6f,\"t\":[", (double)fd->series_t0_us / 1e6);
         for (uint32_t k = 0; k < fd->nseries; k++)
             fprintf(f, k ? ",%.6g" : "%.6g", fd->series_t[k]);
