@@ -20,7 +20,8 @@
  *   HEAPTRACE_SNAPSHOT_INTERVAL    seconds between snapshots of the running program
  *                                  (fractions to the millisecond: 0.25)
  *   HEAPTRACE_SNAPSHOT_EVERY_MARKS a snapshot every N heaptrace_mark calls
- *   HEAPTRACE_SNAPSHOT_SIGNAL      a signal (number, or name such as USR2) that takes one
+ *   HEAPTRACE_SNAPSHOT_SIGNAL      a signal (number, or name such as USR2) that takes one;
+ *                                  synchronous and fatal ones refused, with a message
  *   HEAPTRACE_SNAPSHOT_FORK        0: the exit snapshot scanned by the exiting thread, no child
  *   HEAPTRACE_PARENT_LOG   set by the shim for programs it execs: their parent's log
  */
@@ -104,7 +105,12 @@ static int signal_number(const char *s)
         const char *name;
         int sig;
     } names[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"HUP", SIGHUP},   {"WINCH", SIGWINCH},
-                 {"PWR", SIGPWR},   {"URG", SIGURG},   {"PROF", SIGPROF}, {"VTALRM", SIGVTALRM}};
+                 {"PWR", SIGPWR},   {"URG", SIGURG},   {"PROF", SIGPROF}, {"VTALRM", SIGVTALRM},
+                 /* named only to be refused by name too */
+                 {"SEGV", SIGSEGV}, {"BUS", SIGBUS},   {"FPE", SIGFPE},   {"ILL", SIGILL},
+                 {"TRAP", SIGTRAP}, {"SYS", SIGSYS},   {"KILL", SIGKILL}, {"STOP", SIGSTOP},
+                 {"ABRT", SIGABRT}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
+                 {"CONT", SIGCONT}};
     if (!s || !*s)
         return 0;
     if (strncmp(s, "SIG", 3) == 0)
@@ -119,6 +125,38 @@ static int signal_number(const char *s)
         if (strcmp(s, names[i].name) == 0)
             return names[i].sig;
     return 0;
+}
+
+/*
+ * Signals that cannot take snapshots: synchronous ones (a fault returns to
+ * its handler at once: a crashing program would hang instead of dying),
+ * ones that end the program by default and that it raises itself (abort),
+ * ones no handler can catch, job control, and glibc's own (below SIGRTMIN).
+ */
+static bool snapshot_signal_refused(int sig)
+{
+    static const int refused[] = {SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP, SIGSYS, SIGKILL,
+                                  SIGSTOP, SIGABRT, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (sig == refused[i])
+            return true;
+    return sig > 31 && sig < SIGRTMIN;
+}
+
+static int snapshot_signal(void)
+{
+    const char *s = ht_getenv("HEAPTRACE_SNAPSHOT_SIGNAL");
+    int sig = signal_number(s);
+    if (s && *s && !sig)
+        ht_diag("heaptrace: HEAPTRACE_SNAPSHOT_SIGNAL=", s,
+                " is not a signal heaptrace knows; running without a snapshot signal");
+    if (sig && snapshot_signal_refused(sig)) {
+        ht_diag("heaptrace: HEAPTRACE_SNAPSHOT_SIGNAL=", s,
+                " refused: a synchronous or fatal signal cannot take snapshots (pick one the "
+                "program does not use, such as USR2); running without a snapshot signal");
+        return 0;
+    }
+    return sig;
 }
 
 void ht_config_read(void)
@@ -138,7 +176,7 @@ void ht_config_read(void)
     ht_config.snapshot_interval_ms = env_millis("HEAPTRACE_SNAPSHOT_INTERVAL", 86400);
     ht_config.snapshot_every_marks =
         (unsigned)env_ulong("HEAPTRACE_SNAPSHOT_EVERY_MARKS", 0, 0, 1u << 30);
-    ht_config.snapshot_signal = signal_number(ht_getenv("HEAPTRACE_SNAPSHOT_SIGNAL"));
+    ht_config.snapshot_signal = snapshot_signal();
     ht_config.ring_kib = (unsigned)env_ulong("HEAPTRACE_BUFFER_KIB", 4096, 64, 1u << 20);
     const char *unwind = ht_getenv("HEAPTRACE_UNWIND");
     ht_config.unwind_libunwind = unwind && strcmp(unwind, "libunwind") == 0;
