@@ -15,6 +15,7 @@
 #ifndef HT_SHIM_H
 #define HT_SHIM_H
 
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -195,6 +196,9 @@ extern __thread int ht_guard __attribute__((tls_model("initial-exec")));
  * inside a real call we forward): a host event arriving then can only come
  * from a signal handler, and is counted as lost. */
 extern __thread int ht_bookkeeping __attribute__((tls_model("initial-exec")));
+/* errno as ht_enter found it: ht_leave puts it back, so every interposed
+ * call leaves errno exactly as the real call does. */
+extern __thread int ht_errno __attribute__((tls_model("initial-exec")));
 
 /* Current thread's state, registering it (and emitting THREAD_START) first. */
 struct ht_thread *ht_thread_get(void);
@@ -402,6 +406,7 @@ static inline bool ht_enter(void)
         return false;
     ht_guard = 1;
     ht_bookkeeping = 1;
+    ht_errno = errno;
     if (HT_UNLIKELY(atomic_load_explicit(&ht_modules_dirty, memory_order_relaxed)))
         ht_modules_refresh();
     return true;
@@ -409,6 +414,7 @@ static inline bool ht_enter(void)
 
 static inline void ht_leave(void)
 {
+    errno = ht_errno;
     ht_bookkeeping = 0;
     ht_guard = 0;
 }

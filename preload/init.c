@@ -91,7 +91,9 @@ void ht_init(void)
 static void on_snapshot_signal(int sig)
 {
     (void)sig;
+    int saved = errno;
     ht_snapshot_request(HT_SNAP_SIGNAL); /* an atomic store and a futex wake */
+    errno = saved;
 }
 
 /* HEAPTRACE_SNAPSHOT_SIGNAL: the user chose a signal the program does not use. */
@@ -180,6 +182,7 @@ HT_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
 
 __attribute__((constructor(101))) static void ht_constructor(void)
 {
+    int saved = errno; /* the program's errno at main() is the loader's, as natively */
     ht_init();
     if (atomic_load(&ht_init_state) == 2) {
         install_snapshot_signal();
@@ -187,12 +190,15 @@ __attribute__((constructor(101))) static void ht_constructor(void)
             install_fatal_handlers();
         ht_writer_start();
     }
+    errno = saved;
 }
 
 __attribute__((destructor(101))) static void ht_destructor(void)
 {
     HT_MARK_PROGRAM_SP();
+    int saved = errno; /* later destructors and atexit handlers may look */
     ht_writer_finish(HT_END_EXIT);
+    errno = saved;
     /* Our state is deliberately left in place: later destructors may still
      * call free(), which simply forwards now that tracing has stopped. */
 }

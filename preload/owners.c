@@ -44,6 +44,7 @@ static void owner_leave(int level, const void *handle)
     if (level == 2 && !ht_guard) {
         ht_guard = 1;
         ht_bookkeeping = 1;
+        ht_errno = errno; /* the constructor's, for ht_leave to put back */
         ht_rec_simple(HT_REC_OWNER_END, 1, (uint64_t)(uintptr_t)handle, 0);
         ht_leave();
     }

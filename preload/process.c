@@ -230,7 +230,10 @@ HT_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 HT_EXPORT pid_t fork(void)
 {
     HT_NEXT(fork);
+    int saved = errno; /* our fork handlers write and open: a fork that works keeps errno */
     pid_t pid = real_fork();
+    if (pid >= 0)
+        errno = saved;
     if (pid > 0 && ht_enter()) {
         ht_rec_simple(HT_REC_FORK, 1, (uint64_t)pid, 0);
         ht_leave();

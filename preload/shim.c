@@ -24,8 +24,11 @@
 /* Cold path: the process is starting, or tracing is off. */
 HT_COLD bool ht_not_tracing(void)
 {
-    if (atomic_load(&ht_init_state) == 0)
+    if (atomic_load(&ht_init_state) == 0) {
+        int saved = errno; /* the first call's errno is the real call's, not init's */
         ht_init();
+        errno = saved;
+    }
     return atomic_load(&ht_init_state) != 2 || !atomic_load(&ht_active);
 }
 
@@ -92,7 +95,9 @@ static void *realloc_traced(void *old, size_t n, void *(*real)(void *, size_t, s
      * implements realloc through its own malloc must not nest a record
      * (and that is not a lost event). */
     ht_bookkeeping = 0;
+    errno = ht_errno; /* the real call's errno is the one ht_leave puts back */
     void *p = real ? real(old, count, size) : ht_real.realloc(old, n);
+    ht_errno = errno;
     ht_bookkeeping = 1;
     bool failed = p == NULL && n != 0;
     if (ev)

@@ -30,6 +30,7 @@ struct ht_thread *_Atomic ht_threads;
 __thread struct ht_thread *ht_self __attribute__((tls_model("initial-exec")));
 __thread int ht_guard __attribute__((tls_model("initial-exec")));
 __thread int ht_bookkeeping __attribute__((tls_model("initial-exec")));
+__thread int ht_errno __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t exit_key;
 static _Atomic uint32_t next_index;
