@@ -107,15 +107,18 @@ int main(void)
     CALL("pthread_join", pthread_join(t, NULL) == 0);
     printf("first malloc in a thread    errno=%d\n", first_in_thread);
     fflush(stdout);
-    pid_t pid;
-    CALL("fork", (pid = fork()) >= 0);
+    errno = 4321;
+    pid_t pid = fork();
+    int fork_errno = errno;
     if (pid == 0) {
+        printf("fork in the child           errno=%d\n", fork_errno);
         CALL("malloc in the child", (p = malloc(77)) != NULL);
         fflush(stdout);
         _exit(0);
     }
-    fflush(stdout);
-    CALL("waitpid", waitpid(pid, NULL, 0) == pid);
+    int st;
+    CALL("waitpid", waitpid(pid, &st, 0) == pid); /* the child's lines come first */
+    printf("fork in the parent          %s errno=%d\n", pid > 0 ? "ok  " : "fail", fork_errno);
     return 0;
 }
 
