@@ -417,6 +417,8 @@ static void block_alloc(struct replay *rp, const struct ht_event *ev, uint64_t a
     if (owner)
         owner_add_bytes(rp, owner - 1, ev->size);
     th->last_alloc = addr;
+    if (addr > rp->last_block)
+        rp->last_block = addr;
 
     struct replay_site *s = site_touch(rp, site_id);
     s->live_bytes += ev->size;
@@ -449,6 +451,8 @@ static uint32_t block_free(struct replay *rp, const struct ht_event *ev, uint64_
     struct replay_site *s = site_touch(rp, b.site);
     s->live_bytes -= b.size;
     s->live_blocks--;
+    if (rp->last_block > addr && rp->last_block - addr > s->max_freed_age)
+        s->max_freed_age = rp->last_block - addr;
     rp->tot.heap_bytes -= b.size;
     if (counted) {
         rp->tot.frees++;

@@ -41,6 +41,8 @@ struct replay_site {
     uint64_t peak_bytes;              /* the site's own maximum of live bytes */
     uint64_t at_peak_bytes;           /* live bytes at the global peak (after finish) */
     uint64_t epoch, at_peak_epoch;    /* see replay.c: lazy peak snapshot */
+    uint64_t max_freed_age;           /* the longest life of a block it freed, in
+                                         blocks created meanwhile (growth.c) */
 };
 
 struct replay_stack {
@@ -136,6 +138,7 @@ struct replay {
     void (*sample_fn)(void *ctx, struct replay *rp, const struct ht_event *ev);
     void *sample_ctx;
     uint64_t sample_next_us;
+    uint64_t last_block; /* the id of the newest block created (ids are dense, in order) */
     struct leaks *leaks; /* leaks.h: the last complete heap snapshot, or NULL */
     struct gc_stats *gc; /* gc.h: garbage collector records, or NULL */
 };
