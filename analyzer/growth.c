@@ -176,10 +176,12 @@ void growth_detect_gain(const double *x, const double *y, size_t n, double warmu
 struct gentry {
     uint32_t id, count; /* count: live blocks (sites) or live handles (owners) */
     uint64_t bytes;
+    uint64_t freed_age; /* sites: replay_site.max_freed_age */
 };
 
 struct gsample {
     uint64_t t_us, x, heap_bytes;
+    uint64_t last_block; /* the newest block id at this point */
     struct gentry *sites, *owners;
     uint32_t nsites, nowners;
 };
@@ -233,19 +235,21 @@ static void scratch_reserve(struct growth_recorder *g, size_t n)
 static void snapshot(struct growth_recorder *g, struct gsample *s, uint64_t t, uint64_t x)
 {
     const struct replay *rp = g->rp;
-    *s = (struct gsample){.t_us = t, .x = x, .heap_bytes = rp->tot.heap_bytes};
+    *s = (struct gsample){.t_us = t, .x = x, .heap_bytes = rp->tot.heap_bytes,
+                          .last_block = rp->last_block};
     scratch_reserve(g, rp->nsites + rp->ngroups);
     size_t n = 0;
     for (uint64_t i = 0; i < rp->nsites; i++)
         if (rp->sites[i].live_bytes)
             g->scratch[n++] = (struct gentry){(uint32_t)i, (uint32_t)rp->sites[i].live_blocks,
-                                              rp->sites[i].live_bytes};
+                                              rp->sites[i].live_bytes,
+                                              rp->sites[i].max_freed_age};
     s->sites = keep_top(g, n, GROWTH_TOP_SITES, &s->nsites);
     n = 0;
     for (uint64_t i = 0; i < rp->ngroups; i++)
         if (rp->groups[i].bytes || rp->groups[i].live_handles)
             g->scratch[n++] = (struct gentry){(uint32_t)i, (uint32_t)rp->groups[i].live_handles,
-                                              rp->groups[i].bytes};
+                                              rp->groups[i].bytes, 0};
     s->owners = keep_top(g, n, GROWTH_TOP_OWNERS, &s->nowners);
 }
 
@@ -366,6 +370,8 @@ static void add_finding(struct growth_result *r, const struct series_ctx *c, con
     memcpy(f.series_y, y, c->n * sizeof(double));
     if (c->set) /* growth_analyze's own series; growth_add_series callers set t0 */
         f.series_t0_us = c->set->s[0].t_us;
+    f.points = (uint32_t)m;
+    f.user_frame = growth_user_frame(f.stack);
     r->findings = xreallocarray(r->findings, r->n + 1, sizeof(*r->findings));
     r->findings[r->n++] = f;
 }
@@ -549,6 +555,315 @@ static void analyze_owners(struct growth_result *r, const struct series_ctx *c,
     free(y);
 }
 
+/* ------------------------------------------------------------ kept blocks */
+
+/* P(X >= k) for X ~ Poisson(lambda). */
+static double poisson_sf(uint64_t k, double lambda)
+{
+    if (k == 0)
+        return 1;
+    double term = exp(-lambda), cdf = 0;
+    for (uint64_t i = 0; i < k; i++) {
+        cdf += term;
+        term *= lambda / (double)(i + 1);
+    }
+    return cdf >= 1 ? 0 : 1 - cdf;
+}
+
+/* Kolmogorov-Smirnov p of u[0..n) (sorted, in [0, 1]) against the uniform
+ * law: the asymptotic series with Stephens' small-sample correction. */
+static double ks_uniform_p(const double *u, size_t n)
+{
+    if (n == 0)
+        return 1;
+    double d = 0;
+    for (size_t i = 0; i < n; i++) {
+        double lo = u[i] - (double)i / (double)n, hi = (double)(i + 1) / (double)n - u[i];
+        d = fmax(d, fmax(lo, hi));
+    }
+    double sn = sqrt((double)n), l = (sn + 0.12 + 0.11 / sn) * d, p = 0;
+    if (l < 0.3)
+        return 1;
+    for (int j = 1; j <= 100; j++)
+        p += (j % 2 ? 2 : -2) * exp(-2.0 * j * j * l * l);
+    return p < 0 ? 0 : p > 1 ? 1 : p;
+}
+
+struct kblock {
+    uint32_t site;
+    uint64_t id, size;
+};
+
+struct kcollect {
+    uint64_t lo, hi; /* ids in (lo, hi] */
+    struct kblock *b;
+    size_t n, cap;
+};
+
+static void kept_collect(void *ctx, uint64_t id, uint64_t size, uint32_t site)
+{
+    struct kcollect *k = ctx;
+    if (id <= k->lo || id > k->hi)
+        return;
+    if (k->n == k->cap) {
+        k->cap = k->cap ? 2 * k->cap : 1024;
+        k->b = xreallocarray(k->b, k->cap, sizeof(*k->b));
+    }
+    k->b[k->n++] = (struct kblock){site, id, size};
+}
+
+static int kblock_cmp(const void *pa, const void *pb)
+{
+    const struct kblock *a = pa, *b = pb;
+    if (a->site != b->site)
+        return a->site < b->site ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* The sample interval (k - 1, k] in which block id was created (0: at or
+ * before the first point), and its position in x, interpolated. */
+static uint32_t id_interval(const struct series_ctx *c, uint64_t id, double *x)
+{
+    uint32_t lo = 0, hi = c->n - 1;
+    if (id <= c->set->s[0].last_block) {
+        *x = c->x[0];
+        return 0;
+    }
+    while (lo + 1 < hi) { /* s[lo].last_block < id <= s[hi].last_block */
+        uint32_t mid = (lo + hi) / 2;
+        if (c->set->s[mid].last_block < id)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double a = (double)c->set->s[lo].last_block, b = (double)c->set->s[hi].last_block;
+    *x = c->x[lo] + (c->x[hi] - c->x[lo]) * ((double)id - a) / (b > a ? b - a : 1);
+    return hi;
+}
+
+static const struct gentry *sample_site(const struct gsample *s, uint32_t site)
+{
+    for (uint32_t e = 0; e < s->nsites; e++)
+        if (s->sites[e].id == site)
+            return &s->sites[e];
+    return NULL;
+}
+
+static struct growth_finding *site_finding(struct growth_result *r, const struct model_stack *st)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->findings[i].by == GROWTH_BY_SITE && r->findings[i].stack == st)
+            return &r->findings[i];
+    return NULL;
+}
+
+/* Null: 1 + the x of the warm-up's end, over it (a zero x is the first mark). */
+static double record_lambda(const struct series_ctx *c, uint32_t first)
+{
+    double xw = c->x[first], xe = c->x[c->n - 1];
+    if (xw <= 0)
+        xw = c->n > 1 ? c->x[1] : 1;
+    return xe > xw ? log(xe / xw) : 0;
+}
+
+/* growth_kept for one site's blocks b[0..n) (ids ascending); false when it fails. */
+static bool kept_test(const struct series_ctx *c, uint32_t first, const struct kblock *b, size_t n,
+                      uint64_t freed_age, const struct gentry *at_first,
+                      const struct gentry *at_last, struct growth_kept *k, double *xs)
+{
+    const struct gsample *last = &c->set->s[c->n - 1];
+    uint64_t id_end = last->last_block;
+    double x_end = c->x[c->n - 1], x_first = c->x[first];
+    memset(k, 0, sizeof(*k));
+    /* the youngest block that can count: older than any the site freed */
+    double x_hi = x_end;
+    if (freed_age) {
+        if (freed_age >= id_end)
+            return false;
+        id_interval(c, id_end - freed_age, &x_hi);
+    }
+    if (x_hi - x_first < 0.5 * (x_end - x_first))
+        return false; /* it frees blocks too old to tell */
+    k->longest_freed_age = x_end - x_hi;
+    uint32_t prev = UINT32_MAX;
+    size_t ne = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (id_end - b[i].id <= freed_age)
+            break; /* ids ascend: the rest are younger */
+        double x;
+        uint32_t iv = id_interval(c, b[i].id, &x);
+        if (k->blocks == 0)
+            k->oldest_age = x_end - x;
+        k->youngest_age = x_end - x;
+        k->blocks++;
+        k->bytes += b[i].size;
+        if (iv != prev) {
+            xs[ne++] = (x - x_first) / (x_hi - x_first);
+            prev = iv;
+        }
+    }
+    k->events = ne;
+    if (ne < GROWTH_KEPT_MIN_EVENTS)
+        return false;
+    k->record_p = poisson_sf(ne, record_lambda(c, first));
+    double gap = (x_end - k->youngest_age - x_first) / (x_hi - x_first);
+    double p_gap = pow(gap < 1 ? gap : 1, (double)ne);
+    for (size_t i = 0; i < ne; i++)
+        xs[i] = xs[i] < 0 ? 0 : xs[i] > 1 ? 1 : xs[i];
+    k->spread_p = fmin(p_gap, ks_uniform_p(xs, ne));
+    if (at_first && at_last && (double)at_last->count < (double)at_first->count + 0.5 * (double)k->blocks)
+        return false;
+    return k->record_p < GROWTH_ALPHA && k->spread_p >= GROWTH_KEPT_SPREAD_ALPHA;
+}
+
+/* Cumulative bytes of the kept blocks at each point after the warm-up. */
+static void kept_series(const struct series_ctx *c, uint32_t first, const struct kblock *b,
+                        size_t n, uint64_t nkept, double *y)
+{
+    size_t j = 0;
+    double sum = 0;
+    for (uint32_t k = first; k < c->n; k++) {
+        while (j < nkept && j < n && b[j].id <= c->set->s[k].last_block)
+            sum += (double)b[j++].size;
+        y[k - first] = sum;
+    }
+}
+
+static void analyze_kept(struct growth_result *r, const struct series_ctx *c,
+                         const struct model *m, const struct growth_opts *o)
+{
+    uint32_t first = (uint32_t)floor(c->warmup * (double)c->n);
+    if (c->n < first + 8)
+        return;
+    const struct gsample *last = &c->set->s[c->n - 1], *warm = &c->set->s[first];
+    struct kcollect kc = {.lo = warm->last_block, .hi = last->last_block};
+    replay_each_block(m->rp, kept_collect, &kc);
+    if (kc.n)
+        qsort(kc.b, kc.n, sizeof(*kc.b), kblock_cmp);
+    double *xs = xmalloc((c->n + 1) * sizeof(*xs));
+    double *y = xmalloc((c->n + 1) * sizeof(*y));
+    for (size_t i = 0; i < kc.n;) {
+        size_t j = i;
+        while (j < kc.n && kc.b[j].site == kc.b[i].site)
+            j++;
+        uint32_t site = kc.b[i].site;
+        const struct model_stack *st = model_stack_of(m, site);
+        const struct gentry *at_last = sample_site(last, site);
+        uint64_t freed_age = at_last ? at_last->freed_age
+                             : site < m->rp->nsites ? m->rp->sites[site].max_freed_age : 0;
+        struct growth_kept k;
+        if (j - i < GROWTH_KEPT_MIN_EVENTS || !st || !st->nframes ||
+            (o->supp && supp_match_stack(o->supp, st)) ||
+            !kept_test(c, first, kc.b + i, j - i, freed_age, sample_site(warm, site), at_last,
+                       &k, xs)) {
+            i = j;
+            continue;
+        }
+        struct growth_finding *f = site_finding(r, st);
+        if (!f) {
+            uint32_t np = c->n - first;
+            kept_series(c, first, kc.b + i, j - i, k.blocks, y);
+            struct growth_finding nf = {.by = GROWTH_BY_SITE, .stack = st,
+                                        .evidence = GROWTH_EV_KEPT};
+            char *fn;
+            nf.function = xstrdup(innermost_name(st, &fn));
+            free(fn);
+            nf.slope_per_s = growth_theil_sen(c->t + first, y, np, NULL, NULL);
+            double slope = growth_theil_sen(c->x + first, y, np, &nf.slope_lo, &nf.slope_hi);
+            nf.slope_per_mark = c->per_mark ? slope : NAN;
+            nf.p_value = k.record_p;
+            nf.gained_bytes = (int64_t)k.bytes;
+            nf.last_bytes = at_last ? at_last->bytes : k.bytes;
+            double proj = (double)nf.last_bytes + slope * 9 * (c->x[c->n - 1] + (c->per_mark ? 1 : 0));
+            nf.projected_bytes_10x = proj > 0 ? (uint64_t)llround(proj) : 0;
+            nf.points = np;
+            nf.user_frame = growth_user_frame(st);
+            r->findings = xreallocarray(r->findings, r->n + 1, sizeof(*r->findings));
+            r->findings[r->n++] = nf;
+            f = &r->findings[r->n - 1];
+        }
+        f->has_kept = true;
+        f->kept = k;
+        i = j;
+    }
+    free(kc.b);
+    free(xs);
+    free(y);
+}
+
+/* ------------------------------------------------------ growth in blocks */
+
+static void analyze_blocks(struct growth_result *r, const struct series_ctx *c,
+                           const struct model *m, const struct growth_opts *o)
+{
+    uint32_t first = (uint32_t)floor(c->warmup * (double)c->n);
+    if (c->n < first + 8)
+        return;
+    const struct gsample *last = &c->set->s[c->n - 1];
+    double x_end = c->x[c->n - 1];
+    for (uint32_t e = 0; e < last->nsites; e++) {
+        const struct gentry *le = &last->sites[e];
+        const struct gentry *fe = sample_site(&c->set->s[first], le->id);
+        if (!fe || !fe->count || !le->count || le->count > fe->count ||
+            le->bytes < fe->bytes + (uint64_t)GROWTH_MIN_GAIN)
+            continue;
+        double z0 = (double)fe->bytes / fe->count, zend = (double)le->bytes / le->count;
+        if (zend < GROWTH_BLOCK_MIN_RATIO * z0)
+            continue;
+        uint32_t rises = 0;
+        double prev = z0, last_rise = 0;
+        bool fell = false;
+        for (uint32_t k = first + 1; k < c->n && !fell; k++) {
+            const struct gentry *ge = sample_site(&c->set->s[k], le->id);
+            double z = ge && ge->count ? (double)ge->bytes / ge->count : 0;
+            if (z < prev * 0.95)
+                fell = true;
+            else if (z > prev * 1.05) {
+                rises++;
+                last_rise = c->x[k];
+            }
+            prev = z;
+        }
+        if (fell || rises < 2 || last_rise < 0.5 * x_end)
+            continue;
+        const struct model_stack *st = model_stack_of(m, le->id);
+        if (!st || !st->nframes || site_finding(r, st) ||
+            (o->supp && supp_match_stack(o->supp, st)))
+            continue;
+        struct growth_finding f = {.by = GROWTH_BY_SITE, .stack = st,
+                                   .evidence = GROWTH_EV_BLOCK, .has_block = true};
+        f.block = (struct growth_block){.blocks = le->count, .first_bytes = (uint64_t)z0,
+                                        .last_bytes = (uint64_t)zend, .rises = rises,
+                                        .last_rise_at = x_end > 0 ? last_rise / x_end : 1,
+                                        .record_p = poisson_sf(rises, record_lambda(c, first))};
+        char *fn;
+        f.function = xstrdup(innermost_name(st, &fn));
+        free(fn);
+        uint32_t np = c->n - first;
+        double *y = xmalloc(np * sizeof(*y));
+        for (uint32_t k = first; k < c->n; k++) {
+            const struct gentry *ge = sample_site(&c->set->s[k], le->id);
+            y[k - first] = ge ? (double)ge->bytes : 0;
+        }
+        double span = x_end - c->x[first];
+        double slope = span > 0 ? (double)(le->bytes - fe->bytes) / span : 0;
+        double tspan = c->t[c->n - 1] - c->t[first];
+        f.slope_per_s = tspan > 0 ? (double)(le->bytes - fe->bytes) / tspan : 0;
+        f.slope_per_mark = c->per_mark ? slope : NAN;
+        growth_theil_sen(c->x + first, y, np, &f.slope_lo, &f.slope_hi);
+        free(y);
+        f.p_value = f.block.record_p;
+        f.gained_bytes = (int64_t)(le->bytes - fe->bytes);
+        f.last_bytes = le->bytes;
+        double proj = (double)le->bytes + slope * 9 * (x_end + (c->per_mark ? 1 : 0));
+        f.projected_bytes_10x = proj > 0 ? (uint64_t)llround(proj) : 0;
+        f.points = np;
+        f.user_frame = growth_user_frame(st);
+        r->findings = xreallocarray(r->findings, r->n + 1, sizeof(*r->findings));
+        r->findings[r->n++] = f;
+    }
+}
+
 bool growth_add_series(struct growth_result *r, const double *x, const double *t, const double *y,
                        uint32_t n, bool per_mark, double warmup, struct growth_finding f)
 {
@@ -597,6 +912,8 @@ struct growth_result *growth_analyze(const struct growth_recorder *g, const stru
         c.x[k] = c.per_mark ? (double)c.set->s[k].x : c.t[k];
     }
     analyze_sites(r, &c, m, o);
+    analyze_kept(r, &c, m, o);
+    analyze_blocks(r, &c, m, o);
     analyze_owners(r, &c, m, o);
     growth_sort(r);
     free(c.x);
@@ -636,6 +953,83 @@ const char *growth_stack_location(const struct model_stack *st, char *buf, size_
         snprintf(buf, len, "%s:%" PRIu32, f->file, f->line);
     }
     return buf;
+}
+
+static bool system_module(const char *mod)
+{
+    if (!mod)
+        return false;
+    const char *b = strrchr(mod, '/');
+    b = b ? b + 1 : mod;
+    static const char *const sys[] = {"libc.so", "libc-", "libstdc++", "libm.so", "libgcc",
+                                      "ld-linux", "libheaptrace", "libpthread"};
+    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+        if (strncmp(b, sys[i], strlen(sys[i])) == 0)
+            return true;
+    return false;
+}
+
+int32_t growth_user_frame(const struct model_stack *st)
+{
+    for (uint32_t i = 0; st && i < st->nframes; i++) {
+        const struct sym_frame *f = &st->frames[i];
+        if (f->file && f->line && strncmp(f->file, "/usr/", 5) != 0 && !system_module(f->module))
+            return (int32_t)i;
+    }
+    return -1;
+}
+
+/* An age in x units: "153,241 marks" or "0.192 s". buf >= 48. */
+static const char *x_age(const struct growth_result *r, double v, char *buf)
+{
+    if (!r->per_mark) {
+        snprintf(buf, 48, "%.3g s", v);
+        return buf;
+    }
+    char digits[32], *o = buf;
+    uint64_t n = v > 0 ? (uint64_t)llround(v) : 0;
+    int len = snprintf(digits, sizeof(digits), "%" PRIu64, n);
+    for (int i = 0; i < len; i++) {
+        *o++ = digits[i];
+        if ((len - i - 1) % 3 == 0 && i + 1 < len)
+            *o++ = ',';
+    }
+    snprintf(o, 16, " mark%s", n == 1 ? "" : "s");
+    return buf;
+}
+
+/* The one-line reason of a finding (no newline), from its numbers. */
+static void growth_why(const struct growth_result *r, const struct growth_finding *f, char *buf,
+                       size_t len)
+{
+    char b1[32], b2[32];
+    if (f->evidence == GROWTH_EV_KEPT || (f->evidence == GROWTH_EV_TREND && f->has_kept)) {
+        const struct growth_kept *k = &f->kept;
+        char freed[128], a1[48], a2[48], a3[48];
+        if (k->longest_freed_age > 0)
+            snprintf(freed, sizeof(freed), "none freed that old (the longest any lived: %s)",
+                     x_age(r, k->longest_freed_age, a1));
+        else
+            snprintf(freed, sizeof(freed), "none freed");
+        snprintf(buf, len,
+                 "%" PRIu64 " blocks (%s) kept after the warm-up, %s, oldest %s ago, "
+                 "youngest %s; created at %" PRIu64 " separate times spread evenly "
+                 "(p %.2g that a high-water mark rises that often, spread p %.2f)",
+                 k->blocks, report_bytes(k->bytes, b1), freed, x_age(r, k->oldest_age, a2),
+                 x_age(r, k->youngest_age, a3), k->events, k->record_p, k->spread_p);
+    } else if (f->evidence == GROWTH_EV_BLOCK) {
+        const struct growth_block *b = &f->block;
+        snprintf(buf, len,
+                 "%" PRIu64 " block%s reallocated ever larger: %s to %s each after the warm-up, "
+                 "in %" PRIu32 " steps, the last at %.0f%% of the run, the block count flat",
+                 b->blocks, b->blocks == 1 ? "" : "s", report_bytes(b->first_bytes, b1),
+                 report_bytes(b->last_bytes, b2), b->rises, b->last_rise_at * 100);
+    } else {
+        snprintf(buf, len,
+                 "rose over %" PRIu32 " points after the warm-up (Mann-Kendall p %.2g, "
+                 "slope 95%% CI %.4g..%.4g B/%s)",
+                 f->points, f->p_value, f->slope_lo, f->slope_hi, r->per_mark ? "mark" : "s");
+    }
 }
 
 static void json_num(FILE *out, double v)
@@ -678,6 +1072,49 @@ void growth_json(const struct growth_result *r, FILE *out)
             report_retention_path_json(out, r->model, f->path);
         else
             fputs("null", out);
+        static const char *const ev_names[] = {"trend", "kept", "block"};
+        fprintf(out, ",\"evidence\":\"%s\",\"points\":%" PRIu32 ",\"why\":",
+                ev_names[f->evidence], f->points);
+        char why[512];
+        growth_why(r, f, why, sizeof(why));
+        report_json_str(out, why);
+        fputs(",\"user_frame\":", out);
+        if (f->user_frame >= 0) {
+            const struct sym_frame *uf = &f->stack->frames[f->user_frame];
+            fputs("{\"function\":", out);
+            report_json_str(out, uf->function ? uf->function : "");
+            fputs(",\"file\":", out);
+            report_json_str(out, uf->file);
+            fprintf(out, ",\"line\":%" PRIu32 "}", uf->line);
+        } else {
+            fputs("null", out);
+        }
+        fputs(",\"kept\":", out);
+        if (f->has_kept) {
+            const struct growth_kept *k = &f->kept;
+            fprintf(out, "{\"blocks\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"events\":%" PRIu64
+                         ",\"oldest_age\":",
+                    k->blocks, k->bytes, k->events);
+            json_num(out, k->oldest_age);
+            fputs(",\"youngest_age\":", out);
+            json_num(out, k->youngest_age);
+            fputs(",\"longest_freed_age\":", out);
+            json_num(out, k->longest_freed_age);
+            fprintf(out, ",\"record_p\":%.3g,\"spread_p\":%.3g}", k->record_p, k->spread_p);
+        } else {
+            fputs("null", out);
+        }
+        fputs(",\"block\":", out);
+        if (f->has_block) {
+            const struct growth_block *b = &f->block;
+            fprintf(out, "{\"blocks\":%" PRIu64 ",\"first_bytes\":%" PRIu64
+                         ",\"last_bytes\":%" PRIu64 ",\"rises\":%" PRIu32
+                         ",\"last_rise_at\":%.3f,\"record_p\":%.3g}",
+                    b->blocks, b->first_bytes, b->last_bytes, b->rises, b->last_rise_at,
+                    b->record_p);
+        } else {
+            fputs("null", out);
+        }
         fputc('}', out);
     }
     fputs("],\n", out);
@@ -719,10 +1156,28 @@ void growth_text(const struct growth_result *r, bool color, bool no_addresses, F
         free(uname);
         if (file)
             fprintf(out, ":%" PRIu32, line);
-        fprintf(out, ": +%s/%s", report_bytes(slope > 0 ? (uint64_t)slope : 0, b1), unit);
-        fprintf(out, ", gained %s, %s after 10x the run (p %.2g)\n",
+        if (slope > 0 && slope < 10)
+            fprintf(out, ": +%.2g B/%s", slope, unit);
+        else
+            fprintf(out, ": +%s/%s", report_bytes(slope > 0 ? (uint64_t)slope : 0, b1), unit);
+        fprintf(out, ", gained %s, %s after 10x the run ",
                 report_bytes(f->gained_bytes > 0 ? (uint64_t)f->gained_bytes : 0, b2),
-                report_bytes(f->projected_bytes_10x, b3), f->p_value);
+                report_bytes(f->projected_bytes_10x, b3));
+        if (f->evidence == GROWTH_EV_BLOCK)
+            fprintf(out, "(x%.1f inside its block%s)\n",
+                    f->block.first_bytes ? (double)f->block.last_bytes / (double)f->block.first_bytes : 0,
+                    f->block.blocks == 1 ? "" : "s");
+        else
+            fprintf(out, "(p %.2g)\n", f->p_value);
+        char why[512];
+        growth_why(r, f, why, sizeof(why));
+        fprintf(out, "      why: %s\n", why);
+        if (f->user_frame > 0) {
+            const struct sym_frame *uf = &f->stack->frames[f->user_frame];
+            const char *ub = strrchr(uf->file, '/');
+            fprintf(out, "      in your code: %s at %s:%" PRIu32 "\n",
+                    uf->function ? uf->function : "?", ub ? ub + 1 : uf->file, uf->line);
+        }
         if (f->reachable == 0)
             fputs("      unreachable: leaked (nothing points at it)\n", out);
         else if (f->path)

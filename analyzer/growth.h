@@ -101,6 +101,70 @@ void growth_detect_gain(const double *x, const double *y, size_t n, double warmu
 
 enum growth_by { GROWTH_BY_SITE, GROWTH_BY_FUNCTION, GROWTH_BY_OWNER, GROWTH_BY_RETAINER };
 
+/* What a finding rests on (docs/REPORT.md, "evidence"). */
+enum growth_evidence {
+    GROWTH_EV_TREND, /* the series rises: the trend test above */
+    GROWTH_EV_KEPT,  /* blocks that accumulate: growth_kept below */
+    GROWTH_EV_BLOCK, /* memory growing inside its blocks: growth_block below */
+};
+
+/*
+ * Kept blocks (growth_kept, per site): the site's blocks created after the
+ * warm-up, still live at the last point and older than any block the site
+ * ever freed ("none freed that old"). The positions are x units (marks or
+ * seconds, interpolated from block ids between sample points); an "event"
+ * is a sample interval in which at least one of them was created.
+ *
+ * Null model (a steady site): blocks that are never freed come from
+ * high-water marks - a pool, a free list, an arena, a cache that fills to
+ * its bound, singletons - and a high-water mark of a stationary demand rises
+ * at records: after a share w of the run, a stationary sequence sets on
+ * average ln(1/w) new records (H_n - H_wn), about Poisson, at times
+ * crowded towards the start. A cache with replacement frees old blocks, so
+ * its survivors are never "older than any freed". The test:
+ *   - events >= GROWTH_KEPT_MIN_EVENTS and P(Poisson(ln(x_end/x_warm)) >=
+ *     events) < GROWTH_ALPHA (record_p);
+ *   - the events spread evenly over the window they can fall in: a
+ *     Kolmogorov-Smirnov test against the uniform law and the probability
+ *     (1 - gap/window)^events of the trailing gap (a cache that filled and
+ *     stopped) are both >= GROWTH_KEPT_SPREAD_ALPHA (spread_p: the smaller);
+ *   - where the samples hold the site, its live block count rose by at
+ *     least half the kept blocks (kept blocks replacing others are no growth).
+ * A leak of one block every K marks passes once 10 of them fall after the
+ * warm-up: 1 per 10,000 requests over 200,000 leaves 16.
+ */
+struct growth_kept {
+    uint64_t blocks, bytes, events;
+    double oldest_age, youngest_age; /* x units before the last point */
+    double longest_freed_age;        /* x units; 0 when the site never freed a block */
+    double record_p, spread_p;
+};
+
+/*
+ * Growth inside blocks (growth_block, per site): the site's live block count
+ * stays flat (no more blocks at the last point than after the warm-up) while
+ * its mean block size never falls, rises at least twice, ends at least
+ * GROWTH_BLOCK_MIN_RATIO times its size after the warm-up (and by
+ * GROWTH_MIN_GAIN bytes), and last rose in the second half of the run (x
+ * from 0): a buffer whose content grows at a steady rate doubles at x, 2x,
+ * 4x..., so its last doubling is always after half the elapsed time, and
+ * between a warm-up of 20% and the end its content grows 5x (capacity at
+ * least 2.5x). A buffer grown to the largest request seen rises at records
+ * (record_p: the Poisson law above, for its rises) and, for requests of a
+ * bounded size, hardly at all after the warm-up.
+ */
+struct growth_block {
+    uint64_t blocks;                 /* live blocks of the site at the last point */
+    uint64_t first_bytes, last_bytes; /* mean block size after the warm-up, at the end */
+    uint32_t rises;
+    double last_rise_at; /* share of the run (x / x_end) */
+    double record_p;
+};
+
+#define GROWTH_KEPT_MIN_EVENTS 10
+#define GROWTH_KEPT_SPREAD_ALPHA 0.01
+#define GROWTH_BLOCK_MIN_RATIO 2.0
+
 struct retention_path;
 
 struct growth_finding {
@@ -128,6 +192,13 @@ struct growth_finding {
     double *series_t, *series_y;
     uint32_t nseries;
     uint64_t series_t0_us;
+    /* why (growth_text and growth_json render these) */
+    enum growth_evidence evidence;
+    uint32_t points;          /* sample points after the warm-up */
+    bool has_kept, has_block; /* kept / block below are filled */
+    struct growth_kept kept;
+    struct growth_block block;
+    int32_t user_frame; /* index in stack->frames of the program's own first frame, -1 */
 };
 
 struct growth_result {
@@ -176,6 +247,11 @@ void growth_json(const struct growth_result *r, FILE *out);
 
 /* The text section; prints nothing without findings. */
 void growth_text(const struct growth_result *r, bool color, bool no_addresses, FILE *out);
+
+/* The index of the first frame in the program's own code: one with a
+ * source file outside /usr and a module that is not libc, libstdc++, libm,
+ * libgcc or the dynamic loader. -1 when none. */
+int32_t growth_user_frame(const struct model_stack *st);
 
 /* file:line of the stack's frame in the program's own code (userframe.h;
  * "" when that frame has no line information); buf >= 512. */
