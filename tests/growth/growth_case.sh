@@ -10,6 +10,8 @@
 #   grow:F@SLOPE    the same; in marks mode a finding naming F grows
 #                   SLOPE B/mark (within 10%): marks make slopes per request
 #   none:F          no finding names F (others are reported, not failed)
+# With EXPECT_HOLDER=G in the environment, the finding naming F must also
+# name its holder: a retention path that starts at the global G.
 # Each run is also gated ('growth > 0B/mark', or /s without marks): exit 1
 # with one failed-rule line naming a site file:line for a growing program,
 # 0 for a steady one.
@@ -71,6 +73,10 @@ while [ "$i" -le "$runs" ]; do
     grow)
         if ! grep -q "\"function\":\"$main\"" "$work/run$i.found" || [ "$right" != "$n" ]; then
             show "expected growth naming '$main' (or '$want') only:"
+            fail=1
+        elif [ -n "${EXPECT_HOLDER:-}" ] && ! grep "\"function\":\"$main\"" "$work/run$i.found" |
+            grep -q "\"path\":\[{\"kind\":\"global\",\"name\":\"$EXPECT_HOLDER\""; then
+            show "expected '$main' kept alive by global '$EXPECT_HOLDER':"
             fail=1
         elif [ -n "$slope" ] && [ "$mode" = marks ]; then
             got=$(grep "\"function\":\"$main\"" "$work/run$i.found" | head -1 |
