@@ -371,7 +371,7 @@ static void add_finding(struct growth_result *r, const struct series_ctx *c, con
     if (c->set) /* growth_analyze's own series; growth_add_series callers set t0 */
         f.series_t0_us = c->set->s[0].t_us;
     f.points = (uint32_t)m;
-    f.user_frame = growth_user_frame(f.stack);
+    f.user_frame = userframe_index(f.stack);
     r->findings = xreallocarray(r->findings, r->n + 1, sizeof(*r->findings));
     r->findings[r->n++] = f;
 }
@@ -777,7 +777,7 @@ static void analyze_kept(struct growth_result *r, const struct series_ctx *c,
             double proj = (double)nf.last_bytes + slope * 9 * (c->x[c->n - 1] + (c->per_mark ? 1 : 0));
             nf.projected_bytes_10x = proj > 0 ? (uint64_t)llround(proj) : 0;
             nf.points = np;
-            nf.user_frame = growth_user_frame(st);
+            nf.user_frame = userframe_index(st);
             r->findings = xreallocarray(r->findings, r->n + 1, sizeof(*r->findings));
             r->findings[r->n++] = nf;
             f = &r->findings[r->n - 1];
@@ -858,7 +858,7 @@ static void analyze_blocks(struct growth_result *r, const struct series_ctx *c,
         double proj = (double)le->bytes + slope * 9 * (x_end + (c->per_mark ? 1 : 0));
         f.projected_bytes_10x = proj > 0 ? (uint64_t)llround(proj) : 0;
         f.points = np;
-        f.user_frame = growth_user_frame(st);
+        f.user_frame = userframe_index(st);
         r->findings = xreallocarray(r->findings, r->n + 1, sizeof(*r->findings));
         r->findings[r->n++] = f;
     }
@@ -953,30 +953,6 @@ const char *growth_stack_location(const struct model_stack *st, char *buf, size_
         snprintf(buf, len, "%s:%" PRIu32, f->file, f->line);
     }
     return buf;
-}
-
-static bool system_module(const char *mod)
-{
-    if (!mod)
-        return false;
-    const char *b = strrchr(mod, '/');
-    b = b ? b + 1 : mod;
-    static const char *const sys[] = {"libc.so", "libc-", "libstdc++", "libm.so", "libgcc",
-                                      "ld-linux", "libheaptrace", "libpthread"};
-    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
-        if (strncmp(b, sys[i], strlen(sys[i])) == 0)
-            return true;
-    return false;
-}
-
-int32_t growth_user_frame(const struct model_stack *st)
-{
-    for (uint32_t i = 0; st && i < st->nframes; i++) {
-        const struct sym_frame *f = &st->frames[i];
-        if (f->file && f->line && strncmp(f->file, "/usr/", 5) != 0 && !system_module(f->module))
-            return (int32_t)i;
-    }
-    return -1;
 }
 
 /* An age in x units: "153,241 marks" or "0.192 s". buf >= 48. */
@@ -1084,7 +1060,10 @@ void growth_json(const struct growth_result *r, FILE *out)
             fputs("{\"function\":", out);
             report_json_str(out, uf->function ? uf->function : "");
             fputs(",\"file\":", out);
-            report_json_str(out, uf->file);
+            if (uf->file)
+                report_json_str(out, uf->file);
+            else
+                fputs("null", out);
             fprintf(out, ",\"line\":%" PRIu32 "}", uf->line);
         } else {
             fputs("null", out);
@@ -1174,9 +1153,11 @@ void growth_text(const struct growth_result *r, bool color, bool no_addresses, F
         fprintf(out, "      why: %s\n", why);
         if (f->user_frame > 0) {
             const struct sym_frame *uf = &f->stack->frames[f->user_frame];
-            const char *ub = strrchr(uf->file, '/');
-            fprintf(out, "      in your code: %s at %s:%" PRIu32 "\n",
-                    uf->function ? uf->function : "?", ub ? ub + 1 : uf->file, uf->line);
+            const char *ub = uf->file ? strrchr(uf->file, '/') : NULL;
+            fprintf(out, "      in your code: %s", uf->function ? uf->function : "?");
+            if (uf->file && uf->line)
+                fprintf(out, " at %s:%" PRIu32, ub ? ub + 1 : uf->file, uf->line);
+            fputs(uf->file && uf->line ? "\n" : " (no line information)\n", out);
         }
         if (f->reachable == 0)
             fputs("      unreachable: leaked (nothing points at it)\n", out);

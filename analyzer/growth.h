@@ -198,7 +198,7 @@ struct growth_finding {
     bool has_kept, has_block; /* kept / block below are filled */
     struct growth_kept kept;
     struct growth_block block;
-    int32_t user_frame; /* index in stack->frames of the program's own first frame, -1 */
+    int32_t user_frame; /* userframe_index(stack): the program's own first frame, or -1 */
 };
 
 struct growth_result {
@@ -247,11 +247,6 @@ void growth_json(const struct growth_result *r, FILE *out);
 
 /* The text section; prints nothing without findings. */
 void growth_text(const struct growth_result *r, bool color, bool no_addresses, FILE *out);
-
-/* The index of the first frame in the program's own code: one with a
- * source file outside /usr and a module that is not libc, libstdc++, libm,
- * libgcc or the dynamic loader. -1 when none. */
-int32_t growth_user_frame(const struct model_stack *st);
 
 /* file:line of the stack's frame in the program's own code (userframe.h;
  * "" when that frame has no line information); buf >= 512. */
