@@ -1151,14 +1151,6 @@ void growth_text(const struct growth_result *r, bool color, bool no_addresses, F
         char why[512];
         growth_why(r, f, why, sizeof(why));
         fprintf(out, "      why: %s\n", why);
-        if (f->user_frame > 0) {
-            const struct sym_frame *uf = &f->stack->frames[f->user_frame];
-            const char *ub = uf->file ? strrchr(uf->file, '/') : NULL;
-            fprintf(out, "      in your code: %s", uf->function ? uf->function : "?");
-            if (uf->file && uf->line)
-                fprintf(out, " at %s:%" PRIu32, ub ? ub + 1 : uf->file, uf->line);
-            fputs(uf->file && uf->line ? "\n" : " (no line information)\n", out);
-        }
         if (f->reachable == 0)
             fputs("      unreachable: leaked (nothing points at it)\n", out);
         else if (f->path)
