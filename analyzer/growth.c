@@ -729,6 +729,19 @@ static void kept_series(const struct series_ctx *c, uint32_t first, const struct
     }
 }
 
+/* The series a finding of analyze_kept/analyze_blocks shows: the points
+ * after the warm-up (y[0..np) at c->t[first..]). */
+static void finding_series(struct growth_finding *f, const struct series_ctx *c, uint32_t first,
+                           const double *y, uint32_t np)
+{
+    f->nseries = np;
+    f->series_t = xmalloc((np ? np : 1) * sizeof(double));
+    f->series_y = xmalloc((np ? np : 1) * sizeof(double));
+    memcpy(f->series_t, c->t + first, np * sizeof(double));
+    memcpy(f->series_y, y, np * sizeof(double));
+    f->series_t0_us = c->set->s[0].t_us;
+}
+
 static void analyze_kept(struct growth_result *r, const struct series_ctx *c,
                          const struct model *m, const struct growth_opts *o)
 {
@@ -778,6 +791,7 @@ static void analyze_kept(struct growth_result *r, const struct series_ctx *c,
             nf.projected_bytes_10x = proj > 0 ? (uint64_t)llround(proj) : 0;
             nf.points = np;
             nf.user_frame = userframe_index(st);
+            finding_series(&nf, c, first, y, np);
             r->findings = xreallocarray(r->findings, r->n + 1, sizeof(*r->findings));
             r->findings[r->n++] = nf;
             f = &r->findings[r->n - 1];
@@ -851,6 +865,7 @@ static void analyze_blocks(struct growth_result *r, const struct series_ctx *c,
         f.slope_per_s = tspan > 0 ? (double)(le->bytes - fe->bytes) / tspan : 0;
         f.slope_per_mark = c->per_mark ? slope : NAN;
         growth_theil_sen(c->x + first, y, np, &f.slope_lo, &f.slope_hi);
+        finding_series(&f, c, first, y, np);
         free(y);
         f.p_value = f.block.record_p;
         f.gained_bytes = (int64_t)(le->bytes - fe->bytes);
