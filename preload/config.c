@@ -159,13 +159,41 @@ static int snapshot_signal(void)
     return sig;
 }
 
+/*
+ * A path as the program starts: a relative one is made absolute now, so a
+ * daemon that chdirs to / later (or a fork child of it) still writes where
+ * the user asked. Never cut: a path that does not fit is refused (empty).
+ */
+static void start_path(char *dst, const char *src, const char *var)
+{
+    dst[0] = '\0';
+    if (!src || !*src)
+        return;
+    size_t n = 0;
+    if (src[0] != '/') {
+        if (!getcwd(dst, HT_PATH_MAX - 1)) {
+            ht_diag("heaptrace: cannot resolve the relative ", var, "; tracing stopped");
+            dst[0] = '\0';
+            return;
+        }
+        n = strlen(dst);
+        if (n > 1)
+            dst[n++] = '/';
+    }
+    if (n + strlen(src) >= HT_PATH_MAX) {
+        ht_diag("heaptrace: ", var, " is longer than PATH_MAX (4095 bytes); tracing stopped");
+        dst[0] = '\0';
+        return;
+    }
+    ht_strlcpy(dst + n, src, HT_PATH_MAX - n);
+}
+
 void ht_config_read(void)
 {
     const char *out = ht_getenv("HEAPTRACE_OUT");
-    ht_strlcpy(ht_config.out_pattern, out && *out ? out : "heaptrace.%e.%p.htrace",
-               sizeof ht_config.out_pattern);
-    const char *list = ht_getenv("HEAPTRACE_LOGLIST");
-    ht_strlcpy(ht_config.loglist, list ? list : "", sizeof ht_config.loglist);
+    start_path(ht_config.out_pattern, out && *out ? out : "heaptrace.%e.%p.htrace",
+               "HEAPTRACE_OUT");
+    start_path(ht_config.loglist, ht_getenv("HEAPTRACE_LOGLIST"), "HEAPTRACE_LOGLIST");
     const char *parent = ht_getenv("HEAPTRACE_PARENT_LOG");
     ht_strlcpy(ht_config.parent_log, parent ? parent : "", sizeof ht_config.parent_log);
     ht_config.depth = (unsigned)env_ulong("HEAPTRACE_DEPTH", 64, 1, HT_MAX_STACK_DEPTH);

@@ -125,15 +125,6 @@ HT_COLD void ht_gc_install_hook(void)
     atomic_store(&ht_gc_hook_state, 2);
 }
 
-static uint64_t read_rss(void)
-{
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    uint64_t rss = ht_rss_read(fd);
-    if (fd >= 0)
-        close(fd);
-    return rss;
-}
-
 static void tally_flush(void);
 
 /* Under libgc's allocation lock, with the world running again. */
@@ -158,7 +149,7 @@ static void collection_end(void)
     p = ht_put_uvarint(p, free_b);
     p = ht_put_uvarint(p, unmapped);
     p = ht_put_uvarint(p, start && now > start ? now - start : 0);
-    p = ht_put_uvarint(p, read_rss());
+    p = ht_put_uvarint(p, ht_rss_now());
     ht_rec_raw(HT_REC_GC_COLLECTION, buf, (size_t)(p - buf));
     ht_gc_links_report();
     ht_leave();

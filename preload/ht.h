@@ -66,7 +66,7 @@ void *ht_real_next(const char *name);
     X(pthread_join) X(pthread_tryjoin_np) X(pthread_timedjoin_np) X(pthread_clockjoin_np)         \
     X(pthread_detach)                                                                              \
     X(posix_spawn) X(posix_spawnp) X(_exit) X(_Exit) X(dlopen) X(dlclose) X(mmap) X(munmap)       \
-    X(mremap) X(sigaction) X(signal)
+    X(mremap) X(sigaction) X(signal) X(pipe2)
 #define HT_NEXT_ENUM(name) HT_NEXT_ID_##name,
 enum ht_next_id { HT_NEXT_LIST(HT_NEXT_ENUM) HT_NEXT_COUNT };
 extern void *ht_next[HT_NEXT_COUNT];
@@ -90,10 +90,12 @@ size_t ht_boot_size(const void *p);
 
 /* ---- configuration (config.c) ------------------------------------------ */
 
+#define HT_PATH_MAX 4096 /* PATH_MAX: a longer HEAPTRACE_OUT is refused, never cut */
+
 struct ht_config {
-    char out_pattern[1024]; /* HEAPTRACE_OUT */
-    char loglist[1024];     /* HEAPTRACE_LOGLIST */
-    char parent_log[1024];  /* HEAPTRACE_PARENT_LOG (set by our exec wrappers) */
+    char out_pattern[HT_PATH_MAX]; /* HEAPTRACE_OUT, made absolute at start */
+    char loglist[HT_PATH_MAX];     /* HEAPTRACE_LOGLIST, the same */
+    char parent_log[HT_PATH_MAX];  /* HEAPTRACE_PARENT_LOG (set by our exec wrappers) */
     unsigned depth;         /* HEAPTRACE_DEPTH, 1..HT_MAX_STACK_DEPTH */
     bool follow_exec;       /* HEAPTRACE_FOLLOW_EXEC */
     bool follow_fork;       /* HEAPTRACE_FOLLOW_FORK */
@@ -258,6 +260,10 @@ void ht_rec_thread_name(uint32_t index, const char *name);
  * dropped; returns the depth (unwind.c). */
 size_t ht_stack_capture(uint64_t *ips, unsigned max);
 void ht_unwind_init(void);
+/* libunwind's validation pipe (unwind.c): its write end, a number no
+ * descriptor can have, and the write to it our syscall() passes on. */
+#define HT_FAKE_PIPE_W (0x7fffffff - 14)
+long ht_unwind_pipe_write(long fd, const void *addr, size_t n);
 uint64_t ht_stack_hash(const uint64_t *ips, size_t n);
 
 static inline uint64_t ht_now_tsc(void)
@@ -279,8 +285,38 @@ uint64_t ht_thread_cpu_ns(void);
 /* Called per mapping [lo, hi); return false to stop. */
 typedef bool ht_maps_fn(void *arg, uint64_t lo, uint64_t hi, bool readable, bool writable);
 void ht_maps_each(ht_maps_fn *fn, void *arg);
-/* RSS in bytes from an open /proc/self/statm, or 0 (maps.c). */
-uint64_t ht_rss_read(int statm_fd);
+/* The resident set size in bytes, or 0 (maps.c). */
+uint64_t ht_rss_now(void);
+
+/* ---- the log's process (sink.c) ---------------------------------------- */
+
+/* Starts the process that holds the log and opens `want` there (an existing
+ * character device as it is, else created O_EXCL|O_NOFOLLOW or the next
+ * free name, written to path). False with errno set when it cannot. */
+bool ht_sink_start(const char *want, char *path, size_t cap);
+/* Hands compressed bytes to the sink; false (*err: why) once the log
+ * cannot be written any more. */
+bool ht_sink_write(const void *p, size_t n, int *err);
+/* Waits until all is written, closes the log, and the sink ends. */
+void ht_sink_close(void);
+void ht_sink_forget(void); /* in a fork child: the parent's sink is not ours */
+void ht_sink_note_first_thread(void);
+/* Around exec: the sink ends when the exec succeeds. */
+void ht_sink_exec_arm(void);
+void ht_sink_exec_failed(void);
+/* True when every thread of the program has ended and only ours remain;
+ * *status: the exit status the process's first thread gave. */
+bool ht_program_gone(int *status);
+/* /proc/self/<name>, read by the sink (its descriptor, not the program's);
+ * with a descriptor of our own where there is no sink (a snapshot child). */
+struct ht_proc {
+    int fd;
+    uint64_t off;
+    char name[16];
+};
+bool ht_proc_open(struct ht_proc *f, const char *name);
+long ht_proc_read(struct ht_proc *f, void *buf, size_t n);
+void ht_proc_close(struct ht_proc *f);
 
 /* ---- modules (modules.c) ----------------------------------------------- */
 

@@ -72,6 +72,7 @@ void ht_init(void)
     if (!ht_config.follow_exec)
         scrub_ld_preload();
     ht_modules_init_self();
+    ht_sink_note_first_thread();
     ht_unwind_init();
     ht_thread_init_key();
     pthread_atfork(ht_writer_atfork_prepare, ht_writer_atfork_parent, ht_writer_atfork_child);

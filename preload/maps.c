@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * maps.c - /proc/self/maps, read with raw open/read into a stack buffer: no
- * stdio, no malloc, so it works inside malloc and in a snapshot child.
+ * maps.c - /proc/self/maps and statm, read into a stack buffer: no stdio, no
+ * malloc, so it works inside malloc and in a snapshot child. In the traced
+ * process the sink reads them (ht_proc_*): no descriptor of ours appears in
+ * the program's table, even for a moment.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -22,13 +24,13 @@ void ht_maps_each(ht_maps_fn *fn, void *arg)
 {
     if (ht_sandboxed()) /* a seccomp filter may kill an open (sandbox.c): none seen */
         return;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    struct ht_proc f;
+    if (!ht_proc_open(&f, "maps"))
         return;
     char buf[4096];
     size_t have = 0;
     for (;;) {
-        ssize_t got = read(fd, buf + have, sizeof buf - 1 - have);
+        long got = ht_proc_read(&f, buf + have, sizeof buf - 1 - have);
         if (got <= 0)
             break;
         have += (size_t)got;
@@ -42,7 +44,7 @@ void ht_maps_each(ht_maps_fn *fn, void *arg)
             uint64_t hi = hex(&p, ' ');
             bool readable = p[0] && p[1] == 'r', writable = readable && p[2] == 'w';
             if (!fn(arg, lo, hi, readable, writable)) {
-                close(fd);
+                ht_proc_close(&f);
                 return;
             }
             line = nl + 1;
@@ -52,13 +54,17 @@ void ht_maps_each(ht_maps_fn *fn, void *arg)
         if (have >= sizeof buf - 1)
             have = 0; /* a line longer than the buffer: drop it */
     }
-    close(fd);
+    ht_proc_close(&f);
 }
 
-uint64_t ht_rss_read(int statm_fd)
+uint64_t ht_rss_now(void)
 {
     char buf[128];
-    ssize_t r = statm_fd >= 0 ? pread(statm_fd, buf, sizeof buf - 1, 0) : -1;
+    struct ht_proc f;
+    if (!ht_proc_open(&f, "statm"))
+        return 0;
+    long r = ht_proc_read(&f, buf, sizeof buf - 1);
+    ht_proc_close(&f);
     if (r <= 0)
         return 0;
     buf[r] = '\0';

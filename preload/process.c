@@ -245,7 +245,7 @@ HT_EXPORT pid_t fork(void)
 
 /* ---- exec -------------------------------------------------------------- */
 
-static char parent_env[1100];
+static char parent_env[HT_PATH_MAX + 32];
 
 /* envp plus HEAPTRACE_PARENT_LOG=<our log>, in mmap'd memory (never freed:
  * the exec either replaces us or fails, and then it is a few bytes). */
@@ -281,13 +281,21 @@ static void before_exec(const char *path)
     ht_rec_raw(HT_REC_EXEC, buf, (size_t)(p - buf) + n);
     ht_leave();
     ht_writer_flush();
+    ht_sink_exec_arm();
+}
+
+static int after_exec_failed(int rc)
+{
+    if (owns_log())
+        ht_sink_exec_failed();
+    return rc;
 }
 
 HT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     HT_NEXT(execve);
     before_exec(path);
-    return real_execve(path, argv, env_with_parent(envp));
+    return after_exec_failed(real_execve(path, argv, env_with_parent(envp)));
 }
 
 HT_EXPORT int execv(const char *path, char *const argv[])
@@ -299,7 +307,7 @@ HT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     HT_NEXT(execvpe);
     before_exec(file);
-    return real_execvpe(file, argv, env_with_parent(envp));
+    return after_exec_failed(real_execvpe(file, argv, env_with_parent(envp)));
 }
 
 HT_EXPORT int execvp(const char *file, char *const argv[])

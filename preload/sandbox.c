@@ -130,6 +130,8 @@ HT_EXPORT long syscall(long nr, ...)
     long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long),
          d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
     va_end(ap);
+    if (HT_UNLIKELY(nr == SYS_write && a == HT_FAKE_PIPE_W)) /* libunwind's check (unwind.c) */
+        return with_errno(ht_unwind_pipe_write(a, (const void *)b, (size_t)c));
     long r = with_errno(ht_raw_syscall(nr, a, b, c, d, e, f));
     if (r >= 0 && nr == SYS_seccomp &&
         (a == SECCOMP_SET_MODE_STRICT || a == SECCOMP_SET_MODE_FILTER))

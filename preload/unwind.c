@@ -21,13 +21,95 @@
  * HEAPTRACE_UNWIND=libunwind turns all of this off (unw_backtrace only).
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <link.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <ucontext.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
 #include "ht.h"
+
+/*
+ * libunwind (1.6, Debian 12) checks an address it is unsure of (every walk
+ * has some) by mincore(2) and then write(2)ing one byte of it into a private
+ * pipe, opened when it starts and again whenever a read from it fails.
+ * Those two descriptors would sit in the program's table (its first open()
+ * would return 5, not 3, and fewer files open under a low RLIMIT_NOFILE),
+ * and once the program closed them and opened its own files under the same
+ * numbers, libunwind would read and write the program's files.
+ *
+ * So libunwind gets a pipe that is not one: pipe2 called from libunwind's
+ * own code returns two numbers no descriptor can have (above the kernel's
+ * fs.nr_open ceiling), and its write of one byte at addr to the second
+ * (syscall(SYS_write, ...), which our syscall() in sandbox.c hands to
+ * ht_unwind_pipe_write) is done here: it succeeds when addr is readable
+ * (process_vm_readv on ourselves, which fails with EFAULT instead of
+ * faulting), as the pipe's write did. Its read and close of the numbers
+ * fail with EBADF, which it takes as a pipe to reopen: pipe2 again, here.
+ * Every other call passes straight through.
+ */
+#define FAKE_PIPE_R (HT_FAKE_PIPE_W - 1) /* > fs.nr_open's maximum, 2147483584 */
+#define FAKE_PIPE_W HT_FAKE_PIPE_W
+
+static uint64_t unw_lo, unw_hi; /* libunwind's text */
+
+static int find_libunwind(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uint64_t fn = (uint64_t)(uintptr_t)arg, lo = UINT64_MAX, hi = 0;
+    bool has = false;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uint64_t a = info->dlpi_addr + ph->p_vaddr, e = a + ph->p_memsz;
+        has |= fn >= a && fn < e;
+        lo = a < lo ? a : lo;
+        hi = e > hi ? e : hi;
+    }
+    if (!has)
+        return 0;
+    unw_lo = lo;
+    unw_hi = hi;
+    return 1;
+}
+
+static void unw_local_init(void)
+{
+    void *fn = (void *)&unw_backtrace;
+    dl_iterate_phdr(find_libunwind, fn);
+}
+
+HT_EXPORT int pipe2(int fds[2], int flags)
+{
+    HT_NEXT(pipe2);
+    uint64_t ra = (uint64_t)(uintptr_t)__builtin_return_address(0);
+    if (ra - unw_lo >= unw_hi - unw_lo)
+        return real_pipe2(fds, flags);
+    fds[0] = FAKE_PIPE_R;
+    fds[1] = FAKE_PIPE_W;
+    return 0;
+}
+
+/* libunwind's syscall(SYS_write, pipe, addr, 1), passed on by our syscall()
+ * (sandbox.c): 1 when addr is readable, else -EFAULT. */
+long ht_unwind_pipe_write(long fd, const void *addr, size_t n)
+{
+    (void)fd;
+    char byte;
+    struct iovec local = {&byte, 1}, remote = {(void *)(uintptr_t)addr, 1};
+    if (n == 0)
+        return 0;
+    long r = ht_raw_syscall(SYS_process_vm_readv, ht_raw_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0),
+                            (long)&local, 1, (long)&remote, 1, 0);
+    return r == 1 ? 1 : -EFAULT;
+}
 
 #if defined(__x86_64__)
 
@@ -221,6 +303,7 @@ static size_t capture(uint64_t *ips, unsigned max)
 
 void ht_unwind_init(void)
 {
+    unw_local_init(); /* before libunwind starts and asks for its pipe */
     verdicts = ht_mem_alloc(VERDICTS * sizeof *verdicts);
     /* libunwind's global cache takes a lock that blocks signals with two
      * sigprocmask calls per step; per-thread caches need neither. */
@@ -244,6 +327,7 @@ size_t ht_stack_capture(uint64_t *ips, unsigned max)
 
 void ht_unwind_init(void)
 {
+    unw_local_init();
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 

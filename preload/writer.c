@@ -16,6 +16,14 @@
  * - The writer's own memory (zstd's workspace, tables, buffers) comes from
  *   ht_mem_* (mmap), never from the host's malloc; its guard is held for life.
  * - A write error prints one line, stops tracing, and never disturbs the host.
+ * - The log file is held by the sink (sink.c), a process of our own: the
+ *   compressed bytes go to it through memory, and no descriptor of ours is
+ *   in the program's table.
+ * - The writer thread never keeps the process alive: glibc does not count it
+ *   among the program's threads (so the program's last pthread_exit still
+ *   calls exit(0)), and when the program's threads have all ended without
+ *   exit (a raw SYS_exit, seccomp's strict mode) the writer finishes the log
+ *   and ends too: the process ends as it would have.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,10 +70,8 @@ struct cursor {
 
 static struct writer {
     pthread_mutex_t lock;
-    int fd;
-    dev_t dev; /* identity of the log file, checked before each write */
-    ino_t ino;
-    char path[1024];
+    bool open; /* the sink holds the log */
+    char path[HT_PATH_MAX];
     bool failed, finished, running;
     bool ending; /* ht_writer_finish has taken the exit snapshot: no more snapshots */
     pthread_t thread;
@@ -98,17 +104,17 @@ static struct writer {
     size_t cur_cap;
 
     uint64_t last_rss_ns;
-    int statm_fd;
+    uint64_t next_gone_check_ns;
     uint64_t end_ticket; /* END recorded at this ticket: finish after it */
 
     /* a snapshot being scanned by a child (snapshot.c) */
-    int snap_fd;                   /* the child's end shows as EOF here */
+    bool snap_active;
     struct ht_snap_ring *snap_ring; /* its records (snapring.h) */
-    pid_t snap_pid;
+    pid_t snap_pid;                 /* waited for with WNOHANG: no descriptor */
     uint8_t *snap_buf;
     size_t snap_len, snap_cap;
     uint64_t snap_pause_ns, next_interval_ns;
-} w = {.snap_fd = -1,.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .statm_fd = -1};
+} w = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static _Atomic uint32_t wake_word;
 static _Atomic unsigned snap_request; /* 0, or 1 + enum ht_snapshot_reason */
@@ -186,51 +192,11 @@ static void fail(const char *what, int err)
     (void)err;
 }
 
-/*
- * Programs close descriptors they did not open (shells run `exec 3>&-`,
- * daemons close everything), and may then reopen the same number. So the
- * log lives on a high descriptor, and every write first checks that the
- * descriptor is still our file: writing into the program's own file would
- * change what it does.
- */
-static void keep_fd_safe(void)
-{
-    int high = fcntl(w.fd, F_DUPFD_CLOEXEC, 700);
-    if (high >= 0) {
-        close(w.fd);
-        w.fd = high;
-    }
-    struct stat st;
-    if (fstat(w.fd, &st) == 0) {
-        w.dev = st.st_dev;
-        w.ino = st.st_ino;
-    }
-}
-
-static bool fd_is_ours(void)
-{
-    struct stat st;
-    return fstat(w.fd, &st) == 0 && st.st_dev == w.dev && st.st_ino == w.ino;
-}
-
 static void write_all(const uint8_t *p, size_t n)
 {
-    if (n && !fd_is_ours()) {
-        w.fd = -1; /* not ours any more: never write or close it */
-        fail("the program closed the log's file descriptor", EBADF);
-        return;
-    }
-    while (n && !w.failed) {
-        ssize_t r = write(w.fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            fail(ht_errname(r < 0 ? errno : ENOSPC), errno);
-            return;
-        }
-        p += r;
-        n -= (size_t)r;
-    }
+    int err = 0;
+    if (n && !w.failed && !ht_sink_write(p, n, &err))
+        fail(ht_errname(err), err);
 }
 
 /* Compresses the encoded bytes; ends the frame when `end` is set. */
@@ -673,9 +639,7 @@ static void sample_rss(uint64_t now)
     if (now - w.last_rss_ns < HT_RSS_NS)
         return;
     w.last_rss_ns = now;
-    if (w.statm_fd < 0 && !ht_sandboxed()) /* a seccomp filter may kill an open */
-        w.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    uint64_t rss = ht_rss_read(w.statm_fd);
+    uint64_t rss = ht_rss_now();
     if (rss)
         ht_rec_simple(HT_REC_RSS, 1, rss, 0);
 }
@@ -747,9 +711,8 @@ static bool snapshot_start(unsigned reason, bool fallback)
         return false;
     }
     drain_all(false);
-    int fds[2] = {-1, -1};
     struct ht_snap_ring *ring = w.failed ? NULL : ht_snap_ring_new();
-    if (!ring || pipe2(fds, O_CLOEXEC) != 0) {
+    if (!ring) {
         ht_snap_ring_free(ring);
         atomic_fetch_add(&snap_started, 1);
         if (fallback && !w.failed)
@@ -769,13 +732,10 @@ static bool snapshot_start(unsigned reason, bool fallback)
     ht_snapshot_begin(reason);
     long pid = syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
     if (pid == 0) {
-        close(fds[0]); /* fds[1] stays open until we exit: the writer's EOF */
         ht_snapshot_child(ring);
         syscall(SYS_exit_group, 0);
     }
-    close(fds[1]);
     if (pid < 0) {
-        close(fds[0]);
         ht_snap_ring_free(ring);
         atomic_fetch_add(&snap_started, 1);
         if (fallback) {
@@ -789,8 +749,7 @@ static bool snapshot_start(unsigned reason, bool fallback)
     ht_snapshot_release_threads();
     atomic_fetch_add(&snap_started, 1);
     w.snap_pause_ns = ht_mono_ns() - t0;
-    fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    w.snap_fd = fds[0];
+    w.snap_active = true;
     w.snap_ring = ring;
     w.snap_pid = (pid_t)pid;
     w.snap_len = 0;
@@ -833,12 +792,13 @@ static void snapshot_close(bool ended)
 {
     if (!ended)
         ht_snapshot_end(w.snap_pause_ns, &(struct ht_snap_cost){0}); /* the child died: empty */
-    close(w.snap_fd);
-    w.snap_fd = -1;
+    w.snap_active = false;
     ht_snap_ring_free(w.snap_ring);
     w.snap_ring = NULL;
     int st;
-    waitpid(w.snap_pid, &st, __WCLONE);
+    if (w.snap_pid > 0)
+        waitpid(w.snap_pid, &st, __WCLONE);
+    w.snap_pid = 0;
 }
 
 /* Moves what the child wrote into the log; waits for it when `block`. */
@@ -847,7 +807,7 @@ static void snapshot_pump(bool block)
     /* 30 s, and more for a big heap (a few seconds per 10 M blocks). */
     uint64_t deadline = ht_mono_ns() + (30 + ht_live_count() / 1000000) * 1000000000ull;
     bool child_ended = false;
-    while (w.snap_fd >= 0) {
+    while (w.snap_active) {
         if (w.snap_cap - w.snap_len < 65536) {
             size_t ncap = w.snap_cap ? w.snap_cap * 2 : 1 << 20;
             uint8_t *g = ht_mem_realloc(w.snap_buf, ncap);
@@ -871,11 +831,11 @@ static void snapshot_pump(bool block)
             snapshot_close(false);
             return;
         }
-        char c;
-        ssize_t r = read(w.snap_fd, &c, 1); /* the child never writes: EOF when it ends */
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0 || (r < 0 && errno != EAGAIN)) {
+        int st, err = errno;
+        pid_t r = waitpid(w.snap_pid, &st, __WCLONE | WNOHANG);
+        errno = err;
+        if (r == w.snap_pid || (r < 0 && err != EINTR)) {
+            w.snap_pid = 0; /* reaped */
             child_ended = true; /* what it wrote before is still in the ring */
             continue;
         }
@@ -897,7 +857,7 @@ static void snapshot_tick(uint64_t now)
      * would drain it, then write its records after it. */
     if (w.ending)
         return;
-    if (w.snap_fd >= 0) {
+    if (w.snap_active) {
         snapshot_pump(false);
         return;
     }
@@ -930,9 +890,30 @@ static void writer_sleep(void)
     atomic_store(&wake_word, 0);
 }
 
+/* Every thread of the program ended without exit(): a raw SYS_exit (or
+ * pthread_exit where glibc counted us), seccomp's strict mode. Natively the
+ * process would be gone: finish the log here, then end this thread too,
+ * with the exit status the first thread gave (the kernel reports the last
+ * thread's: when another thread of the program ended last with another
+ * status, that one is not known). */
+static HT_NOINLINE void finish_for_gone_program(void)
+{
+    HT_MARK_PROGRAM_SP();
+    ht_writer_finish(HT_END_UNDERSCORE_EXIT);
+}
+
+static bool program_gone(uint64_t now, int *status)
+{
+    if (now < w.next_gone_check_ns)
+        return false;
+    w.next_gone_check_ns = now + 100 * 1000 * 1000ull;
+    return ht_program_gone(status);
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
+    int status = 0; /* this thread's exit status, when it ends the process */
     ht_guard = 1; /* for life: nothing this thread does is traced */
     pthread_mutex_lock(&w.lock);
     w.self = ht_thread_register(true);
@@ -944,6 +925,11 @@ static void *writer_main(void *arg)
             break;
         }
         uint64_t now = ht_mono_ns();
+        if (program_gone(now, &status)) {
+            pthread_mutex_unlock(&w.lock);
+            finish_for_gone_program();
+            break;
+        }
         clock_calibrate();
         collect_lost();
         sample_rss(now);
@@ -964,13 +950,33 @@ static void *writer_main(void *arg)
         (void)n;
         writer_sleep();
     }
+    /* Not through pthread's return: glibc would count this thread's end,
+     * which ht_writer_start took out of its count. When this is the
+     * process's last thread, its status is the process's. */
+    syscall(SYS_exit, status);
     return NULL;
+}
+
+/* glibc's count of running threads: when the last one ends in pthread_exit
+ * (or returns from its start function), that thread calls exit(0), running
+ * the program's atexit handlers and flushing stdio. The writer is taken out
+ * of it, or a main that ends in pthread_exit would never exit. */
+static _Atomic unsigned *glibc_nthreads(void)
+{
+    static _Atomic unsigned *count;
+    static bool looked;
+    if (!looked) {
+        looked = true;
+        count = ht_real_next("__nptl_nthreads"); /* GLIBC_PRIVATE; NULL elsewhere */
+    }
+    return count;
 }
 
 void ht_writer_start(void)
 {
-    if (w.running || w.fd < 0 || w.failed)
+    if (w.running || !w.open || w.failed)
         return;
+    _Atomic unsigned *nthreads = glibc_nthreads();
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits: no signal lands there */
@@ -979,6 +985,8 @@ void ht_writer_start(void)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     ht_guard++;
     int rc = pthread_create(&w.thread, &attr, writer_main, NULL);
+    if (rc == 0 && nthreads)
+        atomic_fetch_sub(nthreads, 1);
     ht_guard--;
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -987,11 +995,13 @@ void ht_writer_start(void)
 
 /* ---- opening the log --------------------------------------------------- */
 
-static size_t expand_pattern(char *out, size_t cap, const char *pat, const char *prog)
+/* The log's name from the pattern; false when it would not fit in cap. */
+static bool expand_pattern(char *out, size_t cap, const char *pat, const char *prog)
 {
     size_t n = 0;
     char num[24];
-    for (const char *s = pat; *s && n + 1 < cap; s++) {
+    const char *s = pat;
+    for (; *s && n + 1 < cap; s++) {
         const char *ins = NULL;
         if (s[0] == '%' && s[1] == 'p') {
             ht_fmt_u64(num, (uint64_t)getpid());
@@ -1005,56 +1015,14 @@ static size_t expand_pattern(char *out, size_t cap, const char *pat, const char 
             s++;
             for (; *ins && n + 1 < cap; ins++)
                 out[n++] = *ins;
+            if (*ins)
+                return false;
         } else {
             out[n++] = *s;
         }
     }
     out[n] = '\0';
-    return n;
-}
-
-/* "dir/run.htrace" -> "dir/run.<pid>[.<k>].htrace": the next free name. */
-static void alternative_name(char *out, size_t cap, const char *path, unsigned k)
-{
-    size_t len = strlen(path);
-    size_t stem = len;
-    if (len > 7 && strcmp(path + len - 7, ".htrace") == 0)
-        stem = len - 7;
-    char num[24];
-    size_t n = 0;
-    for (size_t i = 0; i < stem && n + 1 < cap; i++)
-        out[n++] = path[i];
-    out[n] = '\0';
-    ht_fmt_u64(num, (uint64_t)getpid());
-    const char *parts[] = {".", num, NULL, NULL, ".htrace"};
-    char kbuf[24];
-    if (k) {
-        ht_fmt_u64(kbuf, k);
-        parts[2] = ".";
-        parts[3] = kbuf;
-    }
-    for (int i = 0; i < 5; i++)
-        for (const char *s = parts[i]; s && *s && n + 1 < cap; s++)
-            out[n++] = *s;
-    out[n] = '\0';
-}
-
-static int create_log(const char *want, char *path, size_t cap)
-{
-    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    ht_strlcpy(path, want, cap);
-    if (strcmp(want, "/dev/full") == 0 || strncmp(want, "/dev/", 5) == 0) {
-        /* a device: write to it as it is (no O_EXCL dance) */
-        return open(want, O_WRONLY | O_CLOEXEC);
-    }
-    for (unsigned k = 0; k < 1000; k++) {
-        if (k > 0)
-            alternative_name(path, cap, want, k - 1);
-        int fd = open(path, flags, 0600);
-        if (fd >= 0 || errno != EEXIST)
-            return fd;
-    }
-    return -1;
+    return *s == '\0';
 }
 
 static void program_name(char *out, size_t cap)
@@ -1067,21 +1035,6 @@ static void program_name(char *out, size_t cap)
         if (*s == '/')
             base = s + 1;
     ht_strlcpy(out, *base ? base : "program", cap);
-}
-
-static void append_loglist(void)
-{
-    if (!ht_config.loglist[0])
-        return;
-    int fd = open(ht_config.loglist, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    char line[1100];
-    size_t n = ht_strlcpy(line, w.path, sizeof line - 1);
-    line[n++] = '\n';
-    ssize_t r = write(fd, line, n);
-    (void)r;
-    close(fd);
 }
 
 /* Encodes magic, version and HEADER into the (empty) encode buffer. */
@@ -1098,12 +1051,13 @@ static void put_header(const char *parent_log)
     ssize_t en = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[en > 0 ? en : 0] = '\0';
     ssize_t cl = 0;
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        cl = read(fd, cmdline, sizeof cmdline);
-        close(fd);
-        if (cl < 0)
-            cl = 0;
+    struct ht_proc f;
+    if (ht_proc_open(&f, "cmdline")) {
+        long r;
+        while (cl < (ssize_t)sizeof cmdline &&
+               (r = ht_proc_read(&f, cmdline + cl, sizeof cmdline - (size_t)cl)) > 0)
+            cl += r;
+        ht_proc_close(&f);
     }
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
@@ -1165,8 +1119,8 @@ static bool buffers_init(void)
 
 bool ht_writer_open(bool is_fork_child)
 {
-    char want[1024], prog[256];
-    static char parent_log[1024];
+    static char want[HT_PATH_MAX], parent_log[HT_PATH_MAX];
+    char prog[256];
     if (is_fork_child)
         ht_strlcpy(parent_log, w.path, sizeof parent_log);
     else
@@ -1181,30 +1135,34 @@ bool ht_writer_open(bool is_fork_child)
     w.next_stack_id = 0; /* a new log numbers its stacks from 1 (older entries re-emit) */
     w.cur_thread = 0;
     w.gen++;
-    w.statm_fd = -1;
     w.last_rss_ns = 0;
+    w.next_gone_check_ns = 0;
     if (!buffers_init()) {
         ht_diag("heaptrace: out of memory for the log writer; tracing stopped", "", "");
         return false;
     }
+    if (!ht_config.out_pattern[0])
+        return false; /* refused at start, with a message */
     program_name(prog, sizeof prog);
-    expand_pattern(want, sizeof want, ht_config.out_pattern, prog);
-    w.fd = create_log(want, w.path, sizeof w.path);
-    if (w.fd < 0) {
+    if (!expand_pattern(want, sizeof want, ht_config.out_pattern, prog)) {
+        ht_diag("heaptrace: the log's name (HEAPTRACE_OUT) is longer than PATH_MAX; "
+                "tracing stopped", "", "");
+        return false;
+    }
+    w.open = ht_sink_start(want, w.path, sizeof w.path);
+    if (!w.open) {
         char why[256];
         size_t n = ht_strlcpy(why, "': ", sizeof why);
         n += ht_strlcpy(why + n, ht_errname(errno), sizeof why - n);
         ht_strlcpy(why + n, "; tracing stopped", sizeof why - n);
-        ht_diag("heaptrace: cannot create '", want, why);
+        ht_diag("heaptrace: cannot create '", w.path, why);
         return false;
     }
-    keep_fd_safe();
     w.start_ns = ht_mono_ns();
     w.ns0 = w.start_ns;
     w.tsc0 = ht_now_tsc();
     w.frame_start_ns = w.start_ns;
     put_header(parent_log);
-    append_loglist();
     return true;
 }
 
@@ -1217,7 +1175,7 @@ const char *ht_writer_log_path(void)
 
 void ht_writer_flush(void)
 {
-    if (w.fd < 0 || w.failed || !atomic_load(&ht_active))
+    if (!w.open || w.failed || !atomic_load(&ht_active))
         return;
     ht_guard++;
     pthread_mutex_lock(&w.lock);
@@ -1228,11 +1186,11 @@ void ht_writer_flush(void)
 
 void ht_writer_finish(unsigned reason)
 {
-    if (w.fd < 0 || !atomic_load(&ht_active))
+    if (!w.open || !atomic_load(&ht_active))
         return;
     ht_guard++;
     pthread_mutex_lock(&w.lock);
-    if (w.snap_fd >= 0)
+    if (w.snap_active)
         snapshot_pump(true); /* a running-program snapshot first completes */
     if (reason != HT_END_ERROR) { /* the RSS the program ends with, however short it ran */
         w.last_rss_ns = 0;
@@ -1261,10 +1219,8 @@ void ht_writer_finish(unsigned reason)
         drain_all(true);
         w.finished = true;
         atomic_store(&writer_gone, true);
-        if (w.fd >= 0 && fd_is_ours())
-            close(w.fd);
-        if (w.statm_fd >= 0)
-            close(w.statm_fd);
+        ht_sink_close(); /* waits until the log is whole on disk */
+        w.open = false;
     }
     pthread_mutex_unlock(&w.lock);
     ht_guard--;
@@ -1276,7 +1232,7 @@ void ht_writer_atfork_prepare(void)
     pthread_mutex_lock(&w.lock);
     /* The child inherits the live table: bring it up to this instant (the
      * child drops what is still in the rings; that belongs to our log). */
-    if (w.fd >= 0 && !w.failed && !w.finished && atomic_load(&ht_active))
+    if (w.open && !w.failed && !w.finished && atomic_load(&ht_active))
         drain_all(false);
 }
 
@@ -1314,15 +1270,11 @@ void ht_writer_atfork_child(void)
     ht_gc_atfork_child();
     ht_process_set_owner();
     ht_thread_after_fork_child();
-    if (w.fd >= 0 && fd_is_ours())
-        close(w.fd);
-    w.fd = -1;
-    if (w.statm_fd >= 0)
-        close(w.statm_fd);
-    w.statm_fd = -1;
-    if (w.snap_fd >= 0)
-        close(w.snap_fd); /* the parent's snapshot, not ours */
-    w.snap_fd = -1;
+    ht_sink_forget();
+    w.open = false;
+    w.snap_active = false; /* the parent's snapshot, not ours */
+    w.snap_pid = 0;
+    ht_sink_note_first_thread();
     ht_snap_ring_forget(w.snap_ring);
     w.snap_ring = NULL;
     w.running = false;
