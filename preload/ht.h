@@ -170,6 +170,8 @@ struct ht_thread {
     uint64_t regs[24];
     unsigned nregs;
     struct tail_cache *unwind_tail; /* unwind.c: the cached outermost frames */
+    uint8_t *unwind_stack;          /* unwind.c: the stack the unwinder runs on */
+    uint64_t ips[HT_MAX_STACK_DEPTH + 16]; /* record.c: the stack being captured */
 
     /* 0, HT_TAKING while a ticket is being taken, else the unpublished ticket */
     _Alignas(64) _Atomic uint64_t pending;

@@ -20,6 +20,18 @@ static uint64_t hex(const char **p, char stop)
     return v;
 }
 
+/* "lo-hi perms ...": calls fn for the mapping; its result. */
+static bool one_line(const char *line, ht_maps_fn *fn, void *arg)
+{
+    const char *p = line;
+    uint64_t lo = hex(&p, '-');
+    if (*p)
+        p++;
+    uint64_t hi = hex(&p, ' ');
+    bool readable = p[0] && p[1] == 'r', writable = readable && p[2] == 'w';
+    return fn(arg, lo, hi, readable, writable);
+}
+
 void ht_maps_each(ht_maps_fn *fn, void *arg)
 {
     if (ht_sandboxed()) /* a seccomp filter may kill an open (sandbox.c): none seen */
@@ -27,8 +39,9 @@ void ht_maps_each(ht_maps_fn *fn, void *arg)
     struct ht_proc f;
     if (!ht_proc_open(&f, "maps"))
         return;
-    char buf[4096];
+    char buf[1024]; /* small: a thread's first event may run on a handler's sigaltstack */
     size_t have = 0;
+    bool skipping = false; /* the rest of a line longer than the buffer */
     for (;;) {
         long got = ht_proc_read(&f, buf + have, sizeof buf - 1 - have);
         if (got <= 0)
@@ -36,14 +49,17 @@ void ht_maps_each(ht_maps_fn *fn, void *arg)
         have += (size_t)got;
         buf[have] = '\0';
         char *line = buf, *nl;
+        if (skipping) {
+            nl = memchr(buf, '\n', have);
+            if (!nl) {
+                have = 0;
+                continue;
+            }
+            skipping = false;
+            line = nl + 1;
+        }
         while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-            const char *p = line;
-            uint64_t lo = hex(&p, '-');
-            if (*p)
-                p++;
-            uint64_t hi = hex(&p, ' ');
-            bool readable = p[0] && p[1] == 'r', writable = readable && p[2] == 'w';
-            if (!fn(arg, lo, hi, readable, writable)) {
+            if (!one_line(line, fn, arg)) {
                 ht_proc_close(&f);
                 return;
             }
@@ -51,8 +67,14 @@ void ht_maps_each(ht_maps_fn *fn, void *arg)
         }
         have -= (size_t)(line - buf);
         memmove(buf, line, have);
-        if (have >= sizeof buf - 1)
-            have = 0; /* a line longer than the buffer: drop it */
+        if (have >= sizeof buf - 1) { /* a line longer than the buffer: only its start counts */
+            if (!one_line(buf, fn, arg)) {
+                ht_proc_close(&f);
+                return;
+            }
+            have = 0;
+            skipping = true;
+        }
     }
     ht_proc_close(&f);
 }

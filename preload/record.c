@@ -53,7 +53,7 @@ uint64_t ht_stack_hash(const uint64_t *ips, size_t n)
 static struct ht_ev *reserve_with_stack(struct ht_thread *t, uint8_t tag, unsigned nf,
                                         uint64_t *hash_out)
 {
-    uint64_t ips[HT_MAX_STACK_DEPTH + 16];
+    uint64_t *ips = t->ips; /* not on the stack: a handler's may be a small sigaltstack */
     size_t n = ht_stack_capture(ips, ht_config.depth);
     uint64_t h = ht_stack_hash(ips, n);
     uint64_t *slot = &t->stack_cache[h & (HT_STACK_CACHE - 1)];

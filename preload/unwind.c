@@ -19,6 +19,12 @@
  * fopen calling malloc), the whole stack comes from unw_backtrace.
  *
  * HEAPTRACE_UNWIND=libunwind turns all of this off (unw_backtrace only).
+ *
+ * The walk runs on a stack of its own (UNWIND_STACK bytes per thread,
+ * mapped on its first event): libunwind needs kilobytes of stack, and the
+ * program's own may be a signal handler's small alternate stack. A
+ * trampoline with frame-pointer CFI switches to it, so both walks step from
+ * the unwinder's frames back onto the program's stack.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -257,27 +263,78 @@ static size_t capture_libunwind(uint64_t *ips, unsigned max)
     return k;
 }
 
-static size_t capture(uint64_t *ips, unsigned max);
+static size_t capture(uint64_t *ips, unsigned max, uint64_t fp);
+
+struct capture_call {
+    uint64_t *ips;
+    unsigned max;
+    uint64_t fp; /* the frame the walk starts from, on the program's stack */
+    size_t n;
+};
+
+static void capture_there(void *arg)
+{
+    struct capture_call *c = arg;
+    c->n = capture(c->ips, c->max, c->fp);
+}
+
+#define UNWIND_STACK (128 * 1024)
+
+/* ht_on_stack(fn, arg, top): fn(arg) with the stack pointer at top. Its
+ * CFA is %rbp + 16 throughout: libunwind and a frame-pointer walk step
+ * from fn straight back to our caller's frame on the old stack. */
+void ht_on_stack(void (*fn)(void *), void *arg, void *top) __attribute__((visibility("hidden")));
+__asm__(".pushsection .text\n"
+        ".globl ht_on_stack\n"
+        ".hidden ht_on_stack\n"
+        ".type ht_on_stack, @function\n"
+        ".p2align 4\n"
+        "ht_on_stack:\n"
+        ".cfi_startproc\n"
+        "push %rbp\n"
+        ".cfi_def_cfa_offset 16\n"
+        ".cfi_offset %rbp, -16\n"
+        "mov %rsp, %rbp\n"
+        ".cfi_def_cfa_register %rbp\n"
+        "mov %rdx, %rsp\n"
+        "and $-16, %rsp\n"
+        "mov %rdi, %rax\n"
+        "mov %rsi, %rdi\n"
+        "call *%rax\n"
+        "mov %rbp, %rsp\n"
+        "pop %rbp\n"
+        ".cfi_def_cfa %rsp, 8\n"
+        "ret\n"
+        ".cfi_endproc\n"
+        ".size ht_on_stack, .-ht_on_stack\n"
+        ".popsection\n");
 
 /* libunwind may malloc for itself (reading a library's .debug_frame): that
  * is not a program event, so it must not count as lost. (A signal handler
- * that allocates during the walk is then not counted either.) */
-size_t ht_stack_capture(uint64_t *ips, unsigned max)
+ * that allocates during the walk is then not counted either.) noinline:
+ * its frame is where the walk starts. */
+HT_NOINLINE size_t ht_stack_capture(uint64_t *ips, unsigned max)
 {
     int bookkeeping = ht_bookkeeping;
     ht_bookkeeping = 0;
-    size_t n = capture(ips, max);
+    struct ht_thread *t = ht_self;
+    struct capture_call c = {ips, max, (uint64_t)__builtin_frame_address(0), 0};
+    if (t && !t->unwind_stack)
+        t->unwind_stack = ht_sys_mmap(UNWIND_STACK); /* raw: no event of ours */
+    if (t && t->unwind_stack)
+        ht_on_stack(capture_there, &c, t->unwind_stack + UNWIND_STACK);
+    else
+        capture_there(&c);
     ht_bookkeeping = bookkeeping;
-    return n;
+    return c.n;
 }
 
-static size_t capture(uint64_t *ips, unsigned max)
+static size_t capture(uint64_t *ips, unsigned max, uint64_t fp)
 {
     struct ht_thread *t = ht_self;
     if (!verdicts || !t || !t->stack_hi || ht_config.unwind_libunwind)
         return capture_libunwind(ips, max);
-    uint64_t fp = (uint64_t)__builtin_frame_address(0);
-    uint64_t lo = fp; /* the stack below us is not part of the chain */
+    uint64_t lo = fp; /* the stack below the walk's start is not part of the chain */
     size_t k = 0;
     while (k < max) {
         if (fp < lo || fp + 16 > t->stack_hi || (fp & 7))
