@@ -30,7 +30,11 @@ static const char usage_text[] =
     "       heaptrace-report --diff A B [options]\n"
     "\n"
     "  --json               JSON report on stdout instead of text\n"
-    "  --top N              entries per list (text default 10, JSON all)\n"
+    "  --full               text: every section, finding and frame (default: the verdict,\n"
+    "                       the suspects and the evidence, system code's one-time blocks\n"
+    "                       folded, stacks cut below main)\n"
+    "  --frames N           text: at most N frames per stack\n"
+    "  --top N              entries per list (text default 5, 10 with --full; JSON all)\n"
     "  --from T, --to T     analyze only [T1, T2] (10s, 500ms, 250us, 1.5m; default seconds)\n"
     "  --pid N              report the process N of the log's process tree\n"
     "  --no-children        do not look for child processes' logs\n"
@@ -38,6 +42,8 @@ static const char usage_text[] =
     "  --metric M           flame graph metric: peak, leaked, allocations, bytes, temporary\n"
     "  --massif FILE        valgrind massif.out file for ms_print / massif-visualizer\n"
     "  --html FILE          a self-contained HTML report (opens offline in a browser)\n"
+    "                       (--flamegraph, --massif, --html and --junit write their files\n"
+    "                       and no text report; add --json for the JSON one too)\n"
     "  --diff A B           compare two logs site by site (growth of peak and leaked)\n"
     "  --sysroot DIR        look for the traced modules under DIR\n"
     "  --debug-dir DIR      extra directory of separate debug files (build-id tree)\n"
@@ -56,8 +62,10 @@ static const char usage_text[] =
     "  --suppress FILE      fun:/obj:/src:/leak: glob patterns; matching sites are ignored\n"
     "  --ignore-startup     blocks live at the first mark do not count as leaked\n"
     "  --warmup F           fraction of the run growth detection ignores (default 0.2)\n"
-    "  -h, --help           this help\n";
+    "  -h, --help           this help\n"
+    "  -V, --version        the version\n";
 
+/* A usage error: one line saying what is wrong, one pointing at --help. */
 __attribute__((format(printf, 1, 2))) static int die_usage(const char *fmt, ...)
 {
     if (fmt) {
@@ -68,7 +76,7 @@ __attribute__((format(printf, 1, 2))) static int die_usage(const char *fmt, ...)
         fputc('\n', stderr);
         va_end(ap);
     }
-    fputs(usage_text, stderr);
+    fputs("see 'heaptrace-report --help'\n", stderr);
     return EXIT_USAGE;
 }
 
@@ -127,7 +135,7 @@ enum {
     OPT_DUMP = 256, OPT_JSON, OPT_TOP, OPT_FROM, OPT_TO, OPT_PID, OPT_FLAME, OPT_METRIC,
     OPT_MASSIF, OPT_DIFF, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_NO_SYMBOLS, OPT_NO_ADDRESSES,
     OPT_COLOR, OPT_NO_CHILDREN, OPT_FAIL_ON, OPT_BASELINE, OPT_JUNIT, OPT_ANNOTATE,
-    OPT_SUPPRESS, OPT_IGNORE_STARTUP, OPT_WARMUP, OPT_HTML,
+    OPT_SUPPRESS, OPT_IGNORE_STARTUP, OPT_WARMUP, OPT_HTML, OPT_FULL, OPT_FRAMES,
 };
 
 struct cli {
@@ -140,6 +148,7 @@ struct cli {
     size_t nrules;
     const char *baseline, *junit, *suppress;
     bool annotate_github, rule_error;
+    const char *argv_opt; /* the option being parsed, for messages */
 };
 
 /* --fail-on: a rule that does not parse is a usage error naming the column. */
@@ -179,6 +188,14 @@ static int parse_option(struct cli *c, int opt, const char *arg)
         return flame_metric_parse(arg) < 0 ? die_usage("unknown metric '%s'", arg) : 0;
     case OPT_TOP:
         return parse_u64(arg, &c->r.top) ? die_usage("invalid number '%s' for --top", arg) : 0;
+    case OPT_FULL: c->r.full = true; return 0;
+    case OPT_FRAMES: {
+        uint64_t n;
+        if (parse_u64(arg, &n) || n == 0 || n > UINT32_MAX)
+            return die_usage("invalid number '%s' for --frames", arg);
+        c->r.frames = (uint32_t)n;
+        return 0;
+    }
     case OPT_PID:
         c->a.has_pid = true;
         return parse_u64(arg, &c->a.pid) ? die_usage("invalid pid '%s'", arg) : 0;
@@ -216,7 +233,9 @@ static int parse_option(struct cli *c, int opt, const char *arg)
         return 0;
     }
     case 'h': fputs(usage_text, stdout); exit(0);
-    default: return die_usage(NULL);
+    case 'V': printf("heaptrace-report %s\n", HT_VERSION); exit(0);
+    case ':': return die_usage("option '%s' needs a value", c->argv_opt);
+    default: return die_usage("unknown option '%s'", c->argv_opt);
     }
 }
 
@@ -295,15 +314,21 @@ int main(int argc, char **argv)
         {"ignore-startup", no_argument, NULL, OPT_IGNORE_STARTUP},
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"full", no_argument, NULL, OPT_FULL},
+        {"frames", required_argument, NULL, OPT_FRAMES},
         {NULL, 0, NULL, 0},
     };
     struct cli c = {.a.replay.to_us = UINT64_MAX, .growth.warmup = 0.2};
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+    opterr = 0; /* our own one-line messages */
+    while ((opt = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
+        c.argv_opt = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
         if (parse_option(&c, opt, optarg)) {
             free(c.rules); /* rules parsed so far (LeakSanitizer runs our tests) */
             return EXIT_USAGE;
         }
+    }
     c.a.growth = &c.growth;
     struct suppressions *supp = NULL;
     if (c.suppress) {
@@ -346,9 +371,11 @@ int main(int argc, char **argv)
         goto out;
     if (c.html && (rc = html_write_file(tree->models, tree->n, tree->selected, c.html)))
         goto out;
+    /* the file outputs stand on their own: no text report unless asked */
+    bool files_only = (c.flame || c.massif || c.html || c.junit) && !c.json;
     if (c.json)
         analysis_tree_json(tree, &c.r, stdout);
-    else
+    else if (!files_only)
         analysis_tree_text(tree, &c.r, stdout);
     if (c.nrules)
         rc = run_gates(&c, tree);

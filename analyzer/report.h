@@ -16,7 +16,8 @@ struct report_opts {
     uint64_t top;       /* entries per list; 0 = all */
     bool no_addresses;  /* text: no addresses and no times (golden files) */
     bool color;         /* text: ANSI colour */
-    bool full;          /* text: every section and every finding (--full) */
+    bool full;          /* text: every section, finding and frame (--full) */
+    uint32_t frames;    /* text: at most this many frames per stack (--frames N); 0 = all */
 };
 
 /* One process's report; its "leaks" section is left out when skip_leaks

@@ -24,7 +24,9 @@ int flame_metric_parse(const char *name);
  * file cannot be written (message printed).
  */
 int flame_write_file(const struct model *m, int metric, const char *path);
-void flame_write(const struct model *m, int metric, FILE *out);
+/* @return the number of lines written (0: an empty graph, which the file
+ * variant warns about on stderr). */
+uint64_t flame_write(const struct model *m, int metric, FILE *out);
 
 /* massif.out: timeline snapshots, a detailed heap tree at the peak. @return 0 or 2. */
 int massif_write_file(const struct model *m, const char *path);

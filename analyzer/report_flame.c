@@ -41,13 +41,15 @@ static void flame_name(FILE *out, const struct sym_frame *f)
     free(name);
 }
 
-void flame_write(const struct model *m, int metric, FILE *out)
+uint64_t flame_write(const struct model *m, int metric, FILE *out)
 {
+    uint64_t lines = 0;
     for (uint64_t i = 0; i < m->nsites; i++) {
         const struct model_site *s = &m->sites[i];
         uint64_t v = flame_value(s->st, metric);
         if (!v)
             continue;
+        lines++;
         if (s->stack.nframes == 0)
             fputs("(no stack)", out);
         for (uint32_t k = s->stack.nframes; k-- > 0;) {
@@ -57,6 +59,7 @@ void flame_write(const struct model *m, int metric, FILE *out)
         }
         fprintf(out, " %" PRIu64 "\n", v);
     }
+    return lines;
 }
 
 FILE *report_open_output(const char *path)
@@ -90,6 +93,11 @@ int flame_write_file(const struct model *m, int metric, const char *path)
     FILE *f = report_open_output(path);
     if (!f)
         return 2;
-    flame_write(m, metric, f);
+    static const char *const names[] = {"peak", "leaked", "allocations", "bytes", "temporary"};
+    if (!flame_write(m, metric, f))
+        fprintf(stderr, "heaptrace-report: warning: the flame graph '%s' is empty: no site has "
+                        "a %s value above 0%s\n",
+                path, metric >= 0 && metric <= FLAME_TEMPORARY ? names[metric] : "?",
+                metric == FLAME_LEAKED ? " (try --metric peak)" : "");
     return report_close_output(f, path);
 }

@@ -14,6 +14,8 @@
 
 #include "leaks.h"
 #include "names.h"
+#include "suspects.h"
+#include "userframe.h"
 #include "xalloc.h"
 
 /* One site of one class in one process. */
@@ -64,13 +66,24 @@ static struct lsite *class_sum(struct model *const *ms, size_t n, int c, uint64_
     return v;
 }
 
-static bool anything_lost(struct model *const *ms, size_t n)
+/* Without a frame of the program's own code, or system noise (suspects.h). */
+static bool site_is_system(const struct lsite *v)
+{
+    return !v->st || userframe_index(v->st) < 0 || suspects_site_is_noise(v->m, v->s->stack_id);
+}
+
+/* Anything lost (definitely, indirectly, possibly); with !all, by the program's own code. */
+static bool anything_lost(struct model *const *ms, size_t n, bool all)
 {
     for (size_t i = 0; i < n; i++) {
         const struct leaks *l = ms[i]->rp->leaks;
-        if (l->cls[LEAK_DEFINITELY].blocks || l->cls[LEAK_INDIRECTLY].blocks ||
-            l->cls[LEAK_POSSIBLY].blocks)
-            return true;
+        for (int c = 0; c < LEAK_REACHABLE; c++)
+            for (size_t j = 0; j < l->cls[c].nsites; j++) {
+                struct lsite v = {ms[i], &l->cls[c].sites[j],
+                                  model_stack_of(ms[i], l->cls[c].sites[j].stack_id)};
+                if (all || !site_is_system(&v))
+                    return true;
+            }
     }
     return false;
 }
@@ -80,7 +93,8 @@ void report_leaks_text(FILE *out, const struct report_opts *o, struct model *con
 {
     static const struct model_stack none = {0};
     char b1[32], title[160];
-    if (n == 0 || !anything_lost(ms, n))
+    /* without --full, only when the program's own code lost something */
+    if (n == 0 || !anything_lost(ms, n, o->full))
         return;
     if (tree)
         snprintf(title, sizeof(title),
@@ -98,12 +112,20 @@ void report_leaks_text(FILE *out, const struct report_opts *o, struct model *con
         fprintf(out, "  %-16s %s in %" PRIu64 " blocks\n", leaks_class_name(c),
                 report_bytes(bytes, b1), blocks);
     }
-    uint64_t top = o->top ? o->top : 10;
+    uint64_t top = o->top ? o->top : o->full ? 10 : 5;
+    uint64_t folded = 0, folded_blocks = 0;
     for (int c = 0; c < LEAK_REACHABLE; c++) {
         uint64_t bytes, blocks;
         size_t ns;
         struct lsite *v = class_sum(ms, n, c, &bytes, &blocks, &ns);
-        for (size_t i = 0; i < ns && i < top; i++) {
+        for (size_t i = 0, shown = 0; i < ns; i++) {
+            if (!o->full && site_is_system(&v[i])) { /* the runtime's: one line below */
+                folded += v[i].s->bytes;
+                folded_blocks += v[i].s->blocks;
+                continue;
+            }
+            if (shown++ >= top)
+                continue;
             fprintf(out, "  %s: %s in %" PRIu64 " blocks", leaks_class_name(c),
                     report_bytes(v[i].s->bytes, b1), v[i].s->blocks);
             if (tree)
@@ -113,6 +135,10 @@ void report_leaks_text(FILE *out, const struct report_opts *o, struct model *con
         }
         free(v);
     }
+    if (folded)
+        fprintf(out, "  and %s in %" PRIu64 " blocks of glibc, the loader and other runtime code "
+                     "(--full lists them)\n",
+                report_bytes(folded, b1), folded_blocks);
 }
 
 void report_leaks_json(FILE *out, const struct report_opts *o, struct model *const *ms, size_t n,

@@ -14,6 +14,8 @@
 #include "leaks.h"
 #include "names.h"
 #include "retention.h"
+#include "suspects.h"
+#include "userframe.h"
 
 static const struct retention *retention_of(const struct model *m)
 {
@@ -228,9 +230,16 @@ void report_retention_text(const struct model *m, const struct report_opts *o, F
         snprintf(title + n, sizeof(title) - (size_t)n, ": %s reachable in %" PRIu64 " blocks)",
                  report_bytes(s->reachable_bytes, b1), s->reachable_blocks);
     report_text_heading(out, o, title);
-    char name[256];
+    char name[256], n1[32], n2[32];
+    uint64_t folded = 0, folded_bytes = 0;
     for (uint64_t i = 0; i < limit(r->ntop, o->top, 10); i++) {
         const struct retainer *t = &r->top[i];
+        const struct model_stack *st = model_stack_of(m, t->stack_id);
+        if (!o->full && (!st || userframe_index(st) < 0 || suspects_site_is_noise(m, t->stack_id))) {
+            folded++; /* the runtime's own: one line below */
+            folded_bytes += t->retained_bytes;
+            continue;
+        }
         fprintf(out, "  #%" PRIu64 " retains %s in %" PRIu64 " blocks: %" PRIu64
                      " block%s of %s from",
                 i + 1, report_bytes(t->retained_bytes, b1), t->retained_blocks, t->blocks,
@@ -242,11 +251,21 @@ void report_retention_text(const struct model *m, const struct report_opts *o, F
         }
         fputc('\n', out);
         report_text_stack(out, o, stack_or_none(m, t->stack_id));
-        if (t->has_path) {
+        /* the holder that carries most of the site's blocks, when one does */
+        const struct retention_site_path *sp = retention_site_path(r, t->stack_id);
+        if (sp && sp->nholders && sp->holders[0].path.nsteps) {
+            fprintf(out, "    held by (%s of %s blocks)\n", report_count(sp->holders[0].blocks, n1),
+                    report_count(sp->reachable_blocks, n2));
+            text_path(out, o, m, &sp->holders[0].path);
+        } else if (t->has_path) {
             fprintf(out, "    held by\n");
             text_path(out, o, m, &t->path);
         }
     }
+    if (folded)
+        fprintf(out, "  and %" PRIu64 " retainer%s in glibc, the loader and other runtime code "
+                     "(%s; --full lists them)\n",
+                folded, folded == 1 ? "" : "s", report_bytes(folded_bytes, n1));
 }
 
 /* ------------------------------------------------------------------ JSON */

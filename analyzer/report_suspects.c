@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "growth.h"
+#include "leaks.h"
 #include "names.h"
 #include "retention.h"
 #include "suspects.h"
@@ -257,6 +258,66 @@ static size_t shown(const struct suspects *s, const struct report_opts *o)
     return user < k ? user : k;
 }
 
+/* Lost at the last snapshot (memcheck's lost classes), or live at the end without one. */
+static uint64_t lost_at_exit(const struct model *m, bool *snapshot)
+{
+    const struct leaks *l = m->rp->leaks;
+    *snapshot = l && l->valid;
+    if (!*snapshot)
+        return m->rp->tot.leaked_bytes;
+    return l->cls[LEAK_DEFINITELY].bytes + l->cls[LEAK_INDIRECTLY].bytes;
+}
+
+/* "verdict: 2 suspects in the program's own code, 1 growing; peak heap 314.6 MiB, ..." */
+static void text_verdict(const struct model *m, const struct suspects *s,
+                         const struct report_opts *o, FILE *out)
+{
+    char b1[32], b2[32], title[256];
+    size_t user = s->n - s->nsystem, growing = 0;
+    for (size_t i = 0; i < user; i++)
+        growing += s->list[i].growing;
+    bool snap;
+    uint64_t lost = lost_at_exit(m, &snap);
+    int n;
+    if (user)
+        n = snprintf(title, sizeof(title), "verdict: %zu suspect%s in the program's own code",
+                     user, user == 1 ? "" : "s");
+    else
+        n = snprintf(title, sizeof(title),
+                     "verdict: no suspect in the program's own code (nothing of its own keeps "
+                     "growing or is lost)");
+    if (growing && n > 0 && (size_t)n < sizeof(title))
+        n += snprintf(title + n, sizeof(title) - (size_t)n, ", %zu growing", growing);
+    if (n > 0 && (size_t)n < sizeof(title))
+        snprintf(title + n, sizeof(title) - (size_t)n, "; peak heap %s, %s %s",
+                 report_bytes(m->rp->tot.peak_bytes, b1), report_bytes(lost, b2),
+                 snap ? "lost at exit" : "live at exit");
+    report_text_heading(out, o, title);
+}
+
+/* What the log lacks for a better answer, and the flag that gives it. */
+static void text_hints(const struct model *m, const struct suspects *s, FILE *out)
+{
+    const struct leaks *l = m->rp->leaks;
+    const struct retention *r = l ? l->retention : NULL;
+    size_t running = 0;
+    for (size_t i = 0; r && i < r->nsnaps; i++)
+        running += r->snaps[i].reason != HT_SNAP_EXIT;
+    bool growing = false;
+    for (size_t i = 0; i < s->n; i++)
+        growing |= s->list[i].growing && !s->list[i].system;
+    if (!r || !r->nsnaps)
+        fputs("  hint: no heap snapshot in this log, so nothing says what is lost or who keeps "
+              "it alive: record without HEAPTRACE_SNAPSHOTS=0\n",
+              out);
+    else if (growing && running < 4)
+        fprintf(out, "  hint: %zu snapshot%s of the running program: too few to tell a table's "
+                     "dead entries or who keeps the growth alive; record with "
+                     "`heaptrace --snapshot-every-marks N` (programs that call heaptrace_mark) "
+                     "or `--snapshot-interval SECONDS`\n",
+                running, running == 1 ? "" : "s");
+}
+
 void report_suspects_text(const struct model *m, const struct report_opts *o, FILE *out)
 {
     const struct suspects *s = m->suspects;
@@ -264,8 +325,7 @@ void report_suspects_text(const struct model *m, const struct report_opts *o, FI
     if (!s)
         return;
     size_t user = s->n - s->nsystem, n = shown(s, o);
-    report_text_heading(out, o, user ? "suspects (root causes, most at risk first)"
-                                     : "suspects: none in the program's own code");
+    text_verdict(m, s, o, out);
     for (size_t i = 0; i < n; i++) {
         report_suspect_headline(m, s, &s->list[i], line, sizeof(line));
         fprintf(out, "  %" PRIu32 ". %s%s\n", s->list[i].rank, s->list[i].system ? "(system) " : "",
@@ -275,8 +335,9 @@ void report_suspects_text(const struct model *m, const struct report_opts *o, FI
         fprintf(out, "  ... %zu more (--top %zu or --full)\n", user - n, user);
     if (s->nsystem && !o->full)
         fprintf(out, "  system: %zu finding%s in glibc, the loader and other runtime code only "
-                     "(%s, one-time buffers): --full lists them\n",
+                     "(%s): --full lists them\n",
                 s->nsystem, s->nsystem == 1 ? "" : "s", report_bytes(s->system_bytes, b1));
+    text_hints(m, s, out);
 }
 
 /* ------------------------------------------------------------------ JSON */

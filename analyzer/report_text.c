@@ -15,6 +15,8 @@
 #include "leaks.h"
 #include "growth.h"
 #include "names.h"
+#include "suspects.h"
+#include "userframe.h"
 
 const char *report_bytes(uint64_t n, char buf[32])
 {
@@ -46,26 +48,111 @@ static void heading(const struct text *t, const char *title)
         fprintf(t->out, "\n%s\n", title);
 }
 
+#define TEMPLATE_ARGS_KEPT 24 /* longer template argument lists fold to <...> */
+
+/* The end of the template argument list opening at p ('<'), or NULL. */
+static const char *template_end(const char *p)
+{
+    int depth = 0;
+    for (; *p; p++) {
+        if (*p == '<')
+            depth++;
+        else if (*p == '>' && --depth == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* A C++ name with its long template arguments folded:
+ * "std::_Hashtable<...>::_M_insert(...)", while "Grid<int>" stays. */
+static void fold_templates(const char *name, char *buf, size_t len)
+{
+    size_t o = 0;
+    for (const char *p = name; *p && o + 6 < len; p++) {
+        bool op = p - name >= 8 && strncmp(p - 8, "operator", 8) == 0;
+        const char *end = *p == '<' && !op ? template_end(p) : NULL;
+        if (end && end - p > TEMPLATE_ARGS_KEPT) {
+            memcpy(buf + o, "<...>", 5);
+            o += 5;
+            p = end;
+            continue;
+        }
+        buf[o++] = *p;
+    }
+    buf[o] = '\0';
+}
+
 static void text_frame(const struct text *t, const struct sym_frame *f)
 {
     char *name = model_frame_name(f);
-    fprintf(t->out, "      %s%s", f->inlined ? "(inlined) " : "", name);
+    char folded[512];
+    const char *shown = name;
+    if (!t->o->full && strchr(name, '<')) {
+        fold_templates(name, folded, sizeof(folded));
+        shown = folded;
+    }
+    fprintf(t->out, "      %s%s", f->inlined ? "(inlined) " : "", shown);
     free(name);
     if (f->file) {
         const char *base = strrchr(f->file, '/');
         fprintf(t->out, " (%s:%" PRIu32 ")", base ? base + 1 : f->file, f->line);
+    } else if (f->function && f->module && !t->o->full) {
+        fprintf(t->out, " (no line info)");
     }
     if (!t->o->no_addresses)
         fprintf(t->out, " [0x%" PRIx64 "]", f->address);
     fputc('\n', t->out);
 }
 
+/* "... 17 frames in libc.so.6, ld-linux-x86-64.so.2": a run of system frames. */
+static void text_folded_run(const struct text *t, const struct model_stack *st, uint32_t from,
+                            uint32_t to)
+{
+    const char *mods[3] = {NULL, NULL, NULL};
+    size_t nmods = 0;
+    for (uint32_t i = from; i < to; i++) {
+        const char *m = st->frames[i].module;
+        const char *base = m ? strrchr(m, '/') : NULL;
+        base = base ? base + 1 : m;
+        bool seen = !base;
+        for (size_t k = 0; k < nmods && !seen; k++)
+            seen = strcmp(mods[k], base) == 0;
+        if (!seen && nmods < 3)
+            mods[nmods++] = base;
+    }
+    fprintf(t->out, "      ... %" PRIu32 " frames", to - from);
+    for (size_t k = 0; k < nmods; k++)
+        fprintf(t->out, "%s%s", k ? ", " : " in ", mods[k]);
+    fputc('\n', t->out);
+}
+
+/*
+ * A stack as people read it: without --full, nothing below main (--frames N:
+ * at most N frames), and a run of more than three system frames (the
+ * loader's dlopen chain under iconv_open) folded into one line, keeping its
+ * innermost frame and the one the program called.
+ */
 static void text_stack(const struct text *t, const struct model_stack *st)
 {
     if (st->nframes == 0)
         fprintf(t->out, "      (no stack)\n");
-    for (uint32_t i = 0; i < st->nframes; i++)
+    uint32_t n = t->o->full ? st->nframes : userframe_trimmed_count(st, 0);
+    if (t->o->frames && n > t->o->frames)
+        n = t->o->frames;
+    for (uint32_t i = 0; i < n;) {
+        uint32_t run = 0;
+        while (!t->o->full && i + run < n && userframe_is_system(&st->frames[i + run]))
+            run++;
+        if (run > 3) {
+            text_frame(t, &st->frames[i]);
+            text_folded_run(t, st, i + 1, i + run - 1);
+            text_frame(t, &st->frames[i + run - 1]);
+            i += run;
+            continue;
+        }
         text_frame(t, &st->frames[i]);
+        i++;
+    }
 }
 
 static uint64_t text_limit(uint64_t n, const struct report_opts *o);
@@ -82,11 +169,9 @@ void report_text_heading(FILE *out, const struct report_opts *o, const char *tit
     heading(&t, title);
 }
 
-static void text_summary(const struct text *t, const struct model *m, bool skip_leaks)
+static void text_header(const struct text *t, const struct model *m)
 {
     const struct ht_header *h = m->hdr;
-    const struct replay_totals *s = &m->rp->tot;
-    char b1[32], b2[32];
     FILE *out = t->out;
     fprintf(out, "heaptrace report: %s (pid %" PRIu64 ")\n", h->exe, h->pid);
     fprintf(out, "  command:");
@@ -95,10 +180,13 @@ static void text_summary(const struct text *t, const struct model *m, bool skip_
     fputc('\n', out);
     if (m->truncation[0])
         fprintf(out, "  log truncated: %s (results cover what was recorded)\n", m->truncation);
-    if (!skip_leaks && m->rp->leaks && m->rp->leaks->valid) {
-        struct model *self = (struct model *)m; /* read only: the writer takes a list */
-        report_leaks_text(out, t->o, &self, 1, false);
-    }
+}
+
+static void text_summary(const struct text *t, const struct model *m)
+{
+    const struct replay_totals *s = &m->rp->tot;
+    char b1[32], b2[32];
+    FILE *out = t->out;
     heading(t, "summary");
     fprintf(out, "  allocations      %" PRIu64 " (%" PRIu64 " temporary)\n", s->allocations,
             s->temporary);
@@ -138,7 +226,7 @@ static void text_summary(const struct text *t, const struct model *m, bool skip_
 
 static uint64_t text_limit(uint64_t n, const struct report_opts *o)
 {
-    uint64_t top = o->top ? o->top : 10;
+    uint64_t top = o->top ? o->top : o->full ? 10 : 5;
     return n < top ? n : top;
 }
 
@@ -231,6 +319,9 @@ static void text_owners_marks(const struct text *t, const struct model *m)
     if (!rp->nmarks)
         return;
     heading(t, "marks (heap at each mark, growth since the previous one)");
+    if (!t->o->full && rp->nmarks > text_limit(rp->nmarks, t->o))
+        fprintf(t->out, "  %" PRIu64 " marks \"%s\"; the last ones:\n", rp->nmarks,
+                rp->marks[0].label);
     uint64_t n = text_limit(rp->nmarks, t->o), first = rp->nmarks - n;
     if (first)
         fprintf(t->out, "  ... %" PRIu64 " earlier marks\n", first);
@@ -244,13 +335,23 @@ static void text_owners_marks(const struct text *t, const struct model *m)
     }
 }
 
+/*
+ * The verdict and the suspects first (the first screen), then the summary
+ * and the evidence. --full adds what the default leaves out: every finding,
+ * system code's one-time blocks and retainers, whole stacks.
+ */
 void report_text(const struct model *m, const struct report_opts *o, bool skip_leaks, FILE *out)
 {
     struct text t = {out, o};
-    text_summary(&t, m, skip_leaks);
+    text_header(&t, m);
     report_suspects_text(m, o, out);
+    text_summary(&t, m);
     growth_text(m->growth, o->color, o->no_addresses, out);
     report_retention_text(m, o, out);
+    if (!skip_leaks && m->rp->leaks && m->rp->leaks->valid) {
+        struct model *self = (struct model *)m; /* read only: the writer takes a list */
+        report_leaks_text(out, o, &self, 1, false);
+    }
     gc_text(m, o, out);
     text_sites(&t, m);
     text_owners_marks(&t, m);

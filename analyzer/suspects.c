@@ -257,8 +257,19 @@ static size_t find(size_t *up, size_t i)
     return i;
 }
 
-static bool is_system(const struct suspect *s)
+bool suspects_site_is_noise(const struct model *m, uint64_t stack_id)
 {
+    const struct model_stack *st = model_stack_of(m, stack_id);
+    if (!st || !st->nframes)
+        return false;
+    const struct replay_site *site = m->sites[m->site_index[stack_id] - 1].st;
+    return userframe_is_system(&st->frames[0]) && site->allocations <= SUSPECTS_ONE_TIME;
+}
+
+static bool is_system(const struct model *m, const struct suspect *s)
+{
+    if (s->site && suspects_site_is_noise(m, s->site))
+        return true;
     bool user = (s->stack && userframe_index(s->stack) >= 0) ||
                 (s->holder_stack && userframe_index(s->holder_stack) >= 0);
     return !user;
@@ -389,7 +400,7 @@ struct suspects *suspects_build(const struct model *m)
     }
     for (size_t i = 0; i < b.n; i++)
         if (b.c[i].nevidence) {
-            b.c[i].system = is_system(&b.c[i]);
+            b.c[i].system = is_system(m, &b.c[i]);
             out->list[out->n++] = b.c[i];
         }
     if (out->n > 1)

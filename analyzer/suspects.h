@@ -32,9 +32,9 @@
  * run), then by bytes at risk, then by growth rate; ties by the allocation
  * site's stack key, so the order is deterministic for a given log.
  *
- * A suspect whose stacks hold no frame of the program's own code (glibc's
- * one-time buffers, the loader's) is SYSTEM: writers fold those into one
- * line unless asked for everything.
+ * A suspect whose stacks hold no frame of the program's own code, or whose
+ * lead site is system noise (below), is SYSTEM: writers fold those into
+ * one line unless asked for everything.
  */
 #ifndef HT_SUSPECTS_H
 #define HT_SUSPECTS_H
@@ -126,6 +126,15 @@ struct suspects {
     uint64_t system_bytes; /* their bytes together */
     const char *unit;      /* the marks' label ("request") when rates are per mark, else NULL */
 };
+
+/*
+ * System noise: a site allocated in system code (its innermost frame is
+ * not the program's, userframe.h) at most SUSPECTS_ONE_TIME times: the
+ * stdio buffer, the loader's and gconv's caches, locale data. Writers fold
+ * these into one line without --full.
+ */
+#define SUSPECTS_ONE_TIME 8
+bool suspects_site_is_noise(const struct model *m, uint64_t stack_id);
 
 /* Groups and ranks the findings of m (rules above). Never fails; an empty
  * list when there is nothing to suspect. Borrows from m: free it first. */

@@ -73,8 +73,12 @@ assert l["definitely_lost"]["sites"][0]["stack"][0]["address"] == "0x404000"
 PY
 "$report" --json "$dir/s.htrace" | grep -q '"leaks"' && fail "leaks without a snapshot"
 "$report" --no-addresses "$dir/leaks.htrace" >"$dir/leaks.txt"
-sed -n 4p "$dir/leaks.txt" | grep -q "^leaks (valgrind memcheck's classes, exit snapshot 2)" \
-    || fail "the leaks section does not lead the text report"
+sed -n 4p "$dir/leaks.txt" | grep -q "^verdict: 2 suspects in the program's own code" \
+    || fail "the verdict does not lead the text report"
+sed -n 5p "$dir/leaks.txt" | grep -q "^  1. leaky+0x4000 leaks 160 B in 2 blocks" \
+    || fail "the largest definitely lost site is not the first suspect"
+grep -q "^leaks (valgrind memcheck's classes, exit snapshot 2)" "$dir/leaks.txt" \
+    || fail "no leaks section in the text report"
 grep -q "definitely lost  190 B in 3 blocks" "$dir/leaks.txt" || fail "text leak classes"
 "$report" --dump "$dir/leaks.htrace" | grep -q "SNAPSHOT_END pause_ns=2000 edges=8 roots=2" \
     || fail "--dump of snapshot records"
