@@ -483,6 +483,7 @@ void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_eve
         *lp = xcalloc(1, sizeof(**lp));
         (*lp)->c = xcalloc(1, sizeof(*(*lp)->c));
         (*lp)->retention = retention_create();
+        (*lp)->retention->want_domtree = rp->opts.domtree;
     }
     struct leaks *l = *lp;
     struct leaks_collect *c = l->c;

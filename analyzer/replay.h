@@ -93,6 +93,7 @@ struct replay_totals {
 
 struct replay_opts {
     uint64_t from_us, to_us; /* window; to_us = UINT64_MAX for no limit */
+    bool domtree;            /* keep the largest snapshot's dominator tree (domtree.h) */
 };
 
 struct replay {

@@ -72,6 +72,7 @@ static void top_clear(struct retention *r)
     free(r->site_paths);
     r->site_paths = NULL;
     r->nsite_paths = 0;
+    domtree_release(&r->domtree);
 }
 
 /* The step for graph node v; `next_edge` is the edge to the next node or GRAPH_NONE. */
@@ -373,6 +374,8 @@ static void top_build(struct retention *r, const struct graph *g, const struct d
     }
     htab_release(&index);
     site_paths_build(r, g, via, order, nvisited, nodes, root_of);
+    if (r->want_domtree)
+        domtree_build(&r->domtree, g, d, via, nodes, root_of);
     free(order);
     for (size_t i = 0; i < k; i++) {
         r->top[i].inside = -1;
@@ -481,6 +484,9 @@ void retention_finish(struct retention *r, struct symbolizer *sym, const struct 
             if (r->site_paths[i].holders[k].path.nsteps)
                 name_root(r, &r->site_paths[i].holders[k].path.root, sym, rp);
     }
+    for (size_t i = 0; i < r->domtree.n; i++)
+        if (r->domtree.nodes[i].path)
+            name_root(r, &r->domtree.nodes[i].path->root, sym, rp);
 }
 
 void retention_free(struct retention *r)

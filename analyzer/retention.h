@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domtree.h"
+#include "domtree.h"
 #include "graph.h"
 #include "tables.h"
 
@@ -139,6 +141,10 @@ struct retention {
     struct retention_site_path *site_paths;
     size_t nsite_paths;
     struct tables tables; /* tables.h: dead-slot tables and growing chains */
+    /* the largest snapshot's dominator tree merged by site (domtree.h), when
+     * want_domtree (the HTML report) */
+    bool want_domtree;
+    struct domtree domtree;
     struct sym_frame **kept_frames; /* retention_finish's copies of frames */
     size_t nkept_frames;
     /* thread index -> name, from THREAD_NAME records */
