@@ -180,7 +180,10 @@ static int parse_option(struct cli *c, int opt, const char *arg)
     case OPT_NO_CHILDREN: c->a.no_children = true; return 0;
     case OPT_FLAME: c->flame = arg; return 0;
     case OPT_MASSIF: c->massif = arg; return 0;
-    case OPT_HTML: c->html = arg; return 0;
+    case OPT_HTML: /* the page shows the dominator tree */
+        c->html = arg;
+        c->a.replay.domtree = true;
+        return 0;
     case OPT_SYSROOT: c->a.sym.sysroot = arg; return 0;
     case OPT_DEBUG_DIR: c->a.sym.debug_dir = arg; return 0;
     case OPT_METRIC:

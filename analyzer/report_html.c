@@ -395,6 +395,33 @@ static void retainers_json(struct html *h, const struct retention *r)
     fputs("]}", out);
 }
 
+/* The dominator tree merged by site (domtree.h), when the replay kept it. */
+static void domtree_json(struct html *h, const struct retention *r)
+{
+    FILE *out = h->out;
+    if (!r || !r->domtree.n) {
+        fputs(",\"domtree\":null", out);
+        return;
+    }
+    const struct domtree *t = &r->domtree;
+    fprintf(out, ",\"domtree\":{\"others_bytes\":%" PRIu64 ",\"others_nodes\":%" PRIu64
+                 ",\"nodes\":[",
+            t->others_bytes, t->others_nodes);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct domtree_node *n = &t->nodes[i];
+        fprintf(out, "%s{\"parent\":%d,\"retained\":%" PRIu64 ",\"retained_blocks\":%" PRIu64
+                     ",\"blocks\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"others_bytes\":%" PRIu64
+                     ",\"others_nodes\":%" PRIu64 ",\"stack\":",
+                i ? ",\n" : "", n->parent == DOMTREE_NONE ? -1 : (int)n->parent, n->retained_bytes,
+                n->retained_blocks, n->blocks, n->bytes, n->others_bytes, n->others_nodes);
+        stack_of_json(h, n->stack_id);
+        fputs(",\"path\":", out);
+        path_json(h, n->path);
+        fputc('}', out);
+    }
+    fputs("]}", out);
+}
+
 static void leaks_json(struct html *h, const struct model *m)
 {
     const struct leaks *l = m->rp->leaks;
@@ -940,6 +967,7 @@ static void process_json(struct html *h, const struct model *m, bool detailed)
         growth_findings_json(h, m->growth);
         tables_json(h, r ? &r->tables : NULL);
         retainers_json(h, r);
+        domtree_json(h, r);
         leaks_json(h, m);
         owners_json(h, m);
         sites_json(h, m);

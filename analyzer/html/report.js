@@ -78,7 +78,7 @@
   }
   function frameWords(i) {
     if (i === null || i === undefined) return '';
-    const loc = frameLoc(i);
+    const loc = FR[i] && !FR[i][1] && FR[i][0].includes('+0x') ? '' : frameLoc(i);
     return frameName(i) + (loc ? ' (' + loc + ')' : '');
   }
   function systemFrame(i) {
@@ -584,45 +584,60 @@
   function dominatorSection(p) {
     const sec = el('section', { id: 'dominators', 'aria-labelledby': 'h-dom' },
       el('h2', { id: 'h-dom', text: 'Dominator tree' }));
-    const d = p.dominators;
-    if (!d) { sec.append(el('p', { class: 'empty', text: 'no heap snapshot in this log (HEAPTRACE_SNAPSHOTS=0, or the process did not end)' })); return sec; }
+    const d = p.dominators, t = p.domtree;
+    if (!d || !t) { sec.append(el('p', { class: 'empty', text: 'no heap snapshot in this log (HEAPTRACE_SNAPSHOTS=0, or the process did not end)' })); return sec; }
     sec.append(el('p', { class: 'muted', text: 'snapshot #' + d.seq + ' at ' + secs(d.t) + ': ' + bytes(d.reachable) + ' reachable in ' +
-      count(d.blocks) + ' blocks. Each row retains what freeing its blocks would release; a row under another is kept alive through it.' }));
-    const kids = d.retainers.map(() => []);
-    const tops = [];
-    d.retainers.forEach((r, k) => (r.inside >= 0 && r.inside < d.retainers.length ? kids[r.inside] : tops).push(k));
+      count(d.blocks) + ' blocks, merged by allocation site. A row retains what freeing its blocks would release; the rows under it are kept alive only through it.' }));
+    const N = t.nodes, kids = N.map(() => []), tops = [];
+    N.forEach((n, k) => (n.parent >= 0 ? kids[n.parent] : tops).push(k));
+    const reach = d.reachable || 1;
+    function topOf(k) { while (N[k].parent >= 0) k = N[k].parent; return k; }
+    function chainTo(k) { const c = []; for (; k >= 0; k = N[k].parent) c.unshift(k); return c; }
+    function more(bytesLeft, nodes) {
+      return el('li', { class: 'muted', style: 'padding-left:34px', text: '… ' + count(nodes) + ' more retaining ' + bytes(bytesLeft) });
+    }
     function node(k) {
-      const r = d.retainers[k];
-      const li = el('li', {});
-      const uf = userFrame(r.stack);
-      const has = kids[k].length > 0;
+      const n = N[k], uf = userFrame(n.stack);
+      const li = el('li', { role: 'treeitem', 'aria-expanded': 'false' });
+      const has = kids[k].length > 0 || n.others_nodes > 0;
       const detail = el('div', { class: 'tree-detail', hidden: true });
       const sub = has ? el('ul', { class: 'tree', role: 'group', hidden: true }) : null;
-      const tog = el('button', { class: 'tog', 'aria-expanded': 'false', 'aria-label': 'expand', text: '+' });
-      const row = el('div', { class: 'tree-row', role: 'treeitem' }, tog,
-        el('span', { class: 'rb' }, el('span', { style: `width:${(100 * r.retained / (d.reachable || 1)).toFixed(1)}%` })),
-        el('span', { class: 'sz', text: bytes(r.retained) }),
-        el('span', { class: 'nm' }, el('b', { class: 'mono', text: frameWords(uf) }),
-          el('span', { class: 'muted', text: '  ' + count(r.blocks) + ' block' + (r.blocks === 1 ? '' : 's') + ' of ' + bytes(r.bytes) +
-            ', ' + count(r.retained_blocks) + ' retained' + (r.path ? ', held by ' + rootWords(r.path.root) : '') })));
+      const tog = el('button', { class: 'tog', 'aria-expanded': 'false', 'aria-label': 'expand ' + frameWords(uf), text: '+' });
+      const held = n.path ? ', held by ' + rootWords(n.path.root) : '';
+      li.append(el('div', { class: 'tree-row' }, tog,
+        el('span', { class: 'rb' }, el('span', { style: `width:${(100 * n.retained / reach).toFixed(1)}%` })),
+        el('span', { class: 'sz', text: bytes(n.retained) }),
+        el('span', { class: 'nm', title: frameWords(uf) + held }, el('b', { class: 'mono', text: frameWords(uf) }),
+          el('span', { class: 'muted', text: '  ' + count(n.blocks) + ' block' + (n.blocks === 1 ? '' : 's') + ' of ' + bytes(n.bytes) +
+            ' (' + (100 * n.retained / reach).toFixed(1) + '%)' + held }))), detail);
+      if (sub) li.append(sub);
       let filled = false;
       tog.addEventListener('click', () => {
         const open = tog.getAttribute('aria-expanded') !== 'true';
-        tog.setAttribute('aria-expanded', String(open)); tog.textContent = open ? '−' : '+';
+        tog.setAttribute('aria-expanded', String(open)); li.setAttribute('aria-expanded', String(open));
+        tog.textContent = open ? '−' : '+';
         if (open && !filled) {
-          detail.append(el('b', { text: 'path from a root' }), pathList(r.path), el('b', { text: 'allocated at' }), stackList(r.stack, 8));
-          if (sub) for (const c of kids[k]) sub.append(node(c));
+          const top = N[topOf(k)];
+          detail.append(el('b', { text: 'path from a root' }), pathList(top.path));
+          const chain = chainTo(k);
+          if (chain.length > 1)
+            detail.append(el('div', { class: 'mono' }, 'then, each dominating the next: ',
+              chain.slice(1).map((c) => frameWords(userFrame(N[c].stack))).join(' → ')));
+          detail.append(el('b', { text: 'allocated at' }), stackList(n.stack, 8));
+          if (sub) {
+            for (const c of kids[k]) sub.append(node(c));
+            if (n.others_nodes) sub.append(more(n.others_bytes, n.others_nodes));
+          }
           filled = true;
         }
         detail.hidden = !open;
         if (sub) sub.hidden = !open;
       });
-      li.append(row, detail);
-      if (sub) li.append(sub);
       return li;
     }
     const ul = el('ul', { class: 'tree', role: 'tree', 'aria-label': 'dominator tree' });
     for (const k of tops) ul.append(node(k));
+    if (t.others_nodes) ul.append(more(t.others_bytes, t.others_nodes));
     sec.append(ul);
     return sec;
   }
