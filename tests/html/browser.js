@@ -208,7 +208,6 @@ async function main() {
     'clicking the top suspect opens its evidence (' + Math.round(ev.height) + ' px)');
   check(/in your code/.test(ev.text) && /allocated at/.test(ev.text), 'the evidence names the user frame and the stack');
   for (const e of args.evidence) check(ev.text.includes(e), 'the evidence shows "' + e + '"');
-  if (args.full) await shot(args.full, true);
 
   if (args.search) {
     await ready();
@@ -219,7 +218,7 @@ async function main() {
       return { before, hits: document.querySelectorAll('#flame .fr.hit').length,
         dim: document.querySelectorAll('#flame .fr.dim').length, info: document.getElementById('flame-info').textContent }; })()`);
     check(fl.before === 0 && fl.hits > 0 && fl.dim > 0 && /match/.test(fl.info),
-      `the flame graph answers a search for "${args.search}": ${fl.hits} frames lit (${fl.info.split('.')[0]})`);
+      `the flame graph answers a search for "${args.search}": ${fl.hits} frames lit (${fl.info.split('. ')[0]})`);
   }
   if (args.processClick) {
     // another process of the tree, from its card in the process section
@@ -235,7 +234,16 @@ async function main() {
     check(pr !== null, 'a child process with suspects has a "show this process" button');
     if (pr) check(pr.first === pr.want && pr.verdict.includes(pr.want) && pr.current === pr.pid,
       'showing ' + pr.pid + ' puts its top suspect first: ' + pr.want);
+    if (args.full) await shot(args.full, true);
   }
+  const dom = await evaluate(`(async () => { const b = document.querySelector('#dominators .tree-row .tog');
+    if (!b) return null;
+    b.click(); const li = b.closest('li'); const b2 = li.querySelector(':scope > ul .tree-row .tog'); if (b2) b2.click();
+    await new Promise((r) => requestAnimationFrame(r));
+    return { detail: li.querySelector('.tree-detail').innerText, children: li.querySelectorAll(':scope > ul .tree-row').length }; })()`);
+  if (dom) check(/path from a root/.test(dom.detail) && /allocated at/.test(dom.detail),
+    'the dominator tree opens a row: its path from a root, its stack' + (dom.children ? ', ' + dom.children + ' rows under it' : ''));
+  if (args.processClick === undefined && args.full) await shot(args.full, true);
   const themes = await evaluate(`(() => { const b = document.getElementById('theme'); const a = getComputedStyle(document.body).color;
     b.click(); const c = getComputedStyle(document.body).color; b.click(); return [a, c]; })()`);
   check(themes[0] !== themes[1], 'the theme button switches between light and dark');
@@ -243,7 +251,8 @@ async function main() {
   await sleep(100);
   check(problems.length === 0, 'no console error, exception or failed request' + (problems.length ? ': ' + problems.join('; ') : ''));
   finished = true;
-  await send('Browser.close').catch(() => {});
+  // chromium may exit before it answers
+  await Promise.race([send('Browser.close').catch(() => {}), new Promise((r) => chrome.once('exit', r)), sleep(3000)]);
 }
 
 main().then(() => {
