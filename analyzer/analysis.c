@@ -45,6 +45,9 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
     if (ht_reader_truncated(a->reader))
         fprintf(stderr, "heaptrace-report: warning: '%s' is truncated: %s\n", path,
                 ht_reader_truncation(a->reader));
+    if (ht_reader_warning(a->reader)[0])
+        fprintf(stderr, "heaptrace-report: warning: '%s': %s\n", path,
+                ht_reader_warning(a->reader));
     if (!o->no_symbols)
         a->sym = sym_create(&o->sym);
     if (a->rp->leaks && a->rp->leaks->retention)

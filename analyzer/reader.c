@@ -29,6 +29,7 @@
 
 #include <zstd.h>
 
+#include "framecheck.h"
 #include "names.h"
 #include "varint.h"
 #include "xalloc.h"
@@ -50,6 +51,12 @@ struct ht_reader {
     uint64_t in_off;      /* compressed offset of in[0] */
     size_t last_zret;     /* 0 when the last frame is complete */
     bool stream_eof;      /* no more decompressed bytes will come */
+    /* frame checks (framecheck.h, version 5 on): the CRC-32 of the zstd
+     * frame being decompressed, and whether one ended without its check yet */
+    bool in_frame, check_due;
+    uint32_t frame_crc;
+    uint64_t frame_off; /* compressed offset of that frame */
+    char warn[256];     /* ht_reader_warning */
 
     uint8_t *buf;
     size_t buf_cap, pos, len;
@@ -150,6 +157,118 @@ static int reader_read_input(struct ht_reader *r)
     }
 }
 
+/*
+ * Makes `n` (<= READER_IN_CHUNK) compressed bytes contiguous at zin.pos, or
+ * as many as the input still has. @return that count, or -1 after a read error.
+ */
+static long reader_peek(struct ht_reader *r, size_t n)
+{
+    for (;;) {
+        size_t have = r->zin.size - r->zin.pos;
+        if (have >= n)
+            return (long)n;
+        if (r->mem) { /* zin.src is mem + in_off: extend it in place */
+            size_t more = r->mem_len - r->mem_pos;
+            if (more == 0) {
+                r->in_eof = true;
+                return (long)have;
+            }
+            if (more > READER_IN_CHUNK)
+                more = READER_IN_CHUNK;
+            r->zin.src = r->mem + r->in_off;
+            r->zin.size += more;
+            r->mem_pos += more;
+            continue;
+        }
+        if (r->in_eof)
+            return (long)have;
+        memmove(r->in, (const uint8_t *)r->zin.src + r->zin.pos, have);
+        r->in_off += r->zin.pos;
+        r->zin.src = r->in;
+        r->zin.pos = 0;
+        r->zin.size = have;
+        ssize_t k;
+        do
+            k = read(r->fd, r->in + have, READER_IN_CHUNK - have);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+            return reader_fail(r, "read error at compressed byte %llu: %s",
+                               (unsigned long long)(r->in_off + have), strerror(errno));
+        r->in_eof = k == 0;
+        r->zin.size += (size_t)k;
+    }
+}
+
+/* The stream's format version: the HEADER's, or read from the first bytes
+ * when the first frame ends before reader_start has parsed it; 0 unknown. */
+static uint64_t stream_version(const struct ht_reader *r)
+{
+    uint64_t v;
+    if (r->hdr.version)
+        return r->hdr.version;
+    if (r->buf_off != 0 || r->len < HT_MAGIC_LEN + 1 || memcmp(r->buf, HT_MAGIC, HT_MAGIC_LEN))
+        return 0;
+    const uint8_t *p = r->buf + HT_MAGIC_LEN;
+    return ht_get_uvarint(&p, r->buf + r->len, &v) == 0 ? v : 0;
+}
+
+/*
+ * Between two zstd frames (version 5 on): the frame that just ended must be
+ * followed by its check frame, whose CRC-32 must be the frame's; no other
+ * skippable frame may appear. A log that ends right after a frame, or
+ * inside its check, was cut there (the process was killed): a warning.
+ * @return 0, or -1 for a damaged log.
+ */
+static int reader_frame_boundary(struct ht_reader *r)
+{
+    uint64_t v = stream_version(r);
+    bool required = v >= HT_CHECK_VERSION; /* older logs have none, or the stream is not a log */
+    if (!required && !r->check_due)
+        return 0;
+    long n = reader_peek(r, r->check_due ? HT_CHECK_FRAME_LEN : 4);
+    if (n < 0)
+        return -1;
+    const uint8_t *p = (const uint8_t *)r->zin.src + r->zin.pos;
+    uint64_t at = r->in_off + r->zin.pos;
+    bool skippable = n >= 4 && (ht_get_u32le(p) & 0xfffffff0u) == 0x184d2a50u;
+    if (!r->check_due) {
+        if (skippable)
+            return reader_fail(r, "damaged log: a skippable zstd frame at compressed byte %llu "
+                                  "follows no frame it could check",
+                               (unsigned long long)at);
+        return 0;
+    }
+    bool is_check = (size_t)n == HT_CHECK_FRAME_LEN && ht_get_u32le(p) == HT_CHECK_MAGIC &&
+                    ht_get_u32le(p + 4) == 4;
+    if (!required && !is_check) { /* an older log: a check, when there is one, is verified */
+        r->check_due = false;
+        return 0;
+    }
+    if ((size_t)n < HT_CHECK_FRAME_LEN && r->in_eof) {
+        snprintf(r->warn, sizeof(r->warn),
+                 "the log ends at compressed byte %llu, before the check of its last zstd frame "
+                 "(at compressed byte %llu): that frame's records are read unverified",
+                 (unsigned long long)(at + (uint64_t)n), (unsigned long long)r->frame_off);
+        r->zin.pos = r->zin.size;
+        r->check_due = false;
+        return 0;
+    }
+    if (!is_check)
+        return reader_fail(r, "damaged log: the zstd frame at compressed byte %llu is not followed "
+                              "by its check frame (compressed byte %llu)",
+                           (unsigned long long)r->frame_off, (unsigned long long)at);
+    uint32_t want = ht_get_u32le(p + 8);
+    if (want != r->frame_crc)
+        return reader_fail(r, "damaged log: the zstd frame at compressed bytes %llu to %llu does "
+                              "not match its check (CRC-32 %08x, the check at compressed byte "
+                              "%llu says %08x)",
+                           (unsigned long long)r->frame_off, (unsigned long long)(at - 1),
+                           r->frame_crc, (unsigned long long)at, want);
+    r->zin.pos += HT_CHECK_FRAME_LEN;
+    r->check_due = false;
+    return 0;
+}
+
 /* Makes room for `need` bytes from pos plus READER_MIN_ROOM to decompress into. */
 static void reader_make_room(struct ht_reader *r, size_t need)
 {
@@ -180,6 +299,8 @@ static long reader_fill(struct ht_reader *r, size_t need)
 {
     while (r->len - r->pos < need && !r->stream_eof) {
         reader_make_room(r, need);
+        if (!r->in_frame && reader_frame_boundary(r) < 0)
+            return -1;
         if (r->zin.pos == r->zin.size && !r->in_eof && reader_read_input(r) < 0)
             return -1;
         /* Called even on empty input: zstd may still hold decoded bytes. */
@@ -189,12 +310,26 @@ static long reader_fill(struct ht_reader *r, size_t need)
         if (ZSTD_isError(ret))
             return reader_fail(r, "zstd: %s at compressed byte %llu", ZSTD_getErrorName(ret),
                                (unsigned long long)(r->in_off + r->zin.pos));
+        if (r->zin.pos != in_before) { /* zstd stops at a frame's end: these are one frame's */
+            if (!r->in_frame) {
+                r->in_frame = true;
+                r->frame_off = r->in_off + in_before;
+                r->frame_crc = 0;
+            }
+            r->frame_crc = ht_crc32(r->frame_crc, (const uint8_t *)r->zin.src + in_before,
+                                    r->zin.pos - in_before);
+        }
         /* A call without progress after a complete frame reports the next
          * frame's header as missing: only a call with progress tells. */
         bool progress = out.pos != r->len || r->zin.pos != in_before;
         r->len = out.pos;
-        if (progress)
+        if (progress) {
             r->last_zret = ret;
+            if (ret == 0 && r->in_frame) {
+                r->in_frame = false;
+                r->check_due = true;
+            }
+        }
         if (r->in_eof && r->zin.pos == r->zin.size && !progress) {
             r->stream_eof = true;
             if (r->last_zret != 0)
@@ -1074,14 +1209,14 @@ static int reader_start(struct ht_reader *r)
     if (n == 0 && r->in_off + r->zin.size == 0)
         return reader_fail(r, "log is empty (the traced process wrote nothing)");
     if (n < HT_MAGIC_LEN && memcmp(r->buf, HT_MAGIC, (size_t)n) == 0)
-        return reader_fail(r, "log ends inside its header");
+        return reader_fail(r, "log ends inside its header, at byte %ld", n);
     if (n < HT_MAGIC_LEN || memcmp(r->buf, HT_MAGIC, HT_MAGIC_LEN) != 0)
-        return reader_fail(r, "not a heaptrace log (bad magic)");
+        return reader_fail(r, "not a heaptrace log (bad magic at byte 0)");
     const uint8_t *p = r->buf + HT_MAGIC_LEN;
     uint64_t version;
     int rc = ht_get_uvarint(&p, r->buf + n, &version);
     if (rc == -1)
-        return reader_fail(r, "log ends inside its header");
+        return reader_fail(r, "log ends inside its header, at byte %ld", n);
     if (rc < 0)
         return reader_fail(r, "corrupt header: malformed version varint");
     if (version > HT_FORMAT_VERSION)
@@ -1173,6 +1308,11 @@ uint64_t ht_reader_stack_count(const struct ht_reader *r)
 uint64_t ht_reader_offset(const struct ht_reader *r)
 {
     return r->buf_off + r->pos;
+}
+
+const char *ht_reader_warning(const struct ht_reader *r)
+{
+    return r->warn;
 }
 
 const char *ht_reader_error(const struct ht_reader *r)

@@ -195,6 +195,10 @@ const char *ht_reader_truncation(const struct ht_reader *r);
 /* Addition: number of STACK records read so far (the highest stack id). */
 uint64_t ht_reader_stack_count(const struct ht_reader *r);
 
+/* Addition: damage that did not stop the reading, or "" (e.g. a log cut
+ * before the check of its last frame: docs/FORMAT.md "Frame checks"). */
+const char *ht_reader_warning(const struct ht_reader *r);
+
 /* The last error message, or "" (owned by the reader). */
 const char *ht_reader_error(const struct ht_reader *r);
 

@@ -196,5 +196,7 @@ int dump_write(struct ht_reader *r, FILE *out)
     }
     if (rc == 0 && ht_reader_truncated(r))
         fprintf(out, "TRUNCATED %s\n", ht_reader_truncation(r));
+    if (rc == 0 && ht_reader_warning(r)[0])
+        fprintf(stderr, "heaptrace-report: warning: %s\n", ht_reader_warning(r));
     return rc;
 }

@@ -4,8 +4,9 @@
  * (preload/) and the analyzer (analyzer/). docs/FORMAT.md is its prose spec;
  * when the two disagree, this file is right and FORMAT.md has a bug.
  *
- * Layout of a file: one or more concatenated zstd frames. Their decompressed
- * concatenation is the "stream":
+ * Layout of a file: one or more concatenated zstd frames, each followed by
+ * a check frame from version 5 on (framecheck.h). The zstd frames'
+ * decompressed concatenation is the "stream":
  *
  *     stream  := MAGIC version:uvarint record*
  *     record  := tag:u8 length:uvarint payload[length]
@@ -59,8 +60,10 @@
  * 3: SNAPSHOT_EDGES_DELTA (block ids as differences), SNAPSHOT_END's
  * trailing scan_cpu_ns.
  * 4: NOTE (what the recorder could not do, and why).
+ * 5: a check frame after every zstd frame (framecheck.h), so any flipped
+ * bit of the file is found; the stream itself is version 4's.
  * A reader reads every older version too. */
-#define HT_FORMAT_VERSION 4
+#define HT_FORMAT_VERSION 5
 
 /* Upper bounds a reader enforces (and the writer never exceeds). */
 #define HT_MAX_RECORD_LEN (16u << 20) /* one record's payload */

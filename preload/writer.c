@@ -43,6 +43,7 @@
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem, ZSTD_createCCtx_advanced */
 #include <zstd.h>
 
+#include "framecheck.h"
 #include "ht.h"
 #include "snapring.h"
 #include "varint.h"
@@ -84,6 +85,7 @@ static struct writer {
     size_t zout_cap;
     bool frame_has_data;
     uint64_t frame_start_ns;
+    uint32_t frame_crc; /* of the current frame's compressed bytes (framecheck.h) */
 
     /* encoding state (format.h "implicit state") */
     uint64_t start_ns, last_us;
@@ -213,6 +215,7 @@ static void compress_out(bool end)
             fail(ZSTD_getErrorName(rem), 0);
             return;
         }
+        w.frame_crc = ht_crc32(w.frame_crc, w.zout, out.pos);
         write_all(w.zout, out.pos);
         if (w.failed)
             return;
@@ -220,7 +223,11 @@ static void compress_out(bool end)
             break;
     }
     w.enc_len = 0;
-    if (end) {
+    if (end) { /* every frame is followed by its check (framecheck.h) */
+        uint8_t check[HT_CHECK_FRAME_LEN];
+        ht_check_frame(check, w.frame_crc);
+        w.frame_crc = 0;
+        write_all(check, sizeof check);
         w.frame_has_data = false;
         w.frame_start_ns = ht_mono_ns();
     } else if (!w.frame_has_data) {
@@ -1128,6 +1135,7 @@ bool ht_writer_open(bool is_fork_child)
 
     w.enc_len = 0;
     w.frame_has_data = false;
+    w.frame_crc = 0;
     w.failed = w.finished = w.running = w.ending = false;
     w.end_ticket = 0;
     w.last_us = 0;

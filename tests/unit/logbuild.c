@@ -12,6 +12,7 @@
 
 #include <zstd.h>
 
+#include "framecheck.h"
 #include "varint.h"
 
 struct lb_scratch {
@@ -58,6 +59,7 @@ void lb_init(struct logbuild *b, uint64_t version)
     lb_raw(b, HT_MAGIC, HT_MAGIC_LEN);
     uint8_t tmp[HT_VARINT_MAX];
     lb_raw(b, tmp, (size_t)(ht_put_uvarint(tmp, version) - tmp));
+    b->version = version;
 }
 
 void lb_release(struct logbuild *b)
@@ -382,7 +384,7 @@ uint8_t *lb_compress(const struct logbuild *b, int frames, size_t *out_len)
 {
     if (frames < 1)
         frames = 1;
-    size_t cap = ZSTD_compressBound(b->len) * (size_t)frames + 64;
+    size_t cap = (ZSTD_compressBound(b->len) + HT_CHECK_FRAME_LEN) * (size_t)frames + 64;
     uint8_t *out = malloc(cap);
     if (!out)
         abort();
@@ -392,9 +394,50 @@ uint8_t *lb_compress(const struct logbuild *b, int frames, size_t *out_len)
         size_t z = ZSTD_compress(out + pos, cap - pos, b->buf + in, n, 3);
         if (ZSTD_isError(z))
             abort();
+        if (b->version >= HT_CHECK_VERSION) { /* the recorder's check frame */
+            ht_check_frame(out + pos + z, ht_crc32(0, out + pos, z));
+            z += HT_CHECK_FRAME_LEN;
+        }
         pos += z;
         in += n;
     }
+    *out_len = pos;
+    return out;
+}
+
+uint8_t *lb_compress_streamed(const struct logbuild *b, int frames, size_t *out_len)
+{
+    if (frames < 1)
+        frames = 1;
+    size_t cap = (ZSTD_compressBound(b->len) + HT_CHECK_FRAME_LEN + 64) * (size_t)frames * 2;
+    uint8_t *out = malloc(cap);
+    ZSTD_CCtx *zc = ZSTD_createCCtx();
+    if (!out || !zc)
+        abort();
+    ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, 3);
+    size_t pos = 0, in = 0, step = b->len / (size_t)frames + 1;
+    for (int i = 0; i < frames; i++) {
+        size_t n = b->len - in < step ? b->len - in : step, start = pos;
+        /* two calls, as the recorder makes them: the size is not known up
+         * front, so the frame header has a window descriptor */
+        for (int part = 0; part < 2; part++) {
+            ZSTD_inBuffer zin = {b->buf + in + (part ? n / 2 : 0), part ? n - n / 2 : n / 2, 0};
+            size_t rem;
+            do {
+                ZSTD_outBuffer zout = {out, cap, pos};
+                rem = ZSTD_compressStream2(zc, &zout, &zin, part ? ZSTD_e_end : ZSTD_e_flush);
+                if (ZSTD_isError(rem))
+                    abort();
+                pos = zout.pos;
+            } while (rem != 0);
+        }
+        if (b->version >= HT_CHECK_VERSION) {
+            ht_check_frame(out + pos, ht_crc32(0, out + start, pos - start));
+            pos += HT_CHECK_FRAME_LEN;
+        }
+        in += n;
+    }
+    ZSTD_freeCCtx(zc);
     *out_len = pos;
     return out;
 }

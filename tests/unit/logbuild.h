@@ -23,6 +23,7 @@ struct logbuild {
     struct { uint64_t addr, id; } *live;
     size_t nlive, live_cap;
     uint64_t snap_edges, snap_roots; /* entries written since the last lb_snapshot_begin */
+    uint64_t version; /* lb_init's: from 5 on, lb_compress adds the check frames */
 };
 
 /* Starts a stream: magic and `version` (HT_FORMAT_VERSION normally). */
@@ -107,6 +108,9 @@ void lb_gc_sample(struct logbuild *b);
  * @return a malloc'd buffer; its size in *out_len.
  */
 uint8_t *lb_compress(const struct logbuild *b, int frames, size_t *out_len);
+/* The same with zstd's streaming calls, as the recorder compresses: each
+ * frame in two parts, so its header has a window descriptor (no size). */
+uint8_t *lb_compress_streamed(const struct logbuild *b, int frames, size_t *out_len);
 /* Writes the compressed log to path. @return 0 or -1. */
 int lb_write(const struct logbuild *b, const char *path, int frames);
 int lb_write_bytes(const char *path, const void *p, size_t n);
