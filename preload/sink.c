@@ -387,8 +387,10 @@ static void sink_reap(struct ht_sink *s)
     int tid = s->tid;
     while (sink_alive(s))
         futex_wait((_Atomic uint32_t *)&s->tid, (uint32_t)tid, SINK_IDLE_NS);
-    if (tid > 0)
-        waitpid(tid, NULL, __WCLONE | WNOHANG);
+    /* The kernel clears tid a moment before the sink is a zombie: wait for
+     * that (ECHILD at once if the program's own __WALL wait took it). */
+    while (tid > 0 && waitpid(tid, NULL, __WCLONE) < 0 && errno == EINTR)
+        ;
     ht_mem_free(s);
     errno = err;
 }

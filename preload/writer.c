@@ -1171,6 +1171,7 @@ bool ht_writer_open(bool is_fork_child)
     w.tsc0 = ht_now_tsc();
     w.frame_start_ns = w.start_ns;
     put_header(parent_log);
+    compress_out(true); /* the header on disk now: a process killed at once leaves a log */
     return true;
 }
 
