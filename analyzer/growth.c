@@ -675,6 +675,8 @@ static bool kept_test(const struct series_ctx *c, uint32_t first, const struct k
     uint64_t id_end = last->last_block;
     double x_end = c->x[c->n - 1], x_first = c->x[first];
     memset(k, 0, sizeof(*k));
+    if (!(x_end > x_first))
+        return false;
     /* the youngest block that can count: older than any the site freed */
     double x_hi = x_end;
     if (freed_age) {
@@ -760,12 +762,16 @@ static void analyze_kept(struct growth_result *r, const struct series_ctx *c,
         while (j < kc.n && kc.b[j].site == kc.b[i].site)
             j++;
         uint32_t site = kc.b[i].site;
+        if (j - i < GROWTH_KEPT_MIN_EVENTS) {
+            i = j;
+            continue;
+        }
         const struct model_stack *st = model_stack_of(m, site);
         const struct gentry *at_last = sample_site(last, site);
         uint64_t freed_age = at_last ? at_last->freed_age
                              : site < m->rp->nsites ? m->rp->sites[site].max_freed_age : 0;
         struct growth_kept k;
-        if (j - i < GROWTH_KEPT_MIN_EVENTS || !st || !st->nframes ||
+        if (!st || !st->nframes ||
             (o->supp && supp_match_stack(o->supp, st)) ||
             !kept_test(c, first, kc.b + i, j - i, freed_age, sample_site(warm, site), at_last,
                        &k, xs)) {

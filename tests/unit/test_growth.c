@@ -4,7 +4,9 @@
  * (Mann-Kendall S, tie-corrected variance and p; Theil-Sen slope), the
  * detector on synthetic series (linear, steps, plateau, noise, sawtooth,
  * teardown-free), the table detectors' rule for few snapshots, and
- * --fail-on rule parsing with its messages.
+ * --fail-on rule parsing with its messages; on a synthetic log, the kept
+ * blocks of a slow leak and a buffer that doubles, beside a cache with
+ * random replacement, lazy singletons and per-request temporaries.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +14,8 @@
 #include "check.h"
 #include "gate.h"
 #include "growth.h"
+#include "logbuild.h"
+#include "model.h"
 #include "tables.h"
 
 #define NEAR(a, b, eps) CHECK(fabs((a) - (b)) <= (eps))
@@ -207,6 +211,112 @@ static void test_few_points(void)
     CHECK(!tables_grows(x, leak, 3, &slope)); /* too few points */
 }
 
+
+/* Stack ids of the synthetic request loop below. */
+enum { S_LEAK = 1, S_CACHE, S_SINGLE, S_BUFFER, S_TEMP };
+
+/* 2,000 marked requests: a 100-entry cache with random replacement, a
+ * temporary, 6 singletons at random requests, a buffer of 96 B a request
+ * that doubles by realloc, and one 64 B block kept every 100 requests. */
+static void build_loop(struct logbuild *b)
+{
+    lb_init(b, HT_FORMAT_VERSION);
+    lb_header(b, 7, 1, "/bin/t", "/tmp/t.htrace", "");
+    for (uint64_t s = S_LEAK; s <= S_TEMP; s++) {
+        uint64_t ip = 0x1000 * s + 1;
+        lb_stack(b, 1, &ip);
+    }
+    uint64_t t = 100, next = 0x100000, cache[100] = {0}, buf = 0, len = 0, cap = 0;
+    const long single_at[6] = {150, 420, 777, 1203, 1500, 1950};
+    for (long req = 0; req < 2000; req++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t slot = (rng >> 33) % 100;
+        if (cache[slot])
+            lb_free(b, t++, cache[slot]);
+        cache[slot] = next;
+        lb_alloc(b, t++, HT_FN_MALLOC, next, 32 + (rng >> 40) % 200, S_CACHE);
+        next += 0x400;
+        lb_alloc(b, t++, HT_FN_MALLOC, next, 100, S_TEMP);
+        lb_free(b, t++, next);
+        for (int k = 0; k < 6; k++)
+            if (req == single_at[k]) {
+                lb_alloc(b, t++, HT_FN_MALLOC, next += 0x400, 256, S_SINGLE);
+            }
+        len += 96;
+        if (len > cap) {
+            cap = cap ? 2 * cap : 256;
+            lb_realloc(b, t++, buf, next += 0x400000, cap, S_BUFFER);
+            buf = next;
+        }
+        if (req % 100 == 37) {
+            lb_alloc(b, t++, HT_FN_MALLOC, next += 0x400, 64, S_LEAK);
+        }
+        next += 0x400;
+        lb_event(b, HT_REC_MARK, t++, "S", "request");
+    }
+    lb_end(b, t, 0);
+}
+
+static const struct growth_finding *finding_at(const struct growth_result *r,
+                                               const struct model *m, uint64_t stack_id)
+{
+    const struct model_stack *st = model_stack_of(m, stack_id);
+    for (size_t i = 0; st && i < r->n; i++)
+        if (r->findings[i].stack == st && r->findings[i].by == GROWTH_BY_SITE)
+            return &r->findings[i];
+    return NULL;
+}
+
+static void test_kept_and_block(void)
+{
+    struct logbuild b;
+    build_loop(&b);
+    size_t n;
+    uint8_t *z = lb_compress(&b, 2, &n);
+    lb_release(&b);
+    struct ht_reader *rd;
+    CHECK_EQ(ht_reader_open_mem(&rd, z, n, "t"), 0);
+    struct replay_opts o = {.to_us = UINT64_MAX};
+    struct replay *rp = replay_create(&o);
+    struct growth_recorder *g = growth_recorder_create(rp);
+    CHECK_EQ(replay_run(rp, rd), 0);
+    struct model *m = model_build(rp, ht_reader_header(rd), "t", "", NULL);
+    struct growth_result *r = growth_analyze(g, m, NULL);
+    CHECK(r->per_mark);
+    /* the leak: 16 blocks after the warm-up (mark 400 of 2000), none freed */
+    const struct growth_finding *f = finding_at(r, m, S_LEAK);
+    CHECK(f && f->evidence == GROWTH_EV_KEPT && f->has_kept);
+    if (f) {
+        CHECK_EQ(f->kept.blocks, 16);
+        CHECK_EQ(f->kept.events, 16);
+        CHECK_EQ(f->kept.bytes, 16 * 64);
+        NEAR(f->kept.longest_freed_age, 0, 1e-9);
+        NEAR(f->kept.oldest_age, 1999 - 437, 12); /* within one sample interval */
+        CHECK(f->kept.record_p < 1e-9 && f->kept.spread_p > 0.1);
+        NEAR(f->slope_per_mark, 0.64, 0.1);
+    }
+    /* the buffer: 64 KiB after the warm-up, 256 KiB at the end, one block */
+    f = finding_at(r, m, S_BUFFER);
+    CHECK(f && f->evidence == GROWTH_EV_BLOCK && f->has_block);
+    if (f) {
+        CHECK_EQ(f->block.blocks, 1);
+        CHECK_EQ(f->block.first_bytes, 65536);
+        CHECK_EQ(f->block.last_bytes, 262144);
+        CHECK_EQ(f->block.rises, 2);
+    }
+    /* steady: the cache frees old entries, 6 singletons are too few */
+    CHECK(!finding_at(r, m, S_CACHE));
+    CHECK(!finding_at(r, m, S_SINGLE));
+    CHECK(!finding_at(r, m, S_TEMP));
+    CHECK_EQ(r->n, 2);
+    growth_result_free(r);
+    model_free(m);
+    growth_recorder_free(g);
+    replay_free(rp);
+    ht_reader_close(rd);
+    free(z);
+}
+
 int main(void)
 {
     test_few_points();
@@ -214,5 +324,6 @@ int main(void)
     test_theil_sen();
     test_detect();
     test_rules();
+    test_kept_and_block();
     return check_exit();
 }
