@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# stability.sh RUNS [BUILD_DIR]
+# stability.sh RUNS [BUILD_DIR [REGEX]]
 # Reruns every growth_* scenario test of BUILD_DIR (default: build/ beside
-# tests/) RUNS times, one traced run each time, with different timing: run i
+# tests/) whose name matches REGEX (grep -E; default: all) RUNS times, one traced run each time, with different timing: run i
 # takes SCEN_SEED=i, SCEN_JITTER (0, 30, 100 or 300 us per request, for the
 # scenarios) and on every third run a busy loop competing for the CPU. The
 # test commands come from ctest itself (ctest -N -V), so the list and the
@@ -16,7 +16,8 @@
 #   FP  a steady program flagged (for none:F: a finding naming F)
 #   TN  a steady program not flagged
 set -u
-runs=${1:?usage: stability.sh RUNS [BUILD_DIR]}
+runs=${1:?usage: stability.sh RUNS [BUILD_DIR [REGEX]]}
+only=${3:-.}
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${2:-$here/../../build}" && pwd) || exit 2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stability.XXXXXX") || exit 2
@@ -32,7 +33,8 @@ trap 'exit 130' INT TERM
 # "name<TAB>command": the growth_case.sh tests, without their run count
 (cd "$build" && ctest -N -V -R '^growth_' 2>/dev/null) | awk '
     /Test command:/ && /growth_case\.sh/ { sub(/.*Test command: /, ""); gsub(/"/, ""); cmd = $0 }
-    /Test *#[0-9]+: growth_/ && cmd != "" { print $3 "\t" cmd; cmd = "" }' >"$tmp/cases"
+    /Test *#[0-9]+: growth_/ && cmd != "" { print $3 "\t" cmd; cmd = "" }' |
+    grep -E "^[^	]*($only)" >"$tmp/cases" || true
 [ -s "$tmp/cases" ] || { echo "stability.sh: no growth tests in $build" >&2; exit 2; }
 
 printf '| test | expect | runs | TP | FN | WS | FP | TN | seconds/run |\n'
