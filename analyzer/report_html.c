@@ -29,6 +29,8 @@
 #include "leaks.h"
 #include "names.h"
 #include "retention.h"
+#include "suspects.h"
+#include "userframe.h"
 #include "xalloc.h"
 
 extern const char html_css[];
@@ -79,7 +81,12 @@ static uint32_t frame_id(struct html_frames *fr, const struct sym_frame *f)
         report_json_str_or_null(fr->out, f->file);
         fprintf(fr->out, ",%" PRIu32 ",", f->line);
         report_json_str_or_null(fr->out, base_name(f->module));
-        fprintf(fr->out, ",%d]", f->inlined ? 1 : 0);
+        /* the program's own code or not (userframe.h), for the page to
+         * pick the user's frame and trim what lies below main */
+        bool is_main = f->function && strcmp(f->function, "main") == 0;
+        int flags = userframe_is_system(f) | userframe_is_heaptrace(f) << 1 |
+                    (userframe_is_main_or_below(f) && !is_main) << 2 | is_main << 3;
+        fprintf(fr->out, ",%d,%d]", f->inlined ? 1 : 0, flags);
     }
     free(name);
     return *v;
@@ -466,386 +473,127 @@ static void owners_json(struct html *h, const struct model *m)
 
 /* -------------------------------------------------------------- suspects */
 
-/*
- * Until the findings model groups findings by root cause (issue 16), the
- * suspects are the flagged tables and chains, the growth findings (one per
- * user frame), the definitely lost sites and the GC's own signals, by bytes
- * at risk. Each is written to its own buffer so they can be ranked.
- */
-struct suspect {
-    uint64_t bytes;
-    char *json;
-    size_t len;
-};
+static const char *const suspect_kind_keys[] = {"table", "chain", "held_growth", "growth",
+                                                "leak", "dark_matter"};
 
-struct suspects {
-    struct suspect *v;
-    size_t n;
-    const struct sym_frame **seen; /* user frames already headlined */
-    size_t nseen;
-};
-
-static bool system_file(const char *file)
+/* The first piece of evidence of a kind in suspect s, or NULL. */
+static const struct suspect_evidence *evidence_of(const struct suspect *s, enum suspect_kind k)
 {
-    return !file || file[0] == '.' || strncmp(file, "/usr/", 5) == 0 ||
-           strncmp(file, "/build/", 7) == 0;
+    for (size_t i = 0; i < s->nevidence; i++)
+        if (s->evidence[i].kind == k)
+            return &s->evidence[i];
+    return NULL;
 }
 
-/* libc, the loader, the C++ and GCC runtimes, heaptrace itself */
-static bool system_module(const char *module)
+static void frame_or_null(struct html *h, const struct sym_frame *f)
 {
-    static const char *const prefixes[] = {"libc.", "libc-", "ld-linux", "libstdc++", "libgcc_s",
-                                           "libm.", "libpthread", "libheaptrace"};
-    const char *b = base_name(module);
-    for (size_t i = 0; b && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-        if (strncmp(b, prefixes[i], strlen(prefixes[i])) == 0)
-            return true;
-    return !b;
-}
-
-/* The first frame in the program's own code: a source file outside the
- * system's, not heaptrace's; else the first frame of the executable; else
- * the first outside the system's libraries (an interpreter's, without
- * line information). */
-static const struct sym_frame *user_frame(const struct model *m, const struct model_stack *st)
-{
-    for (uint32_t i = 0; st && i < st->nframes; i++) {
-        const struct sym_frame *f = &st->frames[i];
-        if (!system_file(f->file) && !sym_frame_is_shim(f) && f->line &&
-            !(f->function && strncmp(f->function, "heaptrace", 9) == 0))
-            return f;
-    }
-    for (uint32_t i = 0; st && i < st->nframes; i++) {
-        const struct sym_frame *f = &st->frames[i];
-        if (f->module && m->hdr->exe && strcmp(base_name(f->module), base_name(m->hdr->exe)) == 0)
-            return f;
-    }
-    for (int named = 1; named >= 0; named--)
-        for (uint32_t i = 0; st && i < st->nframes; i++)
-            if (!system_module(st->frames[i].module) && (!named || st->frames[i].function))
-                return &st->frames[i];
-    return st && st->nframes ? &st->frames[0] : NULL;
-}
-
-/* A function's name as a headline says it: no parameter list, template
- * arguments folded ("std::vector<…>::push_back"). @return a new string. */
-static char *short_name(const char *name)
-{
-    char *out = xmalloc(strlen(name) * 2 + 8), *w = out;
-    int angle = 0;
-    for (const char *r = name; *r; r++) {
-        if (*r == '(' && angle == 0 && r != name && strncmp(r, "(anonymous", 10) != 0)
-            break; /* the parameters */
-        if (*r == '<' && strncmp(r, "<lambda", 7) != 0 && r[1] != '<' && r[1] != '=') {
-            if (angle++ == 0)
-                w += sprintf(w, "<\u2026>"); /* "<…>" */
-            continue;
-        }
-        if (*r == '>' && angle > 0) {
-            angle--;
-            continue;
-        }
-        if (angle == 0)
-            *w++ = *r;
-    }
-    *w = 0;
-    return out;
-}
-
-/* "port_open (weak_ports.c:117)" */
-static void frame_words(char *buf, size_t len, const struct sym_frame *f)
-{
-    if (!f) {
-        snprintf(buf, len, "an unknown place");
-        return;
-    }
-    char *full = model_frame_name(f), *name = short_name(full);
-    free(full);
-    if (f->file && f->line)
-        snprintf(buf, len, "%s (%s:%" PRIu32 ")", name, base_name(f->file), f->line);
+    if (f)
+        fprintf(h->out, "%" PRIu32, frame_id(&h->fr, f));
     else
-        snprintf(buf, len, "%s", name);
-    free(name);
+        fputs("null", h->out);
 }
 
-static bool same_str(const char *a, const char *b)
+/* Where a suspect's series are in the page's data: its table's or chain's
+ * index in "tables"/"chains", its growth finding's in "growth". */
+static void suspect_series_json(FILE *out, const struct model *m, const struct suspect *s,
+                                const struct retention *r)
 {
-    return a == b || (a && b && strcmp(a, b) == 0);
+    const struct suspect_evidence *e;
+    if ((e = evidence_of(s, SUSPECT_TABLE)) && r && e->index < r->tables.ntables)
+        fprintf(out, ",\"table\":%zu", e->index);
+    else if ((e = evidence_of(s, SUSPECT_CHAIN)) && r && e->index < r->tables.nchains)
+        fprintf(out, ",\"chain\":%zu", e->index);
+    if (!(e = evidence_of(s, SUSPECT_HELD_GROWTH)))
+        e = evidence_of(s, SUSPECT_GROWTH);
+    if (e && m->growth && e->index < m->growth->n && e->index < HTML_MAX_FINDINGS)
+        fprintf(out, ",\"growth\":%zu", e->index);
 }
 
-/* Whether a suspect already names frame f's function; remembers it when not. */
-static bool seen_frame(struct suspects *ss, const struct sym_frame *f)
+/* Where the bracket opened at s[0] closes (nesting counted), or NULL. */
+static const char *closing(const char *s, char open, char close)
 {
-    for (size_t i = 0; i < ss->nseen; i++) {
-        const struct sym_frame *g = ss->seen[i];
-        if (g == f || (f && g && same_str(g->file, f->file) &&
-                       same_str(g->function, f->function) && (g->function || g->line == f->line)))
-            return true;
+    int depth = 0;
+    for (; *s; s++) {
+        depth += *s == open;
+        depth -= *s == close;
+        if (depth == 0)
+            return s;
     }
-    ss->seen = xreallocarray(ss->seen, ss->nseen + 1, sizeof(*ss->seen));
-    ss->seen[ss->nseen++] = f;
-    return false;
+    return NULL;
 }
 
-/* Starts a suspect: {"kind":..,"headline":..,"bytes":..,"where":frame; the
- * caller adds its evidence, then suspect_end. */
-static FILE *suspect_begin(struct html *h, struct suspect *s, const char *kind,
-                           const char *headline, uint64_t bytes, const struct sym_frame *where)
+/* A headline as a page shows it: C++ template arguments and parameter
+ * lists folded ("LruCache::put(…)", "std::vector<…>"), the rest as is.
+ * Into out (at least strlen(in) + 8 bytes). */
+static void fold_cxx(const char *in, char *out, size_t len)
 {
-    s->bytes = bytes;
-    FILE *f = open_memstream(&s->json, &s->len);
-    if (!f) {
-        fputs("heaptrace-report: error: out of memory\n", stderr);
-        exit(HT_EXIT_INTERNAL);
-    }
-    fprintf(f, "{\"kind\":\"%s\",\"headline\":", kind);
-    report_json_str(f, headline);
-    fprintf(f, ",\"bytes\":%" PRIu64 ",\"where\":", bytes);
-    if (where)
-        fprintf(f, "%" PRIu32, frame_id(&h->fr, where));
-    else
-        fputs("null", f);
-    return f;
-}
-
-static void suspect_end(struct suspects *ss, struct suspect *s, FILE *f)
-{
-    fputc('}', f);
-    fclose(f);
-    ss->v = xreallocarray(ss->v, ss->n + 1, sizeof(*ss->v));
-    ss->v[ss->n++] = *s;
-}
-
-/* Writes h->out's evidence fields into f instead: swaps the stream. */
-static void evidence_stack(struct html *h, FILE *f, const char *key, const struct model_stack *st)
-{
-    FILE *save = h->out;
-    h->out = f;
-    fprintf(f, ",\"%s\":", key);
-    stack_json(h, st);
-    h->out = save;
-}
-
-static void evidence_path(struct html *h, FILE *f, const struct retention_path *p)
-{
-    FILE *save = h->out;
-    h->out = f;
-    fputs(",\"path\":", f);
-    path_json(h, p);
-    h->out = save;
-}
-
-static void suspect_tables(struct html *h, const struct model *m, const struct tables *t,
-                           struct suspects *ss)
-{
-    char words[512], owned[512], b1[32], b2[32], line[1400];
-    for (size_t i = 0; t && i < t->ntables; i++) {
-        const struct table_series *s = &t->tables[i];
-        if (!s->flagged || !s->npts)
-            continue;
-        const struct table_point *p = &s->pts[s->npts - 1];
-        const struct model_stack *vst = model_stack_of(m, s->vector_site);
-        const struct sym_frame *where = user_frame(m, vst);
-        seen_frame(ss, where);
-        /* the growth of its entries and of what they own is this table's */
-        seen_frame(ss, user_frame(m, model_stack_of(m, s->entry_site)));
-        if (p->owned_site)
-            seen_frame(ss, user_frame(m, model_stack_of(m, p->owned_site)));
-        frame_words(words, sizeof(words), where);
-        int n = snprintf(line, sizeof(line),
-                         "the table allocated in %s keeps %" PRIu64 " dead entries (+%.0f per "
-                         "snapshot) holding %s",
-                         words, p->dead, s->dead_slope, report_bytes(p->dead_bytes, b1));
-        if (p->owned_bytes && n > 0 && (size_t)n < sizeof(line)) {
-            const struct sym_frame *of = user_frame(m, model_stack_of(m, p->owned_site));
-            frame_words(owned, sizeof(owned), of);
-            snprintf(line + n, sizeof(line) - (size_t)n, "; they still own %s%s%s",
-                     report_bytes(p->owned_bytes, b2), p->owned_site ? " opened in " : "",
-                     p->owned_site ? owned : "");
+    size_t w = 0;
+    for (const char *r = in; *r && w + 8 < len; r++) {
+        bool word = r > in && (r[-1] == '_' || (r[-1] >= 'a' && r[-1] <= 'z') ||
+                               (r[-1] >= 'A' && r[-1] <= 'Z') || (r[-1] >= '0' && r[-1] <= '9'));
+        const char *end = NULL;
+        if (*r == '<' && word && r[1] != '<' && r[1] != '=')
+            end = closing(r, '<', '>');
+        else if (*r == '(' && r > in && r[-1] != ' ' && r[-1] != '(' &&
+                 (end = closing(r, '(', ')')) != NULL) {
+            const char *colons = strstr(r, "::"), *amp = memchr(r, '&', (size_t)(end - r));
+            if (end == r + 1 || !((colons && colons < end) || amp))
+                end = NULL; /* "f()" and "(weak_ports.c:87)" stay */
         }
-        struct suspect su = {0};
-        FILE *f = suspect_begin(h, &su, "table", line, p->dead_bytes + p->owned_bytes, where);
-        evidence_stack(h, f, "stack", vst);
-        evidence_path(h, f, s->path);
-        fprintf(f, ",\"share\":{\"n\":%" PRIu64 ",\"of\":%" PRIu64 ",\"what\":\"dead entries\"}",
-                p->dead, p->dead + p->live);
-        fputs(",\"table\":{\"t\":[", f);
-        for (size_t k = 0; k < s->npts; k++)
-            fprintf(f, k ? ",%.6f" : "%.6f", (double)s->pts[k].time_us / 1e6);
-        fputs("],\"dead\":[", f);
-        for (size_t k = 0; k < s->npts; k++)
-            fprintf(f, k ? ",%" PRIu64 : "%" PRIu64, s->pts[k].dead);
-        fputs("],\"live\":[", f);
-        for (size_t k = 0; k < s->npts; k++)
-            fprintf(f, k ? ",%" PRIu64 : "%" PRIu64, s->pts[k].live);
-        fputs("],\"owned\":[", f);
-        for (size_t k = 0; k < s->npts; k++)
-            fprintf(f, k ? ",%" PRIu64 : "%" PRIu64, s->pts[k].owned_bytes + s->pts[k].dead_bytes);
-        fputs("]}", f);
-        suspect_end(ss, &su, f);
-    }
-    for (size_t i = 0; t && i < t->nchains; i++) {
-        const struct chain_series *c = &t->chains[i];
-        if (!c->flagged || !c->npts)
-            continue;
-        const struct chain_point *p = &c->pts[c->npts - 1];
-        const struct model_stack *st = model_stack_of(m, c->site);
-        const struct sym_frame *where = user_frame(m, st);
-        seen_frame(ss, where);
-        frame_words(words, sizeof(words), where);
-        snprintf(line, sizeof(line),
-                 "a chain of blocks from %s keeps growing: %" PRIu64 " linked blocks (%s), "
-                 "+%.0f per snapshot",
-                 words, p->length, report_bytes(p->bytes, b1), c->length_slope);
-        struct suspect su = {0};
-        FILE *f = suspect_begin(h, &su, "chain", line, p->bytes, where);
-        evidence_stack(h, f, "stack", st);
-        evidence_path(h, f, c->path);
-        fputs(",\"table\":{\"t\":[", f);
-        for (size_t k = 0; k < c->npts; k++)
-            fprintf(f, k ? ",%.6f" : "%.6f", (double)c->pts[k].time_us / 1e6);
-        fputs("],\"length\":[", f);
-        for (size_t k = 0; k < c->npts; k++)
-            fprintf(f, k ? ",%" PRIu64 : "%" PRIu64, c->pts[k].length);
-        fputs("]}", f);
-        suspect_end(ss, &su, f);
-    }
-}
-
-static void suspect_growth(struct html *h, const struct model *m, struct suspects *ss)
-{
-    const struct growth_result *g = m->growth;
-    char words[512], b1[32], b2[32], line[1200];
-    for (size_t i = 0; g && i < g->n; i++) {
-        const struct growth_finding *fd = &g->findings[i];
-        const struct sym_frame *where = user_frame(m, fd->stack);
-        if (seen_frame(ss, where))
-            continue;
-        frame_words(words, sizeof(words), where);
-        double slope = g->per_mark ? fd->slope_per_mark : fd->slope_per_s;
-        int n = snprintf(line, sizeof(line), "%s%s%s grows by %s per %s, to %s",
-                         fd->owner_kind ? fd->owner_kind : "memory allocated in",
-                         fd->owner_kind ? " handles opened in " : " ", words,
-                         report_bytes(slope > 0 ? (uint64_t)slope : 0, b1),
-                         g->per_mark ? "mark" : "second", report_bytes(fd->last_bytes, b2));
-        if (n > 0 && (size_t)n < sizeof(line))
-            snprintf(line + n, sizeof(line) - (size_t)n, "%s",
-                     fd->reachable == 0 ? ": unreachable, leaked" : "");
-        struct suspect su = {0};
-        FILE *f = suspect_begin(h, &su, "growth", line, fd->last_bytes, where);
-        evidence_stack(h, f, "stack", fd->stack);
-        evidence_path(h, f, fd->path);
-        fprintf(f, ",\"reachable\":%d", fd->reachable);
-        if (fd->path && fd->total_blocks)
-            fprintf(f, ",\"share\":{\"n\":%" PRIu64 ",\"of\":%" PRIu64
-                       ",\"what\":\"reachable blocks\"}",
-                    fd->holder_blocks, fd->total_blocks);
-        fprintf(f, ",\"series\":{\"t0\":%.6f,\"t\":[", (double)fd->series_t0_us / 1e6);
-        for (uint32_t k = 0; k < fd->nseries; k++)
-            fprintf(f, k ? ",%.6g" : "%.6g", fd->series_t[k]);
-        fputs("],\"y\":[", f);
-        for (uint32_t k = 0; k < fd->nseries; k++)
-            fprintf(f, k ? ",%.0f" : "%.0f", fd->series_y[k]);
-        fputs("]}", f);
-        suspect_end(ss, &su, f);
-    }
-}
-
-static void suspect_leaks_gc(struct html *h, const struct model *m, struct suspects *ss)
-{
-    char words[512], b1[32], b2[32], line[1200];
-    const struct leaks *l = m->rp->leaks;
-    const struct leak_class_total *t = l && l->valid ? &l->cls[LEAK_DEFINITELY] : NULL;
-    for (size_t i = 0; t && i < t->nsites && i < 3; i++) {
-        const struct model_stack *st = model_stack_of(m, t->sites[i].stack_id);
-        const struct sym_frame *where = user_frame(m, st);
-        if (seen_frame(ss, where))
-            continue;
-        frame_words(words, sizeof(words), where);
-        snprintf(line, sizeof(line), "%s in %" PRIu64 " block%s allocated in %s definitely lost",
-                 report_bytes(t->sites[i].bytes, b1), t->sites[i].blocks,
-                 t->sites[i].blocks == 1 ? "" : "s", words);
-        struct suspect su = {0};
-        FILE *f = suspect_begin(h, &su, "leak", line, t->sites[i].bytes, where);
-        evidence_stack(h, f, "stack", st);
-        suspect_end(ss, &su, f);
-    }
-    const struct gc_stats *g = m->rp->gc;
-    if (g && gc_runs_too_rarely(m->rp)) {
-        /* the handles GC finalizers close that hold the most */
-        const struct model_owner *own = NULL;
-        for (uint64_t i = 0; i < m->nowners; i++)
-            if (gc_group_closes(m->rp, m->owners[i].g) &&
-                (!own || m->owners[i].g->peak_bytes > own->g->peak_bytes))
-                own = &m->owners[i];
-        const struct sym_frame *where = own ? user_frame(m, &own->stack) : NULL;
-        frame_words(words, sizeof(words), where);
-        int n = snprintf(line, sizeof(line), "the GC runs too rarely for its finalizers: malloc "
-                         "memory (dark matter) peaked at %s beside a %s GC heap",
-                         report_bytes(m->rp->tot.peak_bytes, b1),
-                         report_bytes(g->peak_gc_heap_bytes, b2));
-        if (own && n > 0 && (size_t)n < sizeof(line))
-            snprintf(line + n, sizeof(line) - (size_t)n, "; %s handles opened in %s hold up to %s",
-                     names_owner_kind(own->g->kind), words, report_bytes(own->g->peak_bytes, b1));
-        struct suspect su = {0};
-        FILE *f = suspect_begin(h, &su, "gc", line, m->rp->tot.peak_bytes, where);
-        if (own) {
-            evidence_stack(h, f, "stack", &own->stack);
-            fprintf(f, ",\"share\":{\"n\":%" PRIu64 ",\"of\":%" PRIu64
-                       ",\"what\":\"handles closed by GC finalizers\"}",
-                    gc_group_closes(m->rp, own->g), own->g->opened);
+        if (end) {
+            w += (size_t)snprintf(out + w, len - w, "%c\u2026%c", *r, *end);
+            r = end;
+        } else {
+            out[w++] = *r;
         }
-        fputs(",\"gc_chart\":true", f);
-        suspect_end(ss, &su, f);
     }
-    for (uint64_t i = 0; g && g->weak && i < g->weak->ntables; i++) {
-        const struct gc_weak_table *w = &g->weak->tables[i];
-        if (!w->growing_live && !w->growing_dead)
-            continue;
-        const struct sym_frame *where = user_frame(m, &w->sym);
-        frame_words(words, sizeof(words), where);
-        if (w->growing_live)
-            snprintf(line, sizeof(line), "the weak table registered in %s: %" PRIu64
-                     " live links, %" PRIu64 " cleared: its entries are never collected",
-                     words, gc_weak_live(w), w->cleared);
-        else
-            snprintf(line, sizeof(line), "the weak table registered in %s keeps %" PRIu64
-                     " dead slots: it is never vacuumed", words, gc_weak_dead(w));
-        struct suspect su = {0};
-        FILE *f = suspect_begin(h, &su, "weak", line,
-                                8 * (w->growing_live ? gc_weak_live(w) : gc_weak_dead(w)), where);
-        evidence_stack(h, f, "stack", &w->sym);
-        suspect_end(ss, &su, f);
-    }
+    out[w] = '\0';
 }
 
-static int suspect_cmp(const void *pa, const void *pb)
-{
-    const struct suspect *a = pa, *b = pb;
-    if (a->bytes != b->bytes)
-        return a->bytes > b->bytes ? -1 : 1;
-    return strcmp(a->json, b->json);
-}
-
+/* The suspects of the findings model (suspects.h), ranked, each with the
+ * evidence the page expands to. */
 static void suspects_json(struct html *h, const struct model *m, const struct retention *r)
 {
-    struct suspects ss = {0};
-    suspect_tables(h, m, r ? &r->tables : NULL, &ss);
-    suspect_growth(h, m, &ss);
-    suspect_leaks_gc(h, m, &ss);
-    if (ss.n > 1)
-        qsort(ss.v, ss.n, sizeof(*ss.v), suspect_cmp);
-    fputs(",\"suspects\":[", h->out);
-    for (size_t i = 0; i < ss.n; i++) {
-        if (i < 10) {
-            fputs(i ? ",\n" : "", h->out);
-            fwrite(ss.v[i].json, 1, ss.v[i].len, h->out);
-        }
-        free(ss.v[i].json);
+    FILE *out = h->out;
+    const struct suspects *ss = m->suspects;
+    char line[2048], folded[2100];
+    fputs(",\"suspects\":[", out);
+    for (size_t i = 0; ss && i < ss->n; i++) {
+        const struct suspect *s = &ss->list[i];
+        fprintf(out, "%s{\"rank\":%" PRIu32 ",\"kind\":\"%s\",\"system\":%s,\"growing\":%s",
+                i ? ",\n" : "", s->rank,
+                s->kind < SUSPECT_KINDS ? suspect_kind_keys[s->kind] : "unknown",
+                s->system ? "true" : "false", s->growing ? "true" : "false");
+        fputs(",\"headline\":", out);
+        fold_cxx(report_suspect_headline(m, ss, s, line, sizeof(line)), folded, sizeof(folded));
+        report_json_str(out, folded);
+        fprintf(out, ",\"bytes\":%" PRIu64 ",\"where\":", s->bytes);
+        frame_or_null(h, s->frame);
+        fputs(",\"caller\":", out);
+        frame_or_null(h, s->caller);
+        fputs(",\"stack\":", out);
+        stack_json(h, s->stack);
+        fputs(",\"path\":", out);
+        path_json(h, s->holder);
+        fputs(",\"holder_frame\":", out);
+        frame_or_null(h, s->holder_frame);
+        if (s->total_blocks)
+            fprintf(out, ",\"share\":{\"n\":%" PRIu64 ",\"of\":%" PRIu64
+                         ",\"what\":\"blocks of the site\"}",
+                    s->holder_blocks, s->total_blocks);
+        else if (s->kind == SUSPECT_TABLE && s->live_entries + s->dead_entries)
+            fprintf(out, ",\"share\":{\"n\":%" PRIu64 ",\"of\":%" PRIu64
+                         ",\"what\":\"entries dead\"}",
+                    s->dead_entries, s->live_entries + s->dead_entries);
+        fprintf(out, ",\"per_mark\":%s,\"rate\":", s->per_mark ? "true" : "false");
+        num(out, s->rate);
+        if (s->kind == SUSPECT_DARK_MATTER && m->rp->gc)
+            fputs(",\"gc_chart\":true", out);
+        suspect_series_json(out, m, s, r);
+        fputc('}', out);
     }
-    fputc(']', h->out);
-    free(ss.v);
-    free(ss.seen);
+    fprintf(out, "],\"suspects_system\":%zu,\"suspects_unit\":", ss ? ss->nsystem : 0);
+    report_json_str_or_null(out, ss ? ss->unit : NULL);
 }
 
 /* ------------------------------------------------------------ flame graph */

@@ -11,7 +11,9 @@
   'use strict';
 
   const D = JSON.parse(document.getElementById('ht-data').textContent);
-  const FR = D.frames; /* [name, file, line, module, inlined] */
+  /* [name, file, line, module, inlined, flags]; flags (userframe.h): 1 system
+   * code (not the program's), 2 heaptrace's own, 4 below main, 8 main */
+  const FR = D.frames;
   const SVGNS = 'http://www.w3.org/2000/svg';
   let P = D.procs[D.selected] || D.procs[0];
 
@@ -71,7 +73,6 @@
     return out;
   }
   function frameName(i) { return FR[i] ? shortName(FR[i][0]) : '?'; }
-  function fullName(i) { return FR[i] ? FR[i][0] : '?'; }
   function frameLoc(i) {
     const f = FR[i];
     return f && f[1] ? base(f[1]) + (f[2] ? ':' + f[2] : '') : (f && f[3] ? f[3] : '');
@@ -81,22 +82,18 @@
     const loc = FR[i] && !FR[i][1] && FR[i][0].includes('+0x') ? '' : frameLoc(i);
     return frameName(i) + (loc ? ' (' + loc + ')' : '');
   }
-  function systemFrame(i) {
-    const f = FR[i];
-    if (!f) return true;
-    const file = f[1];
-    return !file || file[0] === '.' || file.startsWith('/usr/') || /^libheaptrace/.test(f[3] || '') ||
-      f[0].startsWith('heaptrace');
-  }
+  function systemFrame(i) { return !FR[i] || (FR[i][5] & 1) !== 0; }
+  /* The first frame of the program's own code, else the innermost. */
   function userFrame(stack) {
-    for (const i of stack || []) if (!systemFrame(i) && FR[i][2]) return i;
+    for (const i of stack || []) if (!systemFrame(i)) return i;
     return stack && stack.length ? stack[0] : null;
   }
   /* The stack a person reads: nothing below main, heaptrace's own frames out. */
   function trimStack(stack) {
-    let end = (stack || []).length;
-    for (let k = 0; k < end; k++) if (fullName(stack[k]) === 'main') { end = k + 1; break; }
-    return (stack || []).slice(0, end).filter((i) => !/^libheaptrace/.test(FR[i][3] || ''));
+    const st = stack || [];
+    let end = st.findIndex((i) => FR[i] && FR[i][5] & 8);
+    end = end < 0 ? st.length : end + 1;
+    return st.slice(0, end).filter((i) => FR[i] && !(FR[i][5] & 6));
   }
   /* A round step near `raw`: 1, 2, 2.5 or 5 times a power of ten, in the
    * unit (KiB, MiB...) raw falls in when base is 1024. */
@@ -291,15 +288,17 @@
 
   /* ------------------------------------------------------------ sections */
 
+  const KIND_WORDS = { table: 'table', chain: 'chain', held_growth: 'growth', growth: 'growth', leak: 'leak', dark_matter: 'dark matter' };
+  function userSuspects(p) { return (p.suspects || []).filter((x) => !x.system); }
   function verdict(p) {
     const v = document.getElementById('verdict');
-    const s = p.suspects || [];
+    const s = userSuspects(p);
     if (!p.detailed) {
       v.className = 'verdict';
       v.textContent = 'process ' + p.pid + ': peak ' + bytes(p.summary.peak_bytes) + ', nothing to report';
     } else if (s.length) {
       v.className = 'verdict bad';
-      v.textContent = (s.length === 1 ? '1 suspect' : s.length + ' suspects') + ': ' + s[0].headline;
+      v.textContent = (s.length === 1 ? '1 suspect' : s.length + ' suspects') + ' in your code: ' + s[0].headline;
     } else if (p.summary.leaked_bytes && p.leaks && p.leaks[0].bytes) {
       v.className = 'verdict bad';
       v.textContent = bytes(p.leaks[0].bytes) + ' definitely lost';
@@ -340,9 +339,15 @@
     box.append(legend);
   }
 
+  /* The growth series behind a suspect, in log seconds, or null. */
+  function seriesOf(s) {
+    const f = s.growth !== undefined && P.growth && P.growth.findings[s.growth];
+    return f && f.series.t.length ? { t: f.series.t.map((x) => x + f.series.t0), y: f.series.y } : null;
+  }
   function suspectEvidence(s, box) {
     if (s.where !== null && s.where !== undefined)
-      box.append(el('p', {}, 'in your code: ', el('b', { class: 'mono user-frame', text: frameWords(s.where) })));
+      box.append(el('p', {}, s.system ? 'in system code: ' : 'in your code: ', el('b', { class: 'mono user-frame', text: frameWords(s.where) }),
+        s.caller !== null && s.caller !== undefined ? el('span', { class: 'muted', text: ', called from ' + frameWords(s.caller) }) : null));
     if (s.share && s.share.of) {
       const pct = 100 * s.share.n / s.share.of;
       box.append(el('div', { class: 'share' }, el('div', { class: 'bar' }, el('span', { style: `width:${pct.toFixed(1)}%` })),
@@ -352,13 +357,13 @@
     if (s.stack) { box.append(el('h3', { text: 'allocated at' })); box.append(stackList(s.stack)); }
     if ('path' in s) {
       box.append(el('h3', { text: 'held by' }));
-      if (s.path || s.reachable === 0) box.append(pathList(s.path));
+      if (s.path || s.kind === 'leak') box.append(pathList(s.path));
       else box.append(el('p', { class: 'muted', text: 'no holder known: no heap snapshot has these blocks on a path from a root' }));
     }
-    if (s.table && s.table.dead)
-      seriesChart('dead and live entries per snapshot', s.table.t, [['dead entries', s.table.dead], ['live entries', s.table.live]], box);
-    if (s.table && s.table.length)
-      seriesChart('chain length per snapshot', s.table.t, [['linked blocks', s.table.length]], box);
+    const tb = s.table !== undefined && P.tables[s.table], ch = s.chain !== undefined && P.chains[s.chain];
+    if (tb) seriesChart('dead and live entries per snapshot', tb.points.map((x) => x.t),
+      [['dead entries', tb.points.map((x) => x.dead)], ['live entries', tb.points.map((x) => x.live)]], box);
+    if (ch) seriesChart('chain length per snapshot', ch.points.map((x) => x.t), [['linked blocks', ch.points.map((x) => x.length)]], box);
     if (s.gc_chart && P.gc) {
       const box2 = el('div', {});
       box.append(el('h3', { text: 'GC heap and dark matter at each collection' }), box2);
@@ -368,22 +373,22 @@
       box2.append(el('div', { class: 'legend' }, el('span', {}, el('span', { class: 'sw', style: 'background:var(--gc)' }), ' GC heap'),
         el('span', {}, el('span', { class: 'sw', style: 'background:var(--dark)' }), ' dark matter (malloc)')));
     }
-    if (s.series && s.series.t.length)
-      seriesChart('live bytes over the run', s.series.t.map((x) => x + s.series.t0), [['live bytes', s.series.y]], box);
+    const ser = seriesOf(s);
+    if (ser) seriesChart('live bytes over the run', ser.t, [['live bytes', ser.y]], box);
   }
 
   function suspectsSection(p) {
     const sec = el('section', { id: 'suspects', 'aria-labelledby': 'h-suspects' },
       el('h2', { id: 'h-suspects', text: 'Suspects' }));
-    const s = p.suspects || [];
-    if (!s.length) { sec.append(el('p', { class: 'empty', text: 'nothing grows, and no memory is lost' })); return sec; }
+    const all = p.suspects || [], s = all.filter((x) => !x.system), sys = all.filter((x) => x.system);
+    if (!s.length) sec.append(el('p', { class: 'empty', text: 'nothing grows in your code, and none of its memory is lost' }));
     const ol = el('ol', { class: 'suspects' });
-    s.forEach((x, k) => {
+    const item = (x, k) => {
       const ev = el('div', { class: 'evidence', id: 'ev-' + k, hidden: true });
       const head = el('button', { class: 'suspect-head', 'aria-expanded': 'false', 'aria-controls': 'ev-' + k },
         el('span', { class: 'chev', 'aria-hidden': 'true', text: '▸' }),
         el('span', { class: 'n', text: (k + 1) + '.' }),
-        el('span', { class: 'hl' }, el('span', { class: 'kind', text: x.kind }), el('span', { class: 'headline', text: x.headline }),
+        el('span', { class: 'hl' }, el('span', { class: 'kind', text: KIND_WORDS[x.kind] || x.kind }), el('span', { class: 'headline', text: x.headline }),
           x.where !== null && x.where !== undefined ? el('span', { class: 'where mono', text: frameWords(x.where) }) : null),
         el('span', { class: 'size', text: bytes(x.bytes) }));
       let filled = false;
@@ -394,9 +399,20 @@
         if (open && !filled) { suspectEvidence(x, ev); filled = true; }
         ev.hidden = !open;
       });
-      ol.append(el('li', { class: 'suspect' }, head, ev));
-    });
+      return el('li', { class: 'suspect' + (x.system ? ' system' : '') }, head, ev);
+    };
+    s.forEach((x, k) => ol.append(item(x, k)));
     sec.append(ol);
+    if (sys.length) {
+      /* glibc's, the loader's, libstdc++'s own: one line unless asked for */
+      const more = el('ol', { class: 'suspects', start: s.length + 1, hidden: true });
+      sys.forEach((x, k) => more.append(item(x, s.length + k)));
+      const total = sys.reduce((a, x) => a + x.bytes, 0);
+      const b = el('button', { 'aria-expanded': 'false', text: sys.length + ' more in system code (' + bytes(total) + '): show' });
+      b.addEventListener('click', () => { more.hidden = !more.hidden; b.setAttribute('aria-expanded', String(!more.hidden));
+        b.textContent = sys.length + ' more in system code (' + bytes(total) + '): ' + (more.hidden ? 'show' : 'hide'); });
+      sec.append(el('p', {}, b), more);
+    }
     return sec;
   }
 
@@ -433,8 +449,9 @@
       const heapPeak = Math.max(peakOf(tl.heap || []), gc ? peakOf(gc.heap) : 0);
       series.push({ name: 'RSS', t: tl.t, y: tl.rss, color: cssVar('--rss'), width: 1.2, dash: '2 2', hidden: peakOf(tl.rss) > 2 * heapPeak });
     }
-    (p.suspects || []).filter((s) => s.series).slice(0, 3).forEach((s) => {
-      series.push({ name: 'suspect: ' + frameWords(s.where), t: s.series.t.map((x) => x + s.series.t0), y: s.series.y,
+    userSuspects(p).filter((s) => seriesOf(s)).slice(0, 3).forEach((s) => {
+      const ser = seriesOf(s);
+      series.push({ name: 'suspect: ' + frameWords(s.where), t: ser.t, y: ser.y,
         color: cssVar(palette[pk++ % palette.length]), width: 1.8 });
     });
     const points = (p.snapshots || []).map((s) => ({ t: s.t, y: s.live, color: cssVar('--fg'),
@@ -708,9 +725,9 @@
       if (q !== p && q.detailed) head.append(el('button', { text: 'show this process', onclick: () => { P = q; render(); window.scrollTo(0, 0); } }));
       card.append(head, el('div', { class: 'summary' }, 'peak ', el('b', { text: bytes(s.peak_bytes) }), ' leaked ', el('b', { text: bytes(s.leaked_bytes) }),
         ' allocations ', el('b', { text: count(s.allocations) }), ' ', el('span', { class: 'muted', text: base(q.log) })));
-      if (q.detailed && q.suspects && q.suspects.length) {
+      if (q.detailed && userSuspects(q).length) {
         const ol = el('ol', {});
-        q.suspects.slice(0, 3).forEach((x) => ol.append(el('li', { text: x.headline })));
+        userSuspects(q).slice(0, 3).forEach((x) => ol.append(el('li', { text: x.headline })));
         card.append(ol);
       } else if (!q.something) card.append(el('div', { class: 'muted', text: 'nothing to report' }));
       sec.append(card);

@@ -179,7 +179,7 @@ async function main() {
   await shot(args.screenshot, false);
 
   const top = await evaluate(`(() => { const d = JSON.parse(document.getElementById('ht-data').textContent);
-    const p = d.procs[d.selected]; const s = p.suspects && p.suspects[0];
+    const p = d.procs[d.selected]; const s = p.suspects && p.suspects.filter((x) => !x.system)[0];
     const first = document.querySelector('#suspects li.suspect');
     return { headline: s ? s.headline : null, where: s && s.where !== null ? d.frames[s.where] : null,
       shown: first ? first.querySelector('.headline').textContent : null, page: document.body.innerText }; })()`);
