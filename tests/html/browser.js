@@ -14,7 +14,7 @@
 //
 //   node browser.js --chromium /usr/bin/chromium --page report.html \
 //       --screenshot out.png [--expect TEXT]... [--search WORD] [--full out-full.png]
-//       [--evidence TEXT]... [--process-click]
+//       [--evidence TEXT]... [--process-click] [--allow-no-line] [--paint-only] [--dark]
 //
 // Exit status: 0 all checks passed, 1 a check failed, 2 usage or browser error.
 'use strict';
@@ -43,6 +43,7 @@ for (let i = 2; i < process.argv.length; i++) {
     case '--dark': args.dark = true; break;
     case '--allow-no-line': args.noLine = true; break;
     case '--process-click': args.processClick = true; break;
+    case '--paint-only': args.paintOnly = true; break;
     default: usage('unknown argument ' + a);
   }
 }
@@ -178,6 +179,15 @@ async function main() {
   await ready();
   await shot(args.screenshot, false);
 
+  if (args.paintOnly) {
+    // the time to first paint of a big page: loads cleanly, nothing more asked
+    if (args.full) await shot(args.full, true);
+    await sleep(100);
+    check(problems.length === 0, 'no console error, exception or failed request' + (problems.length ? ': ' + problems.join('; ') : ''));
+    finished = true;
+    await Promise.race([send('Browser.close').catch(() => {}), new Promise((r) => chrome.once('exit', r)), sleep(3000)]);
+    return;
+  }
   const top = await evaluate(`(() => { const d = JSON.parse(document.getElementById('ht-data').textContent);
     const p = d.procs[d.selected]; const s = p.suspects && p.suspects.filter((x) => !x.system)[0];
     const first = document.querySelector('#suspects li.suspect');
