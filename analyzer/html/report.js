@@ -297,8 +297,9 @@
       v.className = 'verdict';
       v.textContent = 'process ' + p.pid + ': peak ' + bytes(p.summary.peak_bytes) + ', nothing to report';
     } else if (s.length) {
-      v.className = 'verdict bad';
-      v.textContent = (s.length === 1 ? '1 suspect' : s.length + ' suspects') + ' in your code: ' + s[0].headline;
+      v.className = 'verdict';
+      v.replaceChildren(el('b', { class: 'bad', text: (s.length === 1 ? '1 suspect' : s.length + ' suspects') + ' in your code' }),
+        ', the first: ' + s[0].headline);
     } else if (p.summary.leaked_bytes && p.leaks && p.leaks[0].bytes) {
       v.className = 'verdict bad';
       v.textContent = bytes(p.leaks[0].bytes) + ' definitely lost';
