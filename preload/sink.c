@@ -46,7 +46,7 @@
 
 #include "ht.h"
 
-#define SINK_RING (4u << 20)       /* compressed bytes in flight */
+#define SINK_RING (1u << 20)       /* compressed bytes in flight: 8 of zstd's 128 KiB outputs */
 #define SINK_STACK (256u << 10)
 #define SINK_IO (16u << 10)        /* one /proc read */
 #define SINK_IDLE_NS (100 * 1000 * 1000) /* how often an idle sink looks at the program */
