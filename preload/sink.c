@@ -11,7 +11,7 @@
  * with CLONE_VM and without CLONE_FILES: it shares the program's memory (the
  * compressed log reaches it through a ring in that memory, never through a
  * descriptor) and has a descriptor table of its own, which it empties at
- * once and in which it then opens the log, /proc/<pid>/statm, maps and
+ * once and in which it then opens the log, /proc/<pid>/statm, maps, stat and
  * cmdline. So it also keeps the log of a program that closes everything,
  * execs, or is killed with SIGKILL: what was compressed is written.
  *
@@ -153,6 +153,8 @@ static long open_device(const char *path)
         char self[40] = "/proc/self/fd/";
         ht_fmt_u64(self + 14, (uint64_t)probe);
         fd = OPEN(self, O_WRONLY | O_CLOEXEC | O_NOCTTY, 0);
+        if (fd == -ENOENT) /* no /proc: by name, then checked to be the same device */
+            fd = OPEN(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0);
         struct stat st2;
         if (fd >= 0 && (SYS2(SYS_fstat, fd, &st2) != 0 || st2.st_rdev != st.st_rdev ||
                         st2.st_ino != st.st_ino)) {
@@ -196,38 +198,36 @@ static void append_loglist(struct ht_sink *s)
 
 /* ---- the sink's loop -------------------------------------------------- */
 
-struct proc_cache {
-    long fd;
-    char name[16];
-    uint64_t pos;
-};
+/*
+ * The /proc files the shim reads, opened when the sink starts and kept:
+ * permission to read maps is checked when it is opened, so a program that
+ * later changes its user id or makes itself non-dumpable is still read.
+ * Each read is a pread from the offset asked (0: a fresh listing).
+ */
+static const char *const proc_names[] = {"maps", "statm", "stat", "cmdline"};
+#define PROC_FILES (sizeof proc_names / sizeof proc_names[0])
 
-static void serve_io(struct ht_sink *s, struct proc_cache *pc)
+static void proc_open_all(const struct ht_sink *s, long *fds)
+{
+    for (size_t i = 0; i < PROC_FILES; i++) {
+        char p[64] = "/proc/";
+        size_t n = 6 + ht_fmt_u64(p + 6, (uint64_t)s->program);
+        p[n++] = '/';
+        ht_strlcpy(p + n, proc_names[i], sizeof p - n);
+        fds[i] = OPEN(p, O_RDONLY | O_CLOEXEC, 0);
+    }
+}
+
+static void serve_io(struct ht_sink *s, const long *fds)
 {
     uint32_t req = atomic_load(&s->io_req);
     if (req == atomic_load(&s->io_done))
         return;
-    if (pc->fd < 0 || strcmp(pc->name, s->io_name) != 0 || s->io_off == 0) {
-        if (pc->fd >= 0)
-            SYS1(SYS_close, pc->fd);
-        char p[64] = "/proc/";
-        size_t n = 6 + ht_fmt_u64(p + 6, (uint64_t)s->program);
-        p[n++] = '/';
-        ht_strlcpy(p + n, s->io_name, sizeof p - n);
-        pc->fd = OPEN(p, O_RDONLY | O_CLOEXEC, 0);
-        ht_strlcpy(pc->name, s->io_name, sizeof pc->name);
-        pc->pos = 0;
-    }
-    long r = pc->fd;
-    if (pc->fd >= 0) {
-        uint32_t len = s->io_len < SINK_IO ? s->io_len : SINK_IO;
-        if (s->io_off == pc->pos) /* sequential: maps is read in chunks */
-            r = SYS3(SYS_read, pc->fd, s->io_data, len);
-        else
-            r = SYS4(SYS_pread64, pc->fd, s->io_data, len, s->io_off);
-        if (r > 0)
-            pc->pos = s->io_off + (uint64_t)r;
-    }
+    long r = -ENOENT;
+    for (size_t i = 0; i < PROC_FILES; i++)
+        if (strcmp(proc_names[i], s->io_name) == 0 && (r = fds[i]) >= 0)
+            r = SYS4(SYS_pread64, fds[i], s->io_data, s->io_len < SINK_IO ? s->io_len : SINK_IO,
+                     s->io_off);
     s->io_result = r;
     atomic_store(&s->io_done, req);
     futex_wake(&s->io_done);
@@ -287,9 +287,10 @@ static int sink_main(void *arg)
     append_loglist(s);
     atomic_store(&s->state, SINK_OPEN);
     futex_wake((_Atomic uint32_t *)&s->state);
-    struct proc_cache pc = {-1, "", 0};
+    long proc_fds[PROC_FILES];
+    proc_open_all(s, proc_fds);
     for (;;) {
-        serve_io(s, &pc);
+        serve_io(s, proc_fds);
         if (write_ring(s, fd))
             continue;
         if (atomic_load(&s->close_req) || program_left(s)) {
