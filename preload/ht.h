@@ -172,6 +172,7 @@ struct ht_thread {
     struct tail_cache *unwind_tail; /* unwind.c: the cached outermost frames */
     uint8_t *unwind_stack;          /* unwind.c: the stack the unwinder runs on */
     uint64_t ips[HT_MAX_STACK_DEPTH + 16]; /* record.c: the stack being captured */
+    char maps_buf[4096];                   /* maps.c: /proc/self/maps, read in pieces */
 
     /* 0, HT_TAKING while a ticket is being taken, else the unpublished ticket */
     _Alignas(64) _Atomic uint64_t pending;

@@ -39,11 +39,17 @@ void ht_maps_each(ht_maps_fn *fn, void *arg)
     struct ht_proc f;
     if (!ht_proc_open(&f, "maps"))
         return;
-    char buf[1024]; /* small: a thread's first event may run on a handler's sigaltstack */
+    /* Not on the stack: a thread's first event may run on a handler's small
+     * sigaltstack. Not smaller either: each read of /proc/self/maps walks
+     * the process's mappings again. */
+    struct ht_thread *t = ht_self;
+    char local[256];
+    char *buf = t ? t->maps_buf : local;
+    size_t cap = t ? sizeof t->maps_buf : sizeof local;
     size_t have = 0;
     bool skipping = false; /* the rest of a line longer than the buffer */
     for (;;) {
-        long got = ht_proc_read(&f, buf + have, sizeof buf - 1 - have);
+        long got = ht_proc_read(&f, buf + have, cap - 1 - have);
         if (got <= 0)
             break;
         have += (size_t)got;
@@ -67,7 +73,7 @@ void ht_maps_each(ht_maps_fn *fn, void *arg)
         }
         have -= (size_t)(line - buf);
         memmove(buf, line, have);
-        if (have >= sizeof buf - 1) { /* a line longer than the buffer: only its start counts */
+        if (have >= cap - 1) { /* a line longer than the buffer: only its start counts */
             if (!one_line(buf, fn, arg)) {
                 ht_proc_close(&f);
                 return;

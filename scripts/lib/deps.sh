@@ -17,7 +17,7 @@ HT_PKGS_BUILD=(build-essential cmake pkg-config libunwind-dev libzstd-dev libelf
 # closes every descriptor), the tests/gc programs (libgc, and Guile as a real Boehm-GC
 # client), and python3, which reads the reports' JSON in the tests.
 HT_PKGS_CHECK=(clang libclang-rt-14-dev shellcheck valgrind libxml2-utils redis-server nginx curl
-    dnsmasq-base libgc-dev guile-3.0 python3)
+    dnsmasq-base libgc-dev guile-3.0 python3 strace)
 # To open the HTML report in a real browser (tests/html: headless Chromium driven by
 # a node script over --remote-debugging-pipe). Installed apart: where they cannot be
 # installed, the browser tests skip with a message instead of failing the check.
