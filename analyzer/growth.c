@@ -1148,9 +1148,11 @@ void growth_text(const struct growth_result *r, bool color, bool no_addresses, F
         const struct sym_frame *uf = userframe_of(f->stack);
         char *uname = uf && f->function && f->by != GROWTH_BY_OWNER ? model_frame_name(uf) : NULL;
         bool from = uname && strcmp(uname, f->function) != 0;
+        char fshort[256], ushort[256];
         fprintf(out, "  #%zu %s %s%s%s%s%s%s%s", i + 1, by_names[f->by],
                 f->owner_kind ? f->owner_kind : "", f->owner_kind ? " opened in " : "",
-                f->function ? f->function : "?", from ? ", from " : "", from ? uname : "",
+                f->function ? report_short_name(f->function, fshort, sizeof(fshort)) : "?",
+                from ? ", from " : "", from ? report_short_name(uname, ushort, sizeof(ushort)) : "",
                 file ? " at " : uf && uf->function ? " (no line info)" : "",
                 file ? (base ? base + 1 : file) : "");
         free(uname);

@@ -93,6 +93,9 @@ const char *report_bytes(uint64_t n, char buf[32]);
 
 /* report_suspects.c: counts with thousands separators ("9,968"). */
 const char *report_count(uint64_t n, char buf[32]);
+/* A function's name for a headline: without its parameter list, long C++
+ * template argument lists folded to <...> ("LruCache::put"). */
+const char *report_short_name(const char *name, char *buf, size_t len);
 /* "port_open (weak_ports.c:117)", or "f (no line info)"; NULL f: "an unknown place". */
 struct sym_frame;
 const char *report_frame_text(const struct sym_frame *f, char *buf, size_t len);

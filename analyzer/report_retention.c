@@ -43,7 +43,7 @@ static uint64_t limit(uint64_t n, uint64_t top, uint64_t dflt)
 
 /* ------------------------------------------------------------------ text */
 
-/* "name (file:line)" of a site's innermost frame, into buf. */
+/* "name (file:line)" of a site's frame in the program's own code, into buf. */
 static const char *site_name(const struct model *m, uint64_t stack_id, char *buf, size_t len)
 {
     const struct model_stack *st = model_stack_of(m, stack_id);
@@ -51,13 +51,14 @@ static const char *site_name(const struct model *m, uint64_t stack_id, char *buf
         snprintf(buf, len, "an unknown site");
         return buf;
     }
-    const struct sym_frame *f = &st->frames[0];
-    char *name = model_frame_name(f);
+    const struct sym_frame *f = userframe_of(st); /* the program's line, not operator new */
+    char *name = model_frame_name(f), shortname[160];
+    report_short_name(name, shortname, sizeof(shortname));
     const char *base = f->file ? strrchr(f->file, '/') : NULL;
     if (f->file)
-        snprintf(buf, len, "%s (%s:%" PRIu32 ")", name, base ? base + 1 : f->file, f->line);
+        snprintf(buf, len, "%s (%s:%" PRIu32 ")", shortname, base ? base + 1 : f->file, f->line);
     else
-        snprintf(buf, len, "%s", name);
+        snprintf(buf, len, "%s", shortname);
     free(name);
     return buf;
 }

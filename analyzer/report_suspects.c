@@ -59,6 +59,50 @@ static const char *base_of(const char *path)
     return s ? s + 1 : path;
 }
 
+#define SHORT_TEMPLATE_ARGS 24 /* longer template argument lists become <...> */
+
+/* The end of the bracketed run opening at p (open/close), or NULL. */
+static const char *bracket_end(const char *p, char open, char close)
+{
+    int depth = 0;
+    for (; *p; p++) {
+        if (*p == open)
+            depth++;
+        else if (*p == close && --depth == 0)
+            return p;
+    }
+    return NULL;
+}
+
+const char *report_short_name(const char *name, char *buf, size_t len)
+{
+    size_t o = 0;
+    for (const char *p = name; *p && o + 6 < len; p++) {
+        bool op = p - name >= 8 && strncmp(p - 8, "operator", 8) == 0;
+        if (*p == '(' && strncmp(p, "(anonymous namespace)", 21) == 0) {
+            size_t n = strlen("(anonymous namespace)");
+            if (o + n + 1 >= len)
+                break;
+            memcpy(buf + o, p, n);
+            o += n;
+            p += n - 1;
+            continue;
+        }
+        if (*p == '(' && p != name && !op)
+            break; /* the parameter list: not needed to find the line */
+        const char *end = *p == '<' && !op ? bracket_end(p, '<', '>') : NULL;
+        if (end && end - p > SHORT_TEMPLATE_ARGS) {
+            memcpy(buf + o, "<...>", 5);
+            o += 5;
+            p = end;
+            continue;
+        }
+        buf[o++] = *p;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 /* "port_open (weak_ports.c:117)", "f (no line info)", "python3.11+0x1234". */
 static void sb_frame(struct sbuf *b, const struct sym_frame *f)
 {
@@ -66,13 +110,14 @@ static void sb_frame(struct sbuf *b, const struct sym_frame *f)
         sb_printf(b, "an unknown place");
         return;
     }
-    char *name = model_frame_name(f);
+    char *name = model_frame_name(f), shortname[256];
+    report_short_name(name, shortname, sizeof(shortname));
     if (f->file)
-        sb_printf(b, "%s (%s:%" PRIu32 ")", name, base_of(f->file), f->line);
+        sb_printf(b, "%s (%s:%" PRIu32 ")", shortname, base_of(f->file), f->line);
     else if (f->function)
-        sb_printf(b, "%s (no line info)", name);
+        sb_printf(b, "%s (no line info)", shortname);
     else
-        sb_printf(b, "%s", name);
+        sb_printf(b, "%s", shortname);
     free(name);
 }
 
@@ -90,6 +135,13 @@ static bool is_wrapper(const struct suspect *s)
     return s->frame && s->caller && s->stack && s->frame == &s->stack->frames[0] &&
            s->frame->function && (strstr(s->frame->function, "alloc") ||
                                   strstr(s->frame->function, "new"));
+}
+
+/* A C library function the program called ("iconv_open"): worth naming;
+ * libstdc++'s insides (std::map<...>::operator[], operator new) are not. */
+static bool c_callee(const struct suspect *s)
+{
+    return s->callee && !strstr(s->callee, "::") && strncmp(s->callee, "operator", 8) != 0;
 }
 
 static void sb_where(struct sbuf *b, const struct suspect *s)
@@ -162,12 +214,13 @@ static void sb_holder(struct sbuf *b, const struct suspect *s)
     else
         sb_printf(b, "a block");
     if (s->holder_frame) {
-        char *name = model_frame_name(s->holder_frame);
+        char *name = model_frame_name(s->holder_frame), shortname[256];
+        report_short_name(name, shortname, sizeof(shortname));
         if (s->holder_frame->file)
-            sb_printf(b, " (%s, %s:%" PRIu32 ")", name, base_of(s->holder_frame->file),
+            sb_printf(b, " (%s, %s:%" PRIu32 ")", shortname, base_of(s->holder_frame->file),
                       s->holder_frame->line);
         else
-            sb_printf(b, " (%s)", name);
+            sb_printf(b, " (%s)", shortname);
         free(name);
     }
 }
@@ -184,7 +237,7 @@ const char *report_suspect_headline(const struct model *m, const struct suspects
                                     const struct suspect *s, char *buf, size_t len)
 {
     struct sbuf b = {buf, 0, len};
-    char n1[32], n2[32];
+    char n1[32], n2[32], callee[256];
     buf[0] = '\0';
     switch (s->kind) {
     case SUSPECT_TABLE:
@@ -195,8 +248,8 @@ const char *report_suspect_headline(const struct model *m, const struct suspects
             sb_rate(&b, m, all, s->dead_rate, false);
         }
         sb_printf(&b, "; they own %s", report_bytes(s->owned_bytes + s->dead_bytes, n2));
-        if (s->callee)
-            sb_printf(&b, " of %s buffers", s->callee);
+        if (c_callee(s))
+            sb_printf(&b, " of %s buffers", report_short_name(s->callee, callee, sizeof(callee)));
         sb_printf(&b, " allocated in ");
         sb_where(&b, s);
         break;
@@ -213,8 +266,8 @@ const char *report_suspect_headline(const struct model *m, const struct suspects
     case SUSPECT_HELD_GROWTH:
         sb_holder(&b, s);
         sb_printf(&b, " keeps %s", report_bytes(s->bytes, n1));
-        if (s->callee)
-            sb_printf(&b, " of %s buffers", s->callee);
+        if (c_callee(s))
+            sb_printf(&b, " of %s buffers", report_short_name(s->callee, callee, sizeof(callee)));
         sb_printf(&b, " allocated in ");
         sb_where(&b, s);
         sb_share(&b, s);
@@ -223,13 +276,18 @@ const char *report_suspect_headline(const struct model *m, const struct suspects
         break;
     case SUSPECT_GROWTH:
         sb_where(&b, s);
+        if (s->lost_bytes) { /* growth nothing points to: a leak on a path taken again and again */
+            sb_printf(&b, " leaks %s in %s blocks, ", report_bytes(s->lost_bytes, n1),
+                      report_count(s->lost_blocks, n2));
+            sb_rate(&b, m, all, s->rate, true);
+            sb_printf(&b, " (definitely lost: nothing points to them)");
+            break;
+        }
         sb_printf(&b, " allocates %s", report_bytes(s->bytes, n1));
-        if (s->callee)
-            sb_printf(&b, " through %s", s->callee);
+        if (c_callee(s))
+            sb_printf(&b, " through %s", report_short_name(s->callee, callee, sizeof(callee)));
         sb_printf(&b, " that keeps growing, ");
         sb_rate(&b, m, all, s->rate, true);
-        if (s->lost_bytes)
-            sb_printf(&b, "; %s of it lost at exit", report_bytes(s->lost_bytes, n2));
         break;
     case SUSPECT_LEAK:
         sb_where(&b, s);
