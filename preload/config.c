@@ -63,6 +63,13 @@ static unsigned long env_ulong(const char *name, unsigned long dflt, unsigned lo
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Unset, empty or "auto": heaptrace chooses. */
+static bool env_auto(const char *name)
+{
+    const char *s = ht_getenv(name);
+    return !s || !*s || strcmp(s, "auto") == 0;
+}
+
 /* "2", "0.25", "1.5": seconds with up to millisecond precision, as ms; 0 when unset or bad. */
 static unsigned long env_millis(const char *name, unsigned long hi_s)
 {
@@ -205,6 +212,10 @@ void ht_config_read(void)
     ht_config.snapshot_every_marks =
         (unsigned)env_ulong("HEAPTRACE_SNAPSHOT_EVERY_MARKS", 0, 0, 1u << 30);
     ht_config.snapshot_signal = snapshot_signal();
+    /* automatic running snapshots (snappolicy.c) unless either is set */
+    bool automatic = ht_config.snapshots && env_auto("HEAPTRACE_SNAPSHOT_EVERY_MARKS") &&
+                     env_auto("HEAPTRACE_SNAPSHOT_INTERVAL");
+    ht_config.snapshot_marks_auto = ht_config.snapshot_time_auto = automatic;
     ht_config.ring_kib = (unsigned)env_ulong("HEAPTRACE_BUFFER_KIB", 4096, 64, 1u << 20);
     const char *unwind = ht_getenv("HEAPTRACE_UNWIND");
     ht_config.unwind_libunwind = unwind && strcmp(unwind, "libunwind") == 0;

@@ -106,6 +106,8 @@ struct ht_config {
     bool snapshot_fork;     /* HEAPTRACE_SNAPSHOT_FORK: the exit snapshot scanned by a child */
     unsigned long snapshot_interval_ms; /* HEAPTRACE_SNAPSHOT_INTERVAL, in ms */
     unsigned snapshot_every_marks;   /* HEAPTRACE_SNAPSHOT_EVERY_MARKS */
+    bool snapshot_marks_auto;        /* ... and _INTERVAL unset or "auto": snappolicy.c */
+    bool snapshot_time_auto;
     int snapshot_signal;             /* HEAPTRACE_SNAPSHOT_SIGNAL, 0 = none */
 };
 extern struct ht_config ht_config;
@@ -412,6 +414,14 @@ void ht_snapshot_request(unsigned reason);
  * thread's stack starts there, above our own frames. caller_regs (NULL:
  * none): its HT_CALLER_REGS callee-saved registers at the call, roots. */
 void ht_snapshot_request_wait(unsigned reason, const uint64_t *caller_regs, uint64_t program_sp);
+
+/* snappolicy.c: the automatic running snapshots. _mark: true when the mark
+ * numbered `mark` (from 1) is to take one; _tick (writer thread): true when
+ * one is due in time; _ended (writer thread): a running snapshot is over:
+ * how long it held the program and how long its scan took (the bound). */
+bool ht_snap_policy_mark(unsigned long mark);
+bool ht_snap_policy_tick(uint64_t now);
+void ht_snap_policy_ended(uint64_t pause_ns, uint64_t scan_ns);
 void ht_snapshot_user_root(uint64_t start, uint64_t len);
 void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add);
 void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len);

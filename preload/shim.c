@@ -217,8 +217,9 @@ void ht_api_mark(const char *label, const uint64_t *regs, uint64_t program_sp)
     ht_rec_raw(HT_REC_MARK, buf, (size_t)(p - buf) + n);
     leave();
     static _Atomic unsigned long marks;
+    unsigned long mark = atomic_fetch_add(&marks, 1) + 1;
     unsigned every = ht_config.snapshot_every_marks;
-    if (every && (atomic_fetch_add(&marks, 1) + 1) % every == 0)
+    if ((every && mark % every == 0) || ht_snap_policy_mark(mark))
         ht_snapshot_request_wait(HT_SNAP_MARKS, regs, program_sp);
 }
 

@@ -783,6 +783,7 @@ static bool snapshot_frames(void)
             ht_get_uvarint(&q, p + n, &cost.scan_cpu_ns);
             ht_get_uvarint(&q, p + n, &cost.index_cpu_ns);
             ht_snapshot_end(w.snap_pause_ns, &cost);
+            ht_snap_policy_ended(w.snap_pause_ns, cost.scan_ns);
             done = true;
         } else if (tag == HT_REC_SNAPSHOT_EDGES_DELTA || tag == HT_REC_SNAPSHOT_ROOTS ||
                    tag == HT_REC_SNAPSHOT_FRAMES) {
@@ -876,6 +877,8 @@ static void snapshot_tick(uint64_t now)
             atomic_store(&snap_request, HT_SNAP_INTERVAL + 1);
         }
     }
+    if (ht_snap_policy_tick(now))
+        atomic_store(&snap_request, HT_SNAP_INTERVAL + 1);
     unsigned req = atomic_exchange(&snap_request, 0);
     if (req)
         snapshot_start(req - 1, false);
