@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -37,6 +38,26 @@
 #define READER_IN_CHUNK (128u << 10)
 #define READER_MIN_ROOM (128u << 10) /* free window space before decompressing */
 #define READER_MAX_WINDOW (HT_MAX_RECORD_LEN + 64u + READER_MIN_ROOM)
+/*
+ * What a log can honestly hold: every record carries the time of its event,
+ * and one writer thread encodes every event, some 10 to 50 a microsecond at
+ * most (a producer that outruns it waits, or its events are LOST), plus what
+ * the threads' rings hold when tracing starts. So the blocks created by time
+ * t (microseconds) are at most READER_HONEST_FREE + READER_HONEST_PER_US * t,
+ * with 20 times the writer's rate and room for 80 full rings of the default
+ * size; stack frames (ips) likewise. A forged log of 100 M ALLOC records at
+ * time 0 (27 KB compressed) is refused at its 16.8 M-th block (0.5 GiB of
+ * replayed blocks) instead of driving the analysis out of memory.
+ */
+#define READER_HONEST_FREE (1ull << 24)
+#define READER_HONEST_PER_US 1000u
+
+static inline uint64_t honest_bound(uint64_t time_us)
+{
+    if (time_us > (UINT64_MAX - READER_HONEST_FREE) / READER_HONEST_PER_US)
+        return UINT64_MAX;
+    return READER_HONEST_FREE + READER_HONEST_PER_US * time_us;
+}
 
 struct ht_reader {
     /* input: a file descriptor, or a memory block */
@@ -56,6 +77,7 @@ struct ht_reader {
     bool in_frame, check_due;
     uint32_t frame_crc;
     uint64_t frame_off; /* compressed offset of that frame */
+    uint64_t nips; /* stack frames defined so far (honest_bound) */
     char warn[256];     /* ht_reader_warning */
 
     uint8_t *buf;
@@ -541,6 +563,17 @@ static int decode_modules(struct ht_reader *r, struct cursor *c)
     return 0;
 }
 
+/* One more block: within what the log can honestly hold by now? */
+static int honest_block(struct ht_reader *r, uint64_t time_us)
+{
+    if (r->blocks + 1 <= honest_bound(time_us))
+        return 0;
+    return reader_corrupt(r, "%llu blocks created by %llu us: more than a recorder can write "
+                             "(%llu, and %u more a microsecond), a forged or damaged log",
+                          (unsigned long long)(r->blocks + 1), (unsigned long long)time_us,
+                          (unsigned long long)READER_HONEST_FREE, READER_HONEST_PER_US);
+}
+
 static int decode_stack(struct ht_reader *r, struct cursor *c, struct ht_event *ev)
 {
     uint64_t depth;
@@ -554,6 +587,11 @@ static int decode_stack(struct ht_reader *r, struct cursor *c, struct ht_event *
             return -1;
     if (cur_done(r, c))
         return -1;
+    if (r->nips + depth > honest_bound(r->time_us))
+        return reader_corrupt(r, "%llu stack frames defined by %llu us: more than a recorder "
+                                 "can write, a forged or damaged log",
+                              (unsigned long long)(r->nips + depth),
+                              (unsigned long long)r->time_us);
     ev->ips = r->ips;
     ev->depth = (uint32_t)depth;
     ev->stack = r->nstacks + 1;
@@ -582,7 +620,7 @@ static int decode_realloc(struct ht_reader *r, struct cursor *c, struct ht_event
         return reader_corrupt(r, "realloc result %llu is not 0 or 1", (unsigned long long)result);
     ev->old_addr = old ? r->blocks - (old - 1) : 0;
     ev->addr = result ? r->blocks + 1 : 0;
-    return 0;
+    return result ? honest_block(r, ev->time_us) : 0;
 }
 
 /* ------------------------------------------------------- heap snapshots */
@@ -848,6 +886,8 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
     if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
         ev->fn = (uint8_t)(tag - HT_REC_ALLOC_BASE);
         ev->addr = r->blocks + 1;
+        if (honest_block(r, ev->time_us))
+            return -1;
         return cur_u(r, c, "size", &ev->size) || cur_stack(r, c, &ev->stack);
     }
     switch (tag) {
@@ -972,6 +1012,7 @@ static void reader_commit(struct ht_reader *r, struct ht_event *ev)
         break;
     case HT_REC_STACK:
         r->nstacks++;
+        r->nips += ev->depth;
         break;
     case HT_REC_REALLOC:
         r->blocks += ev->addr != 0;
@@ -1041,7 +1082,8 @@ static inline int reader_next_fast(struct ht_reader *r, struct ht_event *ev)
     uint64_t a, b, size, stack;
     uint64_t addr = 0, old_addr = 0, time_us = r->time_us, blocks = r->blocks;
     if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
-        if (!fast_u(&p, &size) || !fast_u(&p, &stack) || stack > r->nstacks)
+        if (!fast_u(&p, &size) || !fast_u(&p, &stack) || stack > r->nstacks ||
+            blocks + 1 > honest_bound(time_us))
             return 0;
         addr = ++blocks;
     } else if (tag == HT_REC_FREE) {
@@ -1051,7 +1093,7 @@ static inline int reader_next_fast(struct ht_reader *r, struct ht_event *ev)
         size = stack = 0;
     } else if (tag == HT_REC_REALLOC) {
         if (!fast_u(&p, &a) || !fast_u(&p, &b) || !fast_u(&p, &size) || !fast_u(&p, &stack) ||
-            stack > r->nstacks || a > blocks || b > 1)
+            stack > r->nstacks || a > blocks || b > 1 || blocks + b > honest_bound(time_us))
             return 0;
         old_addr = a ? blocks - (a - 1) : 0;
         addr = b ? blocks + 1 : 0;
@@ -1249,13 +1291,43 @@ static int reader_finish_open(struct ht_reader **out, struct ht_reader *r)
     return r->failed ? -1 : 0;
 }
 
+/*
+ * A log is a regular file, or "-": standard input, whatever it is (a pipe
+ * from zstdcat or ssh). Anything else is refused at once: opening a FIFO
+ * nobody writes to would block forever, and a directory or a device is not
+ * a log. The file is opened without blocking, then checked.
+ */
+static int reader_open_fd(struct ht_reader *r, const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0) {
+        r->fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (r->fd < 0)
+            return reader_fail(r, "cannot open '-' (standard input): %s", strerror(errno));
+        return 0;
+    }
+    r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (r->fd < 0)
+        return reader_fail(r, "cannot open '%s': %s", path, strerror(errno));
+    if (fstat(r->fd, &st) != 0)
+        return reader_fail(r, "cannot open '%s': %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return reader_fail(r, "cannot open '%s': not a regular file (%s); to read a log from a "
+                              "pipe, give '-' and the pipe on standard input",
+                           path, S_ISFIFO(st.st_mode)  ? "a FIFO"
+                                 : S_ISDIR(st.st_mode) ? "a directory"
+                                 : S_ISSOCK(st.st_mode) ? "a socket"
+                                                        : "a device");
+    int fl = fcntl(r->fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(r->fd, F_SETFL, fl & ~O_NONBLOCK);
+    return 0;
+}
+
 int ht_reader_open(struct ht_reader **out, const char *path)
 {
     struct ht_reader *r = reader_create();
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0)
-        reader_fail(r, "cannot open '%s': %s", path, strerror(errno));
-    else {
+    if (reader_open_fd(r, path) == 0) {
         r->in = xmalloc(READER_IN_CHUNK);
         reader_start(r);
     }
