@@ -532,7 +532,9 @@ static void fold_cxx(const char *in, char *out, size_t len)
         bool word = r > in && (r[-1] == '_' || (r[-1] >= 'a' && r[-1] <= 'z') ||
                                (r[-1] >= 'A' && r[-1] <= 'Z') || (r[-1] >= '0' && r[-1] <= '9'));
         const char *end = NULL;
-        if (*r == '<' && word && r[1] != '<' && r[1] != '=')
+        bool name = r[1] == '_' || r[1] == ':' || (r[1] >= 'a' && r[1] <= 'z') ||
+                    (r[1] >= 'A' && r[1] <= 'Z') || (r[1] >= '0' && r[1] <= '9');
+        if (*r == '<' && word && name) /* "vector<int>", never "a </b>" */
             end = closing(r, '<', '>');
         else if (*r == '(' && r > in && r[-1] != ' ' && r[-1] != '(' &&
                  (end = closing(r, '(', ')')) != NULL) {

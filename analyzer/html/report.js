@@ -455,6 +455,11 @@
       series.push({ name: 'suspect: ' + frameWords(s.where), t: ser.t, y: ser.y,
         color: cssVar(palette[pk++ % palette.length]), width: 1.8 });
     });
+    /* the sites that grow most, beside the suspects (hidden at first) */
+    const drawn = new Set(userSuspects(p).map((s) => s.growth));
+    ((p.growth && p.growth.findings) || []).map((f, k) => [f, k]).filter(([f, k]) => f.by === 'site' && !drawn.has(k) && f.series.t.length)
+      .slice(0, 3).forEach(([f]) => series.push({ name: 'site: ' + frameWords(userFrame(f.stack)), t: f.series.t.map((x) => x + f.series.t0),
+        y: f.series.y, color: cssVar(palette[pk++ % palette.length]), width: 1.4, dash: '1 3', hidden: true }));
     const points = (p.snapshots || []).map((s) => ({ t: s.t, y: s.live, color: cssVar('--fg'),
       label: 'snapshot #' + s.seq + ' (' + s.reason + ') at ' + secs(s.t) + ': ' + bytes(s.live) + ' live, ' + bytes(s.reachable) + ' reachable' }));
     const marks = (p.marks && p.marks.t) || [];

@@ -154,8 +154,12 @@ async function main() {
   };
   // the sections below the first screen are drawn after the first paint (and
   // drawn again when the window's width changes): wait until they are there
-  const ready = () => evaluate(`new Promise((r) => { const t = setInterval(() => {
-    if (document.body.getAttribute('data-ready')) { clearInterval(t); r(); } }, 20); })`);
+  const ready = async () => {
+    const ok = await evaluate(`new Promise((r) => { const t0 = Date.now(); const t = setInterval(() => {
+      const done = document.body.getAttribute('data-ready');
+      if (done || Date.now() - t0 > 30000) { clearInterval(t); r(!!done); } }, 20); })`);
+    if (!ok) throw new Error('the page did not finish drawing in 30 s: ' + (problems.join('; ') || 'no error reported'));
+  };
   await ready();
   await sleep(300);
   const paint = await evaluate(`(() => { const e = performance.getEntriesByName('first-contentful-paint')[0] || performance.getEntriesByType('paint').slice(-1)[0];

@@ -4,7 +4,8 @@
 // cache never evicts: every request puts a fresh key into an "LRU" cache
 // whose eviction compares the wrong size, so the cache only grows; a
 // session map is swept correctly and stays bounded. One heaptrace_mark()
-// per request.
+// per request, labelled with what would end the page's data if the report
+// did not escape it.
 //
 //   cxx_server [REQUESTS]   (default 4000)
 #include <cstdio>
@@ -67,7 +68,8 @@ int main(int argc, char **argv)
         std::string key = "/page/" + std::to_string(r);
         cache.put(key, render_page(r));
         sessions.touch(r % 97, r);
-        heaptrace_mark("request");
+        // a label no page may take for markup: the report must escape it
+        heaptrace_mark("request</script><!--");
     }
     printf("cxx_server: %d requests, %zu cached pages, %zu sessions\n", requests, cache.size(),
            sessions.size());
