@@ -213,6 +213,43 @@ static int tree_collect(struct analysis_tree *t, struct candidate *c, size_t nc,
     return 0;
 }
 
+/* Whether image m matches --pid and --program (a prefix of the program's name). */
+static bool image_matches(const struct model *m, const struct analysis_opts *o)
+{
+    if (o->has_pid && m->hdr->pid != o->pid)
+        return false;
+    return !o->program || strncmp(base_name(m->hdr->exe), o->program, strlen(o->program)) == 0;
+}
+
+/* --pid / --program: the first matching image (a pid that exec'd has several). */
+static int tree_select(struct analysis_tree *t, const struct analysis_opts *o, const char *path)
+{
+    size_t matches = 0;
+    for (size_t i = t->n; i-- > 0;)
+        if (image_matches(t->models[i], o)) {
+            t->selected = i;
+            matches++;
+        }
+    if (!matches) {
+        char what[256];
+        if (o->has_pid && o->program)
+            snprintf(what, sizeof(what), "process %" PRIu64 " running '%s'", o->pid, o->program);
+        else if (o->has_pid)
+            snprintf(what, sizeof(what), "process %" PRIu64, o->pid);
+        else
+            snprintf(what, sizeof(what), "process running '%s'", o->program);
+        fprintf(stderr, "heaptrace-report: error: no %s in the process tree of '%s'\n", what,
+                path);
+        return EXIT_INPUT;
+    }
+    if (matches > 1)
+        fprintf(stderr, "heaptrace-report: note: %zu images match; showing pid %" PRIu64
+                        " (%s): --pid PID:PROGRAM picks another\n",
+                matches, t->models[t->selected]->hdr->pid,
+                base_name(t->models[t->selected]->hdr->exe));
+    return 0;
+}
+
 int analysis_tree_load(struct analysis_tree **out, const char *path,
                        const struct analysis_opts *o)
 {
@@ -238,17 +275,9 @@ int analysis_tree_load(struct analysis_tree **out, const char *path,
     t->models = xcalloc(t->n, sizeof(*t->models));
     for (size_t i = 0; i < t->n; i++)
         t->models[i] = t->procs[i]->model;
-    t->show_all = !o->has_pid;
-    if (o->has_pid) {
-        for (t->selected = 0; t->selected < t->n; t->selected++)
-            if (t->models[t->selected]->hdr->pid == o->pid)
-                break;
-        if (t->selected == t->n) {
-            fprintf(stderr, "heaptrace-report: error: no process %" PRIu64
-                            " in the process tree of '%s'\n", o->pid, path);
-            return EXIT_INPUT;
-        }
-    }
+    t->show_all = !o->has_pid && !o->program;
+    if (!t->show_all)
+        return tree_select(t, o, path);
     return 0;
 }
 
@@ -285,21 +314,32 @@ void analysis_tree_text(const struct analysis_tree *t, const struct report_opts 
     size_t nl;
     bool tree;
     struct model **ls = leak_set(t, &nl, &tree);
-    if (tree) {
+    size_t quiet = 0;
+    if (tree) { /* summary first: the verdict, one line per process, the tree's leaks */
         fprintf(out, "heaptrace report: process tree of %s (pid %" PRIu64 "), %zu processes\n",
                 t->models[0]->hdr->exe, t->models[0]->hdr->pid, t->n);
-        report_leaks_text(out, o, ls, nl, true);
-        fputc('\n', out);
-    }
-    if (t->n > 1)
+        report_tree_suspects(t->models, t->n, o, out);
         report_text_processes(t->models, t->n, out);
-    for (size_t i = 0; i < t->n; i++) {
+        report_leaks_text(out, o, ls, nl, true);
+    } else if (t->n > 1) {
+        report_text_processes(t->models, t->n, out);
+    }
+    for (size_t i = 0, shown = 0; i < t->n; i++) {
         if (i != t->selected && !t->show_all)
             continue;
-        if (i)
+        /* in a tree, only the processes with something to say (all with --full) */
+        if (tree && !o->full && !report_text_has_news(t->models[i])) {
+            quiet++;
+            continue;
+        }
+        if (shown++ || tree)
             fputc('\n', out);
         report_text(t->models[i], o, tree, out);
     }
+    if (quiet)
+        fprintf(out, "\n%zu process%s without a suspect in the program's own code: a line each "
+                     "above (--full, or --pid PID, for the details)\n",
+                quiet, quiet == 1 ? "" : "es");
     free(ls);
 }
 

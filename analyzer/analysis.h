@@ -27,6 +27,8 @@ struct analysis_opts {
     struct sym_opts sym;
     bool no_symbols, no_children, has_pid;
     uint64_t pid;
+    const char *program; /* --program NAME, --pid PID:NAME: the image whose program's
+                          * name starts with NAME; NULL: any */
     const struct growth_opts *growth; /* growth.h; NULL: defaults */
 };
 

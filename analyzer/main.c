@@ -36,7 +36,9 @@ static const char usage_text[] =
     "  --frames N           text: at most N frames per stack\n"
     "  --top N              entries per list (text default 5, 10 with --full; JSON all)\n"
     "  --from T, --to T     analyze only [T1, T2] (10s, 500ms, 250us, 1.5m; default seconds)\n"
-    "  --pid N              report the process N of the log's process tree\n"
+    "  --pid N[:PROGRAM]    report the process N of the log's process tree (the image\n"
+    "                       running PROGRAM, when N exec'd)\n"
+    "  --program NAME       report the process whose program's name starts with NAME\n"
     "  --no-children        do not look for child processes' logs\n"
     "  --flamegraph FILE    folded stacks for flamegraph.pl / speedscope / inferno\n"
     "  --metric M           flame graph metric: peak, leaked, allocations, bytes, temporary\n"
@@ -135,7 +137,7 @@ enum {
     OPT_DUMP = 256, OPT_JSON, OPT_TOP, OPT_FROM, OPT_TO, OPT_PID, OPT_FLAME, OPT_METRIC,
     OPT_MASSIF, OPT_DIFF, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_NO_SYMBOLS, OPT_NO_ADDRESSES,
     OPT_COLOR, OPT_NO_CHILDREN, OPT_FAIL_ON, OPT_BASELINE, OPT_JUNIT, OPT_ANNOTATE,
-    OPT_SUPPRESS, OPT_IGNORE_STARTUP, OPT_WARMUP, OPT_HTML, OPT_FULL, OPT_FRAMES,
+    OPT_SUPPRESS, OPT_IGNORE_STARTUP, OPT_WARMUP, OPT_HTML, OPT_FULL, OPT_FRAMES, OPT_PROGRAM,
 };
 
 struct cli {
@@ -201,7 +203,18 @@ static int parse_option(struct cli *c, int opt, const char *arg)
     }
     case OPT_PID:
         c->a.has_pid = true;
+        if (strchr(arg, ':')) { /* PID:PROGRAM: one image of a pid that exec'd */
+            char num[32];
+            size_t n = (size_t)(strchr(arg, ':') - arg);
+            if (n >= sizeof(num) || !arg[n + 1])
+                return die_usage("invalid --pid '%s' (PID or PID:PROGRAM)", arg);
+            memcpy(num, arg, n);
+            num[n] = '\0';
+            c->a.program = arg + n + 1;
+            return parse_u64(num, &c->a.pid) ? die_usage("invalid pid '%s'", arg) : 0;
+        }
         return parse_u64(arg, &c->a.pid) ? die_usage("invalid pid '%s'", arg) : 0;
+    case OPT_PROGRAM: c->a.program = arg; return 0;
     case OPT_FROM:
         return parse_time(arg, &c->a.replay.from_us) ? die_usage("invalid time '%s'", arg) : 0;
     case OPT_TO:
@@ -257,8 +270,9 @@ static int run_gates(const struct cli *c, const struct analysis_tree *tree)
     }
     if (c->baseline) {
         struct analysis_opts bo = c->a;
-        bo.no_children = c->a.no_children || c->a.has_pid;
+        bo.no_children = c->a.no_children || c->a.has_pid || c->a.program;
         bo.has_pid = false;
+        bo.program = NULL;
         int rc = analysis_tree_load(&base, c->baseline, &bo);
         if (rc) {
             analysis_tree_free(base);
@@ -320,6 +334,7 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {"full", no_argument, NULL, OPT_FULL},
         {"frames", required_argument, NULL, OPT_FRAMES},
+        {"program", required_argument, NULL, OPT_PROGRAM},
         {NULL, 0, NULL, 0},
     };
     struct cli c = {.a.replay.to_us = UINT64_MAX, .growth.warmup = 0.2};

@@ -56,8 +56,15 @@ void report_leaks_json(FILE *out, const struct report_opts *o, struct model *con
 /* One process's class totals as a JSON object (rp->leaks must be valid). */
 void report_leaks_json_totals(FILE *out, const struct model *m);
 
-/* The process table of a tree: pid, program, allocations, peak, leaked. */
+/* The process table of a tree: one line per process (pid, ppid, peak,
+ * lost, suspects, program, log). */
 void report_text_processes(struct model *const *procs, size_t nprocs, FILE *out);
+/* The tree's verdict and its processes' suspects, growing ones first. */
+void report_tree_suspects(struct model *const *procs, size_t nprocs, const struct report_opts *o,
+                          FILE *out);
+/* Whether a process has something to say beyond its line in the table:
+ * suspects in the program's own code, or a truncated log. */
+bool report_text_has_news(const struct model *m);
 
 /* JSON string literal with escapes (shared by writers); NULL prints null. */
 void report_json_str(FILE *out, const char *s);

@@ -357,23 +357,93 @@ void report_text(const struct model *m, const struct report_opts *o, bool skip_l
     text_owners_marks(&t, m);
 }
 
+/* The suspects of one process in the program's own code, and how many grow. */
+static size_t user_suspects(const struct model *m, size_t *growing)
+{
+    const struct suspects *s = m->suspects;
+    size_t n = s ? s->n - s->nsystem : 0;
+    *growing = 0;
+    for (size_t i = 0; i < n; i++)
+        *growing += s->list[i].growing;
+    return n;
+}
+
 void report_text_processes(struct model *const *procs, size_t nprocs, FILE *out)
 {
-    char b1[32], b2[32];
-    fprintf(out, "processes\n  %8s %8s %12s %12s %12s  %s\n", "pid", "ppid", "allocations",
-            "peak", "leaked", "program");
+    char b1[32], b2[32], sus[64];
+    fprintf(out, "processes (one line each; the suspects' details follow for those that have "
+                 "any)\n  %8s %8s %10s %10s %-12s %-20s %s\n",
+            "pid", "ppid", "peak", "lost", "suspects", "program", "log");
     for (size_t i = 0; i < nprocs; i++) {
         const struct model *p = procs[i];
         const struct replay_totals *t = &p->rp->tot;
         struct model_leaked lk;
         model_leaked(p, &lk);
-        fprintf(out, "  %8" PRIu64 " %8" PRIu64 " %12" PRIu64 " %12s %12s  %s%s\n", p->hdr->pid,
-                p->hdr->ppid, t->allocations, report_bytes(t->peak_bytes, b1),
-                t->exec_replaced ? "-" : report_bytes(lk.bytes, b2), p->hdr->exe,
+        size_t growing, n = user_suspects(p, &growing);
+        if (growing)
+            snprintf(sus, sizeof(sus), "%zu (%zu grow)", n, growing);
+        else
+            snprintf(sus, sizeof(sus), "%zu", n);
+        const char *exe = strrchr(p->hdr->exe, '/'), *log = strrchr(p->path, '/');
+        fprintf(out, "  %8" PRIu64 " %8" PRIu64 " %10s %10s %-12s %-20s %s%s\n", p->hdr->pid,
+                p->hdr->ppid, report_bytes(t->peak_bytes, b1),
+                t->exec_replaced ? "-" : report_bytes(lk.bytes, b2), sus,
+                exe ? exe + 1 : p->hdr->exe, log ? log + 1 : p->path,
                 t->exec_replaced ? " (replaced by exec)"
                 : !t->complete  ? " (log truncated)"
                 : lk.lost       ? ""
-                                : " (no exit snapshot: leaked = live at the end)");
+                                : " (no exit snapshot: lost = live at the end)");
     }
+    fputc('\n', out);
+}
+
+bool report_text_has_news(const struct model *m)
+{
+    size_t growing;
+    return user_suspects(m, &growing) > 0 || m->truncation[0];
+}
+
+void report_tree_suspects(struct model *const *procs, size_t nprocs, const struct report_opts *o,
+                          FILE *out)
+{
+    size_t total = 0, growing = 0, with = 0;
+    for (size_t i = 0; i < nprocs; i++) {
+        size_t g, n = user_suspects(procs[i], &g);
+        total += n;
+        growing += g;
+        with += n > 0;
+    }
+    char title[200], line[1024];
+    if (total)
+        snprintf(title, sizeof(title),
+                 "verdict: %zu suspect%s in the program's own code in %zu of %zu processes%s",
+                 total, total == 1 ? "" : "s", with, nprocs, growing ? ", some growing" : "");
+    else
+        snprintf(title, sizeof(title),
+                 "verdict: no suspect in the program's own code in any of %zu processes", nprocs);
+    report_text_heading(out, o, title);
+    /* the first of each process, growing ones first, then the rest by rank */
+    size_t limit = o->full ? total : o->top ? o->top : 5, shown = 0;
+    for (int pass = 0; pass < 2 && shown < limit; pass++)
+        for (uint32_t rank = 1; shown < limit && rank <= total; rank++) {
+            bool any = false;
+            for (size_t i = 0; i < nprocs && shown < limit; i++) {
+                const struct suspects *s = procs[i]->suspects;
+                if (!s || rank > s->n - s->nsystem)
+                    continue;
+                const struct suspect *x = &s->list[rank - 1];
+                any = true;
+                if ((pass == 0) != x->growing)
+                    continue;
+                report_suspect_headline(procs[i], s, x, line, sizeof(line));
+                fprintf(out, "  pid %" PRIu64 " #%" PRIu32 ": %s\n", procs[i]->hdr->pid, rank,
+                        line);
+                shown++;
+            }
+            if (!any)
+                break;
+        }
+    if (total > shown)
+        fprintf(out, "  ... %zu more in the processes' sections below\n", total - shown);
     fputc('\n', out);
 }
