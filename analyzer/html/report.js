@@ -532,7 +532,7 @@
       const total = zoom.v[metric];
       const dark = currentDark();
       function visit(n, x, w, depth, counted) {
-        if (w < 0.6 || drawn > 4000) return;
+        if (w < 1.5 || drawn > 4000) return; /* slivers nobody can read or hit */
         drawn++;
         maxDepth = Math.max(maxDepth, depth);
         const d = el('div', { class: 'fr', role: 'treeitem', 'aria-label': describe(n) });

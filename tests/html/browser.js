@@ -250,6 +250,23 @@ async function main() {
       'showing ' + pr.pid + ' puts its top suspect first: ' + pr.want);
     if (args.full) await shot(args.full, true);
   }
+  // the keyboard alone: Enter on the focused suspect toggles its evidence,
+  // arrow keys in the focused flame graph move the selection
+  const key = async (k, code, vk) => {
+    for (const type of ['keyDown', 'keyUp'])
+      await send('Input.dispatchKeyEvent', { type, key: k, code, windowsVirtualKeyCode: vk, text: type === 'keyDown' && k === 'Enter' ? '\r' : undefined }, s);
+  };
+  const initially = await evaluate(`(() => { const b = document.querySelector('#suspects li.suspect .suspect-head');
+    b.focus(); return b.getAttribute('aria-expanded'); })()`);
+  await key('Enter', 'Enter', 13);
+  const closed = await evaluate(`document.querySelector('#suspects li.suspect .suspect-head').getAttribute('aria-expanded')`);
+  await key('Enter', 'Enter', 13);
+  const reopened = await evaluate(`document.querySelector('#suspects li.suspect .suspect-head').getAttribute('aria-expanded')`);
+  const before = await evaluate(`(() => { const f = document.querySelector('#flame .flame'); f.focus(); return document.getElementById('flame-info').textContent; })()`);
+  await key('ArrowDown', 'ArrowDown', 40);
+  const after = await evaluate(`document.getElementById('flame-info').textContent`);
+  check(closed !== initially && reopened === initially && after !== before && /selected: /.test(after),
+    'the keyboard opens and closes a suspect and moves in the flame graph (' + after.replace(/.*selected: /, '') + ')');
   const dom = await evaluate(`(async () => { const b = document.querySelector('#dominators .tree-row .tog');
     if (!b) return null;
     b.click(); const li = b.closest('li'); const b2 = li.querySelector(':scope > ul .tree-row .tog'); if (b2) b2.click();
