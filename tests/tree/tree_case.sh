@@ -50,6 +50,24 @@ grep -q "^leaks of the process tree" "$dir/r.txt" || fail "the text report has n
 grep -A1 "^leaks of the process tree" "$dir/r.txt" | grep -q "definitely lost" ||
     fail "the text tree section does not start with the classes"
 
+# The gate's `leaked` is the same sum (docs/CI.md), with heaptrace-report
+# and with the wrapper recording and gating in one step.
+"$HEAPTRACE_REPORT" --fail-on "leaked > $want_bytes" --fail-on "leaked.blocks > $want_blocks" \
+    "$dir/run.htrace" >/dev/null 2>"$dir/gate.err" || fail "gate: $(cat "$dir/gate.err")"
+"$HEAPTRACE_REPORT" --fail-on "leaked >= $want_bytes" "$dir/run.htrace" >/dev/null 2>"$dir/gate.err"
+[ $? = 1 ] || fail "gate 'leaked >= $want_bytes' did not fail: $(cat "$dir/gate.err")"
+if [ -n "${HEAPTRACE_WRAPPER:-}" ]; then
+    mkdir "$dir/w"
+    "$HEAPTRACE_WRAPPER" -o "$dir/w/run.htrace" --gate "leaked >= $want_bytes" -- "$@" \
+        >/dev/null 2>"$dir/w.err"
+    rc=$?
+    if [ "$rc" != 1 ] ||
+        ! grep -q "gate failed: 'leaked >= $want_bytes': lost (definitely + indirectly)" "$dir/w.err"; then
+        fail "heaptrace --gate 'leaked >= $want_bytes': exit $rc: $(cat "$dir/w.err")"
+    fi
+    echo "gate: the tree's lost bytes fail 'leaked >= $want_bytes', with the report and the wrapper"
+fi
+
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "note: valgrind is not installed: checked against the program's known leaks only"
     exit 0
