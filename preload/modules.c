@@ -162,9 +162,16 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* glibc's static TLS size (ld.so) and TCB size (libc), for ht_modules_tls_span:
+ * looked up here, at start, since dlsym resets the program's dlerror() state. */
+static void (*tls_static_info)(size_t *, size_t *);
+static const unsigned *tls_tcb_size;
+
 void ht_modules_init_self(void)
 {
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ht_modules_init_self);
+    tls_static_info = (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    tls_tcb_size = (const unsigned *)dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
 }
 
 /* ---- noticing dlopen ---------------------------------------------------- */
@@ -306,4 +313,15 @@ void ht_modules_tls_span(uint64_t *below, uint64_t *above)
      * thread; the TCB (struct pthread) above it is about 2.3 KiB in glibc. */
     *below = tp - lowest < (1u << 20) ? tp - lowest : 0;
     *above = 4096;
+    /* A library dlopened later with initial-exec TLS sits in the static
+     * TLS surplus, below the startup modules; dl_iterate_phdr shows it only
+     * to threads that touched it through __tls_get_addr. glibc's loader
+     * knows the whole static block (TCB included) and libc the TCB's size. */
+    size_t size = 0, align = 0;
+    if (tls_static_info && tls_tcb_size) {
+        tls_static_info(&size, &align);
+        if (size > *tls_tcb_size && size - *tls_tcb_size > *below &&
+            size - *tls_tcb_size < (1u << 20))
+            *below = size - *tls_tcb_size;
+    }
 }
