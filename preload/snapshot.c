@@ -134,27 +134,29 @@ static void add_target(struct snap *s, uint64_t ref, uint64_t word)
 }
 
 /*
- * glibc keeps `top`, the address of the chunk after the last one it carved
- * from the program break, in its own globals: to us it looks like an interior
- * pointer into the last block. Valgrind never sees it (it replaces malloc),
- * so neither should a root. The word is recognised by the top chunk's own
- * signature: its size field reaches exactly to the current break.
+ * glibc's malloc keeps pointers to chunk headers in its own globals
+ * (main_arena in libc's .data): `top`, the chunk after the last one it
+ * carved from the program break, and its bins' ends, free chunks. A chunk's
+ * header (16 bytes before the block it holds) lies in the last bytes of
+ * the chunk before, so to us such a word looks like an interior pointer
+ * into the block before it. Valgrind never sees them (it replaces malloc),
+ * so neither should a root. Recognised by malloc's own bookkeeping: the
+ * word is exactly where the block's chunk ends (its size field, 8 bytes
+ * before the block, says how long the chunk is).
  */
-static bool is_malloc_top(uint64_t v)
+static bool is_malloc_chunk_header(const struct ht_snap_block *b, uint64_t v)
 {
-    static uint64_t brk_now;
-    if (!brk_now)
-        brk_now = (uint64_t)syscall(SYS_brk, 0);
     uint64_t size;
-    if (v + 16 > brk_now || !read_mem((uint8_t *)&size, v + 8, 8))
-        return false;
-    return (size & ~7ull) == brk_now - v;
+    if (b->addr < 16 || !read_mem((uint8_t *)&size, b->addr - 8, 8) || (size & 2))
+        return false; /* bit 2: a chunk mmapped alone, nothing follows it */
+    return v == b->addr - 16 + (size & ~7ull);
 }
 
 /*
  * Scans the aligned words of [addr, addr + len) for roots, read in pieces;
  * an unreadable page (PROT_NONE, a file mapping past its end) is skipped,
- * the rest is scanned. Skips malloc's own top pointer (is_malloc_top).
+ * the rest is scanned. Skips malloc's own pointers to chunk headers
+ * (is_malloc_chunk_header).
  */
 static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
                        void (*hit)(struct snap *, uint64_t at, uint64_t ref, void *), void *arg)
@@ -168,7 +170,7 @@ static void scan_range(struct snap *s, uint64_t addr, uint64_t len,
             memcpy(&v, s->rbuf + i, 8);
             bool interior;
             const struct ht_snap_block *b = ht_snap_index_find(&s->x, v, &interior);
-            if (b && !(interior && is_malloc_top(v)))
+            if (b && !(interior && is_malloc_chunk_header(b, v)))
                 hit(s, at + i, ht_snap_block_id(&s->x, b) << 1 | interior, arg);
         }
         at += got;
