@@ -494,5 +494,8 @@ unsigned long ht_program_ptracer(void); /* the program's own PR_SET_PTRACER */
 void ht_init(void);
 /* Records that this process (not a vfork child sharing our memory) owns the log. */
 void ht_process_set_owner(void);
+void ht_process_each_tp(void (*fn)(void *arg, uint64_t tp, bool released), void *arg);
+void ht_process_after_fork_child(uint64_t self_tp);
+void ht_freeres_thread_cache(void); /* freeres.c: at the exit snapshot */
 
 #endif /* HT_SHIM_H */

@@ -106,6 +106,31 @@ static void thread_registered(uint64_t tp, uint32_t index)
     }
 }
 
+/*
+ * Every thread pointer the table holds, and whether that thread was released
+ * (joined or detached: once it ends, glibc keeps its stack in its cache) or
+ * not (yet). For the exit snapshot (freeres.c, snapshot.c).
+ */
+void ht_process_each_tp(void (*fn)(void *arg, uint64_t tp, bool released), void *arg)
+{
+    struct tp_entry *t = atomic_load(&tps);
+    for (unsigned i = 0; t && i < TPS; i++) {
+        uint64_t k = atomic_load(&t[i].key);
+        if (k)
+            fn(arg, k, (atomic_load(&t[i].word) & 3) != TP_REG);
+    }
+}
+
+/* A fork child: glibc moves the stacks of the parent's other threads to its
+ * stack cache (they do not run here), so the table calls them released. */
+void ht_process_after_fork_child(uint64_t self_tp)
+{
+    struct tp_entry *t = atomic_load(&tps);
+    for (unsigned i = 0; t && i < TPS; i++)
+        if (atomic_load(&t[i].key) != self_tp)
+            atomic_store(&t[i].word, TP_EMPTY);
+}
+
 /* A successful join or detach of th. */
 static void thread_released(pthread_t th)
 {
@@ -138,8 +163,10 @@ static void *thread_start(void *p)
     if (ht_enter()) {
         struct ht_thread *t = ht_thread_get(); /* registers: THREAD_START, this stack */
         ht_leave();
-        if (t && s.detached)
+        if (t && s.detached) {
             record_release(t->index);
+            (void)tp_slot(t->tp); /* known, released: its stack goes to glibc's cache */
+        }
         else if (t)
             thread_registered(t->tp, t->index);
     }

@@ -1200,6 +1200,8 @@ void ht_writer_finish(unsigned reason)
 {
     if (!w.open || !atomic_load(&ht_active))
         return;
+    if (ht_config.snapshots && reason != HT_END_EXEC && reason != HT_END_ERROR)
+        ht_freeres_thread_cache(); /* what __libc_freeres frees, before the exit snapshot */
     ht_guard++;
     pthread_mutex_lock(&w.lock);
     if (w.snap_active)
@@ -1281,6 +1283,7 @@ void ht_writer_atfork_child(void)
     pthread_mutex_init(&w.lock, NULL);
     ht_gc_atfork_child();
     ht_process_set_owner();
+    ht_process_after_fork_child((uint64_t)__builtin_thread_pointer());
     ht_thread_after_fork_child();
     ht_sink_forget();
     w.open = false;
