@@ -29,9 +29,13 @@
  * thread waiting in heaptrace_snapshot() or a mark is scanned from the
  * program's frames up, and its callee-saved registers at that call (saved
  * by shim.c's entry stubs) are register roots. Dynamic TLS is heap, reached
- * through the TCB's DTV. Other live threads are stopped by a tracer task
- * (stw.c: ptrace, no signal) that saves their registers and stack pointer;
- * one it cannot stop is scanned whole.
+ * through the TCB's DTV; a DTV outside the heap (the main thread's, from the
+ * loader) is a root itself. A thread that ended unjoined keeps its stack
+ * mapped: scanned whole, as valgrind scans any mapping (a joined or
+ * detached one's is in glibc's cache: not a root, freeres.c). Other live
+ * threads are stopped by a tracer task (stw.c: ptrace, no signal) that
+ * saves their registers and stack pointer; one it cannot stop is scanned
+ * whole.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -657,6 +661,19 @@ static struct segment *_Atomic segments; /* MAX_SEGMENTS, mapped on first use */
 static size_t nsegments;
 static uint64_t tls_below, tls_above; /* static TLS around each thread pointer */
 
+/* Thread pointers of threads neither joined nor detached (process.c), for
+ * the stacks of those that have ended (scan_dead_stacks). */
+#define MAX_UNRELEASED 1024
+static uint64_t unreleased[MAX_UNRELEASED];
+static size_t nunreleased;
+
+static void gather_unreleased(void *arg, uint64_t tp, bool released)
+{
+    (void)arg;
+    if (!released && nunreleased < MAX_UNRELEASED)
+        unreleased[nunreleased++] = tp;
+}
+
 static void gather_segment(void *arg, uint32_t module, uint64_t base, uint64_t start, uint64_t len)
 {
     struct segment *seg = arg;
@@ -671,6 +688,64 @@ void ht_snapshot_gather_roots(void)
     if (seg)
         ht_modules_each_writable(gather_segment, seg);
     ht_modules_tls_span(&tls_below, &tls_above);
+    nunreleased = 0;
+    ht_process_each_tp(gather_unreleased, NULL);
+}
+
+/*
+ * A thread's DTV (x86-64: the TCB's second word points at its second
+ * entry; the first holds the length): glibc's loader allocates the main
+ * thread's at startup outside the heap (dlopen may later move it to a heap
+ * block), so the pointers to dynamic TLS blocks (a dlopened library's
+ * __thread variables) in it are roots of their own. A DTV that is a heap
+ * block is scanned as one (reached through the TCB).
+ */
+static void scan_dtv(struct snap *s, const struct ht_thread *t)
+{
+#if defined(__x86_64__)
+    uint64_t dtv, len;
+    bool interior;
+    if (!read_mem((uint8_t *)&dtv, t->tp + 8, 8) || dtv < 16 || (dtv & 15) ||
+        !read_mem((uint8_t *)&len, dtv - 16, 8) || len == 0 || len > 65536 ||
+        ht_snap_index_find(&s->x, dtv - 16, &interior))
+        return;
+    struct root_where r = {HT_ROOT_TLS, t->index, dtv - 16};
+    scan_range(s, dtv - 16, (len + 2) * 16, root_hit, &r);
+#else
+    (void)s;
+    (void)t;
+#endif
+}
+
+static bool tp_unreleased(uint64_t tp)
+{
+    for (size_t i = 0; i < nunreleased; i++)
+        if (unreleased[i] == tp)
+            return true;
+    return false;
+}
+
+/*
+ * A thread that has ended but was neither joined nor detached keeps its
+ * stack mapped (glibc frees or caches it only at the join): memory the
+ * program can still reach, which valgrind scans whole like any other
+ * mapping. Known while the thread's state has not been reused by another.
+ */
+static void scan_dead_stacks(struct snap *s)
+{
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
+        if (t->is_writer || !t->tp || !t->stack_hi || atomic_load(&t->state) == HT_TS_LIVE ||
+            !tp_unreleased(t->tp))
+            continue;
+        bool reused = false;
+        for (struct ht_thread *o = atomic_load(&ht_threads); o && !reused; o = o->next)
+            reused = o != t && atomic_load(&o->state) == HT_TS_LIVE && o->stack_lo < t->stack_hi &&
+                     t->stack_lo < o->stack_hi;
+        if (reused)
+            continue;
+        struct root_where r = {HT_ROOT_STACK, t->index, t->stack_hi};
+        scan_range(s, t->stack_lo, t->stack_hi - t->stack_lo, root_hit, &r);
+    }
 }
 
 /* Static TLS and the TCB of every live thread whose stack mapping does not
@@ -680,6 +755,7 @@ static void scan_tls(struct snap *s)
     for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
         if (t->is_writer || !t->tp || atomic_load(&t->state) != HT_TS_LIVE)
             continue;
+        scan_dtv(s, t);
         uint64_t lo = t->tp - tls_below, hi = t->tp + tls_above;
         /* A thread glibc made has its TLS and TCB at the top of its stack
          * mapping, scanned with the stack. tls_above is a bound, not the
@@ -699,6 +775,7 @@ static void scan_roots(struct snap *s)
     for (size_t i = 0; i < nsegments; i++)
         global_segment(s, seg[i].module, seg[i].base, seg[i].start, seg[i].len);
     scan_stacks(s);
+    scan_dead_stacks(s);
     scan_tls(s);
     register_roots(s);
     scan_user_roots(s);
