@@ -461,11 +461,16 @@ static inline bool ht_enter(void)
     return true;
 }
 
+extern __thread unsigned ht_deferred_signals; /* init.c: terminate signals held back */
+void ht_signal_resume(void);
+
 static inline void ht_leave(void)
 {
     errno = ht_errno;
     ht_bookkeeping = 0;
     ht_guard = 0;
+    if (HT_UNLIKELY(ht_deferred_signals))
+        ht_signal_resume();
 }
 
 /* ---- client API entry points (include/heaptrace.h calls them) ---------- */

@@ -113,38 +113,90 @@ static void install_snapshot_signal(void)
 /*
  * A fatal signal the program does not handle itself: finish the log (with
  * its final snapshot) and die of the same signal, with the default action,
- * so the exit status and a core dump are what they would have been.
+ * so the exit status and a core dump are what they would have been. The
+ * terminate-by-default signals a user or a supervisor sends (SIGTERM,
+ * SIGINT, SIGHUP, SIGQUIT) end the program the same way.
  */
-static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS,
+                                    SIGTERM, SIGINT, SIGHUP, SIGQUIT};
 
 /* Signals where our handler stands in for the program's SIG_DFL. */
 static _Atomic bool standing_in[65];
 
-static void on_fatal_signal(int sig)
+static bool is_terminate(int sig)
 {
+    return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+}
+
+static void on_fatal_signal(int sig, siginfo_t *info, void *uc_);
+
+static void stand_in(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fatal_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) == 0)
+        atomic_store(&standing_in[sig], true);
+}
+
+/* Terminate signals that arrived while this thread was inside our own
+ * bookkeeping (a record half written, a ticket not yet published: the exit
+ * snapshot would wait for it forever); blocked in this thread until
+ * ht_leave (ht_signal_resume). */
+__thread unsigned ht_deferred_signals __attribute__((tls_model("initial-exec")));
+
+static void defer_signal(int sig, ucontext_t *uc)
+{
+    stand_in(sig); /* SA_RESETHAND made it SIG_DFL */
+    sigaddset(&uc->uc_sigmask, sig); /* blocked here once the handler returns */
+    ht_deferred_signals |= 1u << sig;
+    kill(getpid(), sig); /* pending for the process: the first thread free to take it does */
+}
+
+void ht_signal_resume(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig = 1; sig < 32; sig++)
+        if (ht_deferred_signals & (1u << sig))
+            sigaddset(&set, sig);
+    ht_deferred_signals = 0;
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* a pending one runs its handler now */
+}
+
+static void on_fatal_signal(int sig, siginfo_t *info, void *uc_)
+{
+    (void)info;
     if (ht_seccomp_strict)
         return; /* no system call allowed: SA_RESETHAND left SIG_DFL, a fault comes back to it */
+    if (ht_guard && is_terminate(sig)) {
+        defer_signal(sig, uc_);
+        return;
+    }
     if (sig > 0 && sig < 65)
         atomic_store(&standing_in[sig], false); /* SA_RESETHAND restored SIG_DFL */
     HT_MARK_PROGRAM_SP(); /* above us: the kernel's signal frame, then the program */
     ht_writer_finish(HT_END_SIGNAL + (unsigned)sig);
     signal(sig, SIG_DFL); /* standing_in is false: this reaches the real one */
-    raise(sig); /* asynchronous signals (abort) die here; a fault re-executes and dies */
+    if (is_terminate(sig)) { /* blocked while the handler runs? (a deferred one is not) */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    }
+    raise(sig); /* asynchronous signals (abort, kill) die here; a fault re-executes and dies */
 }
 
 static void install_fatal_handlers(void)
 {
     for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
         struct sigaction old;
-        if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
-            continue; /* the program (or its runtime) handles it: leave it alone */
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_fatal_signal;
-        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-        sigemptyset(&sa.sa_mask);
-        if (sigaction(fatal_signals[i], &sa, NULL) == 0)
-            atomic_store(&standing_in[fatal_signals[i]], true);
+        if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+            (old.sa_flags & SA_SIGINFO))
+            continue; /* the program (or its runtime) handles or ignores it: leave it alone */
+        stand_in(fatal_signals[i]);
     }
 }
 
