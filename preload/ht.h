@@ -463,6 +463,7 @@ static inline bool ht_enter(void)
 
 extern __thread unsigned ht_deferred_signals; /* init.c: terminate signals held back */
 void ht_signal_resume(void);
+void ht_signals_before_strict(void); /* init.c: before seccomp's strict mode */
 
 static inline void ht_leave(void)
 {

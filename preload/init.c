@@ -189,6 +189,18 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uc_)
     raise(sig); /* asynchronous signals (abort, kill) die here; a fault re-executes and dies */
 }
 
+/* A thread about to enter seccomp's strict mode could neither finish the
+ * log nor die again of a terminate signal from our handler (no system call
+ * is left to it): those signals go back to SIG_DFL for the process (the
+ * program's own handlers stay). */
+void ht_signals_before_strict(void)
+{
+    static const int terminate[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof terminate / sizeof terminate[0]; i++)
+        if (atomic_exchange(&standing_in[terminate[i]], false))
+            signal(terminate[i], SIG_DFL);
+}
+
 static void install_fatal_handlers(void)
 {
     for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {

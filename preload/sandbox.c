@@ -18,7 +18,8 @@
  * the thread that asked: that thread is traced no further (its calls go
  * straight to the allocator, which makes no system call to serve what it
  * already holds), and a fatal signal it takes is left to its default
- * action.
+ * action; SIGTERM, SIGINT, SIGHUP and SIGQUIT are given back their default
+ * action before the call (a handler could not let the process die of one).
  *
  * A filter installed with a raw system call instruction, without libc, is
  * not seen. prctl and syscall are passed on as raw system calls, as libc
@@ -112,6 +113,8 @@ HT_EXPORT int prctl(int option, ...)
     unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long),
                   c = va_arg(ap, unsigned long), d = va_arg(ap, unsigned long);
     va_end(ap);
+    if (option == PR_SET_SECCOMP && a == SECCOMP_MODE_STRICT)
+        ht_signals_before_strict();
     int r = (int)with_errno(ht_raw_syscall(SYS_prctl, option, (long)a, (long)b, (long)c, (long)d, 0));
     if (r == 0 && option == PR_SET_SECCOMP)
         entered(a == SECCOMP_MODE_STRICT);
@@ -132,6 +135,9 @@ HT_EXPORT long syscall(long nr, ...)
     va_end(ap);
     if (HT_UNLIKELY(nr == SYS_write && a == HT_FAKE_PIPE_W)) /* libunwind's check (unwind.c) */
         return with_errno(ht_unwind_pipe_write(a, (const void *)b, (size_t)c));
+    if ((nr == SYS_seccomp && a == SECCOMP_SET_MODE_STRICT) ||
+        (nr == SYS_prctl && a == PR_SET_SECCOMP && b == SECCOMP_MODE_STRICT))
+        ht_signals_before_strict();
     long r = with_errno(ht_raw_syscall(nr, a, b, c, d, e, f));
     if (r >= 0 && nr == SYS_seccomp &&
         (a == SECCOMP_SET_MODE_STRICT || a == SECCOMP_SET_MODE_FILTER))
