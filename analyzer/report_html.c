@@ -154,6 +154,8 @@ static void summary_json(struct html *h, const struct model *m)
     const struct replay_totals *t = &m->rp->tot;
     const struct ht_header *hd = m->hdr;
     FILE *out = h->out;
+    struct model_leaked lk; /* what "leaked" means here, as in the JSON summary */
+    model_leaked(m, &lk);
     fprintf(out, "\"pid\":%" PRIu64 ",\"ppid\":%" PRIu64 ",\"exe\":", hd->pid, hd->ppid);
     report_json_str(out, hd->exe);
     fputs(",\"argv\":[", out);
@@ -167,11 +169,14 @@ static void summary_json(struct html *h, const struct model *m)
     fprintf(out,
             ",\"summary\":{\"allocations\":%" PRIu64 ",\"frees\":%" PRIu64
             ",\"bytes_allocated\":%" PRIu64 ",\"peak_bytes\":%" PRIu64 ",\"peak_time_s\":%.6f"
-            ",\"leaked_bytes\":%" PRIu64 ",\"leaked_blocks\":%" PRIu64
+            ",\"leaked_bytes\":%" PRIu64 ",\"leaked_blocks\":%" PRIu64 ",\"leaked_means\":\"%s\""
+            ",\"live_at_exit_bytes\":%" PRIu64 ",\"live_at_exit_blocks\":%" PRIu64
             ",\"temporary\":%" PRIu64 ",\"peak_rss_bytes\":%" PRIu64 ",\"duration_s\":%.6f"
             ",\"lost_events\":%" PRIu64 ",\"marks\":%" PRIu64 ",\"complete\":%s,\"truncation\":",
             t->allocations, t->frees, t->bytes_allocated, t->peak_bytes,
-            (double)t->peak_time_us / 1e6, t->leaked_bytes, t->leaked_blocks, t->temporary,
+            (double)t->peak_time_us / 1e6, lk.bytes, lk.blocks,
+            lk.replaced ? "replaced_by_exec" : lk.lost ? "lost" : "live_at_exit",
+            t->leaked_bytes, t->leaked_blocks, t->temporary,
             t->peak_rss, (double)t->duration_us / 1e6, t->lost_events, t->marks_total,
             t->complete ? "true" : "false");
     report_json_str_or_null(out, m->truncation[0] ? m->truncation : NULL);

@@ -313,7 +313,8 @@
     const s = p.summary;
     const items = [
       ['peak heap', bytes(s.peak_bytes) + ' at ' + secs(s.peak_time_s)],
-      ['leaked at exit', bytes(s.leaked_bytes) + ' in ' + count(s.leaked_blocks) + ' blocks'],
+      s.leaked_means === 'lost' ? ['lost at exit', bytes(s.leaked_bytes) + ' in ' + count(s.leaked_blocks) + ' blocks']
+        : ['live at exit', bytes(s.live_at_exit_bytes) + ' in ' + count(s.live_at_exit_blocks) + ' blocks'],
       ['allocations', count(s.allocations)],
       ['run', secs(s.duration_s)],
     ];
@@ -688,7 +689,7 @@
 
   function leaksSection(p) {
     const sec = el('section', { id: 'leaks', 'aria-labelledby': 'h-leaks' }, el('h2', { id: 'h-leaks', text: 'Leaks at the last snapshot' }));
-    if (!p.leaks) { sec.append(el('p', { class: 'empty', text: 'no heap snapshot: ' + bytes(p.summary.leaked_bytes) + ' were live at the end' })); return sec; }
+    if (!p.leaks) { sec.append(el('p', { class: 'empty', text: 'no heap snapshot: ' + bytes(p.summary.live_at_exit_bytes) + ' were live at the end' })); return sec; }
     const tb = el('table', { class: 'list' }, el('thead', {}, el('tr', {}, el('th', { text: 'class (as valgrind memcheck)' }),
       el('th', { class: 'num', text: 'bytes' }), el('th', { class: 'num', text: 'blocks' }), el('th', { text: 'largest site' }))));
     const body = el('tbody');
@@ -729,7 +730,8 @@
       const head = el('h3', {}, el('span', { class: 'ind', text: depth[k] ? '└' : '' }), el('span', { class: 'mono', text: 'pid ' + q.pid }),
         el('span', { class: 'mono', text: line.length > 90 ? line.slice(0, 88) + '…' : line }));
       if (q !== p && q.detailed) head.append(el('button', { text: 'show this process', onclick: () => { P = q; render(); window.scrollTo(0, 0); } }));
-      card.append(head, el('div', { class: 'summary' }, 'peak ', el('b', { text: bytes(s.peak_bytes) }), ' leaked ', el('b', { text: bytes(s.leaked_bytes) }),
+      card.append(head, el('div', { class: 'summary' }, 'peak ', el('b', { text: bytes(s.peak_bytes) }),
+        s.leaked_means === 'lost' ? ' lost at exit ' : ' live at exit ', el('b', { text: bytes(s.leaked_means === 'lost' ? s.leaked_bytes : s.live_at_exit_bytes) }),
         ' allocations ', el('b', { text: count(s.allocations) }), ' ', el('span', { class: 'muted', text: base(q.log) })));
       if (q.detailed && userSuspects(q).length) {
         const ol = el('ol', {});
