@@ -20,7 +20,7 @@ struct logbuild {
     size_t len, cap;
     uint64_t time_us;
     uint64_t blocks; /* blocks created so far; the log names blocks by age */
-    struct { uint64_t addr, id; } *live;
+    struct { uint64_t addr, id; } *live; /* open addressing by addr; id 0: a free slot */
     size_t nlive, live_cap;
     uint64_t snap_edges, snap_roots; /* entries written since the last lb_snapshot_begin */
     uint64_t version; /* lb_init's: from 5 on, lb_compress adds the check frames */

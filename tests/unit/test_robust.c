@@ -15,6 +15,12 @@
 #include "check.h"
 #include "logbuild.h"
 
+/* Every cut of the small logs, or every other one in the sanitized build
+ * (whose analyzer takes ~40 ms to start: about 600 runs fewer). */
+#ifndef HT_ROBUST_CUT_STRIDE
+#define HT_ROBUST_CUT_STRIDE 1
+#endif
+
 static char dir[] = "/tmp/ht-robust-XXXXXX";
 static char **extra;
 static int nextra;
@@ -105,7 +111,7 @@ int main(int argc, char **argv)
 
     check_run("complete small log", 0, sz, sn);
     check_run("complete large log", 0, lz, ln);
-    for (size_t cut = 0; cut < sn; cut++)
+    for (size_t cut = 0; cut < sn; cut += HT_ROBUST_CUT_STRIDE)
         check_run("small log cut", cut, sz, cut);
     for (size_t cut = 4096; cut < ln; cut += 4096)
         check_run("large log cut", cut, lz, cut);
@@ -132,7 +138,7 @@ int main(int argc, char **argv)
     size_t gn;
     uint8_t *gz = lb_compress(&gc, 1, &gn);
     check_run("complete gc log", 0, gz, gn);
-    for (size_t cut = 0; cut < gn; cut++)
+    for (size_t cut = 0; cut < gn; cut += HT_ROBUST_CUT_STRIDE)
         check_run("gc log cut", cut, gz, cut);
     stream_flips(&gc, 60, "gc stream bit flip");
     free(gz);
