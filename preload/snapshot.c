@@ -39,6 +39,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -681,6 +682,40 @@ static void gather_segment(void *arg, uint32_t module, uint64_t base, uint64_t s
         seg[nsegments++] = (struct segment){module, base, start, len};
 }
 
+/*
+ * The loader's link maps: those of the objects loaded at start-up were
+ * allocated by ld.so's own start-up allocator, outside the heap and outside
+ * any module's segments; valgrind scans that memory like any mapping, and
+ * the chain of maps (l_next, l_prev) is the start pointer to each later
+ * dlopened library's map (a heap block) and all it holds. Their public
+ * head (struct link_map: l_addr, l_name, l_ld, l_next, l_prev) is scanned.
+ * Walked under dl_iterate_phdr's lock, which the loader takes to change the
+ * chain.
+ */
+#define MAX_LINK_MAPS 1024
+static uint64_t link_maps[MAX_LINK_MAPS];
+static size_t nlink_maps;
+
+static int gather_link_maps(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)info;
+    (void)size;
+    (void)arg;
+    for (const struct link_map *l = _r_debug.r_map; l && nlink_maps < MAX_LINK_MAPS; l = l->l_next)
+        link_maps[nlink_maps++] = (uint64_t)(uintptr_t)l;
+    return 1; /* once is enough */
+}
+
+static void scan_link_maps(struct snap *s)
+{
+    struct root_where r = {HT_ROOT_MAPPING, 0, 0};
+    for (size_t i = 0; i < nlink_maps; i++) {
+        bool interior;
+        if (!ht_snap_index_find(&s->x, link_maps[i], &interior))
+            scan_range(s, link_maps[i], sizeof(struct link_map), root_hit, &r);
+    }
+}
+
 void ht_snapshot_gather_roots(void)
 {
     nsegments = 0;
@@ -690,6 +725,8 @@ void ht_snapshot_gather_roots(void)
     ht_modules_tls_span(&tls_below, &tls_above);
     nunreleased = 0;
     ht_process_each_tp(gather_unreleased, NULL);
+    nlink_maps = 0;
+    dl_iterate_phdr(gather_link_maps, NULL);
 }
 
 /*
@@ -776,6 +813,7 @@ static void scan_roots(struct snap *s)
         global_segment(s, seg[i].module, seg[i].base, seg[i].start, seg[i].len);
     scan_stacks(s);
     scan_dead_stacks(s);
+    scan_link_maps(s);
     scan_tls(s);
     register_roots(s);
     scan_user_roots(s);
