@@ -265,6 +265,7 @@ void ht_rec_thread_name(uint32_t index, const char *name);
  * dropped; returns the depth (unwind.c). */
 size_t ht_stack_capture(uint64_t *ips, unsigned max);
 void ht_unwind_init(void);
+uint64_t ht_unwind_exit_sp(void); /* the exit code's frame above the loader's finaliser */
 /* libunwind's validation pipe (unwind.c): its write end, a number no
  * descriptor can have, and the write to it our syscall() passes on. */
 #define HT_FAKE_PIPE_W (0x7fffffff - 14)

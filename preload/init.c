@@ -262,6 +262,11 @@ __attribute__((destructor(101))) static void ht_destructor(void)
 {
     HT_MARK_PROGRAM_SP();
     int saved = errno; /* later destructors and atexit handlers may look */
+    if (atomic_load(&ht_active) && ht_config.snapshots) {
+        uint64_t exit_sp = ht_unwind_exit_sp(); /* not exit's frames below (unwind.c) */
+        if (exit_sp > ht_program_sp)
+            ht_program_sp = exit_sp;
+    }
     ht_writer_finish(HT_END_EXIT);
     errno = saved;
     /* Our state is deliberately left in place: later destructors may still

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <ucontext.h>
 
@@ -389,3 +390,39 @@ void ht_unwind_init(void)
 }
 
 #endif
+
+/*
+ * Where the exit snapshot starts scanning the exiting thread's stack when it
+ * is taken from our destructor: exit() (libc) runs the loader's finaliser
+ * (_dl_fini, ld.so), which runs ours. valgrind checks leaks at exit_group,
+ * after both have run more code over their frames; scanned mid-way, their
+ * unwritten slots (stale copies from the program's own dead frames, just
+ * below its stack pointer) would keep lost blocks reachable, and they hold
+ * no pointer of the program's. So the scan starts at the frame that called
+ * exit: the first, walking up, in neither libc nor ld.so. Returns its stack
+ * pointer, 0 when the walk finds no loader frame or no such caller.
+ */
+uint64_t ht_unwind_exit_sp(void)
+{
+    extern void *__tls_get_addr(void *); /* ld.so's own */
+    Dl_info ld, libc, at;
+    if (!dladdr((void *)(uintptr_t)&__tls_get_addr, &ld) || !ld.dli_fbase ||
+        !dladdr((void *)(uintptr_t)&exit, &libc) || !libc.dli_fbase)
+        return 0;
+    unw_context_t ctx;
+    unw_cursor_t cur;
+    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0)
+        return 0;
+    bool seen_loader = false;
+    for (int depth = 0; depth < 64 && unw_step(&cur) > 0; depth++) {
+        unw_word_t ip, sp;
+        unw_get_reg(&cur, UNW_REG_IP, &ip);
+        unw_get_reg(&cur, UNW_REG_SP, &sp);
+        void *base = dladdr((void *)(uintptr_t)(ip - 1), &at) ? at.dli_fbase : NULL;
+        if (base == ld.dli_fbase)
+            seen_loader = true;
+        else if (seen_loader && base != libc.dli_fbase)
+            return sp;
+    }
+    return 0;
+}
