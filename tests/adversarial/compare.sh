@@ -1,6 +1,8 @@
 #!/bin/bash
 # compare.sh SHIM REPORT [--marker SIZE]... [--ulimit N] [--wait FILE]
-#            [--relative-out] -- PROGRAM [ARGS...]
+#            [--relative-out] [--env VAR=VAL]... [--trace-env VAR=VAL]...
+#            [--count TAG(==|>=)N]... [--exit-snapshot] [--shim-line]
+#            [--require PROG] -- PROGRAM [ARGS...]
 # Runs PROGRAM natively, then under the shim, each in a fresh working
 # directory, and fails unless both runs print the same stdout and stderr, end
 # with the same status (or signal), and leave the same files (names, modes,
@@ -11,13 +13,26 @@
 # its descriptors. --wait FILE: the program leaves a daemon behind; wait
 # (up to 60 s) until FILE appears in the directory, then until every log
 # has its END. --relative-out: HEAPTRACE_OUT is a relative name, which must
-# land in the directory the program started in.
+# land in the directory the program started in. --env sets VAR in both runs,
+# --trace-env in the traced one only. --count: the logs hold that many
+# records of that tag in all (NOTE==1, SNAPSHOT_BEGIN>=3). --exit-snapshot:
+# every log that ends with END has an exit snapshot. --shim-line: the traced
+# stderr may have one more line, the shim's own ("heaptrace: ..."). A log
+# whose image was replaced by an exec (its last record EXEC) is complete.
+# --require PROG: skip (exit 77) without PROG.
 set -eu
 shim=$1 report=$2
 shift 2
-markers="" limit="" waitfile="" relative=0
+markers="" limit="" waitfile="" relative=0 counts="" exit_snapshot=0 shim_line=0
+both_env=() trace_env=()
 while [ $# -gt 0 ]; do
     case $1 in
+    --env) both_env+=("$2"); shift 2 ;;
+    --trace-env) trace_env+=("$2"); shift 2 ;;
+    --count) counts="$counts $2"; shift 2 ;;
+    --exit-snapshot) exit_snapshot=1; shift ;;
+    --shim-line) shim_line=1; shift ;;
+    --require) command -v "$2" >/dev/null 2>&1 || { echo "SKIP: $2 not installed"; exit 77; }; shift 2 ;;
     --marker) markers="$markers $2"; shift 2 ;;
     --ulimit) limit=$2; shift 2 ;;
     --wait) waitfile=$2; shift 2 ;;
@@ -49,9 +64,11 @@ run() {
         cd "$dir"
         [ -n "$limit" ] && ulimit -n "$limit"
         if [ "$mode" = traced ]; then
-            exec timeout -s KILL 60 env LD_PRELOAD="$shim" HEAPTRACE_OUT="$out" "$program" "$@"
+            exec timeout -s KILL 60 env ${both_env[@]+"${both_env[@]}"} \
+                ${trace_env[@]+"${trace_env[@]}"} LD_PRELOAD="$shim" HEAPTRACE_OUT="$out" \
+                "$program" "$@"
         else
-            exec timeout -s KILL 60 "$program" "$@"
+            exec timeout -s KILL 60 env ${both_env[@]+"${both_env[@]}"} "$program" "$@"
         fi
     ) >"$work/$mode.stdout" 2>"$work/$mode.stderr" && st=0 || st=$?
     echo "$st" >"$work/$mode.status"
@@ -73,6 +90,12 @@ run traced
 logdir=$work/logs
 [ "$relative" = 1 ] && logdir=$work/traced
 
+if [ "$shim_line" = 1 ]; then # the shim's own line goes; the rest must match
+    n_shim=$(grep -c '^heaptrace:' "$work/traced.stderr" || true)
+    [ "$n_shim" -le 1 ] || fail "the shim printed $n_shim lines on stderr (at most 1)"
+    grep -v '^heaptrace:' "$work/traced.stderr" >"$work/traced.stderr.program" || true
+    mv "$work/traced.stderr.program" "$work/traced.stderr"
+fi
 for what in stdout stderr status; do
     if ! cmp -s "$work/native.$what" "$work/traced.$what"; then
         echo "--- native $what / +++ traced $what"
@@ -93,6 +116,11 @@ if [ "$relative" = 1 ] && ls /run-$$*.htrace >/dev/null 2>&1; then
     fail "a relative HEAPTRACE_OUT landed in / (the daemon's directory)"
 fi
 
+# Complete: END, or an exec replaced the image (EXEC is the last record).
+ended() {
+    grep -q ' END reason=' "$1" || tail -n 1 "$1" | grep -q ' EXEC path='
+}
+
 # The logs: each must read back and end with END (a daemon's is written
 # when it exits, after its done file: give it time).
 i=0
@@ -101,8 +129,7 @@ while :; do
     for log in "$logdir"/*.htrace; do
         [ -e "$log" ] || continue
         n=$((n + 1))
-        if ! "$report" --dump "$log" >"$log.dump" 2>"$log.err" ||
-            ! grep -q ' END reason=' "$log.dump"; then
+        if ! "$report" --dump "$log" >"$log.dump" 2>"$log.err" || ! ended "$log.dump"; then
             complete=0
         fi
     done
@@ -114,7 +141,20 @@ done
 [ "$n" -gt 0 ] || fail "no log written"
 for log in "$logdir"/*.htrace; do
     "$report" --dump "$log" >"$log.dump" || fail "heaptrace-report cannot read $log: $(cat "$log.err")"
-    grep -q ' END reason=' "$log.dump" || fail "$log has no END: incomplete"
+    ended "$log.dump" || fail "$log has no END: incomplete"
+    if [ "$exit_snapshot" = 1 ] && grep -q ' END reason=' "$log.dump"; then
+        grep -q ' SNAPSHOT_BEGIN seq=[0-9]* reason=exit' "$log.dump" ||
+            fail "$log has no exit snapshot"
+    fi
+done
+for c in $counts; do
+    tag=${c%%[=>]*} op=${c#"$tag"} want=${c##*[=>]}
+    got=$(cat "$logdir"/*.dump | grep -c " $tag " || true)
+    case $op in
+    "==$want") [ "$got" -eq "$want" ] ;;
+    ">=$want") [ "$got" -ge "$want" ] ;;
+    *) echo "compare.sh: bad --count $c" >&2; exit 2 ;;
+    esac || fail "$got $tag record(s) in the logs, want $op"
 done
 for m in $markers; do
     cat "$logdir"/*.dump | grep -q " size=$m stack=" || fail "no ALLOC of $m bytes in the logs"
