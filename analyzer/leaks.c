@@ -343,6 +343,12 @@ static void root_frame(const struct leaks_collect *c, struct retention_root *r)
         if (last || r->offset > c->frames[i + 1].below) {
             r->frame_ip = f->ip;
             r->frame_innermost = f->innermost;
+            for (size_t k = 0; k < RETENTION_OUTER_FRAMES; k++) {
+                size_t j = i + 1 + k;
+                r->outer_ip[k] = j < c->nframes && c->frames[j].thread == f->thread
+                                     ? c->frames[j].ip
+                                     : 0;
+            }
             return;
         }
     }

@@ -19,6 +19,7 @@
 #include "paths.h"
 #include "replay.h"
 #include "symbolize.h"
+#include "userframe.h"
 #include "xalloc.h"
 
 struct retention *retention_create(void)
@@ -456,9 +457,21 @@ static void name_root(struct retention *r, struct retention_root *root, struct s
             const struct sym_frame *f;
             size_t n = sym_lookup(sym, &rp->modgens[root->modgen], root->modgen, root->frame_ip,
                                   root->frame_innermost, &f);
-            /* the function itself, not what was inlined into it; copied
-             * because sym_lookup's array is only good until the next call */
-            root->frame = retention_keep_frame(r, &f[n - 1]);
+            /* a system frame (a libc wait spans its callers' frames when it
+             * keeps no frame pointer): the first of the program's own out */
+            struct sym_frame chosen = f[n - 1]; /* sym_lookup's array: good until the next */
+            for (size_t k = 0; userframe_is_system(&chosen) && k < RETENTION_OUTER_FRAMES &&
+                               root->outer_ip[k];
+                 k++) {
+                const struct sym_frame *g;
+                size_t gn = sym_lookup(sym, &rp->modgens[root->modgen], root->modgen,
+                                       root->outer_ip[k], false, &g);
+                if (!userframe_is_system(&g[gn - 1]))
+                    chosen = g[gn - 1];
+            }
+            /* the function itself, not what was inlined into it; none when
+             * the walk found no frame of the program's (then the thread names it) */
+            root->frame = userframe_is_system(&chosen) ? NULL : retention_keep_frame(r, &chosen);
         }
         break;
     default: break;

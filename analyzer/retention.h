@@ -42,6 +42,7 @@ struct replay;
 #define RETENTION_SITE_PATHS 256  /* sites of the largest snapshot given a path */
 #define RETENTION_ROOT_IGNORED 99 /* a heaptrace_ignore()d block: held as if by a root */
 #define RETENTION_HOLDERS 4       /* per site: the holders carrying most of its bytes */
+#define RETENTION_OUTER_FRAMES 8  /* a stack root's frames kept to find the program's own */
 
 /* A block of a snapshot: node v >= 1 of its graph is nodes[v - 1]. */
 struct snap_node {
@@ -58,8 +59,14 @@ struct retention_root {
     bool interior;
     uint64_t frame_ip;   /* STACK: the pc of the frame the word lies in (0: unknown) */
     bool frame_innermost; /* ... the interrupted frame: frame_ip is a pc, not a return address */
+    uint64_t outer_ip[RETENTION_OUTER_FRAMES]; /* STACK: the next frames out (return
+                                                * addresses; 0 past the last) */
     /* retention_finish: */
-    const struct sym_frame *frame; /* STACK: frame_ip symbolized, or NULL */
+    const struct sym_frame *frame; /* STACK: the frame the word lies in, or when that one is
+                                    * libc's or heaptrace's (a wait without frame pointers
+                                    * spans its callers' frames), the first frame out that is
+                                    * the program's own (userframe.h); symbolized, or NULL
+                                    * (also when no frame of the walk is the program's) */
     const char *name;    /* GLOBAL: symbol; STACK, TLS, REGISTER: thread name; or NULL */
     const char *module;  /* GLOBAL: the module's path */
     uint64_t name_offset; /* GLOBAL: bytes from the symbol's start */
