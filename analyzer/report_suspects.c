@@ -194,6 +194,8 @@ static void sb_root(struct sbuf *b, const struct retention_root *r)
         if (r->frame && r->frame->function) {
             sb_printf(b, "a local of ");
             sb_frame(b, r->frame);
+        } else if (r->name) {
+            sb_printf(b, "the stack of thread %" PRIu64 " \"%s\"", r->where, r->name);
         } else {
             sb_printf(b, "the stack of thread %" PRIu64, r->where);
         }
@@ -213,7 +215,11 @@ static void sb_holder(struct sbuf *b, const struct suspect *s)
         sb_root(b, &s->holder->root);
     else
         sb_printf(b, "a block");
-    if (s->holder_frame) {
+    if (s->holder_frame && s->holder && s->holder->root.kind != HT_ROOT_GLOBAL) {
+        /* "a local of main (x.c:148), through set_add (x.c:71)" */
+        sb_printf(b, ", through ");
+        sb_frame(b, s->holder_frame);
+    } else if (s->holder_frame) { /* "global `table` (table_new, weak_ports.c:87)" */
         char *name = model_frame_name(s->holder_frame), shortname[256];
         report_short_name(name, shortname, sizeof(shortname));
         if (s->holder_frame->file)
@@ -361,14 +367,15 @@ static void text_hints(const struct model *m, const struct suspects *s, FILE *ou
     size_t running = 0;
     for (size_t i = 0; r && i < r->nsnaps; i++)
         running += r->snaps[i].reason != HT_SNAP_EXIT;
-    bool growing = false;
+    bool unexplained = false; /* growth that is neither held nor lost */
     for (size_t i = 0; i < s->n; i++)
-        growing |= s->list[i].growing && !s->list[i].system;
+        unexplained |= s->list[i].growing && !s->list[i].system && !s->list[i].holder &&
+                       !s->list[i].lost_bytes;
     if (!r || !r->nsnaps)
         fputs("  hint: no heap snapshot in this log, so nothing says what is lost or who keeps "
               "it alive: record without HEAPTRACE_SNAPSHOTS=0\n",
               out);
-    else if (growing && running < 4)
+    else if (unexplained && running < 4)
         fprintf(out, "  hint: %zu snapshot%s of the running program: too few to tell a table's "
                      "dead entries or who keeps the growth alive; record with "
                      "`heaptrace --snapshot-every-marks N` (programs that call heaptrace_mark) "

@@ -9,9 +9,10 @@
  * that is at marks 64, 128, 192, 256, then every 128 up to 768, every 256
  * up to 1792...: four per doubling of the spacing, about 4 log2(N / 32)
  * over N marks (14 for 4,000, 19 for 10,000, 54 for a million).
- * A program without marks: at 0.5, 1, 1.5, 2 s, then every 1 s up to 6 s,
- * every 2 s up to 14 s...: the same shape in time; none once a mark is
- * seen (the marks' schedule takes over).
+ * A program without marks: at 0.1, 0.2, 0.3, 0.4 s, then every 0.2 s up to
+ * 1.2 s, every 0.4 s up to 2.8 s...: the same shape in time (about 27
+ * snapshots in a minute); none once a mark is seen (the marks' schedule
+ * takes over).
  * Either way the cost is bounded: the program is held for at most about 5%
  * of its run (an automatic snapshot waits 19 times the previous one's pause
  * after it), and the child that scans a copy of the heap beside it uses at
@@ -24,7 +25,7 @@
 #include "ht.h"
 
 #define MARKS_FIRST 64            /* the first spacing, in marks */
-#define TIME_FIRST_NS 500000000ull /* the first spacing in time: 0.5 s */
+#define TIME_FIRST_NS 100000000ull /* the first spacing in time: 0.1 s */
 #define PER_LEVEL 4               /* snapshots per spacing before it doubles */
 #define PAUSE_FACTOR 19 /* wait 19x the program's pause: it loses <= 5% of its run */
 #define SCAN_FACTOR 3   /* and 3x the scan: the scanning child uses <= 25% of a core */
