@@ -80,6 +80,18 @@ static struct suspect *add(struct build *b, enum suspect_kind kind, size_t index
     return s;
 }
 
+/* tables.h knows nodes by their innermost frame: for operator new or a libc
+ * allocator that is every such allocation, and the stack standing for it
+ * may be anyone's. Such a site only groups by its holder. */
+static void mark_approximate(struct suspect *s)
+{
+    if (s->stack && s->stack->nframes && userframe_is_system(&s->stack->frames[0])) {
+        s->site_approximate = true;
+        s->frame = s->caller = NULL;
+        s->callee = NULL;
+    }
+}
+
 static void set_holder(const struct build *b, struct suspect *s, const struct retention_path *p)
 {
     if (!p || !p->nsteps)
@@ -121,6 +133,8 @@ static void add_growth(struct build *b)
         }
         if (f->by == GROWTH_BY_OWNER)
             s->handle_kind = f->owner_kind;
+        /* a retainer's stack is the holder's, not where its bytes come from */
+        s->site_approximate = f->by == GROWTH_BY_RETAINER;
     }
 }
 
@@ -128,11 +142,12 @@ static void add_tables(struct build *b, const struct tables *t)
 {
     for (size_t i = 0; i < t->ntables; i++) {
         const struct table_series *ts = &t->tables[i];
-        if (!ts->flagged || !ts->npts)
+        if (!ts->flagged || !ts->npts || !ts->has_value)
             continue;
         const struct table_point *last = &ts->pts[ts->npts - 1];
         uint64_t site = last->owned_site ? last->owned_site : ts->entry_site;
         struct suspect *s = add(b, SUSPECT_TABLE, i, site, model_stack_of(b->m, site));
+        mark_approximate(s);
         s->growing = true;
         s->live_entries = last->live;
         s->dead_entries = last->dead;
@@ -167,6 +182,7 @@ static void add_chains(struct build *b, const struct tables *t)
             continue;
         const struct chain_point *last = &cs->pts[cs->npts - 1];
         struct suspect *s = add(b, SUSPECT_CHAIN, i, cs->site, model_stack_of(b->m, cs->site));
+        mark_approximate(s);
         s->growing = true;
         s->chain_length = last->length;
         s->bytes = last->bytes;
@@ -247,7 +263,8 @@ static bool same_cause(const struct suspect *a, const struct suspect *b)
 {
     if (same_holder(a, b))
         return true;
-    return a->frame && b->frame && frame_eq(a->frame, b->frame) && frame_eq(a->caller, b->caller);
+    return a->frame && b->frame && !a->site_approximate && !b->site_approximate &&
+           frame_eq(a->frame, b->frame) && frame_eq(a->caller, b->caller);
 }
 
 static size_t find(size_t *up, size_t i)
@@ -268,9 +285,9 @@ bool suspects_site_is_noise(const struct model *m, uint64_t stack_id)
 
 static bool is_system(const struct model *m, const struct suspect *s)
 {
-    if (s->site && suspects_site_is_noise(m, s->site))
+    if (s->site && !s->site_approximate && suspects_site_is_noise(m, s->site))
         return true;
-    bool user = (s->stack && userframe_index(s->stack) >= 0) ||
+    bool user = (s->stack && (s->site_approximate || userframe_index(s->stack) >= 0)) ||
                 (s->holder_stack && userframe_index(s->holder_stack) >= 0);
     return !user;
 }
@@ -287,7 +304,11 @@ static void merge(struct suspect *g, struct suspect *c)
     c->evidence = NULL;
     c->nevidence = 0;
     struct suspect lead = *g, other = *c;
-    if (c->kind < g->kind || (c->kind == g->kind && c->bytes > g->bytes)) {
+    bool stronger = c->kind < g->kind ||
+                    (c->kind == g->kind && g->site_approximate && !c->site_approximate) ||
+                    (c->kind == g->kind && g->site_approximate == c->site_approximate &&
+                     c->bytes > g->bytes);
+    if (stronger) {
         lead = *c;
         other = *g;
         lead.evidence = g->evidence;
@@ -300,6 +321,14 @@ static void merge(struct suspect *g, struct suspect *c)
                 lead.evidence[i] = t;
                 break;
             }
+    }
+    if (lead.site_approximate && !other.site_approximate && other.stack) {
+        lead.site = other.site; /* a real stack says where the nodes come from */
+        lead.stack = other.stack;
+        lead.frame = other.frame;
+        lead.caller = other.caller;
+        lead.callee = other.callee;
+        lead.site_approximate = false;
     }
     lead.growing = lead.growing || other.growing;
     if (other.bytes > lead.bytes)

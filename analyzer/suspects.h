@@ -7,8 +7,9 @@
  *
  * Evidence read (each piece is one "candidate"):
  *   - growth findings (growth.h) by site, function, owner and retainer;
- *   - flagged tables whose dead entries keep growing and flagged chains
- *     (tables.h), from the heap snapshots;
+ *   - flagged tables whose dead entries keep growing (only those whose
+ *     entries have a value slot: without one, "dead" says nothing) and
+ *     flagged chains (tables.h), from the heap snapshots;
  *   - definitely lost blocks per allocation site at the last snapshot
  *     (leaks.h);
  *   - dark matter: library handles still open with heap behind them
@@ -79,6 +80,10 @@ struct suspect {
     const struct sym_frame *frame;  /* userframe_of(stack): the program's line; NULL w/o stack */
     const struct sym_frame *caller; /* the next user frame out of `frame`, or NULL */
     const char *callee;             /* the system function `frame` called ("iconv_open"), or NULL */
+    bool site_approximate; /* the site stands for an allocation point many stacks share
+                            * (a table's or chain's nodes from operator new), or is a
+                            * retainer's (the holder's site, not the bytes'): a merged
+                            * growth finding's stack replaces it */
     uint64_t bytes;  /* largest of the pieces: live at the last sample, owned by dead
                       * table entries, in the chain, lost, behind open handles */
     uint64_t blocks; /* blocks of the lead's bytes where known, else 0 */
