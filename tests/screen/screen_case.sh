@@ -67,7 +67,7 @@ unset LD_PRELOAD
 for v in $(env | sed -n 's/^\(HEAPTRACE_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 log=$work/run.htrace
 tries=1
-[ -z "$expects" ] || tries=3
+[ -z "$expects" ] || tries=5
 attempt=0
 while :; do
 attempt=$((attempt + 1))
