@@ -106,12 +106,18 @@ const char *userframe_callee(const struct model_stack *st)
 uint32_t userframe_trimmed_count(const struct model_stack *st, uint32_t max_frames)
 {
     uint32_t n = st->nframes;
-    for (uint32_t i = 0; i < st->nframes; i++)
-        if (st->frames[i].function && strcmp(st->frames[i].function, "main") == 0) {
+    for (uint32_t i = 0; i < st->nframes; i++) {
+        const struct sym_frame *f = &st->frames[i];
+        if (f->function && strcmp(f->function, "main") == 0) {
             /* main's own frame, and main's inlined callees before it */
             n = i + 1;
             break;
         }
+        if (i > 0 && userframe_is_main_or_below(f)) {
+            n = i; /* main called its callee last (a tail call): no frame of its own */
+            break;
+        }
+    }
     if (max_frames && n > max_frames)
         n = max_frames;
     return n;

@@ -57,7 +57,9 @@ const char *userframe_callee(const struct model_stack *st);
 
 /*
  * How many of st's frames a trimmed stack prints: everything up to and
- * including main (nothing below it), at most max_frames when that is not 0.
+ * including main (nothing below it; when main left no frame, as python's
+ * tail call to Py_BytesMain, nothing from __libc_start_call_main on), at
+ * most max_frames when that is not 0.
  */
 uint32_t userframe_trimmed_count(const struct model_stack *st, uint32_t max_frames);
 
