@@ -359,9 +359,34 @@ static void text_verdict(const struct model *m, const struct suspects *s,
     report_text_heading(out, o, title);
 }
 
+/* CPython's own allocator (pymalloc) keeps objects in mmap'd arenas: when
+ * a python's mmap grows while nothing on the heap does, say how to see them. */
+static void python_hint(const struct model *m, const struct suspects *s, FILE *out)
+{
+    const char *exe = strrchr(m->hdr->exe, '/');
+    exe = exe ? exe + 1 : m->hdr->exe;
+    const struct replay *rp = m->rp;
+    if (strncmp(exe, "python", 6) != 0 || rp->ntimeline < 2 || (s->n - s->nsystem) > 0)
+        return;
+    uint64_t first = rp->timeline[0].mmap_bytes, last = rp->timeline[rp->ntimeline - 1].mmap_bytes;
+    uint64_t peak = 0;
+    for (uint64_t i = 0; i < rp->ntimeline; i++)
+        if (rp->timeline[i].mmap_bytes > peak)
+            peak = rp->timeline[i].mmap_bytes;
+    if (peak < (1u << 20) || peak < 2 * (first + 1) || (m->growth && m->growth->n))
+        return;
+    char b1[32], b2[32], b3[32];
+    fprintf(out, "  hint: %s's mmap grew from %s to %s (%s at the end) while no heap site grew: "
+                 "CPython's own allocator keeps its objects in arenas heaptrace sees only whole; "
+                 "trace with PYTHONMALLOC=malloc (the heaptrace wrapper sets it unless "
+                 "--pymalloc)\n",
+            exe, report_bytes(first, b1), report_bytes(peak, b2), report_bytes(last, b3));
+}
+
 /* What the log lacks for a better answer, and the flag that gives it. */
 static void text_hints(const struct model *m, const struct suspects *s, FILE *out)
 {
+    python_hint(m, s, out);
     const struct leaks *l = m->rp->leaks;
     const struct retention *r = l ? l->retention : NULL;
     size_t running = 0;
