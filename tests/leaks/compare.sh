@@ -37,19 +37,28 @@ fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/leaks.XXXXXX")
 if [ -n "${LEAKS_KEEP:-}" ]; then echo "work directory: $dir"; else trap 'rm -rf "$dir"' EXIT; fi
 
+# The two runs go side by side (on two cores the test takes the longer of
+# the two, valgrind's): each is a direct child of this shell, so "the root
+# process" is the one whose parent is $$ under both.
 # ---- valgrind ---------------------------------------------------------------
 # --leak-check-heuristics=none: no heuristic turns an interior pointer into a
 # start pointer (heaptrace follows the plain rules). --log-file per pid so a
 # forked child's summary is its own.
-valgrind --leak-check=full --show-leak-kinds=all --leak-check-heuristics=none \
+# An asynchronous command starts with SIGINT and SIGQUIT ignored, which the
+# shell cannot undo: env gives them back their default (and execs: still a
+# direct child of this shell).
+env --default-signal=INT,QUIT \
+    valgrind --leak-check=full --show-leak-kinds=all --leak-check-heuristics=none \
     --error-exitcode=0 --trace-children=yes --child-silent-after-fork=no \
-    --log-file="$dir/vg.%p" "$@" >"$dir/vg.stdout" 2>"$dir/vg.stderr"
-vg_status=$?
+    --log-file="$dir/vg.%p" "$@" >"$dir/vg.stdout" 2>"$dir/vg.stderr" &
+vg_pid=$!
 
 # ---- heaptrace --------------------------------------------------------------
 HEAPTRACE_SNAPSHOTS=1 HEAPTRACE_OUT="$dir/ht.%p.htrace" LD_PRELOAD="$HEAPTRACE_LIB" \
     "$@" >"$dir/ht.stdout" 2>"$dir/ht.stderr"
 ht_status=$?
+wait "$vg_pid"
+vg_status=$?
 
 status_fail=0
 if [ "$vg_status" != "$ht_status" ]; then
