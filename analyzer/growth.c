@@ -667,28 +667,36 @@ static double record_lambda(const struct series_ctx *c, uint32_t first)
 }
 
 /* growth_kept for one site's blocks b[0..n) (ids ascending); false when it fails. */
+/* The axis of the spread and record tests: marks when the points are marks
+ * (the program's own measure of its work), else the allocation clock
+ * (block ids), not seconds: wall time stretches and shrinks with the
+ * machine's load, a steady loop's allocations per request do not. */
+static double kept_axis(const struct series_ctx *c, uint64_t id, double x)
+{
+    return c->per_mark ? x : (double)id;
+}
+
 static bool kept_test(const struct series_ctx *c, uint32_t first, const struct kblock *b, size_t n,
                       uint64_t freed_age, const struct gentry *at_first,
                       const struct gentry *at_last, struct growth_kept *k, double *xs)
 {
-    const struct gsample *last = &c->set->s[c->n - 1];
-    uint64_t id_end = last->last_block;
-    double x_end = c->x[c->n - 1], x_first = c->x[first];
+    uint64_t id_end = c->set->s[c->n - 1].last_block, id_first = c->set->s[first].last_block;
+    double x_end = c->x[c->n - 1];
     memset(k, 0, sizeof(*k));
-    if (!(x_end > x_first))
+    if (freed_age >= id_end || !(x_end > c->x[first]) || id_end <= id_first)
         return false;
     /* the youngest block that can count: older than any the site freed */
     double x_hi = x_end;
-    if (freed_age) {
-        if (freed_age >= id_end)
-            return false;
+    if (freed_age)
         id_interval(c, id_end - freed_age, &x_hi);
-    }
-    if (x_hi - x_first < 0.5 * (x_end - x_first))
+    double u_first = kept_axis(c, id_first, c->x[first]), u_end = kept_axis(c, id_end, x_end);
+    double u_hi = kept_axis(c, id_end - freed_age, x_hi);
+    if (u_hi - u_first < 0.5 * (u_end - u_first))
         return false; /* it frees blocks too old to tell */
     k->longest_freed_age = x_end - x_hi;
     uint32_t prev = UINT32_MAX;
     size_t ne = 0;
+    double u_last = u_first;
     for (size_t i = 0; i < n; i++) {
         if (id_end - b[i].id <= freed_age)
             break; /* ids ascend: the rest are younger */
@@ -699,17 +707,20 @@ static bool kept_test(const struct series_ctx *c, uint32_t first, const struct k
         k->youngest_age = x_end - x;
         k->blocks++;
         k->bytes += b[i].size;
+        u_last = kept_axis(c, b[i].id, x);
         if (iv != prev) {
-            xs[ne++] = (x - x_first) / (x_hi - x_first);
+            xs[ne++] = (u_last - u_first) / (u_hi - u_first);
             prev = iv;
         }
     }
     k->events = ne;
     if (ne < GROWTH_KEPT_MIN_EVENTS)
         return false;
-    k->record_p = poisson_sf(ne, record_lambda(c, first));
-    double gap = (x_end - k->youngest_age - x_first) / (x_hi - x_first);
-    double p_gap = pow(gap < 1 ? gap : 1, (double)ne);
+    double lambda = c->per_mark ? record_lambda(c, first) : log(u_end / u_first);
+    k->record_p = poisson_sf(ne, lambda);
+    /* (1 - gap/window)^events: the chance of a gap this long since the last */
+    double last_at = (u_last - u_first) / (u_hi - u_first);
+    double p_gap = pow(last_at < 1 ? last_at : 1, (double)ne);
     for (size_t i = 0; i < ne; i++)
         xs[i] = xs[i] < 0 ? 0 : xs[i] > 1 ? 1 : xs[i];
     k->spread_p = fmin(p_gap, ks_uniform_p(xs, ne));

@@ -130,6 +130,8 @@ enum growth_evidence {
  *     stopped) are both >= GROWTH_KEPT_SPREAD_ALPHA (spread_p: the smaller);
  *   - where the samples hold the site, its live block count rose by at
  *     least half the kept blocks (kept blocks replacing others are no growth).
+ * Positions for the record and spread tests are marks, or without marks
+ * block ids (the allocation clock): seconds stretch with the machine's load.
  * A leak of one block every K marks passes once 10 of them fall after the
  * warm-up: 1 per 10,000 requests over 200,000 leaves 16.
  */
