@@ -21,6 +21,10 @@ srcs="$here/fuzz_reader.c"
 for f in "$root"/analyzer/*.c; do
     [ "$(basename "$f")" = main.c ] || srcs="$srcs $f"
 done
+# the HTML report's style sheet and script, embedded as the build does
+cmake -DOUT="$out/html_assets.c" -DCSS="$root/analyzer/html/report.css" \
+    -DJS="$root/analyzer/html/report.js" -P "$root/analyzer/html/embed.cmake"
+srcs="$srcs $out/html_assets.c"
 # shellcheck disable=SC2086,SC2046
 "$cc" $flags $srcs $(pkg-config --libs libzstd libdw libelf) -lstdc++ -lm -o "$out/fuzz_reader"
 cp "$here"/corpus/* "$here"/found/* "$out/corpus/" 2>/dev/null || true
