@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "gc.h"
 #include "growth.h"
@@ -188,9 +190,43 @@ static void warn_missing_children(const struct analysis_tree *t)
 }
 
 /* Adds the children of t->procs[from..] breadth first. */
+/*
+ * Progress on stderr while a tree's logs are read: only on a terminal, and
+ * only once the reading has taken a second (a make or a pyenv shim leaves
+ * dozens of logs); the line is erased when done.
+ */
+struct progress {
+    bool tty, shown;
+    struct timespec start;
+};
+
+static double progress_elapsed(const struct progress *p)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+}
+
+static void progress_show(struct progress *p, size_t done, const char *path)
+{
+    if (!p->tty || progress_elapsed(p) < 1.0)
+        return;
+    fprintf(stderr, "\rheaptrace-report: %zu logs of the process tree read, now %s\033[K", done,
+            base_name(path));
+    p->shown = true;
+}
+
+static void progress_end(struct progress *p)
+{
+    if (p->shown)
+        fputs("\r\033[K", stderr);
+}
+
 static int tree_collect(struct analysis_tree *t, struct candidate *c, size_t nc,
                         const struct analysis_opts *o)
 {
+    struct progress prog = {.tty = isatty(STDERR_FILENO) != 0};
+    clock_gettime(CLOCK_MONOTONIC, &prog.start);
     if (nc)
         qsort(c, nc, sizeof(*c), candidate_cmp);
     for (size_t p = 0; p < t->n; p++) {
@@ -199,6 +235,7 @@ static int tree_collect(struct analysis_tree *t, struct candidate *c, size_t nc,
             if (c[i].taken || !is_child(ph, &c[i].h))
                 continue;
             c[i].taken = true;
+            progress_show(&prog, t->n, c[i].path);
             struct analysis *a;
             int rc = analysis_load(&a, c[i].path, o);
             if (rc) {
@@ -210,6 +247,7 @@ static int tree_collect(struct analysis_tree *t, struct candidate *c, size_t nc,
             tree_add(t, a);
         }
     }
+    progress_end(&prog);
     return 0;
 }
 
