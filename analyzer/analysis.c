@@ -51,7 +51,8 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
         fprintf(stderr, "heaptrace-report: warning: '%s': %s\n", path,
                 ht_reader_warning(a->reader));
     if (!o->no_symbols)
-        a->sym = sym_create(&o->sym);
+        a->sym = o->shared_sym ? o->shared_sym : sym_create(&o->sym);
+    a->sym_owned = a->sym && !o->shared_sym;
     if (a->rp->leaks && a->rp->leaks->retention)
         retention_finish(a->rp->leaks->retention, a->sym, a->rp);
     a->model = model_build(a->rp, ht_reader_header(a->reader), a->path,
@@ -73,7 +74,8 @@ void analysis_free(struct analysis *a)
     model_free(a->model);
     suspects_free(a->suspects);
     growth_result_free(a->growth);
-    sym_free(a->sym);
+    if (a->sym_owned)
+        sym_free(a->sym);
     replay_free(a->rp);
     ht_reader_close(a->reader);
     free(a->path);
@@ -289,10 +291,15 @@ static int tree_select(struct analysis_tree *t, const struct analysis_opts *o, c
 }
 
 int analysis_tree_load(struct analysis_tree **out, const char *path,
-                       const struct analysis_opts *o)
+                       const struct analysis_opts *given)
 {
     struct analysis_tree *t = xcalloc(1, sizeof(*t));
     *out = t;
+    /* one symbolizer for the tree: a binary's symbols are read once */
+    struct analysis_opts shared = *given;
+    const struct analysis_opts *o = &shared;
+    if (!given->no_symbols && !given->shared_sym)
+        shared.shared_sym = t->sym = sym_create(&given->sym);
     struct analysis *root;
     int rc = analysis_load(&root, path, o);
     tree_add(t, root);
@@ -396,6 +403,7 @@ void analysis_tree_free(struct analysis_tree *t)
         return;
     for (size_t i = 0; i < t->n; i++)
         analysis_free(t->procs[i]);
+    sym_free(t->sym); /* after every analysis: their frames' strings live in it */
     free(t->procs);
     free(t->models);
     free(t);

@@ -30,6 +30,9 @@ struct analysis_opts {
     const char *program; /* --program NAME, --pid PID:NAME: the image whose program's
                           * name starts with NAME; NULL: any */
     const struct growth_opts *growth; /* growth.h; NULL: defaults */
+    struct symbolizer *shared_sym;    /* a tree's one symbolizer (analysis_tree_load sets
+                                       * it): every process reads a binary's symbols from
+                                       * it; NULL: each analysis makes its own */
 };
 
 struct analysis {
@@ -37,6 +40,7 @@ struct analysis {
     struct ht_reader *reader;
     struct replay *rp;
     struct symbolizer *sym;
+    bool sym_owned; /* false: the tree's shared one */
     struct model *model;
     struct growth_result *growth; /* growth.h; model->growth points here */
     struct suspects *suspects;    /* suspects.h; model->suspects points here */
@@ -54,6 +58,7 @@ struct analysis_tree {
     struct model **models;
     size_t n, selected;
     bool show_all; /* no --pid: text shows every process in detail */
+    struct symbolizer *sym; /* shared by every process of the tree, or NULL */
 };
 
 /* Loads path and (unless no_children) its process tree. @return 0 or 2. */

@@ -2,10 +2,13 @@
 /*
  * symbolize.c - see symbolize.h.
  *
- * Each distinct module (path, base, build-id) gets its own Dwfl session,
- * opened on first use, so modules loaded at the same address at different
- * times (dlclose, then dlopen) never overlap. Frames are stored in one
- * growing array; the cache maps (module list, ip) to a run of it.
+ * Each distinct module (path, build-id) gets its own Dwfl session, opened
+ * on first use and reported at address 0: an ip is looked up by its offset
+ * in the module, so one session serves every process of a tree (a make
+ * runs cc1 six times: its debug info is read once) and every place a
+ * module was loaded at (dlclose, then dlopen elsewhere). Frames are stored
+ * in one growing array; the cache maps (module, offset) to a run of it,
+ * whose frames get the asking ip as their address.
  */
 #include "symbolize.h"
 
@@ -37,8 +40,9 @@ struct sym_module {
 };
 
 struct sym_run {
-    uint64_t ip;
-    uint32_t gen, first, count, innermost;
+    uint64_t rel;  /* the offset in the module (or the ip, outside every module) */
+    uint32_t mod;  /* index in mods + 1, 0: outside every module */
+    uint32_t first, count, innermost;
 };
 
 struct symbolizer {
@@ -47,10 +51,10 @@ struct symbolizer {
     Dwfl_Callbacks callbacks;
     struct sym_module *mods;
     size_t nmods;
-    struct htab module_index; /* hash of (path, base) -> mods index */
+    struct htab module_index; /* hash of (path, build-id) -> mods index */
     struct sym_frame *frames;
     size_t nframes, frames_cap;
-    struct htab cache; /* hash of (gen, ip, innermost) -> struct sym_run */
+    struct htab cache; /* hash of (module, offset, innermost) -> struct sym_run */
     char **strings;    /* owned strings (names, files) */
     size_t nstrings;
 };
@@ -117,7 +121,7 @@ static void module_open(struct symbolizer *s, struct sym_module *m)
     }
     dwfl_report_begin(m->dwfl);
     const char *base = strrchr(m->path, '/');
-    m->mod = dwfl_report_elf(m->dwfl, base ? base + 1 : m->path, file, -1, m->base, false);
+    m->mod = dwfl_report_elf(m->dwfl, base ? base + 1 : m->path, file, -1, 0, false);
     dwfl_report_end(m->dwfl, NULL, NULL);
     if (!m->mod) {
         sym_warn(s, file, dwfl_errmsg(-1));
@@ -138,9 +142,17 @@ static void module_open(struct symbolizer *s, struct sym_module *m)
     m->state = SYM_OK;
 }
 
+static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
 static struct sym_module *module_get(struct symbolizer *s, const struct ht_module *hm)
 {
-    uint64_t key = hash_str(hm->path, 0xcbf29ce484222325ull ^ hm->base) | 1;
+    uint64_t key = hash_bytes(hm->build_id, hm->build_id_len,
+                              hash_str(hm->path, 0xcbf29ce484222325ull)) | 1;
     for (;; key += 2) { /* probe on (rare) hash collisions */
         bool existed;
         size_t *idx = htab_put(&s->module_index, key, &existed);
@@ -149,14 +161,15 @@ static struct sym_module *module_get(struct symbolizer *s, const struct ht_modul
             struct sym_module *m = &s->mods[s->nmods];
             *m = (struct sym_module){.path = xstrdup(hm->path), .base = hm->base,
                                      .build_id_len = hm->build_id_len};
-            m->build_id = xmalloc(hm->build_id_len);
+            m->build_id = xmalloc(hm->build_id_len ? hm->build_id_len : 1);
             if (hm->build_id_len)
                 memcpy(m->build_id, hm->build_id, hm->build_id_len);
             *idx = s->nmods++;
             return m;
         }
         struct sym_module *m = &s->mods[*idx];
-        if (m->base == hm->base && strcmp(m->path, hm->path) == 0)
+        if (m->build_id_len == hm->build_id_len && strcmp(m->path, hm->path) == 0 &&
+            (!hm->build_id_len || memcmp(m->build_id, hm->build_id, hm->build_id_len) == 0))
             return m;
     }
 }
@@ -275,10 +288,11 @@ static void frames_from_dwarf(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
     free(scopes);
 }
 
-static void frames_lookup(struct symbolizer *s, struct sym_module *m, uint64_t ip, bool innermost,
+/* rel: the ip's offset in m (m is reported at address 0). */
+static void frames_lookup(struct symbolizer *s, struct sym_module *m, uint64_t rel, bool innermost,
                           struct sym_frame *base_frame)
 {
-    uint64_t addr = innermost || ip == 0 ? ip : ip - 1;
+    uint64_t addr = innermost || rel == 0 ? rel : rel - 1;
     struct sym_frame *f = frame_push(s, base_frame);
     size_t first = s->nframes - 1;
     if (!m || m->state != SYM_OK)
@@ -303,21 +317,28 @@ static void frames_lookup(struct symbolizer *s, struct sym_module *m, uint64_t i
 size_t sym_lookup(struct symbolizer *s, const struct replay_modgen *gen, uint32_t gen_id,
                   uint64_t ip, bool innermost, const struct sym_frame **out)
 {
-    uint64_t key = ((ip * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)gen_id << 1) ^ innermost) | 1;
+    (void)gen_id; /* the cache is per module, whatever list (or log) it came from */
+    const struct ht_module *hm = gen_find(gen, ip);
+    struct sym_module *m = hm ? module_get(s, hm) : NULL;
+    uint32_t mod = m ? (uint32_t)(m - s->mods) + 1 : 0;
+    uint64_t rel = hm ? ip - hm->base : ip;
+    uint64_t key = ((rel * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)mod * 0xC2B2AE3D27D4EB4Full) ^
+                    innermost) |
+                   1;
     struct sym_run *run = htab_get(&s->cache, key);
-    if (run && run->ip == ip && run->gen == gen_id && run->innermost == innermost) {
+    if (run && run->rel == rel && run->mod == mod && run->innermost == innermost) {
+        /* another process's ip for the same place: the frames take this one */
+        for (uint32_t k = 0; k < run->count; k++)
+            s->frames[run->first + k].address = ip;
         *out = &s->frames[run->first];
         return run->count;
     }
-    const struct ht_module *hm = gen_find(gen, ip);
-    struct sym_module *m = hm ? module_get(s, hm) : NULL;
     if (m && m->state == SYM_UNOPENED)
         module_open(s, m);
-    struct sym_frame base = {.address = ip, .module = m ? m->path : NULL,
-                             .offset = m ? ip - m->base : ip};
+    struct sym_frame base = {.address = ip, .module = m ? m->path : NULL, .offset = rel};
     size_t first = s->nframes;
-    frames_lookup(s, m, ip, innermost, &base);
-    struct sym_run fresh = {.ip = ip, .gen = gen_id, .first = (uint32_t)first,
+    frames_lookup(s, m, rel, innermost, &base);
+    struct sym_run fresh = {.rel = rel, .mod = mod, .first = (uint32_t)first,
                             .count = (uint32_t)(s->nframes - first), .innermost = innermost};
     if (!run) /* on a (rare) key collision the older entry stays */
         *(struct sym_run *)htab_put(&s->cache, key, NULL) = fresh;
@@ -338,7 +359,7 @@ const char *sym_data(struct symbolizer *s, const struct replay_modgen *gen, uint
         return NULL;
     GElf_Off off;
     GElf_Sym sym;
-    const char *name = dwfl_module_addrinfo(m->mod, hm->base + offset, &off, &sym, NULL, NULL, NULL);
+    const char *name = dwfl_module_addrinfo(m->mod, offset, &off, &sym, NULL, NULL, NULL);
     /* addrinfo also answers with the nearest symbol below: only one that
      * covers the address names it */
     if (!name || (sym.st_size && off >= sym.st_size))
