@@ -120,11 +120,17 @@ void report_retention_path_line_share(FILE *out, const struct model *m,
     for (uint32_t i = 0; i < p->nsteps;) {
         if (p->elided && i == p->elided_after)
             fprintf(out, " -> ... %" PRIu64 " blocks", p->elided);
-        uint32_t run = 1; /* consecutive blocks of one site: a chain */
-        while (i + run < p->nsteps && p->steps[i + run].stack_id == p->steps[i].stack_id &&
-               !(p->elided && i + run == p->elided_after))
-            run++;
+        /* consecutive blocks of one site (a chain), or named by one line of
+         * the program (iconv_open's two blocks under port_open) */
+        uint32_t run = 1;
         site_name(m, p->steps[i].stack_id, name, sizeof(name));
+        while (i + run < p->nsteps && !(p->elided && i + run == p->elided_after)) {
+            char next[256];
+            if (p->steps[i + run].stack_id != p->steps[i].stack_id &&
+                strcmp(site_name(m, p->steps[i + run].stack_id, next, sizeof(next)), name) != 0)
+                break;
+            run++;
+        }
         if (run > 1)
             fprintf(out, " -> %" PRIu32 " blocks from %s", run, name);
         else
