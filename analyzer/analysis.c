@@ -15,9 +15,8 @@
 #include "leaks.h"
 #include "retention.h"
 #include "suspects.h"
+#include "exitcode.h"
 #include "xalloc.h"
-
-#define EXIT_INPUT 2
 
 void analysis_reader_error(const char *path, struct ht_reader *r)
 {
@@ -35,14 +34,14 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
     a->path = xstrdup(path);
     if (ht_reader_open(&a->reader, path) != 0) {
         analysis_reader_error(path, a->reader);
-        return EXIT_INPUT;
+        return HT_EXIT_INPUT;
     }
     a->rp = replay_create(&o->replay);
     struct growth_recorder *gr = growth_recorder_create(a->rp);
     if (replay_run(a->rp, a->reader) < 0) {
         growth_recorder_free(gr);
         analysis_reader_error(path, a->reader);
-        return EXIT_INPUT;
+        return HT_EXIT_INPUT;
     }
     if (ht_reader_truncated(a->reader))
         fprintf(stderr, "heaptrace-report: warning: '%s' is truncated: %s\n", path,
@@ -280,7 +279,7 @@ static int tree_select(struct analysis_tree *t, const struct analysis_opts *o, c
             snprintf(what, sizeof(what), "process running '%s'", o->program);
         fprintf(stderr, "heaptrace-report: error: no %s in the process tree of '%s'\n", what,
                 path);
-        return EXIT_INPUT;
+        return HT_EXIT_INPUT;
     }
     if (matches > 1)
         fprintf(stderr, "heaptrace-report: note: %zu images match; showing pid %" PRIu64

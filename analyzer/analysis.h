@@ -9,7 +9,8 @@
  * or C has P's pid and started later (exec). Children must not start before
  * their parent. A FORK whose child has no log is a warning, not an error.
  *
- * Errors return an exit code (2 for unreadable or corrupt input) after
+ * Errors return an exit code (exitcode.h: HT_EXIT_INPUT for unreadable or
+ * corrupt input) after
  * printing one message that names the file and, for corrupt data, the byte.
  */
 #ifndef HT_ANALYSIS_H
@@ -17,6 +18,7 @@
 
 #include <stdio.h>
 
+#include "exitcode.h"
 #include "model.h"
 #include "report.h"
 
@@ -46,7 +48,7 @@ struct analysis {
     struct suspects *suspects;    /* suspects.h; model->suspects points here */
 };
 
-/* Loads one log. @return 0, or 2 after printing the error. */
+/* Loads one log. @return HT_EXIT_OK, or HT_EXIT_INPUT after printing the error. */
 int analysis_load(struct analysis **out, const char *path, const struct analysis_opts *o);
 void analysis_free(struct analysis *a);
 
@@ -61,7 +63,7 @@ struct analysis_tree {
     struct symbolizer *sym; /* shared by every process of the tree, or NULL */
 };
 
-/* Loads path and (unless no_children) its process tree. @return 0 or 2. */
+/* Loads path and (unless no_children) its process tree. @return HT_EXIT_OK or HT_EXIT_INPUT. */
 int analysis_tree_load(struct analysis_tree **out, const char *path,
                        const struct analysis_opts *o);
 struct model *analysis_tree_selected(const struct analysis_tree *t);

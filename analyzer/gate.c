@@ -563,9 +563,9 @@ int gate_eval(const struct gate_rule *rules, size_t n, const struct gate_input *
     for (size_t i = 0; i < n; i++) {
         eval_one(&rules[i], in, &results[i]);
         if (results[i].error)
-            rc = 2;
+            rc = HT_EXIT_USAGE;
         else if (results[i].failed && rc == 0)
-            rc = 1;
+            rc = HT_EXIT_FINDING;
     }
     return rc;
 }
@@ -643,7 +643,7 @@ int gate_write_junit(const struct gate_result *res, size_t n, const struct model
     FILE *out = fopen(path, "w");
     if (!out) {
         fprintf(stderr, "heaptrace-report: error: cannot write '%s': %s\n", path, strerror(errno));
-        return 2;
+        return HT_EXIT_USAGE;
     }
     size_t failures = 0, errors = 0;
     for (size_t i = 0; i < n; i++) {
@@ -685,7 +685,7 @@ int gate_write_junit(const struct gate_result *res, size_t n, const struct model
     fputs("  <system-out/>\n  <system-err/>\n</testsuite>\n", out);
     if (fclose(out) != 0) {
         fprintf(stderr, "heaptrace-report: error: cannot write '%s': %s\n", path, strerror(errno));
-        return 2;
+        return HT_EXIT_USAGE;
     }
     return 0;
 }

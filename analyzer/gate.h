@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "exitcode.h"
 #include "growth.h"
 #include "model.h"
 
@@ -60,7 +61,7 @@ bool gate_needs_baseline(const struct gate_rule *rules, size_t n);
 
 struct gate_result {
     const struct gate_rule *rule;
-    bool failed, error; /* error: the rule cannot apply to this log (exit 2) */
+    bool failed, error; /* error: the rule cannot apply to this log (HT_EXIT_USAGE) */
     char message[1024];  /* value, limit and site */
     char file[256];     /* site's source file, "" when unknown */
     uint32_t line;
@@ -79,7 +80,8 @@ struct gate_input {
 
 /*
  * Evaluates every rule. results must hold n entries.
- * @return 0 (all pass), 1 (a rule failed) or 2 (a rule cannot apply).
+ * @return HT_EXIT_OK (all pass), HT_EXIT_FINDING (a rule failed) or
+ * HT_EXIT_USAGE (a rule cannot apply).
  */
 int gate_eval(const struct gate_rule *rules, size_t n, const struct gate_input *in,
               struct gate_result *results);
@@ -90,7 +92,7 @@ void gate_write_lines(const struct gate_result *res, size_t n, FILE *out);
 /* GitHub Actions workflow commands: "::error file=F,line=L::message". */
 void gate_write_github(const struct gate_result *res, size_t n, FILE *out);
 
-/* JUnit XML: one testsuite, one testcase per rule. @return 0, or 2 after a message. */
+/* JUnit XML: one testsuite, one testcase per rule. @return HT_EXIT_OK, or HT_EXIT_USAGE after a message. */
 int gate_write_junit(const struct gate_result *res, size_t n, const struct model *m,
                      const char *path);
 

@@ -21,8 +21,7 @@
 #include "report.h"
 #include "report_dump.h"
 #include "report_extra.h"
-
-#define EXIT_USAGE 2
+#include "exitcode.h"
 
 static const char usage_text[] =
     "usage: heaptrace-report [options] LOG\n"
@@ -79,7 +78,7 @@ __attribute__((format(printf, 1, 2))) static int die_usage(const char *fmt, ...)
         va_end(ap);
     }
     fputs("see 'heaptrace-report --help'\n", stderr);
-    return EXIT_USAGE;
+    return HT_EXIT_USAGE;
 }
 
 /* "10s", "500ms", "250us", "1.5m", "3" (seconds) -> microseconds. */
@@ -124,13 +123,13 @@ static int run_dump(const char *path)
     if (ht_reader_open(&r, path) != 0) {
         analysis_reader_error(path, r);
         ht_reader_close(r);
-        return EXIT_USAGE;
+        return HT_EXIT_USAGE;
     }
     int rc = dump_write(r, stdout);
     if (rc < 0)
         analysis_reader_error(path, r);
     ht_reader_close(r);
-    return rc < 0 ? EXIT_USAGE : 0;
+    return rc < 0 ? HT_EXIT_INPUT : HT_EXIT_OK;
 }
 
 enum {
@@ -160,12 +159,12 @@ static int add_rule(struct cli *c, const char *text)
     c->rules = realloc(c->rules, (c->nrules + 1) * sizeof(*c->rules));
     if (!c->rules) {
         fputs("heaptrace-report: error: out of memory\n", stderr);
-        exit(3);
+        exit(HT_EXIT_INTERNAL);
     }
     if (gate_parse(text, &c->rules[c->nrules], err, sizeof(err))) {
         fprintf(stderr, "heaptrace-report: error: %s\n", err);
         c->rule_error = true;
-        return EXIT_USAGE;
+        return HT_EXIT_USAGE;
     }
     c->nrules++;
     return 0;
@@ -248,8 +247,8 @@ static int parse_option(struct cli *c, int opt, const char *arg)
         c->growth.warmup = w;
         return 0;
     }
-    case 'h': fputs(usage_text, stdout); exit(0);
-    case 'V': printf("heaptrace-report %s\n", HT_VERSION); exit(0);
+    case 'h': fputs(usage_text, stdout); exit(HT_EXIT_OK);
+    case 'V': printf("heaptrace-report %s\n", HT_VERSION); exit(HT_EXIT_OK);
     case ':': return die_usage("option '%s' needs a value", c->argv_opt);
     default: return die_usage("unknown option '%s'", c->argv_opt);
     }
@@ -257,7 +256,7 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 
 /* Evaluates --fail-on rules on m (and --baseline). Without --pid, `leaked`
  * and `live_at_exit` sum over the process tree, the baseline's too.
- * @return 0, 1 or 2. */
+ * @return HT_EXIT_OK, HT_EXIT_FINDING or HT_EXIT_USAGE (a rule that cannot apply). */
 static int run_gates(const struct cli *c, const struct analysis_tree *tree)
 {
     const struct model *m = analysis_tree_selected(tree);
@@ -287,7 +286,7 @@ static int run_gates(const struct cli *c, const struct analysis_tree *tree)
     struct gate_result *res = calloc(c->nrules, sizeof(*res));
     if (!res) {
         analysis_tree_free(base);
-        return 3;
+        return HT_EXIT_INTERNAL;
     }
     int rc = gate_eval(c->rules, c->nrules, &in, res);
     gate_write_lines(res, c->nrules, stderr);
@@ -295,7 +294,7 @@ static int run_gates(const struct cli *c, const struct analysis_tree *tree)
         gate_write_github(res, c->nrules, stdout);
     if (c->junit) {
         int jrc = gate_write_junit(res, c->nrules, m, c->junit);
-        if (jrc && rc != 2)
+        if (jrc && rc != HT_EXIT_USAGE)
             rc = jrc;
     }
     free(res);
@@ -344,7 +343,7 @@ int main(int argc, char **argv)
         c.argv_opt = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
         if (parse_option(&c, opt, optarg)) {
             free(c.rules); /* rules parsed so far (LeakSanitizer runs our tests) */
-            return EXIT_USAGE;
+            return HT_EXIT_USAGE;
         }
     }
     c.a.growth = &c.growth;
@@ -354,7 +353,7 @@ int main(int argc, char **argv)
         if (!(supp = supp_load(c.suppress, err, sizeof(err)))) {
             fprintf(stderr, "heaptrace-report: error: %s\n", err);
             free(c.rules);
-            return EXIT_USAGE;
+            return HT_EXIT_USAGE;
         }
         c.growth.supp = supp;
     }
@@ -399,7 +398,7 @@ int main(int argc, char **argv)
         rc = run_gates(&c, tree);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "heaptrace-report: error: cannot write the report: %s\n", strerror(errno));
-        rc = 3;
+        rc = HT_EXIT_INTERNAL;
     }
 out:
     analysis_tree_free(tree);

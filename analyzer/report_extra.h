@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "exitcode.h"
 #include "model.h"
 #include "report.h"
 
@@ -20,7 +21,7 @@ int flame_metric_parse(const char *name);
 
 /*
  * Folded stacks, outermost frame first, ';'-separated, then a space and the
- * metric's value; sites with value 0 are left out. @return 0, or 2 when the
+ * metric's value; sites with value 0 are left out. @return HT_EXIT_OK, or HT_EXIT_USAGE when the
  * file cannot be written (message printed).
  */
 int flame_write_file(const struct model *m, int metric, const char *path);
@@ -28,14 +29,14 @@ int flame_write_file(const struct model *m, int metric, const char *path);
  * variant warns about on stderr). */
 uint64_t flame_write(const struct model *m, int metric, FILE *out);
 
-/* massif.out: timeline snapshots, a detailed heap tree at the peak. @return 0 or 2. */
+/* massif.out: timeline snapshots, a detailed heap tree at the peak. @return HT_EXIT_OK or HT_EXIT_USAGE. */
 int massif_write_file(const struct model *m, const char *path);
 void massif_write(const struct model *m, FILE *out);
 
 /*
  * Loads logs a and b (no process trees), matches sites by symbolized stack
  * and prints the change of peak and leaked bytes, largest growth first;
- * sites only in b are marked new. @return an exit code.
+ * sites only in b are marked new. @return an exit code (exitcode.h).
  */
 int diff_run(const char *a, const char *b, const struct analysis_opts *o,
              const struct report_opts *r, bool json, FILE *out);
@@ -43,14 +44,14 @@ int diff_run(const char *a, const char *b, const struct analysis_opts *o,
 /*
  * The HTML report (report_html.c): one self-contained page for the process
  * tree procs[0..n) (parents first), opened on procs[selected].
- * @return 0, or 2 when the file cannot be written (message printed).
+ * @return HT_EXIT_OK, or HT_EXIT_USAGE when the file cannot be written (message printed).
  */
 int html_write_file(struct model *const *procs, size_t n, size_t selected, const char *path);
 void html_write(struct model *const *procs, size_t n, size_t selected, FILE *out);
 
 /* Opens path for writing ("-" is stdout). @return NULL after a message. */
 FILE *report_open_output(const char *path);
-/* Closes what report_open_output opened. @return 0, or 2 after a message. */
+/* Closes what report_open_output opened. @return HT_EXIT_OK, or HT_EXIT_USAGE after a message. */
 int report_close_output(FILE *f, const char *path);
 
 #endif /* HT_REPORT_EXTRA_H */

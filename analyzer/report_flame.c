@@ -83,16 +83,16 @@ int report_close_output(FILE *f, const char *path)
     if (bad) {
         fprintf(stderr, "heaptrace-report: error: cannot write '%s': %s\n", path,
                 strerror(errno));
-        return 2;
+        return HT_EXIT_USAGE;
     }
-    return 0;
+    return HT_EXIT_OK;
 }
 
 int flame_write_file(const struct model *m, int metric, const char *path)
 {
     FILE *f = report_open_output(path);
     if (!f)
-        return 2;
+        return HT_EXIT_USAGE;
     static const char *const names[] = {"peak", "leaked", "allocations", "bytes", "temporary"};
     if (!flame_write(m, metric, f))
         fprintf(stderr, "heaptrace-report: warning: the flame graph '%s' is empty: no site has "

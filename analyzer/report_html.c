@@ -820,7 +820,7 @@ int html_write_file(struct model *const *procs, size_t n, size_t selected, const
 {
     FILE *f = report_open_output(path);
     if (!f)
-        return 2;
+        return HT_EXIT_USAGE;
     html_write(procs, n, selected, f);
     return report_close_output(f, path);
 }

@@ -136,7 +136,7 @@ int massif_write_file(const struct model *m, const char *path)
 {
     FILE *f = report_open_output(path);
     if (!f)
-        return 2;
+        return HT_EXIT_USAGE;
     massif_write(m, f);
     return report_close_output(f, path);
 }

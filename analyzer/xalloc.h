@@ -9,14 +9,13 @@
 
 #include <stddef.h>
 
+#include "exitcode.h" /* HT_EXIT_INTERNAL: out of memory exits with it */
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 /* Grows or shrinks p; count * size is checked for overflow. */
 void *xreallocarray(void *p, size_t count, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
-
-/* Exit status for internal errors (docs/REPORT.md). */
-#define HT_EXIT_INTERNAL 3
 
 #endif /* HT_XALLOC_H */
