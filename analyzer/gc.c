@@ -49,7 +49,7 @@ static void collection(struct gc_stats *g, struct replay *rp, const struct ht_ev
     g->gc_heap_bytes = ev->size;
     if (ev->size > g->peak_gc_heap_bytes)
         g->peak_gc_heap_bytes = ev->size;
-    g->gc_ns += ev->old_addr;
+    g->gc_ns += ht_gc_collection_duration_ns(ev);
     if (dark > g->dark_at_last && dark - g->dark_at_last > g->max_dark_growth)
         g->max_dark_growth = dark - g->dark_at_last;
     g->dark_at_last = dark;

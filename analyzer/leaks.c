@@ -456,8 +456,9 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct 
         leaks_classify(&g, cls);
     const struct retention_snapshot summary = {
         .seq = c->seq, .reason = c->reason, .time_us = c->time_us, .blocks = c->nnodes,
-        .edges = c->nedges, .roots = c->nroots, .pause_ns = ev->value, .scan_ns = ev->flags,
-        .scan_cpu_ns = ev->prot, .index_cpu_ns = ev->old_addr};
+        .edges = c->nedges, .roots = c->nroots, .pause_ns = ht_snap_end_pause_ns(ev),
+        .scan_ns = ht_snap_end_scan_ns(ev), .scan_cpu_ns = ht_snap_end_scan_cpu_ns(ev),
+        .index_cpu_ns = ht_snap_end_index_cpu_ns(ev)};
     retention_add_snapshot(l->retention, rp, &g, c->nodes, root_of, &summary);
     if (apart)
         pthread_join(worker, NULL);

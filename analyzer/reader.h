@@ -120,6 +120,20 @@ struct ht_event {
     size_t nframes;
 };
 
+/*
+ * Named reads of the fields SNAPSHOT_END and GC_COLLECTION park in slots
+ * named for other records (see above): use these, not ev->prot and friends,
+ * so a reader of the analysis sees what it reads. 0 when the log omits it.
+ */
+static inline uint64_t ht_snap_end_pause_ns(const struct ht_event *ev) { return ev->value; }
+static inline uint64_t ht_snap_end_scan_ns(const struct ht_event *ev) { return ev->flags; }
+static inline uint64_t ht_snap_end_scan_cpu_ns(const struct ht_event *ev) { return ev->prot; }
+static inline uint64_t ht_snap_end_index_cpu_ns(const struct ht_event *ev) { return ev->old_addr; }
+static inline uint64_t ht_gc_collection_duration_ns(const struct ht_event *ev)
+{
+    return ev->old_addr;
+}
+
 
 struct ht_module_seg {
     uint64_t vaddr, memsz, flags;

@@ -87,7 +87,8 @@ static void dump_snapshot(const struct ht_event *ev, FILE *out)
         fprintf(out,
                 " pause_ns=%" PRIu64 " edges=%" PRIu64 " roots=%" PRIu64 " scan_ns=%" PRIu64
                 " scan_cpu_ns=%" PRIu64 " index_cpu_ns=%" PRIu64,
-                ev->value, ev->size, ev->old_size, ev->flags, ev->prot, ev->old_addr);
+                ht_snap_end_pause_ns(ev), ev->size, ev->old_size, ht_snap_end_scan_ns(ev),
+                ht_snap_end_scan_cpu_ns(ev), ht_snap_end_index_cpu_ns(ev));
         break;
     default: break;
     }

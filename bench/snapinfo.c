@@ -48,7 +48,8 @@ int main(int argc, char **argv)
                    " edges=%" PRIu64 " roots=%" PRIu64 " pause_ns=%" PRIu64 " scan_ns=%" PRIu64
                    " scan_cpu_ns=%" PRIu64 " index_cpu_ns=%" PRIu64 "\n",
                    seq, names_snapshot_reason(reason), blocks, at_begin, ev.size, ev.old_size,
-                   ev.value, ev.flags, ev.prot, ev.old_addr);
+                   ht_snap_end_pause_ns(&ev), ht_snap_end_scan_ns(&ev), ht_snap_end_scan_cpu_ns(&ev),
+                   ht_snap_end_index_cpu_ns(&ev));
         }
     }
     free(size);

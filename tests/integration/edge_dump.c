@@ -43,7 +43,8 @@ int main(int argc, char **argv)
                        ev.edges[i].interior ? "interior" : "start");
         } else if (ev.tag == HT_REC_SNAPSHOT_END) {
             printf("%s end scan_ns=%" PRIu64 " scan_cpu_ns=%" PRIu64 " index_cpu_ns=%" PRIu64 "\n",
-                   reason, ev.flags, ev.prot, ev.old_addr);
+                   reason, ht_snap_end_scan_ns(&ev), ht_snap_end_scan_cpu_ns(&ev),
+                   ht_snap_end_index_cpu_ns(&ev));
         }
     }
     free(size);

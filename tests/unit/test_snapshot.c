@@ -259,9 +259,9 @@ static void test_offsets(void)
     CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_END);
-    CHECK_EQ(ev.value, 10);
-    CHECK_EQ(ev.flags, 0);
-    CHECK_EQ(ev.prot, 0);
+    CHECK_EQ(ht_snap_end_pause_ns(&ev), 10);
+    CHECK_EQ(ht_snap_end_scan_ns(&ev), 0);
+    CHECK_EQ(ht_snap_end_scan_cpu_ns(&ev), 0);
     CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_END);
     CHECK_EQ(next_event(r, &ev), 0);
@@ -325,9 +325,9 @@ static void test_delta(void)
     CHECK_EQ(next_event(r, &ev), 1);
     CHECK_EQ(ev.tag, HT_REC_SNAPSHOT_END);
     CHECK_EQ(ev.size, 6);
-    CHECK_EQ(ev.flags, 900);
-    CHECK_EQ(ev.prot, 800);
-    CHECK_EQ(ev.old_addr, 300);
+    CHECK_EQ(ht_snap_end_scan_ns(&ev), 900);
+    CHECK_EQ(ht_snap_end_scan_cpu_ns(&ev), 800);
+    CHECK_EQ(ht_snap_end_index_cpu_ns(&ev), 300);
     ht_reader_close(r);
     free(z);
     lb_release(&b);
