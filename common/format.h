@@ -127,14 +127,15 @@ enum ht_gc_link_op {
     HT_GC_LINK_OP_COUNT_
 };
 
-/* Why a snapshot was taken (SNAPSHOT_BEGIN.reason). */
-/* NOTE codes: what the recorder could not do. */
+/* NOTE codes (NOTE.code): what the recorder could not do. */
 enum ht_note {
     HT_NOTE_SANDBOX = 1,      /* the program installed a seccomp filter: no snapshot from now on */
-    HT_NOTE_NOT_STOPPED = 2,  /* a snapshot could not stop some thread (ptrace refused): its
-                               * stack was scanned whole, its registers are unknown */
+    HT_NOTE_NOT_STOPPED = 2,  /* a snapshot could not stop some thread (ptrace refused, or
+                               * no helper task): it ran on, its stack was scanned whole,
+                               * its registers are unknown */
 };
 
+/* Why a snapshot was taken (SNAPSHOT_BEGIN.reason). */
 enum ht_snapshot_reason {
     HT_SNAP_EXIT = 0,     /* the process is ending (after exit-time code) */
     HT_SNAP_API = 1,      /* heaptrace_snapshot() */
@@ -290,6 +291,8 @@ enum ht_record_tag {
      *   module's base (so the analyzer can name the symbol); for STACK the
      *   thread index and offset the distance below the stack's top; for TLS
      *   the thread index and offset from the start of its static TLS; for
+     *   REGISTER the thread index and the register number (x86-64: rax 0,
+     *   rbx 1, rcx 2, rdx 3, rsi 4, rdi 5, rbp 6, r8-r15 7-14); for
      *   USER and MAPPING 0 and the word's address. to: (block id << 1) | interior. */
     HT_REC_SNAPSHOT_ROOTS = 0x62,
     /* SNAPSHOT_FRAMES (no dt, version 2, optional): thread:u n:u then n entries
@@ -299,13 +302,18 @@ enum ht_record_tag {
      *   is the frame's pc (frame 0) or return address. Belongs to the open
      *   snapshot, like ROOTS. */
     HT_REC_SNAPSHOT_FRAMES = 0x66,
-    /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u [scan_ns:u [scan_cpu_ns:u]]
+    /* SNAPSHOT_END: dt pause_ns:u edges:u roots:u
+     *               [scan_ns:u [scan_cpu_ns:u [index_cpu_ns:u]]]
      *   pause_ns: how long the program was held for this snapshot.
      *   scan_ns (version 2, optional: absent in version 1 logs): how long the
      *   scan took, from copying the live table to the last root, in the
      *   child that scans (in the exiting thread when there is no child: then
      *   it is part of pause_ns). scan_cpu_ns (version 3, optional): the CPU
-     *   time of the thread that scanned. */
+     *   time of the thread that scanned. index_cpu_ns (optional: added during
+     *   version 3 without a bump, so a version 3 log may lack it): the part of scan_cpu_ns
+     *   spent building the index of live blocks before any word was
+     *   scanned. edges and roots: how many targets and roots the snapshot's
+     *   EDGES and ROOTS records held (a reader checks them). */
     HT_REC_SNAPSHOT_END = 0x63,
 
     /* IGNORE: dt age:u  -- heaptrace_ignore(): the block is not a leak (like
