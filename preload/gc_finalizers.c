@@ -8,7 +8,7 @@
  * trampoline: the old finalizer libgc hands back is unwrapped.
  */
 #define _GNU_SOURCE
-#include "gc.h"
+#include "libgc.h"
 
 HT_EXPORT void GC_register_finalizer(void *obj, gc_fin_fn fn, void *cd, gc_fin_fn *ofn, void **ocd);
 HT_EXPORT void GC_register_finalizer_ignore_self(void *obj, gc_fin_fn fn, void *cd, gc_fin_fn *ofn,

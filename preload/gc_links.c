@@ -16,7 +16,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "gc.h"
+#include "libgc.h"
 
 HT_EXPORT int GC_general_register_disappearing_link(void **link, const void *obj);
 HT_EXPORT int GC_register_disappearing_link(void **link);

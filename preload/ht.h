@@ -252,11 +252,11 @@ void ht_rec_simple(uint8_t tag, int nf, uint64_t a, uint64_t b);
 void ht_rec_raw(uint8_t tag, const void *bytes, size_t n);
 void ht_rec_owner_begin(unsigned kind);
 uint64_t ht_rec_fields_stack(uint8_t tag, unsigned nf, const uint64_t *fields);
-/* gc.c: finds libgc's entry points if it is loaded (at init, and lazily). */
+/* libgc.c: finds libgc's entry points if it is loaded (at init, and lazily). */
 void ht_gc_resolve(void);
-/* gc.c: writes the GC allocation tallies not yet in the log (guard held). */
+/* libgc.c: writes the GC allocation tallies not yet in the log (guard held). */
 void ht_gc_flush(void);
-/* gc.c: in a fork child, frees the spin locks a vanished thread may hold. */
+/* libgc.c: in a fork child, frees the spin locks a vanished thread may hold. */
 void ht_gc_atfork_child(void);
 void ht_rec_modules(void);
 void ht_rec_thread_start(struct ht_thread *t);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gc.h - what the shim's libgc files share (gc.c: resolution, collections,
+ * libgc.h - what the shim's libgc files share (libgc.c: resolution, collections,
  * allocations; gc_links.c: disappearing links; gc_finalizers.c: finalizers).
  * libgc's ABI is declared here so that building the shim needs no gc.h.
  */
-#ifndef HT_GC_SHIM_H
-#define HT_GC_SHIM_H
+#ifndef HT_LIBGC_H
+#define HT_LIBGC_H
 
 #include "ht.h"
 
@@ -82,4 +82,4 @@ void ht_gc_links_report(void);
 void ht_gc_links_atfork_child(void);
 void ht_gc_fin_atfork_child(void);
 
-#endif /* HT_GC_SHIM_H */
+#endif /* HT_LIBGC_H */

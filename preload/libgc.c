@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gc.c - the Boehm-Demers-Weiser collector (libgc.so) as a heap of its own:
+ * libgc.c - the Boehm-Demers-Weiser collector (libgc.so) as a heap of its own:
  * finding libgc, collections, allocations. gc_links.c and gc_finalizers.c
  * do disappearing links and finalizers (objects' deaths).
  *
@@ -23,10 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gc.h"
+#include "libgc.h"
 #include "varint.h"
 
-/* libgc's ABI beyond gc.h's (see there). */
+/* libgc's ABI beyond libgc.h's (see there). */
 enum { GC_EVENT_START_ = 0, GC_EVENT_END_ = 5 };
 struct gc_prof_stats { /* struct GC_prof_stats_s, its first fields (libgc >= 7.4) */
     unsigned long heapsize_full, free_bytes_full, unmapped_bytes, bytes_allocd_since_gc,
