@@ -17,6 +17,7 @@
 #   --objects F         a static library or object file of the analyzer; its
 #                       members are checked call by call (nm -A)
 #   --extra-include F:H pretend F also includes H (to show the check fails)
+# Also: no two .c/.h files of preload/, analyzer/ and common/ share a name.
 # Exit: 0 the shape holds, 1 a new violation (each printed as
 # "FILE: includes HEADER: rule R (why)"), 2 usage error or unreadable tree.
 #
@@ -144,6 +145,13 @@ for file in analyzer/*.c analyzer/*.h; do
         check "$file" "$header" includes
     done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file" | sed 's|.*/||')
 done
+# One name, one file: no two sources of preload/, analyzer/ and common/ share a name.
+while read -r name; do
+    paths=
+    for d in preload analyzer common; do [ ! -e "$d/$name" ] || paths+="$d/$name "; done
+    echo "${paths% }: rule duplicate-file-name (give each file a name that says its job)"
+    fail=1
+done < <(for f in preload/*.[ch] analyzer/*.[ch] common/*.[ch]; do echo "${f##*/}"; done | sort | uniq -d)
 for e in "${extra[@]}"; do
     [ -n "$(stage_of "${e%%:*}")" ] || { echo "layering: '${e%%:*}' is in no stage" >&2; exit 2; }
     check "${e%%:*}" "${e#*:}" includes

@@ -15,10 +15,10 @@ expect_fail() {
     shift 3
     bash "$check" --root "$tmp/tree" "$@" >"$tmp/out" 2>&1 || rc=$?
     if [ $rc -ne 1 ]; then echo "FAIL $what: exit $rc, want 1"; cat "$tmp/out"; exit 1; fi
-    if ! grep -q "^$file: .*rule $rule " "$tmp/out"; then
+    if ! grep -qE "(^| )$file:? .*rule $rule " "$tmp/out"; then
         echo "FAIL $what: output does not name '$file' and rule '$rule':"; cat "$tmp/out"; exit 1
     fi
-    echo "ok   $what: $(grep "^$file: " "$tmp/out" | head -1)"
+    echo "ok   $what: $(grep -E "(^| )$file:? .*rule $rule " "$tmp/out" | head -1)"
 }
 
 fresh
@@ -39,6 +39,9 @@ expect_fail "a header includes across stages too" analyzer/reader.h log-includes
 
 fresh; touch "$tmp/tree/analyzer/newstage.c"
 expect_fail "a file in no stage" analyzer/newstage.c unstaged-file
+
+fresh; touch "$tmp/tree/common/leaks.c"
+expect_fail "two files of one name" analyzer/leaks.c duplicate-file-name
 
 fresh
 expect_fail "--extra-include" analyzer/tables.c analysis-includes-writer --extra-include analyzer/tables.c:report_extra.h
