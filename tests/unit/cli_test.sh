@@ -38,8 +38,15 @@ PY
 cmp -s "$dir/a.txt" "$dir/b.txt" || fail "text output differs between runs"
 grep -q "0x4" "$dir/a.txt" && fail "--no-addresses printed an address"
 
-# flame graph and massif
-"$report" --flamegraph "$dir/f.folded" --metric allocations "$dir/s.htrace" >/dev/null
+# flame graph and massif: their files, and no text report beside them
+"$report" --flamegraph "$dir/f.folded" --metric allocations "$dir/s.htrace" >"$dir/f.stdout"
+[ ! -s "$dir/f.stdout" ] || fail "--flamegraph printed the text report too"
+# a window before the first allocation: nothing to draw, and a warning says so
+"$report" --flamegraph "$dir/e.folded" --to 0 --metric allocations "$dir/s.htrace" \
+    >/dev/null 2>"$dir/e.err"
+[ ! -s "$dir/e.folded" ] || fail "allocations before time 0 in the flame graph"
+grep -q "the flame graph '$dir/e.folded' is empty" "$dir/e.err" || fail "no empty-graph warning"
+"$report" --version | grep -Eq '^heaptrace-report [0-9]+\.[0-9]+' || fail "--version"
 grep -Eq '^prog\+0x[0-9a-f]+(;prog\+0x[0-9a-f]+)* [0-9]+$' "$dir/f.folded" || fail "bad folded stacks"
 "$report" --massif "$dir/massif.out" "$dir/s.htrace" >/dev/null
 grep -q "heap_tree=peak" "$dir/massif.out" || fail "no peak snapshot"
@@ -103,7 +110,11 @@ set +e
 [ $rc -eq 2 ] || fail "missing file: exit $rc"
 grep -q "cannot open '$dir/nonexistent': No such file or directory" "$dir/err" || fail "message"
 "$report" --fail-on leak "$dir/s.htrace" 2>/dev/null; [ $? -eq 2 ] || fail "unknown option"
-"$report" --top x "$dir/s.htrace" 2>/dev/null; [ $? -eq 2 ] || fail "bad --top"
+"$report" --top x "$dir/s.htrace" 2>"$dir/err"; [ $? -eq 2 ] || fail "bad --top"
+# a usage error: one line saying what, one pointing at --help
+if [ "$(wc -l <"$dir/err")" -ne 2 ] || ! grep -q "see 'heaptrace-report --help'" "$dir/err"; then
+    fail "a usage error is not two lines: $(cat "$dir/err")"
+fi
 head -c 100 "$dir/s.htrace" >"$dir/cut.htrace"
 "$report" "$dir/cut.htrace" >/dev/null 2>&1; rc=$?
 [ $rc -eq 0 ] || [ $rc -eq 2 ] || fail "truncated log: exit $rc"
