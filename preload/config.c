@@ -215,7 +215,9 @@ void ht_config_read(void)
     /* automatic running snapshots (snappolicy.c) unless either is set */
     bool automatic = ht_config.snapshots && env_auto("HEAPTRACE_SNAPSHOT_EVERY_MARKS") &&
                      env_auto("HEAPTRACE_SNAPSHOT_INTERVAL");
-    ht_config.snapshot_marks_auto = ht_config.snapshot_time_auto = automatic;
+    ht_config.snapshot_marks_auto = automatic;
+    /* time-spaced ones only in the tree's first process (snappolicy.c) */
+    ht_config.snapshot_time_auto = automatic && !ht_config.parent_log[0];
     ht_config.ring_kib = (unsigned)env_ulong("HEAPTRACE_BUFFER_KIB", 4096, 64, 1u << 20);
     const char *unwind = ht_getenv("HEAPTRACE_UNWIND");
     ht_config.unwind_libunwind = unwind && strcmp(unwind, "libunwind") == 0;

@@ -422,6 +422,7 @@ void ht_snapshot_request_wait(unsigned reason, const uint64_t *caller_regs, uint
  * how long it held the program and how long its scan took (the bound). */
 bool ht_snap_policy_mark(unsigned long mark);
 bool ht_snap_policy_tick(uint64_t now);
+void ht_snap_policy_forked(void); /* in a forked child: its own schedule */
 void ht_snap_policy_ended(uint64_t pause_ns, uint64_t scan_ns);
 void ht_snapshot_user_root(uint64_t start, uint64_t len);
 void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add);

@@ -12,7 +12,9 @@
  * A program without marks: at 0.1, 0.2, 0.3, 0.4 s, then every 0.2 s up to
  * 1.2 s, every 0.4 s up to 2.8 s...: the same shape in time (about 27
  * snapshots in a minute); none once a mark is seen (the marks' schedule
- * takes over).
+ * takes over). Only in the process heaptrace started: not in its forked
+ * children nor in the programs they exec (a build's compilers, a shell's
+ * subshells), whose snapshots would mostly catch them on their way out.
  * Either way the cost is bounded: the program is held for at most about 5%
  * of its run (an automatic snapshot waits 19 times the previous one's pause
  * after it), and the child that scans a copy of the heap beside it uses at
@@ -80,6 +82,18 @@ bool ht_snap_policy_tick(uint64_t now)
     while (schedule(pol.time_k) * TIME_FIRST_NS <= since)
         pol.time_k++;
     return true;
+}
+
+void ht_snap_policy_forked(void)
+{
+    /* the child's own schedule: marks from its own count on, and no
+     * time-spaced snapshots (a forked shell that execs soon after would
+     * have one in flight) */
+    atomic_store(&pol.mark_k, 0);
+    atomic_store(&pol.not_before_ns, 0);
+    pol.start_ns = 0;
+    pol.time_k = 0;
+    ht_config.snapshot_time_auto = false;
 }
 
 void ht_snap_policy_ended(uint64_t pause_ns, uint64_t scan_ns)

@@ -1288,6 +1288,7 @@ void ht_writer_atfork_child(void)
     ht_sink_forget();
     w.open = false;
     w.snap_active = false; /* the parent's snapshot, not ours */
+    ht_snap_policy_forked();
     w.snap_pid = 0;
     ht_sink_note_first_thread();
     ht_snap_ring_forget(w.snap_ring);
