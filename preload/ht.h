@@ -303,6 +303,9 @@ bool ht_sink_start(const char *want, char *path, size_t cap);
 /* Hands compressed bytes to the sink; false (*err: why) once the log
  * cannot be written any more. */
 bool ht_sink_write(const void *p, size_t n, int *err);
+/* Waits until what was handed over is written; false (*err: why) when the
+ * sink failed or ended first. */
+bool ht_sink_sync(int *err);
 /* Waits until all is written, closes the log, and the sink ends. */
 void ht_sink_close(void);
 void ht_sink_forget(void); /* in a fork child: the parent's sink is not ours */

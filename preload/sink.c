@@ -105,6 +105,9 @@ static void futex_wake(_Atomic uint32_t *word)
 
 static void sink_wake(struct ht_sink *s)
 {
+    /* head (or close_req) before sleeping, as the sink stores sleeping
+     * before it looks at head: else each may miss the other's store */
+    atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&s->sleeping) && atomic_exchange(&s->wake, 1) == 0)
         futex_wake(&s->wake);
 }
@@ -430,6 +433,26 @@ bool ht_sink_write(const void *p, size_t n, int *err)
     }
     sink_wake(s);
     return true;
+}
+
+bool ht_sink_sync(int *err)
+{
+    struct ht_sink *s = sink;
+    if (!s)
+        return *err = EBADF, false;
+    for (;;) {
+        uint32_t seen = atomic_load(&s->progress);
+        bool open = atomic_load(&s->state) == SINK_OPEN;
+        if (open && atomic_load(&s->tail) == atomic_load(&s->head))
+            return true;
+        if (!open || !sink_alive(s)) { /* the sink's tid word: cleared when it ends */
+            int e = atomic_load(&s->err);
+            *err = e ? e : EPIPE;
+            return false;
+        }
+        sink_wake(s);
+        futex_wait(&s->progress, seen, SINK_IDLE_NS);
+    }
 }
 
 void ht_sink_close(void)

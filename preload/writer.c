@@ -1131,6 +1131,7 @@ bool ht_writer_open(bool is_fork_child)
 {
     static char want[HT_PATH_MAX], parent_log[HT_PATH_MAX];
     char prog[256];
+    int err = 0;
     if (is_fork_child)
         ht_strlcpy(parent_log, w.path, sizeof parent_log);
     else
@@ -1175,6 +1176,18 @@ bool ht_writer_open(bool is_fork_child)
     w.frame_start_ns = w.start_ns;
     put_header(parent_log);
     compress_out(true); /* the header on disk now: a process killed at once leaves a log */
+    /* Wait until the sink has written it: a log that cannot be written
+     * (/dev/full, a full disk) is refused here, every time, before tracing
+     * starts. Without this the sink's failure could land while the caller
+     * was about to set ht_active: tracing went on with no writer, and every
+     * event of the program waited for a ring that nobody drained. */
+    if (!w.failed && !ht_sink_sync(&err))
+        fail(ht_errname(err), err);
+    if (w.failed) {
+        ht_sink_close();
+        w.open = false;
+        return false;
+    }
     return true;
 }
 
