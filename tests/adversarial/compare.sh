@@ -2,7 +2,7 @@
 # compare.sh SHIM REPORT [--marker SIZE]... [--ulimit N] [--wait FILE]
 #            [--relative-out] [--env VAR=VAL]... [--trace-env VAR=VAL]...
 #            [--count TAG(==|>=)N]... [--exit-snapshot] [--shim-line]
-#            [--require PROG] -- PROGRAM [ARGS...]
+#            [--require PROG] [--wrapper HEAPTRACE] -- PROGRAM [ARGS...]
 # Runs PROGRAM natively, then under the shim, each in a fresh working
 # directory, and fails unless both runs print the same stdout and stderr, end
 # with the same status (or signal), and leave the same files (names, modes,
@@ -19,11 +19,13 @@
 # every log that ends with END has an exit snapshot. --shim-line: the traced
 # stderr may have one more line, the shim's own ("heaptrace: ..."). A log
 # whose image was replaced by an exec (its last record EXEC) is complete.
-# --require PROG: skip (exit 77) without PROG.
+# --require PROG: skip (exit 77) without PROG. --wrapper HEAPTRACE: trace
+# through the heaptrace wrapper (HEAPTRACE -o LOG -- PROGRAM) instead of
+# LD_PRELOAD; its summary line counts as the shim's line for --shim-line.
 set -eu
 shim=$1 report=$2
 shift 2
-markers="" limit="" waitfile="" relative=0 counts="" exit_snapshot=0 shim_line=0
+wrapper="" markers="" limit="" waitfile="" relative=0 counts="" exit_snapshot=0 shim_line=0
 both_env=() trace_env=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --require) command -v "$2" >/dev/null 2>&1 || { echo "SKIP: $2 not installed"; exit 77; }; shift 2 ;;
     --marker) markers="$markers $2"; shift 2 ;;
     --ulimit) limit=$2; shift 2 ;;
+    --wrapper) wrapper=$2; shift 2 ;;
     --wait) waitfile=$2; shift 2 ;;
     --relative-out) relative=1; shift ;;
     --) shift; break ;;
@@ -63,7 +66,10 @@ run() {
     (
         cd "$dir"
         [ -n "$limit" ] && ulimit -n "$limit"
-        if [ "$mode" = traced ]; then
+        if [ "$mode" = traced ] && [ -n "$wrapper" ]; then
+            exec timeout -s KILL 60 env ${both_env[@]+"${both_env[@]}"} \
+                ${trace_env[@]+"${trace_env[@]}"} "$wrapper" -o "$out" -- "$program" "$@"
+        elif [ "$mode" = traced ]; then
             exec timeout -s KILL 60 env ${both_env[@]+"${both_env[@]}"} \
                 ${trace_env[@]+"${trace_env[@]}"} LD_PRELOAD="$shim" HEAPTRACE_OUT="$out" \
                 "$program" "$@"
