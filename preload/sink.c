@@ -15,8 +15,9 @@
  * cmdline. So it also keeps the log of a program that closes everything,
  * execs, or is killed with SIGKILL: what was compressed is written.
  *
- * The program is unchanged otherwise: the sink's exit signal is 0 (wait(),
- * waitpid(-1) and SIGCHLD never see it, only __WCLONE/__WALL waits), it
+ * The program is unchanged otherwise: the sink is not its child but its
+ * grandchild's, reparented to init at once (sink_spawn), so no wait of the
+ * program ever sees it, not even strace's __WALL wait for ECHILD; it
  * runs in a session of its own (terminal and process-group signals do not
  * reach it) with every signal blocked, and it is not one of the program's
  * threads, so the program ends when its last thread ends.
@@ -25,7 +26,7 @@
  * thread that cloned it: it calls no libc function that touches thread
  * state (errno) or allocates, only raw system calls (sys() below).
  * It ends when the writer closes the log, when the program has gone (its
- * parent is no longer the program: reparented), or when the program
+ * pidfd is readable), or when the program
  * exec'd (the kernel clears exec_tid, see ht_sink_exec_arm).
  */
 #define _GNU_SOURCE
@@ -48,6 +49,7 @@
 
 #define SINK_RING (1u << 20)       /* compressed bytes in flight: 8 of zstd's 128 KiB outputs */
 #define SINK_STACK (256u << 10)
+#define SINK_SPAWN_STACK (16u << 10) /* the top of the stack, for sink_spawn */
 #define SINK_IO (16u << 10)        /* one /proc read */
 #define SINK_IDLE_NS (100 * 1000 * 1000) /* how often an idle sink looks at the program */
 
@@ -65,6 +67,7 @@ struct ht_sink {
     _Atomic int tid;           /* the sink's tid; the kernel clears it when the sink ends */
     _Atomic int exec_tid;      /* the kernel clears it when the program execs */
     _Atomic int exec_armed;
+    _Atomic int spawn_err;     /* errno of the second clone (sink_spawn) */
     pid_t program;
     /* one /proc request at a time */
     _Atomic uint32_t io_lock;
@@ -265,10 +268,21 @@ static bool write_ring(struct ht_sink *s, long fd)
     return true;
 }
 
+/* The program's pidfd: readable once it has ended (zombie or reaped). */
+static long program_pidfd = -1;
+
 static bool program_left(struct ht_sink *s)
 {
-    if (SYS0(SYS_getppid) != s->program)
-        return true; /* reparented: the program is gone */
+    if (program_pidfd >= 0) {
+        struct {
+            int fd;
+            short events, revents;
+        } p = {(int)program_pidfd, 1 /* POLLIN */, 0};
+        if (SYS3(SYS_poll, &p, 1, 0) == 1)
+            return true;
+    } else if (SYS0(SYS_getppid) != s->program && SYS2(SYS_kill, s->program, 0) == -ESRCH) {
+        return true;
+    }
     return atomic_load(&s->exec_armed) && atomic_load(&s->exec_tid) == 0;
 }
 
@@ -292,6 +306,7 @@ static int sink_main(void *arg)
     futex_wake((_Atomic uint32_t *)&s->state);
     long proc_fds[PROC_FILES];
     proc_open_all(s, proc_fds);
+    program_pidfd = SYS2(SYS_pidfd_open, s->program, 0);
     for (;;) {
         serve_io(s, proc_fds);
         if (write_ring(s, fd))
@@ -312,6 +327,26 @@ static int sink_main(void *arg)
     atomic_store(&s->state, SINK_DONE);
     atomic_fetch_add(&s->progress, 1);
     futex_wake(&s->progress);
+    return 0;
+}
+
+/*
+ * The sink is not the program's child: a program that waits for all its
+ * children with __WALL until ECHILD (strace -f does) would wait for ever
+ * for a sink that waits for the program. A first clone (this function, on
+ * the top of the sink's stack) clones the sink and ends at once; the sink
+ * is reparented to init (or the nearest subreaper), which reaps it, and the
+ * program reaps only this short-lived one.
+ */
+static int sink_spawn(void *arg)
+{
+    struct ht_sink *s = arg;
+    long tid = clone(sink_main, sink_stack + SINK_STACK - SINK_SPAWN_STACK,
+                     CLONE_VM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID, s, (int *)&s->tid,
+                     NULL, (int *)&s->tid);
+    if (tid < 0)
+        atomic_store(&s->spawn_err, errno);
+    SYS1(SYS_exit, 0);
     return 0;
 }
 
@@ -361,14 +396,23 @@ bool ht_sink_start(const char *want, char *path, size_t cap)
      * wake) when the sink ends, however it ends. */
     uint64_t all = ~0ull, old = 0;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
-    int tid = clone(sink_main, sink_stack + SINK_STACK - 64,
-                    CLONE_VM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID, s, (int *)&s->tid,
-                    NULL, (int *)&s->tid);
+    /* A subreaper (an init, tini) would get the sink back as a child that
+     * raises SIGCHLD: it gets it as its own child, exit signal 0, as before. */
+    int reaper = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &reaper);
+    int spawner = clone(reaper ? sink_main : sink_spawn, sink_stack + SINK_STACK - 64,
+                        CLONE_VM | (reaper ? CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID : 0), s,
+                        (int *)&s->tid, NULL, (int *)&s->tid);
     int clone_err = errno;
+    if (spawner > 0 && !reaper) { /* s->tid is set once it has ended (ECHILD: the program's wait took it) */
+        while (waitpid(spawner, NULL, __WCLONE) < 0 && errno == EINTR)
+            ;
+        clone_err = atomic_load(&s->spawn_err);
+    }
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
-    if (tid < 0) {
+    if (spawner < 0 || atomic_load(&s->tid) == 0) {
         ht_mem_free(s);
-        errno = clone_err;
+        errno = clone_err ? clone_err : EAGAIN;
         return false;
     }
     while (atomic_load(&s->state) == SINK_STARTING && sink_alive(s))
