@@ -103,6 +103,9 @@ const char *report_count(uint64_t n, char buf[32]);
 /* A function's name for a headline: without its parameter list, long C++
  * template argument lists folded to <...> ("LruCache::put"). */
 const char *report_short_name(const char *name, char *buf, size_t len);
+/* The same folding of long template argument lists, the parameter list kept
+ * ("std::_Hashtable<...>::_M_insert(...)"); "Grid<int>" stays. */
+const char *report_fold_templates(const char *name, char *buf, size_t len);
 /* "port_open (weak_ports.c:117)", or "f (no line info)"; NULL f: "an unknown place". */
 struct sym_frame;
 const char *report_frame_text(const struct sym_frame *f, char *buf, size_t len);

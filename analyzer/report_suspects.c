@@ -74,12 +74,14 @@ static const char *bracket_end(const char *p, char open, char close)
     return NULL;
 }
 
-const char *report_short_name(const char *name, char *buf, size_t len)
+/* Copies name into buf, long template argument lists folded to <...>; with
+ * cut_params, it stops at the parameter list. */
+static const char *fold_name(const char *name, char *buf, size_t len, bool cut_params)
 {
     size_t o = 0;
     for (const char *p = name; *p && o + 6 < len; p++) {
         bool op = p - name >= 8 && strncmp(p - 8, "operator", 8) == 0;
-        if (*p == '(' && strncmp(p, "(anonymous namespace)", 21) == 0) {
+        if (cut_params && *p == '(' && strncmp(p, "(anonymous namespace)", 21) == 0) {
             size_t n = strlen("(anonymous namespace)");
             if (o + n + 1 >= len)
                 break;
@@ -88,7 +90,7 @@ const char *report_short_name(const char *name, char *buf, size_t len)
             p += n - 1;
             continue;
         }
-        if (*p == '(' && p != name && !op)
+        if (cut_params && *p == '(' && p != name && !op)
             break; /* the parameter list: not needed to find the line */
         const char *end = *p == '<' && !op ? bracket_end(p, '<', '>') : NULL;
         if (end && end - p > SHORT_TEMPLATE_ARGS) {
@@ -101,6 +103,16 @@ const char *report_short_name(const char *name, char *buf, size_t len)
     }
     buf[o] = '\0';
     return buf;
+}
+
+const char *report_short_name(const char *name, char *buf, size_t len)
+{
+    return fold_name(name, buf, len, true);
+}
+
+const char *report_fold_templates(const char *name, char *buf, size_t len)
+{
+    return fold_name(name, buf, len, false);
 }
 
 /* "port_open (weak_ports.c:117)", "f (no line info)", "python3.11+0x1234". */

@@ -48,47 +48,13 @@ static void heading(const struct text *t, const char *title)
         fprintf(t->out, "\n%s\n", title);
 }
 
-#define TEMPLATE_ARGS_KEPT 24 /* longer template argument lists fold to <...> */
-
-/* The end of the template argument list opening at p ('<'), or NULL. */
-static const char *template_end(const char *p)
-{
-    int depth = 0;
-    for (; *p; p++) {
-        if (*p == '<')
-            depth++;
-        else if (*p == '>' && --depth == 0)
-            return p;
-    }
-    return NULL;
-}
-
-/* A C++ name with its long template arguments folded:
- * "std::_Hashtable<...>::_M_insert(...)", while "Grid<int>" stays. */
-static void fold_templates(const char *name, char *buf, size_t len)
-{
-    size_t o = 0;
-    for (const char *p = name; *p && o + 6 < len; p++) {
-        bool op = p - name >= 8 && strncmp(p - 8, "operator", 8) == 0;
-        const char *end = *p == '<' && !op ? template_end(p) : NULL;
-        if (end && end - p > TEMPLATE_ARGS_KEPT) {
-            memcpy(buf + o, "<...>", 5);
-            o += 5;
-            p = end;
-            continue;
-        }
-        buf[o++] = *p;
-    }
-    buf[o] = '\0';
-}
-
 static void text_frame(const struct text *t, const struct sym_frame *f)
 {
     char *name = model_frame_name(f);
     char folded[512];
     const char *shown = name;
     if (!t->o->full && strchr(name, '<')) {
-        fold_templates(name, folded, sizeof(folded));
+        report_fold_templates(name, folded, sizeof(folded));
         shown = folded;
     }
     fprintf(t->out, "      %s%s", f->inlined ? "(inlined) " : "", shown);
