@@ -157,15 +157,20 @@ void growth_detect_gain(const double *x, const double *y, size_t n, double warmu
      * not quarters: each holds a trough of a sawtooth with 3 teeth or more */
     size_t q = m / 3 ? m / 3 : 1;
     double min_first = ys[0], min_last = ys[m - q];
+    double max_first = ys[0], max_last = ys[m - q];
     for (size_t i = 0; i < q; i++) {
-        if (ys[i] < min_first)
-            min_first = ys[i];
-        if (ys[m - q + i] < min_last)
-            min_last = ys[m - q + i];
+        min_first = fmin(min_first, ys[i]);
+        min_last = fmin(min_last, ys[m - q + i]);
+        max_first = fmax(max_first, ys[i]);
+        max_last = fmax(max_last, ys[m - q + i]);
     }
-    double span = xs[m - 1] - xs[0];
+    /* ... and so must the upper one: a bounded queue that drains while its
+     * consumer keeps up and stays full when it falls behind raises its
+     * troughs, but its high-water mark was already reached early */
+    double span = xs[m - 1] - xs[0], rise = 0.25 * v->slope * span;
     v->growing = v->gained >= min_gain && v->gained >= 0.4 * v->slope * span &&
-                 min_last - min_first >= 0.25 * v->slope * span && v->gained >= 0.25 * start;
+                 min_last - min_first >= rise && max_last - max_first >= rise &&
+                 v->gained >= 0.25 * start;
 }
 
 /* -------------------------------------------------------------- recording */

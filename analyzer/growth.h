@@ -24,7 +24,10 @@
  *     over the span, a lower envelope (minimum of the last third - minimum
  *     of the first) rising at least 1/4 of that (a sawtooth whose troughs
  *     stay put is not growth: thirds hold a trough of any sawtooth with
- *     three teeth or more after the warm-up), and
+ *     three teeth or more after the warm-up), an upper envelope (maximum)
+ *     rising as much (a bounded queue, empty while its consumer keeps up and
+ *     full when it falls behind, raises its troughs but reached its
+ *     high-water mark early), and
  *     of at least 25% of the starting level (a bounded, slowly wandering
  *     level such as an LRU of random-sized entries is not growth; the price:
  *     a slow leak inside a site that already holds 4x more goes unflagged).

@@ -132,6 +132,15 @@ static void test_detect(void)
         growth_detect(xs, ys, N, 0.2, &v);
         CHECK(!v.growing);
     }
+    /* a bounded queue (linked_queue's correct variant under load): between
+     * empty and full while the consumer keeps up, then nearly full, creeping
+     * up. Its troughs rise and its last third is no plateau, but its
+     * high-water mark was reached at the start: not growing */
+    for (int i = 0; i < N; i++)
+        ys[i] = i < 130 ? 200000 * (noise() + 0.5) : 185000 + 200.0 * (i - 130) + 1000 * noise();
+    ys[50] = 205000;
+    growth_detect(xs, ys, N, 0.2, &v);
+    CHECK(!v.growing);
     /* too few points */
     growth_detect(xs, ys, 6, 0.2, &v);
     CHECK(!v.growing);
