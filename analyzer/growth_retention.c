@@ -110,15 +110,12 @@ static void add_retainers(struct growth_result *r, const struct model *m,
         free(snaps);
         return;
     }
-    const struct replay *rp = m->rp;
     double *x = xmalloc(n * sizeof(double)), *t = xmalloc(n * sizeof(double));
     double *y = xmalloc(n * sizeof(double));
     bool per_mark = r->per_mark;
-    for (uint32_t k = 0, mark = 0; k < n; k++) {
+    for (uint32_t k = 0; k < n; k++) {
         t[k] = (double)(snaps[k]->time_us - snaps[0]->time_us) / 1e6;
-        while (mark < rp->nmarks && rp->marks[mark].time_us <= snaps[k]->time_us)
-            mark++;
-        x[k] = per_mark ? (double)mark : t[k];
+        x[k] = per_mark ? (double)snaps[k]->marks : t[k];
     }
     /* candidates: the retainers of the last snapshot; top-listed ones first
      * decide nesting, so test in the order of ret->top where listed */

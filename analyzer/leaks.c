@@ -30,6 +30,7 @@
 struct leaks_collect {
     bool open;
     uint64_t seq, reason, time_us;
+    uint64_t marks; /* marks recorded before the snapshot began (all, not only kept) */
     struct snap_node *nodes; /* live at BEGIN, sorted by id after BEGIN */
     size_t nnodes, nodes_cap;
     uint32_t *id_cell;       /* id_cell[id >> id_shift]: the first node with that high part */
@@ -303,6 +304,7 @@ static void snapshot_begin(struct leaks_collect *c, const struct replay *rp,
     c->seq = ev->value;
     c->reason = ev->kind;
     c->time_us = ev->time_us;
+    c->marks = rp->tot.marks_total;
     c->nnodes = c->nrefs = 0;
     c->unknown_refs = 0;
     c->nedges = c->nroots = 0;
@@ -455,7 +457,8 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct 
     if (!apart)
         leaks_classify(&g, cls);
     const struct retention_snapshot summary = {
-        .seq = c->seq, .reason = c->reason, .time_us = c->time_us, .blocks = c->nnodes,
+        .seq = c->seq, .reason = c->reason, .time_us = c->time_us, .marks = c->marks,
+        .blocks = c->nnodes,
         .edges = c->nedges, .roots = c->nroots, .pause_ns = ht_snap_end_pause_ns(ev),
         .scan_ns = ht_snap_end_scan_ns(ev), .scan_cpu_ns = ht_snap_end_scan_cpu_ns(ev),
         .index_cpu_ns = ht_snap_end_index_cpu_ns(ev)};

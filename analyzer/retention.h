@@ -128,6 +128,7 @@ struct retention_site_value {
 
 struct retention_snapshot {
     uint64_t seq, reason, time_us;
+    uint64_t marks; /* marks before it began: every one, where replay keeps REPLAY_MAX_MARKS */
     uint64_t blocks, edges, roots;
     uint64_t live_bytes;                       /* every block of the snapshot */
     uint64_t reachable_bytes, reachable_blocks; /* from a root, by any pointer */
