@@ -409,15 +409,6 @@ void ht_snapshot_release_threads(void);
 /* snapframes.c: a SNAPSHOT_FRAMES record per parked thread, through put. */
 void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *payload, size_t n),
                         void *ctx);
-/* Asks the writer for a snapshot of the running program (reason). */
-void ht_snapshot_request(unsigned reason);
-/* The same, and waits (up to 10 s) until the snapshot has been taken: the
- * copy is made, the scan may still run. For heaptrace_snapshot() and every
- * Nth mark, whose snapshots must show the heap at that call. program_sp:
- * where the caller's (the program's) frames start; the scan of this
- * thread's stack starts there, above our own frames. caller_regs (NULL:
- * none): its HT_CALLER_REGS callee-saved registers at the call, roots. */
-void ht_snapshot_request_wait(unsigned reason, const uint64_t *caller_regs, uint64_t program_sp);
 
 /* snappolicy.c: the automatic running snapshots. _mark: true when the mark
  * numbered `mark` (from 1) is to take one; _tick (writer thread): true when
@@ -438,6 +429,34 @@ void ht_writer_atfork_prepare(void);
 void ht_writer_atfork_parent(void);
 void ht_writer_atfork_child(void);
 const char *ht_writer_log_path(void);
+/* For snapdrive.c, under the writer lock: drain all (ending a zstd frame
+ * when asked), drain what is published now (returns how many), and
+ * whether the log failed. */
+void ht_writer_drain(bool end_frame);
+size_t ht_writer_drain_published(void);
+bool ht_writer_failed(void);
+
+/* ---- the running-snapshot driver (snapdrive.c) ------------------------- */
+
+/* Asks the writer for a snapshot of the running program (reason). */
+void ht_snapshot_request(unsigned reason);
+/* The same, and waits (up to 10 s) until the snapshot has been taken: the
+ * copy is made, the scan may still run. For heaptrace_snapshot() and every
+ * Nth mark, whose snapshots must show the heap at that call. program_sp:
+ * where the caller's (the program's) frames start; the scan of this
+ * thread's stack starts there, above our own frames. caller_regs (NULL:
+ * none): its HT_CALLER_REGS callee-saved registers at the call, roots. */
+void ht_snapshot_request_wait(unsigned reason, const uint64_t *caller_regs, uint64_t program_sp);
+/* Writer thread, under its lock: starts a due snapshot or moves a running
+ * one's records into the log. */
+void ht_snapdrive_tick(uint64_t now);
+/* Starts a snapshot now (child scan); false when no child scans: the
+ * snapshot is then written empty, or scanned here when `fallback`. */
+bool ht_snapdrive_start(unsigned reason, bool fallback);
+void ht_snapdrive_complete(void); /* waits for a running snapshot to end */
+void ht_snapdrive_ending(void);   /* the program ends: no snapshot starts after */
+void ht_snapdrive_stop(void);     /* no snapshot will come: waiters return */
+void ht_snapdrive_forked(void);   /* in a fork child: the parent's one is not ours */
 
 /* ---- entering the shim's bookkeeping ----------------------------------- */
 

@@ -35,7 +35,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +44,6 @@
 
 #include "framecheck.h"
 #include "ht.h"
-#include "snapring.h"
 #include "varint.h"
 
 #define HT_FRAME_NS (190 * 1000 * 1000ull) /* end a zstd frame at least this often (issue: 200 ms) */
@@ -74,7 +72,6 @@ static struct writer {
     bool open; /* the sink holds the log */
     char path[HT_PATH_MAX];
     bool failed, finished, running;
-    bool ending; /* ht_writer_finish has taken the exit snapshot: no more snapshots */
     pthread_t thread;
     struct ht_thread *self; /* the writer's own ring (RSS, LOST) */
 
@@ -108,20 +105,9 @@ static struct writer {
     uint64_t last_rss_ns;
     uint64_t next_gone_check_ns;
     uint64_t end_ticket; /* END recorded at this ticket: finish after it */
-
-    /* a snapshot being scanned by a child (snapshot.c) */
-    bool snap_active;
-    struct ht_snap_ring *snap_ring; /* its records (snapring.h) */
-    pid_t snap_pid;                 /* waited for with WNOHANG: no descriptor */
-    uint8_t *snap_buf;
-    size_t snap_len, snap_cap;
-    uint64_t snap_pause_ns, next_interval_ns;
 } w = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static _Atomic uint32_t wake_word;
-static _Atomic unsigned snap_request; /* 0, or 1 + enum ht_snapshot_reason */
-static _Atomic uint64_t snap_started;  /* snapshots begun or given up: for waiters */
-static _Atomic bool writer_gone;       /* no snapshot will be taken any more */
 
 /* ---- time -------------------------------------------------------------- */
 
@@ -185,7 +171,7 @@ static void fail(const char *what, int err)
         return;
     w.failed = true;
     atomic_store(&ht_active, false);
-    atomic_store(&writer_gone, true);
+    ht_snapdrive_stop();
     char why[256];
     size_t n = ht_strlcpy(why, "': ", sizeof why);
     n += ht_strlcpy(why + n, what, sizeof why - n);
@@ -673,215 +659,20 @@ static void drain_all(bool end_frame)
         compress_out(true);
 }
 
-/* ---- snapshots of the running program ---------------------------------- */
-
-void ht_snapshot_request(unsigned reason)
+/* For snapdrive.c, under the writer lock. */
+void ht_writer_drain(bool end_frame)
 {
-    atomic_store(&snap_request, reason + 1);
-    ht_writer_wake(); /* a futex syscall: safe in a signal handler */
+    drain_all(end_frame);
 }
 
-void ht_snapshot_request_wait(unsigned reason, const uint64_t *caller_regs, uint64_t program_sp)
+size_t ht_writer_drain_published(void)
 {
-    struct ht_thread *self = ht_self;
-    if (self) {
-        self->has_caller_regs = caller_regs != NULL;
-        if (caller_regs)
-            memcpy(self->caller_regs, caller_regs, sizeof self->caller_regs);
-        atomic_store(&self->program_sp, program_sp); /* publishes the registers */
-    }
-    uint64_t seen = atomic_load(&snap_started);
-    ht_snapshot_request(reason);
-    /* One snapshot at a time: when one is still being scanned, this one
-     * starts after it, and the caller waits that long. */
-    const struct timespec nap = {0, 200 * 1000};
-    uint64_t deadline = ht_mono_ns() + 10 * 1000 * 1000 * 1000ull;
-    while (!atomic_load(&writer_gone) && ht_mono_ns() < deadline &&
-           (atomic_load(&snap_request) != 0 || atomic_load(&snap_started) == seen))
-        nanosleep(&nap, NULL);
-    if (self)
-        atomic_store(&self->program_sp, 0);
+    return drain_round();
 }
 
-/*
- * The writer drains, writes SNAPSHOT_BEGIN at that point of the log and
- * clones a child that scans its copy of the heap while the program goes on.
- * The child has exit signal 0: the program's own wait(-1) or SIGCHLD handler
- * never sees it (only __WCLONE waits do), so its behaviour is unchanged.
- * False when no child scans: the snapshot is then written empty, or, when
- * `fallback` (at exit), scanned in this thread instead.
- */
-static bool snapshot_start(unsigned reason, bool fallback)
+bool ht_writer_failed(void)
 {
-    if (ht_sandboxed()) { /* a seccomp filter: no child, no tracer (sandbox.c) */
-        atomic_fetch_add(&snap_started, 1);
-        return false;
-    }
-    drain_all(false);
-    struct ht_snap_ring *ring = w.failed ? NULL : ht_snap_ring_new();
-    if (!ring) {
-        ht_snap_ring_free(ring);
-        atomic_fetch_add(&snap_started, 1);
-        if (fallback && !w.failed)
-            ht_snapshot_write(reason);
-        return false;
-    }
-    ht_snapshot_gather_roots();
-    uint64_t t0 = ht_mono_ns();
-    ht_snapshot_park_threads(); /* their registers, saved for the child's copy */
-    /* What the threads did between the drain above and their parking must
-     * be in the live table, or a block they just made and linked (the new
-     * head of a chain) would be missing and cut the chain off from its
-     * root. Only published events: a thread parked between taking a ticket
-     * and publishing it would stall a full drain (its block is missed). */
-    while (drain_round() > 0)
-        ;
-    ht_snapshot_begin(reason);
-    long pid = syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
-    if (pid == 0) {
-        ht_snapshot_child(ring);
-        syscall(SYS_exit_group, 0);
-    }
-    if (pid < 0) {
-        ht_snap_ring_free(ring);
-        atomic_fetch_add(&snap_started, 1);
-        if (fallback) {
-            ht_snapshot_scan_here(t0); /* releases the threads */
-        } else {
-            ht_snapshot_release_threads();
-            ht_snapshot_end(ht_mono_ns() - t0, &(struct ht_snap_cost){0});
-        }
-        return false;
-    }
-    ht_snapshot_release_threads();
-    atomic_fetch_add(&snap_started, 1);
-    w.snap_pause_ns = ht_mono_ns() - t0;
-    w.snap_active = true;
-    w.snap_ring = ring;
-    w.snap_pid = (pid_t)pid;
-    w.snap_len = 0;
-    return true;
-}
-
-/* Appends complete frames from the child; true when the snapshot is over. */
-static bool snapshot_frames(void)
-{
-    size_t at = 0;
-    bool done = false;
-    while (w.snap_len - at >= 2) {
-        const uint8_t *p = w.snap_buf + at + 1, *end = w.snap_buf + w.snap_len;
-        uint64_t n;
-        if (ht_get_uvarint(&p, end, &n) != 0 || (uint64_t)(end - p) < n)
-            break; /* not complete yet */
-        uint8_t tag = w.snap_buf[at];
-        if (tag == HT_SNAP_CHILD_DONE) {
-            struct ht_snap_cost cost = {0};
-            const uint8_t *q = p;
-            ht_get_uvarint(&q, p + n, &cost.edges);
-            ht_get_uvarint(&q, p + n, &cost.roots);
-            ht_get_uvarint(&q, p + n, &cost.scan_ns);
-            ht_get_uvarint(&q, p + n, &cost.scan_cpu_ns);
-            ht_get_uvarint(&q, p + n, &cost.index_cpu_ns);
-            ht_snapshot_end(w.snap_pause_ns, &cost);
-            ht_snap_policy_ended(w.snap_pause_ns, cost.scan_ns);
-            done = true;
-        } else if (tag == HT_REC_SNAPSHOT_EDGES_DELTA || tag == HT_REC_SNAPSHOT_ROOTS ||
-                   tag == HT_REC_SNAPSHOT_FRAMES) {
-            ht_writer_put(tag, p, (size_t)n, false);
-        }
-        at = (size_t)(p + n - w.snap_buf);
-    }
-    memmove(w.snap_buf, w.snap_buf + at, w.snap_len - at);
-    w.snap_len -= at;
-    return done;
-}
-
-static void snapshot_close(bool ended)
-{
-    if (!ended)
-        ht_snapshot_end(w.snap_pause_ns, &(struct ht_snap_cost){0}); /* the child died: empty */
-    w.snap_active = false;
-    ht_snap_ring_free(w.snap_ring);
-    w.snap_ring = NULL;
-    int st;
-    if (w.snap_pid > 0)
-        waitpid(w.snap_pid, &st, __WCLONE);
-    w.snap_pid = 0;
-}
-
-/* Moves what the child wrote into the log; waits for it when `block`. */
-static void snapshot_pump(bool block)
-{
-    /* 30 s, and more for a big heap (a few seconds per 10 M blocks). */
-    uint64_t deadline = ht_mono_ns() + (30 + ht_live_count() / 1000000) * 1000000000ull;
-    bool child_ended = false;
-    while (w.snap_active) {
-        if (w.snap_cap - w.snap_len < 65536) {
-            size_t ncap = w.snap_cap ? w.snap_cap * 2 : 1 << 20;
-            uint8_t *g = ht_mem_realloc(w.snap_buf, ncap);
-            if (!g) {
-                snapshot_close(false);
-                return;
-            }
-            w.snap_buf = g;
-            w.snap_cap = ncap;
-        }
-        size_t n = ht_snap_ring_read(w.snap_ring, w.snap_buf + w.snap_len, w.snap_cap - w.snap_len);
-        if (n) {
-            w.snap_len += n;
-            if (snapshot_frames()) {
-                snapshot_close(true);
-                return;
-            }
-            continue;
-        }
-        if (child_ended) { /* and the ring is empty: it died before DONE */
-            snapshot_close(false);
-            return;
-        }
-        int st, err = errno;
-        pid_t r = waitpid(w.snap_pid, &st, __WCLONE | WNOHANG);
-        errno = err;
-        if (r == w.snap_pid || (r < 0 && err != EINTR)) {
-            w.snap_pid = 0; /* reaped */
-            child_ended = true; /* what it wrote before is still in the ring */
-            continue;
-        }
-        if (!block)
-            return;
-        if (ht_mono_ns() > deadline) { /* a child stuck or far too slow: end it */
-            kill(w.snap_pid, SIGKILL);
-            snapshot_close(false);
-            return;
-        }
-        struct timespec nap = {0, 200 * 1000};
-        nanosleep(&nap, NULL);
-    }
-}
-
-static void snapshot_tick(uint64_t now)
-{
-    /* Once the program ends, END is on its way: a snapshot started now
-     * would drain it, then write its records after it. */
-    if (w.ending)
-        return;
-    if (w.snap_active) {
-        snapshot_pump(false);
-        return;
-    }
-    if (ht_config.snapshot_interval_ms) {
-        if (!w.next_interval_ns)
-            w.next_interval_ns = now + ht_config.snapshot_interval_ms * 1000000ull;
-        else if (now >= w.next_interval_ns) {
-            w.next_interval_ns = now + ht_config.snapshot_interval_ms * 1000000ull;
-            atomic_store(&snap_request, HT_SNAP_INTERVAL + 1);
-        }
-    }
-    if (ht_snap_policy_tick(now))
-        atomic_store(&snap_request, HT_SNAP_INTERVAL + 1);
-    unsigned req = atomic_exchange(&snap_request, 0);
-    if (req)
-        snapshot_start(req - 1, false);
+    return w.failed;
 }
 
 /* ---- the thread -------------------------------------------------------- */
@@ -944,7 +735,7 @@ static void *writer_main(void *arg)
         collect_lost();
         sample_rss(now);
         write_modules_if_changed();
-        snapshot_tick(now);
+        ht_snapdrive_tick(now);
         size_t n = 0, got;
         while ((got = drain_round()) > 0 && !w.end_ticket)
             n += got;
@@ -1140,7 +931,7 @@ bool ht_writer_open(bool is_fork_child)
     w.enc_len = 0;
     w.frame_has_data = false;
     w.frame_crc = 0;
-    w.failed = w.finished = w.running = w.ending = false;
+    w.failed = w.finished = w.running = false;
     w.end_ticket = 0;
     w.last_us = 0;
     w.blocks = 0;
@@ -1217,8 +1008,7 @@ void ht_writer_finish(unsigned reason)
         ht_freeres_thread_cache(); /* what __libc_freeres frees, before the exit snapshot */
     ht_guard++;
     pthread_mutex_lock(&w.lock);
-    if (w.snap_active)
-        snapshot_pump(true); /* a running-program snapshot first completes */
+    ht_snapdrive_complete(); /* a running-program snapshot first completes */
     if (reason != HT_END_ERROR) { /* the RSS the program ends with, however short it ran */
         w.last_rss_ns = 0;
         sample_rss(ht_mono_ns());
@@ -1232,11 +1022,11 @@ void ht_writer_finish(unsigned reason)
         if (!w.failed) {
             if (!ht_config.snapshot_fork)
                 ht_snapshot_write(HT_SNAP_EXIT);
-            else if (snapshot_start(HT_SNAP_EXIT, true))
-                snapshot_pump(true);
+            else if (ht_snapdrive_start(HT_SNAP_EXIT, true))
+                ht_snapdrive_complete();
         }
     }
-    w.ending = true;
+    ht_snapdrive_ending();
     pthread_mutex_unlock(&w.lock);
     ht_gc_flush(); /* GC allocations since the last collection */
     ht_rec_simple(HT_REC_END, 1, reason, 0);
@@ -1245,7 +1035,7 @@ void ht_writer_finish(unsigned reason)
     if (!w.finished) {
         drain_all(true);
         w.finished = true;
-        atomic_store(&writer_gone, true);
+        ht_snapdrive_stop();
         ht_sink_close(); /* waits until the log is whole on disk */
         w.open = false;
     }
@@ -1300,12 +1090,8 @@ void ht_writer_atfork_child(void)
     ht_thread_after_fork_child();
     ht_sink_forget();
     w.open = false;
-    w.snap_active = false; /* the parent's snapshot, not ours */
-    ht_snap_policy_forked();
-    w.snap_pid = 0;
+    ht_snapdrive_forked();
     ht_sink_note_first_thread();
-    ht_snap_ring_forget(w.snap_ring);
-    w.snap_ring = NULL;
     w.running = false;
     if (!atomic_load(&ht_active) || !ht_config.follow_fork || w.failed || w.finished) {
         atomic_store(&ht_active, false);
