@@ -43,7 +43,9 @@ static const char usage_text[] =
     "  --metric M           flame graph metric: peak, leaked, allocations, bytes, temporary\n"
     "  --massif FILE        valgrind massif.out file for ms_print / massif-visualizer\n"
     "  --html FILE          a self-contained HTML report (opens offline in a browser)\n"
-    "                       (--flamegraph, --massif, --html and --junit write their files\n"
+    "  --pprof FILE         a gzipped pprof profile for go tool pprof, Pyroscope, Parca\n"
+    "                       (every process of the tree unless --pid; docs/PPROF.md)\n"
+    "                       (--flamegraph, --massif, --html, --pprof and --junit write their files\n"
     "                       and no text report; add --json for the JSON one too)\n"
     "  --diff A B           compare two logs site by site (growth of peak and leaked)\n"
     "  --sysroot DIR        look for the traced modules under DIR\n"
@@ -137,13 +139,14 @@ enum {
     OPT_MASSIF, OPT_DIFF, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_NO_SYMBOLS, OPT_NO_ADDRESSES,
     OPT_COLOR, OPT_NO_CHILDREN, OPT_FAIL_ON, OPT_BASELINE, OPT_JUNIT, OPT_ANNOTATE,
     OPT_SUPPRESS, OPT_IGNORE_STARTUP, OPT_WARMUP, OPT_HTML, OPT_FULL, OPT_FRAMES, OPT_PROGRAM,
+    OPT_PPROF,
 };
 
 struct cli {
     struct analysis_opts a;
     struct report_opts r;
     bool dump, json, diff, color_set;
-    const char *flame, *massif, *metric, *html;
+    const char *flame, *massif, *metric, *html, *pprof;
     struct growth_opts growth;
     struct gate_rule *rules;
     size_t nrules;
@@ -185,6 +188,7 @@ static int parse_option(struct cli *c, int opt, const char *arg)
         c->html = arg;
         c->a.replay.domtree = true;
         return 0;
+    case OPT_PPROF: c->pprof = arg; return 0;
     case OPT_SYSROOT: c->a.sym.sysroot = arg; return 0;
     case OPT_DEBUG_DIR: c->a.sym.debug_dir = arg; return 0;
     case OPT_METRIC:
@@ -315,6 +319,7 @@ int main(int argc, char **argv)
         {"metric", required_argument, NULL, OPT_METRIC},
         {"massif", required_argument, NULL, OPT_MASSIF},
         {"html", required_argument, NULL, OPT_HTML},
+        {"pprof", required_argument, NULL, OPT_PPROF},
         {"diff", no_argument, NULL, OPT_DIFF},
         {"sysroot", required_argument, NULL, OPT_SYSROOT},
         {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
@@ -388,8 +393,11 @@ int main(int argc, char **argv)
         goto out;
     if (c.html && (rc = html_write_file(tree->models, tree->n, tree->selected, c.html)))
         goto out;
+    if (c.pprof && (rc = pprof_write_file(tree->show_all ? tree->models : &m,
+                                          tree->show_all ? tree->n : 1, c.pprof)))
+        goto out;
     /* the file outputs stand on their own: no text report unless asked */
-    bool files_only = (c.flame || c.massif || c.html || c.junit) && !c.json;
+    bool files_only = (c.flame || c.massif || c.html || c.pprof || c.junit) && !c.json;
     if (c.json)
         analysis_tree_json(tree, &c.r, stdout);
     else if (!files_only)

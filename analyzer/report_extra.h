@@ -2,7 +2,7 @@
 /*
  * report_extra.h - the file outputs beyond text and JSON: folded stacks for
  * flame graphs (report_flame.c), valgrind massif.out (report_massif.c), and
- * the comparison of two logs (report_diff.c).
+ * the comparison of two logs (report_diff.c), pprof profiles (report_pprof.c).
  */
 #ifndef HT_REPORT_EXTRA_H
 #define HT_REPORT_EXTRA_H
@@ -48,6 +48,15 @@ int diff_run(const char *a, const char *b, const struct analysis_opts *o,
  */
 int html_write_file(struct model *const *procs, size_t n, size_t selected, const char *path);
 void html_write(struct model *const *procs, size_t n, size_t selected, FILE *out);
+
+/*
+ * A pprof profile (profile.proto, gzipped: docs/PPROF.md) of the processes
+ * procs[0..n) (the root first): one sample per allocation site and process,
+ * labelled with pid and program. A profile without samples is written too,
+ * with a warning. @return HT_EXIT_OK, HT_EXIT_USAGE when the file cannot be
+ * written or HT_EXIT_INTERNAL when zlib fails (message printed).
+ */
+int pprof_write_file(struct model *const *procs, size_t n, const char *path);
 
 /* Opens path for writing ("-" is stdout). @return NULL after a message. */
 FILE *report_open_output(const char *path);

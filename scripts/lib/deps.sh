@@ -10,7 +10,9 @@
 # Installs only what is missing, running `apt-get update` once and only then.
 
 # To build the shim, the analyzer and the examples.
-HT_PKGS_BUILD=(build-essential cmake pkg-config libunwind-dev libzstd-dev libelf-dev libdw-dev)
+# (zlib: heaptrace-report --pprof writes gzipped profiles)
+HT_PKGS_BUILD=(build-essential cmake pkg-config libunwind-dev libzstd-dev libelf-dev libdw-dev
+    zlib1g-dev)
 # To run scripts/check: the fuzz target (clang + libFuzzer), shellcheck, valgrind,
 # xmllint (JUnit XML against tests/junit.xsd), the real servers the integration tests
 # trace (redis, nginx with curl as client, dnsmasq as a daemon that double-forks and
@@ -22,6 +24,9 @@ HT_PKGS_CHECK=(clang libclang-rt-14-dev shellcheck valgrind libxml2-utils redis-
 # a node script over --remote-debugging-pipe). Installed apart: where they cannot be
 # installed, the browser tests skip with a message instead of failing the check.
 HT_PKGS_BROWSER=(chromium nodejs)
+# To read the --pprof profiles of tests/pprof with Go's own reader (`go tool pprof`;
+# about 335 MB). Installed apart: where it cannot be, those tests skip with a message.
+HT_PKGS_GO=(golang-go)
 # To run the benchmarks: the tracer we compare against, and /usr/bin/time -v
 # (peak RSS, snapshot_bench.sh).
 HT_PKGS_BENCH=(heaptrack time)
