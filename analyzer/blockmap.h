@@ -32,6 +32,7 @@ struct bm_block {
     uint32_t site;   /* stack id, truncated: see replay_site_of */
     uint32_t thread;
     uint32_t owner;  /* owners index + 1, 0 = none */
+    uint32_t weight; /* allocations it stands for: 1, or more in a sampled log */
 };
 
 struct bm_slot {

@@ -43,6 +43,7 @@ const char *names_tag(uint8_t tag)
     case HT_REC_LOST: return "LOST";
     case HT_REC_FORK: return "FORK";
     case HT_REC_NOTE: return "NOTE";
+    case HT_REC_SAMPLING: return "SAMPLING";
     case HT_REC_EXEC: return "EXEC";
     case HT_REC_SNAPSHOT_BEGIN: return "SNAPSHOT_BEGIN";
     case HT_REC_SNAPSHOT_EDGES: return "SNAPSHOT_EDGES";

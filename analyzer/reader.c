@@ -937,6 +937,8 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
         return cur_u(r, c, "child_pid", &ev->value);
     case HT_REC_NOTE:
         return cur_u(r, c, "code", &ev->value);
+    case HT_REC_SAMPLING:
+        return cur_u(r, c, "every", &ev->value);
     case HT_REC_END:
         return cur_u(r, c, "reason", &ev->value);
     case HT_REC_SNAPSHOT_BEGIN:

@@ -15,6 +15,7 @@
  * duration.
  */
 #include "replay.h"
+#include "sampling.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,29 @@ uint64_t replay_handle_group(const struct replay *rp, uint64_t handle)
 
 /* ------------------------------------------------------------ heap events */
 
+/*
+ * A sampled log (SAMPLING): what a block of `size` bytes stands for, in
+ * bytes (rounded) and allocations. The count is rounded up or down by a
+ * hash of the block's id, so it stays unbiased without fractions: a block
+ * worth 1.25 counts 2 once in four blocks, 1 otherwise.
+ */
+static void sample_weights(const struct replay *rp, uint64_t id, uint64_t size, uint64_t *bytes,
+                           uint32_t *count)
+{
+    uint64_t every = rp->tot.sample_every;
+    if (!every) {
+        *bytes = size;
+        *count = 1;
+        return;
+    }
+    double b = ht_sample_bytes(size, every) + 0.5, c = ht_sample_count(size, every);
+    *bytes = b >= 1.8e19 ? UINT64_MAX : (uint64_t)b;
+    uint64_t h = (id + 1) * 0x9e3779b97f4a7c15ull;
+    double u = (double)((h ^ (h >> 29)) >> 11) * (1.0 / 9007199254740992.0);
+    double whole = c >= 4e9 ? 4e9 : (double)(uint64_t)c;
+    *count = (uint32_t)whole + (c - whole > u);
+}
+
 static void block_alloc(struct replay *rp, const struct ht_event *ev, uint64_t addr,
                         uint32_t inherit_owner)
 {
@@ -403,7 +427,7 @@ static void block_alloc(struct replay *rp, const struct ht_event *ev, uint64_t a
         struct bm_block old = *b;
         struct replay_site *os = site_touch(rp, old.site);
         os->live_bytes -= old.size;
-        os->live_blocks--;
+        os->live_blocks -= old.weight;
         rp->tot.heap_bytes -= old.size;
         if (old.owner)
             owner_sub_bytes(rp, old.owner - 1, old.size);
@@ -412,26 +436,29 @@ static void block_alloc(struct replay *rp, const struct ht_event *ev, uint64_t a
     uint32_t owner = inherit_owner;
     if (!owner && th->owner_depth)
         owner = th->owner_stack[th->owner_depth - 1] + 1;
-    *b = (struct bm_block){.size = ev->size, .site = site_id, .thread = ev->thread,
-                           .owner = owner};
+    uint64_t size;
+    uint32_t weight;
+    sample_weights(rp, addr, ev->size, &size, &weight);
+    *b = (struct bm_block){.size = size, .site = site_id, .thread = ev->thread,
+                           .owner = owner, .weight = weight};
     if (owner)
-        owner_add_bytes(rp, owner - 1, ev->size);
+        owner_add_bytes(rp, owner - 1, size);
     th->last_alloc = addr;
     if (addr > rp->last_block)
         rp->last_block = addr;
 
     struct replay_site *s = site_touch(rp, site_id);
-    s->live_bytes += ev->size;
-    s->live_blocks++;
+    s->live_bytes += size;
+    s->live_blocks += weight;
     if (counted) {
-        s->allocations++;
-        s->bytes_allocated += ev->size;
+        s->allocations += weight;
+        s->bytes_allocated += size;
         if (s->live_bytes > s->peak_bytes)
             s->peak_bytes = s->live_bytes;
-        rp->tot.allocations++;
-        rp->tot.bytes_allocated += ev->size;
+        rp->tot.allocations += weight;
+        rp->tot.bytes_allocated += size;
     }
-    rp->tot.heap_bytes += ev->size;
+    rp->tot.heap_bytes += size;
     heap_check_peak(rp, ev->time_us);
 }
 
@@ -450,15 +477,15 @@ static uint32_t block_free(struct replay *rp, const struct ht_event *ev, uint64_
     }
     struct replay_site *s = site_touch(rp, b.site);
     s->live_bytes -= b.size;
-    s->live_blocks--;
+    s->live_blocks -= b.weight;
     if (rp->last_block > addr && rp->last_block - addr > s->max_freed_age)
         s->max_freed_age = rp->last_block - addr;
     rp->tot.heap_bytes -= b.size;
     if (counted) {
-        rp->tot.frees++;
+        rp->tot.frees += b.weight;
         if (temporary && b.thread == ev->thread) {
-            rp->tot.temporary++;
-            s->temporary++;
+            rp->tot.temporary += b.weight;
+            s->temporary += b.weight;
         }
     }
     if (b.owner)
@@ -589,6 +616,9 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
             rp->tot.lost_events = UINT64_MAX;
         else
             rp->tot.lost_events += ev->value;
+        break;
+    case HT_REC_SAMPLING:
+        rp->tot.sample_every = ev->value;
         break;
     case HT_REC_NOTE:
         if (ev->value < 32)

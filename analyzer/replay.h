@@ -89,6 +89,9 @@ struct replay_totals {
     bool complete;                              /* END record seen */
     bool exec_replaced; /* the log ends with EXEC: the image was replaced, not ended */
     uint64_t end_reason;                        /* enum ht_end_reason (HT_END_EXEC: replaced) */
+    uint64_t sample_every; /* SAMPLING: bytes per sample point; 0 = every allocation recorded.
+                            * Then every byte and count here and in the sites is an
+                            * estimate: each block weighed by its own size (common/sampling.h) */
 };
 
 struct replay_opts {

@@ -218,6 +218,11 @@ void report_json(const struct model *m, const struct report_opts *o,
 {
     fputs("{\"format_version\":1,\n", out);
     json_program(m, out);
+    if (m->rp->tot.sample_every)
+        fprintf(out, "\"sampling\":{\"every_bytes\":%" PRIu64 ",\"estimates\":true},\n",
+                m->rp->tot.sample_every);
+    else
+        fputs("\"sampling\":null,\n", out);
     json_summary(m, out);
     json_sites(m, o, out);
     json_owners_marks(m, out);

@@ -408,7 +408,11 @@ static void text_hints(const struct model *m, const struct suspects *s, FILE *ou
     for (size_t i = 0; i < s->n; i++)
         unexplained |= s->list[i].growing && !s->list[i].system && !s->list[i].holder &&
                        !s->list[i].lost_bytes;
-    if (!r || !r->nsnaps)
+    if (m->rp->tot.sample_every)
+        fputs("  hint: a sampled log has no heap snapshot (a snapshot needs every block), so "
+              "nothing says what is lost or who keeps it alive: record without --sample\n",
+              out);
+    else if (!r || !r->nsnaps)
         fputs("  hint: no heap snapshot in this log, so nothing says what is lost or who keeps "
               "it alive: record without HEAPTRACE_SNAPSHOTS=0\n",
               out);

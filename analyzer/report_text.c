@@ -146,6 +146,11 @@ static void text_header(const struct text *t, const struct model *m)
     fputc('\n', out);
     if (m->truncation[0])
         fprintf(out, "  log truncated: %s (results cover what was recorded)\n", m->truncation);
+    if (m->rp->tot.sample_every) {
+        char b[32];
+        fprintf(out, "  sampled every %s: sizes and counts are estimates, no heap snapshot\n",
+                report_bytes(m->rp->tot.sample_every, b));
+    }
 }
 
 static void text_summary(const struct text *t, const struct model *m)

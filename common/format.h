@@ -62,8 +62,9 @@
  * 4: NOTE (what the recorder could not do, and why).
  * 5: a check frame after every zstd frame (framecheck.h), so any flipped
  * bit of the file is found; the stream itself is version 4's.
+ * 6: SAMPLING (the log holds a Poisson sample of the allocations).
  * A reader reads every older version too. */
-#define HT_FORMAT_VERSION 5
+#define HT_FORMAT_VERSION 6
 
 /* Upper bounds a reader enforces (and the writer never exceeds). */
 #define HT_MAX_RECORD_LEN (16u << 20) /* one record's payload */
@@ -241,6 +242,15 @@ enum ht_record_tag {
     /* NOTE (version 4): dt code:u -- enum ht_note: something the recorder
      * could not do (the program itself went on unchanged). */
     HT_REC_NOTE = 0x55,
+    /* SAMPLING (version 6): dt every:u -- right after HEADER when the
+     * recorder sampled (HEAPTRACE_SAMPLE): only allocations that a Poisson
+     * process of one point per `every` bytes on average hit are recorded
+     * (common/sampling.h), with their frees; an ALLOC or REALLOC of n bytes
+     * stands for n / p(n) bytes and 1 / p(n) allocations, p(n) = 1 -
+     * exp(-n / every). Absent: every allocation is in the log. A sampled
+     * log has no snapshots. MMAP, MUNMAP, MREMAP, owners' records are
+     * never sampled. */
+    HT_REC_SAMPLING = 0x56,
 
     /* Heap snapshot: who points at whom among the live blocks, and which
      * roots point into the heap. One snapshot is SNAPSHOT_BEGIN, any number

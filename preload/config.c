@@ -23,6 +23,9 @@
  *   HEAPTRACE_SNAPSHOT_SIGNAL      a signal (number, or name such as USR2) that takes one;
  *                                  synchronous and fatal ones refused, with a message
  *   HEAPTRACE_SNAPSHOT_FORK        0: the exit snapshot scanned by the exiting thread, no child
+ *   HEAPTRACE_SAMPLE       record only a Poisson sample, one point every SIZE bytes on
+ *                          average ("512KiB", "1M", "65536"; K, M, G are powers of 1024);
+ *                          0 or unset: every allocation. Turns snapshots off (sample.c)
  *   HEAPTRACE_PARENT_LOG   set by the shim for programs it execs: their parent's log
  */
 #define _GNU_SOURCE
@@ -61,6 +64,48 @@ static unsigned long env_ulong(const char *name, unsigned long dflt, unsigned lo
         v = v * 10 + (unsigned long)(*s - '0');
     }
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* "512KiB", "512K", "512k", "1MiB", "1MB", "65536": bytes; false when not a size. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX >> 31) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    unsigned shift = 0;
+    switch (*s) {
+    case 'k': case 'K': shift = 10; s++; break;
+    case 'm': case 'M': shift = 20; s++; break;
+    case 'g': case 'G': shift = 30; s++; break;
+    default: break;
+    }
+    if (shift && *s == 'i')
+        s++;
+    if (*s == 'B' || *s == 'b')
+        s++;
+    if (*s)
+        return false;
+    *out = v << shift;
+    return true;
+}
+
+static uint64_t sample_every(void)
+{
+    const char *s = ht_getenv("HEAPTRACE_SAMPLE");
+    uint64_t v = 0;
+    if (!s || !*s)
+        return 0;
+    if (!parse_size(s, &v)) {
+        ht_diag("heaptrace: HEAPTRACE_SAMPLE=", s,
+                " is not a size (such as 512KiB); recording every allocation");
+        return 0;
+    }
+    return v;
 }
 
 /* Unset, empty or "auto": heaptrace chooses. */
@@ -218,6 +263,16 @@ void ht_config_read(void)
     ht_config.snapshot_marks_auto = automatic;
     /* time-spaced ones only in the tree's first process (snappolicy.c) */
     ht_config.snapshot_time_auto = automatic && !ht_config.parent_log[0];
+    /* Sampled: snapshots need every block (their graph links blocks we do
+     * not record), so there are none; the report says so. */
+    ht_sample_every = sample_every();
+    if (ht_sample_every) {
+        ht_config.snapshots = false;
+        ht_config.snapshot_interval_ms = 0;
+        ht_config.snapshot_every_marks = 0;
+        ht_config.snapshot_signal = 0;
+        ht_config.snapshot_marks_auto = ht_config.snapshot_time_auto = false;
+    }
     ht_config.ring_kib = (unsigned)env_ulong("HEAPTRACE_BUFFER_KIB", 4096, 64, 1u << 20);
     const char *unwind = ht_getenv("HEAPTRACE_UNWIND");
     ht_config.unwind_libunwind = unwind && strcmp(unwind, "libunwind") == 0;

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "format.h"
+#include "sampling.h"
 
 #define HT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HT_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -114,6 +115,48 @@ extern struct ht_config ht_config;
 void ht_config_read(void);
 /* getenv without libc's getenv (safe before libc is fully up). */
 const char *ht_getenv(const char *name);
+
+/* ---- sampling (sample.c, common/sampling.h) ----------------------------- */
+
+/* HEAPTRACE_SAMPLE in bytes, 0 = every allocation is recorded. Set once at
+ * init, before tracing starts; read on every call after. */
+extern uint64_t ht_sample_every;
+extern __thread struct ht_sampler ht_sampler_tls __attribute__((tls_model("initial-exec")));
+#define HT_SAMPLE_FILTER (1u << 16) /* counters in the free filter */
+extern _Atomic uint8_t ht_sample_filter[HT_SAMPLE_FILTER];
+uint64_t ht_sample_seed(void);
+/* A sampled block at p is live: its free must be recorded. */
+void ht_sample_mark(const void *p);
+/* The writer retired the sampled block at addr. */
+void ht_sample_forget(uint64_t addr);
+
+static inline size_t ht_sample_slot(const void *p)
+{
+    return (size_t)((((uint64_t)(uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull) >> 48);
+}
+
+/* The countdown ran out: seeds a new thread's sampler, draws the next point. */
+bool ht_sample_cross(size_t n);
+
+/* Whether an allocation of n bytes is recorded (always when not sampling). */
+static inline bool ht_sample_take(size_t n)
+{
+    uint64_t every = ht_sample_every;
+    if (!every)
+        return true;
+    ht_sampler_tls.left -= (int64_t)n;
+    if (HT_LIKELY(ht_sampler_tls.left > 0))
+        return false;
+    return ht_sample_cross(n);
+}
+
+/* False when the free of p certainly needs no record: sampling is on and
+ * no sampled block hashes where p does. */
+static inline bool ht_sample_maybe(const void *p)
+{
+    return !ht_sample_every ||
+           atomic_load_explicit(&ht_sample_filter[ht_sample_slot(p)], memory_order_relaxed);
+}
 
 /* ---- diagnostics (diag.c): write(2) only, no stdio, no malloc ---------- */
 

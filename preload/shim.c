@@ -10,6 +10,11 @@
  *
  * The guard covers only our bookkeeping, never the forwarded call, so
  * allocations made inside real functions we wrap (iconv_open) are recorded.
+ *
+ * Sampled (HEAPTRACE_SAMPLE, sample.c): an allocation is recorded only when
+ * ht_sample_take says so, a free only when ht_sample_maybe does; both are
+ * decided before enter(), so the unsampled call costs a countdown or one
+ * byte's load and nothing else.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,15 +40,24 @@ HT_COLD bool ht_not_tracing(void)
 #define enter ht_enter
 #define leave ht_leave
 
+/* An allocation the program got: recorded when it is sampled (or always). */
+static HT_ALWAYS_INLINE void record_alloc(unsigned fn, void *p, size_t n)
+{
+    if (!ht_sample_take(n) || !enter())
+        return;
+    ht_rec_alloc(fn, p, n);
+    if (ht_sample_every)
+        ht_sample_mark(p);
+    leave();
+}
+
 HT_EXPORT void *malloc(size_t n)
 {
     if (HT_UNLIKELY(!ht_real.malloc))
         return ht_boot_alloc(n, 16);
     void *p = ht_real.malloc(n);
-    if (HT_LIKELY(p != NULL) && enter()) {
-        ht_rec_alloc(HT_FN_MALLOC, p, n);
-        leave();
-    }
+    if (HT_LIKELY(p != NULL))
+        record_alloc(HT_FN_MALLOC, p, n);
     return p;
 }
 
@@ -51,7 +65,7 @@ HT_EXPORT void free(void *p)
 {
     if (HT_UNLIKELY(!p || ht_boot_owns(p)))
         return;
-    if (enter()) {
+    if (ht_sample_maybe(p) && enter()) {
         ht_rec_free(p);
         leave();
     }
@@ -68,10 +82,8 @@ HT_EXPORT void *calloc(size_t n, size_t size)
     if (HT_UNLIKELY(!ht_real.calloc))
         return ht_boot_alloc(total, 16); /* static storage is zeroed */
     void *p = ht_real.calloc(n, size);
-    if (HT_LIKELY(p != NULL) && enter()) {
-        ht_rec_alloc(HT_FN_CALLOC, p, total);
-        leave();
-    }
+    if (HT_LIKELY(p != NULL))
+        record_alloc(HT_FN_CALLOC, p, total);
     return p;
 }
 
@@ -86,11 +98,12 @@ static HT_COLD void *realloc_from_boot(void *old, size_t n)
     return p;
 }
 
-static void *realloc_traced(void *old, size_t n, void *(*real)(void *, size_t, size_t),
-                            size_t count, size_t size)
+/* rec_old: the old block as the log sees it (NULL when it was not sampled). */
+static void *realloc_traced(void *old, void *rec_old, size_t n,
+                            void *(*real)(void *, size_t, size_t), size_t count, size_t size)
 {
     struct ht_thread *t = ht_thread_get();
-    struct ht_ev *ev = t ? ht_rec_realloc_begin(t, old, n) : NULL;
+    struct ht_ev *ev = t ? ht_rec_realloc_begin(t, rec_old, n) : NULL;
     /* The guard stays held across the real call: an allocator that
      * implements realloc through its own malloc must not nest a record
      * (and that is not a lost event). */
@@ -102,6 +115,41 @@ static void *realloc_traced(void *old, size_t n, void *(*real)(void *, size_t, s
     bool failed = p == NULL && n != 0;
     if (ev)
         ht_rec_realloc_end(t, ev, p, failed);
+    if (ht_sample_every && p && !failed)
+        ht_sample_mark(p);
+    return p;
+}
+
+static void *realloc_next(void *old, size_t n, void *(*real)(void *, size_t, size_t),
+                          size_t count, size_t size)
+{
+    return real ? real(old, count, size) : ht_real.realloc(old, n);
+}
+
+/*
+ * realloc when sampling: the new block is an allocation of n bytes like any
+ * other (sampled or not by the countdown), the old one a free (recorded when
+ * it may be sampled). Sampled new block: a REALLOC record, whose old is 0
+ * when the old block was not sampled. Unsampled new block of a sampled old
+ * one: a FREE record, taken before the real call like every free (a
+ * realloc that then fails leaves the log one block short: it is rare, and
+ * an estimate). Neither: nothing is recorded.
+ */
+static void *realloc_sampled(void *old, size_t n, void *(*real)(void *, size_t, size_t),
+                             size_t count, size_t size)
+{
+    bool was = old && ht_sample_maybe(old);
+    bool now = n && ht_sample_take(n);
+    if ((!was && !now) || !enter())
+        return realloc_next(old, n, real, count, size);
+    void *p;
+    if (now) {
+        p = realloc_traced(old, was ? old : NULL, n, real, count, size);
+    } else {
+        ht_rec_free(old);
+        p = realloc_next(old, n, real, count, size);
+    }
+    leave();
     return p;
 }
 
@@ -111,9 +159,11 @@ HT_EXPORT void *realloc(void *old, size_t n)
         return realloc_from_boot(old, n); /* into the arena too, while it is all there is */
     if (HT_UNLIKELY(!ht_real.realloc))
         return old ? NULL : ht_boot_alloc(n, 16);
+    if (ht_sample_every)
+        return realloc_sampled(old, n, NULL, 0, 0);
     if (!enter())
         return ht_real.realloc(old, n);
-    void *p = realloc_traced(old, n, NULL, 0, 0);
+    void *p = realloc_traced(old, old, n, NULL, 0, 0);
     leave();
     return p;
 }
@@ -125,6 +175,15 @@ static void *reallocarray_next(void *old, size_t count, size_t size)
     return ht_real.realloc(old, count * size);
 }
 
+/* reallocarray(NULL, ...) when sampling: a new block like malloc's. */
+static void *realloc_sampled_new(size_t count, size_t size, size_t total)
+{
+    void *p = reallocarray_next(NULL, count, size);
+    if (p)
+        record_alloc(HT_FN_REALLOCARRAY_NEW, p, total);
+    return p;
+}
+
 HT_EXPORT void *reallocarray(void *old, size_t count, size_t size)
 {
     size_t total;
@@ -134,6 +193,9 @@ HT_EXPORT void *reallocarray(void *old, size_t count, size_t size)
     }
     if (HT_UNLIKELY(!ht_real.realloc || (old && ht_boot_owns(old))))
         return realloc(old, total);
+    if (ht_sample_every)
+        return old ? realloc_sampled(old, total, reallocarray_next, count, size)
+                   : realloc_sampled_new(count, size, total);
     if (!enter())
         return reallocarray_next(old, count, size);
     void *p;
@@ -142,7 +204,7 @@ HT_EXPORT void *reallocarray(void *old, size_t count, size_t size)
         if (p)
             ht_rec_alloc(HT_FN_REALLOCARRAY_NEW, p, total);
     } else {
-        p = realloc_traced(old, total, reallocarray_next, count, size);
+        p = realloc_traced(old, old, total, reallocarray_next, count, size);
     }
     leave();
     return p;
@@ -155,10 +217,8 @@ HT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         return 0;
     }
     int rc = ht_real.posix_memalign(out, align, n);
-    if (rc == 0 && enter()) {
-        ht_rec_alloc(HT_FN_POSIX_MEMALIGN, *out, n);
-        leave();
-    }
+    if (rc == 0)
+        record_alloc(HT_FN_POSIX_MEMALIGN, *out, n);
     return rc;
 }
 
@@ -169,10 +229,8 @@ HT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         if (HT_UNLIKELY(!ht_real.name))                                                            \
             return ht_boot_alloc(n, boot_align);                                                   \
         void *p = call;                                                                            \
-        if (p && enter()) {                                                                        \
-            ht_rec_alloc(fn, p, n);                                                                \
-            leave();                                                                               \
-        }                                                                                          \
+        if (p)                                                                                     \
+            record_alloc(fn, p, n);                                                                \
         return p;                                                                                  \
     }
 
@@ -225,6 +283,8 @@ void ht_api_mark(const char *label, const uint64_t *regs, uint64_t program_sp)
 
 void ht_api_snapshot(const uint64_t *regs, uint64_t program_sp)
 {
+    if (ht_sample_every) /* no snapshots when sampling (config.c) */
+        return;
     if (atomic_load(&ht_init_state) == 2 && atomic_load(&ht_active))
         ht_snapshot_request_wait(HT_SNAP_API, regs, program_sp);
 }
@@ -286,15 +346,13 @@ HT_EXPORT void heaptrace__root(const void *ptr, size_t size)
 
 HT_EXPORT void heaptrace__alloc(const void *ptr, size_t size)
 {
-    if (ptr && enter()) {
-        ht_rec_alloc(HT_FN_CUSTOM, (void *)(uintptr_t)ptr, size);
-        leave();
-    }
+    if (ptr)
+        record_alloc(HT_FN_CUSTOM, (void *)(uintptr_t)ptr, size);
 }
 
 HT_EXPORT void heaptrace__free(const void *ptr)
 {
-    if (ptr && enter()) {
+    if (ptr && ht_sample_maybe(ptr) && enter()) {
         ht_rec_free((void *)(uintptr_t)ptr);
         leave();
     }

@@ -419,7 +419,9 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
 
     uint64_t freed = 0, ignored = 0;
     if (tag == HT_REC_FREE && !(freed = ht_live_take(f[0])))
-        return; /* allocated before tracing began (or in a parent): not in this log */
+        return; /* allocated before tracing began (or in a parent), or not sampled */
+    if (freed && ht_sample_every)
+        ht_sample_forget(f[0]); /* sample.c's free filter */
     if (tag == HT_REC_IGNORE && !(ignored = ht_live_get(f[0])))
         return; /* heaptrace_ignore() of something that is not a live block */
 
@@ -471,6 +473,8 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
         case HT_REC_REALLOC: {
             uint32_t id = stack_id(f[3], frames, ev->nframes);
             uint64_t old = f[0] ? ht_live_take(f[0]) : 0;
+            if (old && ht_sample_every)
+                ht_sample_forget(f[0]);
             p = ht_put_uvarint(p, old ? w.blocks - old + 1 : 0);
             p = ht_put_uvarint(p, f[1] ? 1 : 0);
             p = ht_put_uvarint(p, f[2]);
@@ -896,6 +900,11 @@ static void put_header(const char *parent_log)
     memcpy(q, parent_log, ql);
     q += ql;
     put_record(HT_REC_HEADER, hdr, (size_t)(q - hdr));
+    if (ht_sample_every) { /* dt 0: at the start */
+        uint8_t b[1 + HT_VARINT_MAX];
+        b[0] = 0;
+        put_record(HT_REC_SAMPLING, b, (size_t)(ht_put_uvarint(b + 1, ht_sample_every) - b));
+    }
 }
 
 static bool buffers_init(void)
