@@ -326,6 +326,7 @@ static inline uint64_t ht_now_tsc(void)
     return ht_mono_ns();
 #endif
 }
+/* clock.c: CLOCK_MONOTONIC, and the calling thread's CPU time, in ns. */
 uint64_t ht_mono_ns(void);
 uint64_t ht_thread_cpu_ns(void);
 
@@ -407,7 +408,28 @@ uint64_t ht_live_get(uint64_t addr);  /* the same, leaving the block live */
 void ht_live_clear(void);
 size_t ht_live_count(void);
 
-/* ---- writer (writer.c) ------------------------------------------------- */
+/* ---- record encoding and the compressed log (logenc.c) ----------------- */
+
+/* All of these: the writer thread (or the thread finishing the log), under
+ * the writer's lock. */
+bool ht_enc_reset(void);  /* a new log: fresh implicit state; false: out of memory */
+void ht_enc_begin(void);  /* its clock starts now; magic and version */
+/* One ring record into the log; true once END is written (nothing follows). */
+bool ht_enc_event(struct ht_thread *t, struct ht_ev *ev);
+void ht_enc_record(uint8_t tag, const uint8_t *payload, size_t n); /* as it is */
+/* One record now (snapshot.c, stw.c), with a time delta from now when with_dt. */
+void ht_writer_put(uint8_t tag, const uint8_t *payload, size_t n, bool with_dt);
+void ht_enc_inherited(void); /* a fork child's log: ALLOC INHERITED per live block */
+void ht_enc_modules(void);   /* MODULES now, if the loader's counters moved */
+void ht_enc_calibrate(void); /* refreshes the tsc -> ns pair */
+void ht_enc_tick(uint64_t now); /* compresses a full buffer, ends an old frame */
+void ht_enc_end_frame(void);    /* ends the zstd frame now, if it has data */
+/* A write error: one line, tracing stops, no more snapshots. */
+void ht_enc_fail(const char *what, int err);
+bool ht_enc_failed(void);
+bool ht_enc_ended(void); /* END is written */
+
+/* ---- the writer thread (writer.c) -------------------------------------- */
 
 /* Opens the log for this process and writes its header; false on failure. */
 bool ht_writer_open(bool is_fork_child);
@@ -417,8 +439,6 @@ void ht_writer_finish(unsigned reason);
 /* Drains everything recorded so far and ends a zstd frame (before exec). */
 void ht_writer_flush(void);
 void ht_writer_wake(void);
-/* snapshot.c, under the writer lock: append one record now. */
-void ht_writer_put(uint8_t tag, const uint8_t *payload, size_t n, bool with_dt);
 void ht_snapshot_write(unsigned reason);   /* in this thread: at exit, without a child */
 void ht_snapshot_scan_here(uint64_t t0);   /* the same, once begun and parked */
 void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
@@ -473,11 +493,9 @@ void ht_writer_atfork_parent(void);
 void ht_writer_atfork_child(void);
 const char *ht_writer_log_path(void);
 /* For snapdrive.c, under the writer lock: drain all (ending a zstd frame
- * when asked), drain what is published now (returns how many), and
- * whether the log failed. */
+ * when asked), and drain what is published now (returns how many). */
 void ht_writer_drain(bool end_frame);
 size_t ht_writer_drain_published(void);
-bool ht_writer_failed(void);
 
 /* ---- the running-snapshot driver (snapdrive.c) ------------------------- */
 

@@ -84,11 +84,11 @@ bool ht_snapdrive_start(unsigned reason, bool fallback)
         return false;
     }
     ht_writer_drain(false);
-    struct ht_snap_ring *ring = ht_writer_failed() ? NULL : ht_snap_ring_new();
+    struct ht_snap_ring *ring = ht_enc_failed() ? NULL : ht_snap_ring_new();
     if (!ring) {
         ht_snap_ring_free(ring);
         atomic_fetch_add(&D.started, 1);
-        if (fallback && !ht_writer_failed())
+        if (fallback && !ht_enc_failed())
             ht_snapshot_write(reason);
         return false;
     }
