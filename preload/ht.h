@@ -429,6 +429,13 @@ void ht_enc_fail(const char *what, int err);
 bool ht_enc_failed(void);
 bool ht_enc_ended(void); /* END is written */
 
+/* ---- naming and opening the log (logopen.c) --------------------------- */
+
+/* Opens this process's log, writes and syncs its first frame; false (with a
+ * message, when there is one to give) when it cannot. After ht_enc_reset. */
+bool ht_logopen(bool is_fork_child);
+const char *ht_writer_log_path(void); /* the log's name (for a child's HEADER) */
+
 /* ---- the writer thread (writer.c) -------------------------------------- */
 
 /* Opens the log for this process and writes its header; false on failure. */
@@ -491,7 +498,6 @@ extern uint64_t ht_program_sp;
 void ht_writer_atfork_prepare(void);
 void ht_writer_atfork_parent(void);
 void ht_writer_atfork_child(void);
-const char *ht_writer_log_path(void);
 /* For snapdrive.c, under the writer lock: drain all (ending a zstd frame
  * when asked), and drain what is published now (returns how many). */
 void ht_writer_drain(bool end_frame);
