@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * exitcode.h - the exit statuses of heaptrace-report, in one place.
+ * exitcode.h - the exit statuses of heaptrace-report, of the wrapper, and of
+ * the processes libheaptrace.so ends itself, in one place.
  *
  * Every path out of heaptrace-report's main returns one of these, and every
  * function whose result becomes the exit status (loading a log, writing an
@@ -30,6 +31,10 @@ enum ht_exit {
     HT_EXIT_WRAPPER = 125,    /* heaptrace itself failed: usage, no log written */
     HT_EXIT_CANNOT_RUN = 126, /* PROGRAM is not an executable file */
     HT_EXIT_NOT_FOUND = 127,  /* PROGRAM is not found on PATH */
+
+    /* libheaptrace.so's, in the traced process and its own tasks: */
+    HT_EXIT_SHIM_BOOTSTRAP = 127, /* the allocator was not found: the program cannot run */
+    HT_EXIT_SIGNAL_BASE = 128,    /* + signal: a snapshot child's scan faulted (a bug) */
 };
 
 #endif /* HT_EXITCODE_H */

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "exitcode.h"
 #include "format.h"
 #include "sampling.h"
 

@@ -36,7 +36,7 @@ void *ht_boot_alloc(size_t size, size_t align)
         size_t start = (size_t)(((base + used + 16 + align - 1) & ~(uintptr_t)(align - 1)) - base);
         if (!arena || size > BOOT_ARENA_SIZE || start + size > BOOT_ARENA_SIZE) {
             ht_diag("heaptrace: bootstrap arena exhausted before the allocator was found", "", "");
-            syscall(SYS_exit_group, 127); /* not our _exit: nothing is resolved */
+            syscall(SYS_exit_group, HT_EXIT_SHIM_BOOTSTRAP); /* not our _exit: nothing is resolved */
         }
         if (atomic_compare_exchange_weak(&boot_used, &used, start + size)) {
             memcpy(arena + start - sizeof(size_t), &size, sizeof size);
@@ -74,7 +74,7 @@ void *ht_next_resolve(enum ht_next_id id)
     ht_guard--;
     if (!sym) {
         ht_diag("heaptrace: cannot find the real '", next_names[id], "'");
-        syscall(SYS_exit_group, 127); /* not our _exit: nothing is resolved */
+        syscall(SYS_exit_group, HT_EXIT_SHIM_BOOTSTRAP); /* not our _exit: nothing is resolved */
     }
     ht_next[id] = sym;
     return sym;
@@ -103,7 +103,7 @@ void ht_real_resolve(void)
     RESOLVE(r.malloc_usable_size, "malloc_usable_size");
     if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
         ht_diag("heaptrace: cannot find the real malloc: ", dlerror(), "");
-        syscall(SYS_exit_group, 127); /* not our _exit: nothing is resolved */
+        syscall(SYS_exit_group, HT_EXIT_SHIM_BOOTSTRAP); /* not our _exit: nothing is resolved */
     }
     for (int i = 0; i < HT_NEXT_COUNT; i++)
         ht_next[i] = dlsym(RTLD_NEXT, next_names[i]);

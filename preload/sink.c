@@ -346,7 +346,7 @@ static int sink_spawn(void *arg)
                      NULL, (int *)&s->tid);
     if (tid < 0)
         atomic_store(&s->spawn_err, errno);
-    SYS1(SYS_exit, 0);
+    SYS1(SYS_exit, HT_EXIT_OK);
     return 0;
 }
 

@@ -106,7 +106,7 @@ bool ht_snapdrive_start(unsigned reason, bool fallback)
     long pid = syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
     if (pid == 0) {
         ht_snapshot_child(ring);
-        syscall(SYS_exit_group, 0);
+        syscall(SYS_exit_group, HT_EXIT_OK);
     }
     if (pid < 0) {
         ht_snap_ring_free(ring);

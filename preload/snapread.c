@@ -40,7 +40,7 @@ static void on_fault(int sig, siginfo_t *info, void *uc)
     /* Not a read of ours: a bug in the scan. End the child (the writer sees
      * its end and logs an empty snapshot); no libc call, not even our own
      * signal() interposer, which may need the loader in this clone. */
-    syscall(SYS_exit_group, 128 + sig);
+    syscall(SYS_exit_group, HT_EXIT_SIGNAL_BASE + sig);
 }
 
 /* In the child, once: plain loads from now on (see above). */

@@ -919,7 +919,7 @@ static void put_ring(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
     hdr[0] = tag;
     if (!ht_snap_ring_write(ring, hdr, (size_t)(ht_put_uvarint(hdr + 1, n) - hdr)) ||
         !ht_snap_ring_write(ring, payload, n))
-        syscall(SYS_exit_group, 0);
+        syscall(SYS_exit_group, HT_EXIT_OK);
 }
 
 void ht_snapshot_child(struct ht_snap_ring *ring)
