@@ -430,6 +430,17 @@ void ht_enc_fail(const char *what, int err);
 bool ht_enc_failed(void);
 bool ht_enc_ended(void); /* END is written */
 
+/* ---- the mmap registry (mapreg.c): the program's anonymous RW mappings -- */
+
+/* The writer, as it encodes MMAP, MUNMAP and MREMAP (page granularity). */
+void ht_mapreg_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags);
+void ht_mapreg_munmap(uint64_t start, uint64_t len);
+void ht_mapreg_mremap(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len);
+/* A snapshot: calls fn for each tracked mapping's part inside [lo, hi). */
+typedef void ht_mapreg_fn(void *arg, uint64_t start, uint64_t len);
+void ht_mapreg_each_in(uint64_t lo, uint64_t hi, ht_mapreg_fn *fn, void *arg);
+bool ht_mapreg_empty(void);
+
 /* ---- naming and opening the log (logopen.c) --------------------------- */
 
 /* Opens this process's log, writes and syncs its first frame; false (with a
@@ -490,8 +501,6 @@ bool ht_snap_policy_tick(uint64_t now);
 void ht_snap_policy_forked(void); /* in a forked child: its own schedule */
 void ht_snap_policy_ended(uint64_t pause_ns, uint64_t scan_ns);
 void ht_snapshot_user_root(uint64_t start, uint64_t len);
-void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add);
-void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len);
 /* Set where the program enters the shim to end: the exiting thread's stack is
  * scanned from here up, not from deep inside our own frames. */
 extern uint64_t ht_program_sp;

@@ -18,7 +18,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem, ZSTD_createCCtx_advanced */
@@ -328,16 +327,6 @@ static uint32_t stack_id(uint64_t hash, const uint64_t *frames, uint32_t n)
 
 /* ---- records ----------------------------------------------------------- */
 
-/* The program's own anonymous mappings are snapshot roots. */
-
-/* Only mappings made through our mmap wrapper: the program's own. malloc's
- * big blocks and glibc's thread stacks are mapped inside libc, past us. */
-static void mapping_add(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags)
-{
-    if ((flags & MAP_ANONYMOUS) && (prot & PROT_READ) && (prot & PROT_WRITE))
-        ht_snapshot_mapping(addr, len, true);
-}
-
 /* A handle as format.h's handle reference: a live block by age, else the
  * address. Handles are nearly always heap blocks (iconv_t, FILE *, DIR *). */
 static uint64_t handle_ref(uint64_t handle)
@@ -436,10 +425,10 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
         }
         case HT_REC_MMAP:   /* addr len prot flags, stack */
         case HT_REC_MREMAP: { /* old old_len new new_len, stack */
-            if (tag == HT_REC_MMAP)
-                mapping_add(f[0], f[1], f[2], f[3]);
+            if (tag == HT_REC_MMAP) /* the registry follows the log (mapreg.c) */
+                ht_mapreg_mmap(f[0], f[1], f[2], f[3]);
             else
-                ht_snapshot_mapping_move(f[0], f[1], f[2], f[3]);
+                ht_mapreg_mremap(f[0], f[1], f[2], f[3]);
             uint32_t id = stack_id(f[4], frames, ev->nframes);
             for (int i = 0; i < 4; i++)
                 p = ht_put_uvarint(p, f[i]);
@@ -473,7 +462,7 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
             p = ht_put_uvarint(p, handle_ref(f[1]));
             break;
         case HT_REC_MUNMAP:
-            ht_snapshot_mapping(f[0], f[1], false);
+            ht_mapreg_munmap(f[0], f[1]);
             /* fall through */
         case HT_REC_END:
             if (tag == HT_REC_END)

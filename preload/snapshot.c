@@ -505,90 +505,32 @@ static void scan_user_roots(struct snap *s)
         scan_range(s, ~u[i].inverted_start, u[i].len, root_hit, &r);
 }
 
-/* ---- the program's anonymous read-write mappings ------------------------ */
-
-/* Kept as page numbers, never as addresses: a conservative collector in the
- * program (libgc) may scan our memory as a root, and an address here would
- * keep the first object of each of its heap sections alive. */
-#define MAX_MAPPINGS 4096
-#define PAGE_SHIFT 12
-struct mapping {
-    uint64_t first, end; /* pages [first, end) */
-};
-static struct mapping *mappings; /* MAX_MAPPINGS, mapped on first use (writer only) */
-static size_t nmappings;
-
-static uint64_t page_up(uint64_t addr)
-{
-    return (addr >> PAGE_SHIFT) + ((addr & (PAGE - 1)) != 0);
-}
-
-/* Writer only (under its lock): a mapping appears (add) or [start, +len) is
- * unmapped (a whole mapping inside it goes; one that overlaps is trimmed). */
-void ht_snapshot_mapping(uint64_t start, uint64_t len, bool add)
-{
-    uint64_t first = start >> PAGE_SHIFT, end = page_up(start + len);
-    if (add) {
-        if (!mappings)
-            mappings = ht_mem_alloc(MAX_MAPPINGS * sizeof *mappings);
-        if (mappings && nmappings < MAX_MAPPINGS)
-            mappings[nmappings++] = (struct mapping){first, end};
-        return;
-    }
-    for (size_t i = 0; i < nmappings;) {
-        uint64_t f0 = mappings[i].first, e0 = mappings[i].end;
-        if (e0 <= first || f0 >= end) {
-            i++;
-            continue;
-        }
-        if (f0 >= first && e0 <= end) {
-            mappings[i] = mappings[--nmappings];
-            continue;
-        }
-        if (f0 < first) /* keep the part before the hole (a part after is lost: rare) */
-            mappings[i].end = first;
-        else
-            mappings[i].first = end;
-        i++;
-    }
-}
-
-void ht_snapshot_mapping_move(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len)
-{
-    for (size_t i = 0; i < nmappings; i++)
-        if (mappings[i].first == old >> PAGE_SHIFT && mappings[i].end == page_up(old + old_len)) {
-            mappings[i].first = addr >> PAGE_SHIFT;
-            mappings[i].end = page_up(addr + len);
-            return;
-        }
-}
+/* ---- the program's anonymous read-write mappings (mapreg.c) ------------ */
 
 struct mapping_scan {
     struct snap *s;
     struct root_where r;
 };
 
+static void scan_tracked(void *arg, uint64_t start, uint64_t len)
+{
+    struct mapping_scan *m = arg;
+    scan_range(m->s, start, len, root_hit, &m->r);
+}
+
 /* A mapping of the process: scan where it overlaps a tracked mapping, if it
  * is readable and writable now (mprotect may have changed it). */
 static bool scan_overlap(void *arg, uint64_t lo, uint64_t hi, bool readable, bool writable)
 {
-    struct mapping_scan *m = arg;
-    for (size_t i = 0; readable && writable && i < nmappings; i++) {
-        uint64_t a = mappings[i].first << PAGE_SHIFT, e = mappings[i].end << PAGE_SHIFT;
-        if (a < lo)
-            a = lo;
-        if (e > hi)
-            e = hi;
-        if (a < e)
-            scan_range(m->s, a, e - a, root_hit, &m->r);
-    }
+    if (readable && writable)
+        ht_mapreg_each_in(lo, hi, scan_tracked, arg);
     return true;
 }
 
 static void scan_mappings(struct snap *s)
 {
     struct mapping_scan m = {s, {HT_ROOT_MAPPING, 0, 0}};
-    if (nmappings)
+    if (!ht_mapreg_empty())
         ht_maps_each(scan_overlap, &m);
 }
 
