@@ -363,6 +363,7 @@ static int root_rank(uint32_t kind)
     case HT_ROOT_TLS: return 1;
     case HT_ROOT_USER: return 2;
     case HT_ROOT_MAPPING: return 3;
+    case HT_ROOT_PREATTACH: return 3;
     case HT_ROOT_STACK: return 4;
     case HT_ROOT_REGISTER: return 5;
     default: return 6;

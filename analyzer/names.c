@@ -44,6 +44,7 @@ const char *names_tag(uint8_t tag)
     case HT_REC_FORK: return "FORK";
     case HT_REC_NOTE: return "NOTE";
     case HT_REC_SAMPLING: return "SAMPLING";
+    case HT_REC_ATTACH: return "ATTACH";
     case HT_REC_EXEC: return "EXEC";
     case HT_REC_SNAPSHOT_BEGIN: return "SNAPSHOT_BEGIN";
     case HT_REC_SNAPSHOT_EDGES: return "SNAPSHOT_EDGES";
@@ -89,13 +90,13 @@ const char *names_snapshot_reason(uint64_t reason)
 const char *names_root_kind(uint64_t kind)
 {
     static const char *const names[HT_ROOT_KIND_COUNT_] = {"global", "stack", "tls", "register",
-                                                           "user",   "mapping"};
+                                                           "user",   "mapping", "before_attach"};
     return kind < HT_ROOT_KIND_COUNT_ ? names[kind] : "?";
 }
 
 const char *names_end_reason(uint64_t reason)
 {
-    static const char *const names[] = {"exit", "_exit", "exec", "error"};
+    static const char *const names[] = {"exit", "_exit", "exec", "error", "detach"};
     static char sig[32];
     if (reason < sizeof(names) / sizeof(names[0]))
         return names[reason];

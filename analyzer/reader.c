@@ -941,6 +941,8 @@ static int decode_event(struct ht_reader *r, struct cursor *c, struct ht_event *
         return cur_u(r, c, "every", &ev->value);
     case HT_REC_END:
         return cur_u(r, c, "reason", &ev->value);
+    case HT_REC_ATTACH:
+        return cur_u(r, c, "heap_bytes", &ev->value) || cur_u(r, c, "allocator", &ev->kind);
     case HT_REC_SNAPSHOT_BEGIN:
         return decode_snap_begin(r, c, ev);
     case HT_REC_SNAPSHOT_END:

@@ -76,7 +76,9 @@ struct ht_event {
      * handle, or HT_HANDLE_ADDRESS | the handle's address when it is not a
      * heap block; 0 when the constructor failed). TICK: only time_us moves. THREAD_*: tid, stack_lo, stack_hi. FORK: child
      * pid in `value`. RSS: bytes in `value`. LOST: count in `value`. END:
-     * reason in `value`. SWITCH: new thread in `thread`. STACK: id in `stack`. */
+     * reason in `value`. SWITCH: new thread in `thread`. STACK: id in `stack`.
+     * ATTACH: heap bytes in use before the attach in `value`, whose count
+     * (enum ht_attach_allocator) in `kind`. */
     uint64_t kind, handle, tid, stack_lo, stack_hi, value;
 
     /* MARK label, THREAD name, EXEC path (not NUL-terminated; use str_len). */

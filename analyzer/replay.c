@@ -620,6 +620,10 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
     case HT_REC_SAMPLING:
         rp->tot.sample_every = ev->value;
         break;
+    case HT_REC_ATTACH:
+        rp->tot.attached = true;
+        rp->tot.before_attach_bytes = ev->value;
+        break;
     case HT_REC_NOTE:
         if (ev->value < 32)
             rp->tot.notes |= 1u << ev->value;

@@ -82,6 +82,8 @@ struct replay_totals {
     uint64_t leaked_bytes, leaked_blocks;
     uint64_t peak_rss, duration_us, lost_events, unknown_frees;
     uint32_t notes; /* NOTE codes seen: bit 1 << code */
+    bool attached;  /* the log began in a running program (heaptrace attach) */
+    uint64_t before_attach_bytes; /* ... whose allocator then held this much (0: unknown) */
     uint64_t heap_bytes, mmap_bytes, rss_bytes; /* current */
     uint64_t owner_handles[HT_OWNER_KIND_COUNT_], owner_bytes[HT_OWNER_KIND_COUNT_];
     uint64_t peak_mmap_bytes;

@@ -152,6 +152,9 @@ static void dump_fields(struct ht_reader *r, const struct ht_event *ev, FILE *ou
     case HT_REC_FORK: fprintf(out, " child_pid=%" PRIu64, ev->value); break;
     case HT_REC_NOTE: fprintf(out, " code=%" PRIu64, ev->value); break;
     case HT_REC_SAMPLING: fprintf(out, " every=%" PRIu64, ev->value); break;
+    case HT_REC_ATTACH:
+        fprintf(out, " heap_bytes=%" PRIu64 " allocator=%" PRIu64, ev->value, ev->kind);
+        break;
     case HT_REC_END: fprintf(out, " reason=%s", names_end_reason(ev->value)); break;
     case HT_REC_SNAPSHOT_BEGIN:
     case HT_REC_SNAPSHOT_EDGES:

@@ -105,6 +105,13 @@ static void json_summary(const struct model *m, FILE *out)
             t->peak_mmap_bytes);
     report_json_str_or_null(out, t->complete && m->truncation[0] == 0
                               ? names_end_reason(t->end_reason) : NULL);
+    fputs(",\"attached\":", out);
+    fputs(t->attached ? "true" : "false", out);
+    fputs(",\"before_attach_bytes\":", out);
+    if (t->attached && t->before_attach_bytes)
+        fprintf(out, "%" PRIu64, t->before_attach_bytes);
+    else
+        fputs("null", out);
     fputs(",\"truncation\":", out);
     report_json_str_or_null(out, m->truncation[0] ? m->truncation : NULL);
     fprintf(out, ",\"leaked_means\":\"%s\",\"live_at_exit_bytes\":%" PRIu64

@@ -98,6 +98,7 @@ static void text_root_name(FILE *out, bool addresses, const struct retention_roo
         break;
     case HT_ROOT_USER:
     case HT_ROOT_MAPPING:
+    case HT_ROOT_PREATTACH:
         if (addresses)
             fprintf(out, " at 0x%" PRIx64, r->offset);
         break;
@@ -308,6 +309,7 @@ void report_retention_root_json(FILE *out, const struct retention_root *r)
         }
         break;
     case HT_ROOT_USER:
+    case HT_ROOT_PREATTACH:
     case HT_ROOT_MAPPING: fprintf(out, ",\"address\":\"0x%" PRIx64 "\"", r->offset); break;
     default: break;
     }

@@ -216,6 +216,7 @@ static void sb_root(struct sbuf *b, const struct retention_root *r)
     case HT_ROOT_REGISTER: sb_printf(b, "a register of thread %" PRIu64, r->where); break;
     case HT_ROOT_USER: sb_printf(b, "a heaptrace_root() region"); break;
     case HT_ROOT_MAPPING: sb_printf(b, "an anonymous mapping"); break;
+    case HT_ROOT_PREATTACH: sb_printf(b, "memory allocated before the attach"); break;
     case RETENTION_ROOT_IGNORED: sb_printf(b, "a heaptrace_ignore()d block"); break;
     default: sb_printf(b, "a root"); break;
     }

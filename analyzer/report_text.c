@@ -183,6 +183,12 @@ static void text_summary(const struct text *t, const struct model *m)
     if (s->unknown_frees)
         fprintf(out, "  unknown frees    %" PRIu64 " (blocks allocated before tracing)\n",
                 s->unknown_frees);
+    if (s->attached && s->before_attach_bytes)
+        fprintf(out, "  before attach    %s in use when heaptrace attached, not tracked\n",
+                report_bytes(s->before_attach_bytes, b1));
+    else if (s->attached)
+        fputs("  before attach    an unknown amount in use when heaptrace attached, not tracked\n",
+              out);
     if (s->lost_events)
         fprintf(out, "  lost events      %" PRIu64 " (counts are lower bounds)\n",
                 s->lost_events);

@@ -63,8 +63,9 @@
  * 5: a check frame after every zstd frame (framecheck.h), so any flipped
  * bit of the file is found; the stream itself is version 4's.
  * 6: SAMPLING (the log holds a Poisson sample of the allocations).
+ * 7: ATTACH (a log that began in a running program), END reason DETACH.
  * A reader reads every older version too. */
-#define HT_FORMAT_VERSION 6
+#define HT_FORMAT_VERSION 7
 
 /* Upper bounds a reader enforces (and the writer never exceeds). */
 #define HT_MAX_RECORD_LEN (16u << 20) /* one record's payload */
@@ -153,6 +154,8 @@ enum ht_root_kind {
     HT_ROOT_REGISTER = 3,
     HT_ROOT_USER = 4,   /* heaptrace_root() */
     HT_ROOT_MAPPING = 5, /* an anonymous read-write mapping the program made itself */
+    HT_ROOT_PREATTACH = 6, /* heaptrace attach: memory from before the attach (the blocks
+                            * allocated then, untracked), around the tracked blocks */
     HT_ROOT_KIND_COUNT_
 };
 
@@ -162,6 +165,7 @@ enum ht_end_reason {
     HT_END_UNDERSCORE_EXIT = 1, /* _exit / _Exit */
     HT_END_EXEC = 2,    /* reserved: an exec'd log ends with EXEC instead */
     HT_END_ERROR = 3,   /* tracing stopped after a write error */
+    HT_END_DETACH = 4,  /* heaptrace attach ended the recording; the program ran on */
     HT_END_SIGNAL = 0x100, /* + the signal number: killed by a fatal signal */
 };
 
@@ -251,6 +255,11 @@ enum ht_record_tag {
      * log has no snapshots. MMAP, MUNMAP, MREMAP, owners' records are
      * never sampled. */
     HT_REC_SAMPLING = 0x56,
+    /* ATTACH (version 7): dt heap_bytes:u allocator:u -- the log of a
+     * program that was already running (heaptrace attach): its allocator
+     * held heap_bytes in use at that moment (0: unknown), in blocks this
+     * log never saw allocated. allocator: enum ht_attach_allocator. */
+    HT_REC_ATTACH = 0x57,
 
     /* Heap snapshot: who points at whom among the live blocks, and which
      * roots point into the heap. One snapshot is SNAPSHOT_BEGIN, any number
@@ -303,7 +312,8 @@ enum ht_record_tag {
      *   the thread index and offset from the start of its static TLS; for
      *   REGISTER the thread index and the register number (x86-64: rax 0,
      *   rbx 1, rcx 2, rdx 3, rsi 4, rdi 5, rbp 6, r8-r15 7-14); for
-     *   USER and MAPPING 0 and the word's address. to: (block id << 1) | interior. */
+     *   USER, MAPPING and PREATTACH (version 7) 0 and the word's address.
+     *   to: (block id << 1) | interior. */
     HT_REC_SNAPSHOT_ROOTS = 0x62,
     /* SNAPSHOT_FRAMES (no dt, version 2, optional): thread:u n:u then n entries
      *   below:u ip:u, innermost first: the thread's frames when it was
@@ -373,6 +383,13 @@ enum ht_record_tag {
      (tag) == HT_REC_FREE || (tag) == HT_REC_REALLOC)
 /* How many varints a compact record's payload holds. */
 #define HT_COMPACT_FIELDS(tag) ((tag) == HT_REC_FREE ? 1 : (tag) == HT_REC_REALLOC ? 4 : 2)
+
+/* Whose count ATTACH.heap_bytes is. */
+enum ht_attach_allocator {
+    HT_ATTACH_UNKNOWN = 0,
+    HT_ATTACH_GLIBC = 1,    /* mallinfo2: uordblks + hblkhd */
+    HT_ATTACH_JEMALLOC = 2, /* mallctl stats.allocated */
+};
 
 /* HEADER.flags bits */
 #define HT_FLAG_FOLLOW_EXEC 0x1u

@@ -172,8 +172,8 @@ static void test_errors(void)
 
     start(&b, 2);
     lb_snapshot_begin(&b, 2, 1, HT_SNAP_EXIT);
-    lb_snapshot_root(&b, HT_ROOT_KIND_COUNT_, 0, 0, LB_REF(1, 0)); /* one past the last kind (6) */
-    expect_error(&b, "unknown root kind 6");
+    lb_snapshot_root(&b, HT_ROOT_KIND_COUNT_, 0, 0, LB_REF(1, 0)); /* one past the last kind (7) */
+    expect_error(&b, "unknown root kind 7");
 
     start(&b, 2);
     lb_snapshot_begin(&b, 2, 1, HT_SNAP_EXIT);
