@@ -43,9 +43,10 @@ struct ht_config ht_config;
 const char *ht_getenv(const char *name)
 {
     size_t n = strlen(name);
-    if (!environ)
+    char **env = ht_config_env ? ht_config_env : environ;
+    if (!env)
         return NULL;
-    for (char **e = environ; *e; e++)
+    for (char **e = env; *e; e++)
         if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
             return *e + n + 1;
     return NULL;

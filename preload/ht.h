@@ -440,6 +440,12 @@ void ht_mapreg_mremap(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t le
 typedef void ht_mapreg_fn(void *arg, uint64_t start, uint64_t len);
 void ht_mapreg_each_in(uint64_t lo, uint64_t hi, ht_mapreg_fn *fn, void *arg);
 bool ht_mapreg_empty(void);
+/* heaptrace attach, before tracing starts: memory the program had then (its
+ * heap, anonymous mappings), trimmed by later munmaps like the others; a
+ * snapshot scans it as roots around the tracked blocks. */
+void ht_mapreg_preattach(uint64_t addr, uint64_t len);
+void ht_mapreg_each_preattach_in(uint64_t lo, uint64_t hi, ht_mapreg_fn *fn, void *arg);
+bool ht_mapreg_preattach_empty(void);
 
 /* ---- naming and opening the log (logopen.c) --------------------------- */
 
@@ -595,6 +601,22 @@ long ht_raw_syscall(long n, long a, long b, long c, long d, long e, long f);
 /* prctl(option, arg) without our interposer or errno: 0 or -1. */
 int ht_real_prctl(int option, unsigned long arg);
 unsigned long ht_program_ptracer(void); /* the program's own PR_SET_PTRACER */
+
+/* ---- attaching to a running program (attach.c, gotpatch.c) ------------ */
+
+/* Loaded by heaptrace attach: real functions are the program's bindings
+ * (RTLD_DEFAULT), settings come from ht_config_env, not environ. */
+extern bool ht_attach_mode;
+extern char **ht_config_env;
+/* True in our constructor when we were dlopened, not preloaded. */
+bool ht_loaded_late(void);
+/* Finds our wrappers; false when they cannot be found. */
+bool ht_gotpatch_init(void);
+/* Routes the wrapped calls of every object not yet seen through us. */
+void ht_gotpatch_new(void);
+/* Puts every slot back; returns how many were patched. */
+size_t ht_gotpatch_undo(void);
+size_t ht_gotpatch_count(void);
 
 /* ---- lifecycle (init.c) ------------------------------------------------ */
 

@@ -69,7 +69,7 @@ void ht_init(void)
         return;
     }
     ht_config_read();
-    if (!ht_config.follow_exec)
+    if (!ht_config.follow_exec && !ht_attach_mode)
         scrub_ld_preload();
     ht_modules_init_self();
     ht_sink_note_first_thread();
@@ -248,6 +248,10 @@ HT_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
 __attribute__((constructor(101))) static void ht_constructor(void)
 {
     int saved = errno; /* the program's errno at main() is the loader's, as natively */
+    if (ht_loaded_late()) { /* heaptrace attach: tracing starts in heaptrace__attach */
+        errno = saved;
+        return;
+    }
     ht_init();
     if (atomic_load(&ht_init_state) == 2) {
         install_snapshot_signal();

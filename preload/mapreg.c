@@ -9,6 +9,10 @@
  * MUNMAP records, so it always matches the log up to the record being
  * written; a snapshot (its child, or this thread) reads it.
  *
+ * heaptrace attach adds a second list: the heap and anonymous mappings the
+ * program had before the attach (attach.c), where the blocks allocated then
+ * live; munmaps trim it the same way.
+ *
  * Kept as page numbers, never as addresses: a conservative collector in the
  * program (libgc) may scan our memory as a root, and an address here would
  * keep the first object of each of its heap sections alive.
@@ -25,47 +29,63 @@ struct mapping {
     uint64_t first, end; /* pages [first, end) */
 };
 
-static struct mapreg {
+struct mapreg {
     struct mapping *list; /* MAX_MAPPINGS, mapped on first use (writer only) */
     size_t n;
-} M;
+};
+static struct mapreg M, P; /* the program's mappings; those from before an attach */
 
 static uint64_t page_up(uint64_t addr)
 {
     return (addr >> PAGE_SHIFT) + ((addr & ((1ull << PAGE_SHIFT) - 1)) != 0);
 }
 
-void ht_mapreg_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags)
+static void add(struct mapreg *r, uint64_t addr, uint64_t len)
 {
-    if (!(flags & MAP_ANONYMOUS) || !(prot & PROT_READ) || !(prot & PROT_WRITE))
-        return;
-    if (!M.list)
-        M.list = ht_mem_alloc(MAX_MAPPINGS * sizeof *M.list);
-    if (M.list && M.n < MAX_MAPPINGS)
-        M.list[M.n++] = (struct mapping){addr >> PAGE_SHIFT, page_up(addr + len)};
+    if (!r->list)
+        r->list = ht_mem_alloc(MAX_MAPPINGS * sizeof *r->list);
+    if (r->list && r->n < MAX_MAPPINGS)
+        r->list[r->n++] = (struct mapping){addr >> PAGE_SHIFT, page_up(addr + len)};
 }
 
-/* [start, +len) is unmapped: a whole mapping inside it goes; one that
- * overlaps is trimmed. */
-void ht_mapreg_munmap(uint64_t start, uint64_t len)
+void ht_mapreg_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags)
 {
-    uint64_t first = start >> PAGE_SHIFT, end = page_up(start + len);
-    for (size_t i = 0; i < M.n;) {
-        uint64_t f0 = M.list[i].first, e0 = M.list[i].end;
+    if ((flags & MAP_ANONYMOUS) && (prot & PROT_READ) && (prot & PROT_WRITE))
+        add(&M, addr, len);
+}
+
+void ht_mapreg_preattach(uint64_t addr, uint64_t len)
+{
+    add(&P, addr, len);
+}
+
+/* Pages [first, end) are unmapped: a whole mapping inside goes; one that
+ * overlaps is trimmed. */
+static void trim(struct mapreg *r, uint64_t first, uint64_t end)
+{
+    for (size_t i = 0; i < r->n;) {
+        uint64_t f0 = r->list[i].first, e0 = r->list[i].end;
         if (e0 <= first || f0 >= end) {
             i++;
             continue;
         }
         if (f0 >= first && e0 <= end) {
-            M.list[i] = M.list[--M.n];
+            r->list[i] = r->list[--r->n];
             continue;
         }
         if (f0 < first) /* keep the part before the hole (a part after is lost: rare) */
-            M.list[i].end = first;
+            r->list[i].end = first;
         else
-            M.list[i].first = end;
+            r->list[i].first = end;
         i++;
     }
+}
+
+void ht_mapreg_munmap(uint64_t start, uint64_t len)
+{
+    uint64_t first = start >> PAGE_SHIFT, end = page_up(start + len);
+    trim(&M, first, end);
+    trim(&P, first, end);
 }
 
 void ht_mapreg_mremap(uint64_t old, uint64_t old_len, uint64_t addr, uint64_t len)
@@ -83,10 +103,15 @@ bool ht_mapreg_empty(void)
     return M.n == 0;
 }
 
-void ht_mapreg_each_in(uint64_t lo, uint64_t hi, ht_mapreg_fn *fn, void *arg)
+bool ht_mapreg_preattach_empty(void)
 {
-    for (size_t i = 0; i < M.n; i++) {
-        uint64_t a = M.list[i].first << PAGE_SHIFT, e = M.list[i].end << PAGE_SHIFT;
+    return P.n == 0;
+}
+
+static void each_in(const struct mapreg *r, uint64_t lo, uint64_t hi, ht_mapreg_fn *fn, void *arg)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        uint64_t a = r->list[i].first << PAGE_SHIFT, e = r->list[i].end << PAGE_SHIFT;
         if (a < lo)
             a = lo;
         if (e > hi)
@@ -94,4 +119,14 @@ void ht_mapreg_each_in(uint64_t lo, uint64_t hi, ht_mapreg_fn *fn, void *arg)
         if (a < e)
             fn(arg, a, e - a);
     }
+}
+
+void ht_mapreg_each_in(uint64_t lo, uint64_t hi, ht_mapreg_fn *fn, void *arg)
+{
+    each_in(&M, lo, hi, fn, arg);
+}
+
+void ht_mapreg_each_preattach_in(uint64_t lo, uint64_t hi, ht_mapreg_fn *fn, void *arg)
+{
+    each_in(&P, lo, hi, fn, arg);
 }

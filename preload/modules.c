@@ -214,6 +214,8 @@ bool ht_modules_check(void)
         quiet_events = 0;
     }
     atomic_store(&refresh_lock, 0);
+    if (moved && ht_attach_mode)
+        ht_gotpatch_new(); /* a library loaded since: route its calls through us too */
     if (moved)
         ht_rec_modules();
     return moved;

@@ -58,9 +58,16 @@ size_t ht_boot_size(const void *p)
     return size;
 }
 
+/* Preloaded, the real functions come after us; dlopened by heaptrace
+ * attach, after everyone: the program's own bindings are the real ones. */
+static void *real_scope(void)
+{
+    return ht_attach_mode ? RTLD_DEFAULT : RTLD_NEXT;
+}
+
 void *ht_real_next(const char *name)
 {
-    return dlsym(RTLD_NEXT, name);
+    return dlsym(real_scope(), name);
 }
 
 #define HT_NEXT_NAME(name) #name,
@@ -70,7 +77,7 @@ void *ht_next[HT_NEXT_COUNT];
 void *ht_next_resolve(enum ht_next_id id)
 {
     ht_guard++;
-    void *sym = dlsym(RTLD_NEXT, next_names[id]);
+    void *sym = dlsym(real_scope(), next_names[id]);
     ht_guard--;
     if (!sym) {
         ht_diag("heaptrace: cannot find the real '", next_names[id], "'");
@@ -82,7 +89,7 @@ void *ht_next_resolve(enum ht_next_id id)
 
 #define RESOLVE(field, name)                                                                       \
     do {                                                                                           \
-        void *sym_ = dlsym(RTLD_NEXT, name);                                                       \
+        void *sym_ = dlsym(real_scope(), name);                                                    \
         memcpy(&field, &sym_, sizeof sym_);                                                        \
     } while (0)
 
@@ -106,7 +113,7 @@ void ht_real_resolve(void)
         syscall(SYS_exit_group, HT_EXIT_SHIM_BOOTSTRAP); /* not our _exit: nothing is resolved */
     }
     for (int i = 0; i < HT_NEXT_COUNT; i++)
-        ht_next[i] = dlsym(RTLD_NEXT, next_names[i]);
+        ht_next[i] = dlsym(real_scope(), next_names[i]);
     /* Publish malloc last: a non-NULL ht_real.malloc means "all resolved". */
     void *(*m)(size_t) = r.malloc;
     r.malloc = NULL;

@@ -527,11 +527,63 @@ static bool scan_overlap(void *arg, uint64_t lo, uint64_t hi, bool readable, boo
     return true;
 }
 
+/* Roots of `kind` where the process's mappings overlap a registry's. */
+static void scan_registry(struct snap *s, unsigned kind, bool empty, ht_maps_fn *overlap)
+{
+    struct mapping_scan m = {s, {kind, 0, 0}};
+    if (!empty)
+        ht_maps_each(overlap, &m);
+}
+
 static void scan_mappings(struct snap *s)
 {
-    struct mapping_scan m = {s, {HT_ROOT_MAPPING, 0, 0}};
-    if (!ht_mapreg_empty())
-        ht_maps_each(scan_overlap, &m);
+    scan_registry(s, HT_ROOT_MAPPING, ht_mapreg_empty(), scan_overlap);
+}
+
+/* ---- memory from before an attach (heaptrace attach) -------------------- */
+
+/* [start, +len) without the tracked blocks in it (they are scanned as
+ * blocks): the memory of blocks allocated before the attach, and malloc's. */
+static void scan_untracked(void *arg, uint64_t start, uint64_t len)
+{
+    struct mapping_scan *m = arg;
+    const struct ht_snap_index *x = &m->s->x;
+    uint64_t at = start, e = start + len;
+    size_t lo = 0, hi = x->n;
+    while (lo < hi) { /* the first block at or above start */
+        size_t mid = lo + (hi - lo) / 2;
+        if (x->b[mid].addr < start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo ? lo - 1 : 0; i < x->n && at < e; i++) {
+        uint64_t ba = x->b[i].addr, be = ba + ht_snap_block_size(x, &x->b[i]);
+        if (ba >= e)
+            break;
+        if (be <= at)
+            continue;
+        if (ba > at)
+            scan_range(m->s, at, ba - at, root_hit, &m->r);
+        at = be;
+    }
+    if (at < e)
+        scan_range(m->s, at, e - at, root_hit, &m->r);
+}
+
+static bool scan_preattach_overlap(void *arg, uint64_t lo, uint64_t hi, bool readable,
+                                   bool writable)
+{
+    if (readable && writable)
+        ht_mapreg_each_preattach_in(lo, hi, scan_untracked, arg);
+    return true;
+}
+
+/* Blocks from before an attach are not in the log, but what they point to
+ * is alive: their words are roots (not the tracked blocks among them). */
+static void scan_preattach(struct snap *s)
+{
+    scan_registry(s, HT_ROOT_PREATTACH, ht_mapreg_preattach_empty(), scan_preattach_overlap);
 }
 
 /* ---- registers and stacks of stopped threads (stw.c stops them) ---------- */
@@ -760,6 +812,7 @@ static void scan_roots(struct snap *s)
     register_roots(s);
     scan_user_roots(s);
     scan_mappings(s);
+    scan_preattach(s);
     chunk_flush(s);
     ht_snapshot_frames(s->put, s->put_ctx);
 }
