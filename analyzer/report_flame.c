@@ -99,5 +99,9 @@ int flame_write_file(const struct model *m, int metric, const char *path)
                         "a %s value above 0%s\n",
                 path, metric >= 0 && metric <= FLAME_TEMPORARY ? names[metric] : "?",
                 metric == FLAME_LEAKED ? " (try --metric peak)" : "");
+    else if (m->rp->tot.sample_every) /* the folded format has no room to say it */
+        fprintf(stderr, "heaptrace-report: note: the flame graph '%s' is of a sampled log (one "
+                        "sample per %" PRIu64 " bytes): its values are estimates\n",
+                path, m->rp->tot.sample_every);
     return report_close_output(f, path);
 }

@@ -62,11 +62,7 @@ run_one() {
     esac
     WL_VERBOSE=1 "$out/runtime" "$out/runs/$tag.time" "${cmd[@]}" \
         >"$out/runs/$tag.out" 2>"$out/runs/$tag.err" </dev/null || true
-    local f bytes=0
-    for f in "$out/logs/$tag".*; do
-        [ ! -f "$f" ] || bytes=$((bytes + $(stat -c %s "$f")))
-    done
-    echo "$bytes" >"$out/runs/$tag.bytes"
+    bench_log_bytes "$out" "$tag"
 }
 
 # Other work on the machine skews the times: the header shows the load average.

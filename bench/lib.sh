@@ -70,6 +70,16 @@ bench_workloads() {
     cc -O2 -Wall -Wextra -o "$out/runtime" bench/runtime.c
 }
 
+# bench_log_bytes OUT TAG: the bytes of every OUT/logs/TAG.* (a run's logs,
+# child logs included) into OUT/runs/TAG.bytes
+bench_log_bytes() {
+    local f bytes=0
+    for f in "$1/logs/$2".*; do
+        [ ! -f "$f" ] || bytes=$((bytes + $(stat -c %s "$f")))
+    done
+    echo "$bytes" >"$1/runs/$2.bytes"
+}
+
 # field FILE KEY: the value of KEY=VALUE in FILE (last one)
 field() { sed -n "s/.*\\b$2=\\([0-9.]*\\).*/\\1/p" "$1" | tail -n 1; }
 

@@ -9,6 +9,9 @@
 # expectations are the ones CMake registers. Prints a markdown table of true
 # and false positives and negatives per test, with precision and recall; a
 # false finding or a missed growth makes the exit status 1.
+# GROWTH_SAMPLE=SIZE in the environment samples every run (growth_case.sh):
+#   GROWTH_SAMPLE=512KiB tests/growth/stability.sh 20
+# (the growth_*_sampled_* tests, long runs made for it, only then).
 #   TP  a growing program flagged, every finding naming the right function
 #   FN  a growing program not flagged
 #   WS  a growing program flagged with a finding elsewhere (a wrong site:
@@ -34,7 +37,10 @@ trap 'exit 130' INT TERM
 (cd "$build" && ctest -N -V -R '^growth_' 2>/dev/null) | awk '
     /Test command:/ && /growth_case\.sh/ { sub(/.*Test command: /, ""); gsub(/"/, ""); cmd = $0 }
     /Test *#[0-9]+: growth_/ && cmd != "" { print $3 "\t" cmd; cmd = "" }' |
-    grep -E "^[^	]*($only)" >"$tmp/cases" || true
+    grep -E "^[^	]*($only)" | {
+        # the *_sampled_* tests are long runs meant for GROWTH_SAMPLE
+        if [ -n "${GROWTH_SAMPLE:-}" ]; then cat; else grep -v '^growth_[a-z_]*_sampled_'; fi
+    } >"$tmp/cases" || true
 [ -s "$tmp/cases" ] || { echo "stability.sh: no growth tests in $build" >&2; exit 2; }
 
 printf '| test | expect | runs | TP | FN | WS | FP | TN | seconds/run |\n'
