@@ -382,9 +382,14 @@ int main(int argc, char **argv)
     struct ht_attach_result res;
     memset(&res, 0, sizeof res);
     bool ok = stop_some_thread(&r, &t, err, sizeof err);
+    double held_ms = 0;
     if (ok) {
+        struct timespec a, b; /* how long the thread did our work instead of its own */
+        clock_gettime(CLOCK_MONOTONIC, &a);
         ok = inject(&r, &ep, lib, cfg, &res, err, sizeof err);
         remote_release(&r);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        held_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
     }
     if (ok && res.status != 0) {
         snprintf(err, sizeof err, "%s", status_text(res.status));
@@ -401,9 +406,9 @@ int main(int argc, char **argv)
         human_bytes(res.heap_bytes, before, sizeof before);
         fprintf(stderr,
                 "%s: recording process %d (%s) into %s; %s in use before the attach (%s), not "
-                "tracked; %llu call sites routed; %s\n",
+                "tracked; %llu call sites routed, thread %d held %.0f ms; %s\n",
                 me, (int)o.pid, t.comm, res.log, res.heap_bytes ? before : "an unknown amount",
-                allocator_name(res.allocator), (unsigned long long)res.slots,
+                allocator_name(res.allocator), (unsigned long long)res.slots, (int)r.tid, held_ms,
                 o.for_ms ? "detaching after --for" : "Ctrl-C detaches");
     }
     sigprocmask(SIG_SETMASK, &old, NULL);

@@ -240,7 +240,9 @@ static void *attach_timer(void *arg)
         if (!atomic_load(&ht_active))
             break; /* the program exits, or the log failed */
         ht_gotpatch_new();
-        if ((deadline_ns && now_ns() >= deadline_ns) || (watched && kill(watched, 0) != 0)) {
+        /* the injector may be another user's (root's): only ESRCH means gone */
+        bool injector_gone = watched && kill(watched, 0) != 0 && errno == ESRCH;
+        if ((deadline_ns && now_ns() >= deadline_ns) || injector_gone) {
             stop_recording();
             break;
         }
