@@ -56,9 +56,13 @@ static struct writer {
 
     uint64_t last_rss_ns;
     uint64_t next_gone_check_ns;
-} w = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    _Atomic unsigned *nthreads; /* glibc's count of running threads (glibc_nthreads) */
+    bool nthreads_looked;
 
-static _Atomic uint32_t wake_word;
+    /* Set by any thread to wake the writer (a futex word). On a cache line
+     * of its own: the writer's lock, taken every round, is not next to it. */
+    _Alignas(64) _Atomic uint32_t wake_word;
+} w = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- draining ---------------------------------------------------------- */
 
@@ -201,16 +205,16 @@ size_t ht_writer_drain_published(void)
 
 void ht_writer_wake(void)
 {
-    if (atomic_exchange(&wake_word, 1) == 0)
-        syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    if (atomic_exchange(&w.wake_word, 1) == 0)
+        syscall(SYS_futex, &w.wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 static void writer_sleep(void)
 {
     struct timespec to = {0, 2 * 1000 * 1000};
-    if (atomic_exchange(&wake_word, 0) == 0)
-        syscall(SYS_futex, &wake_word, FUTEX_WAIT_PRIVATE, 0, &to, NULL, 0);
-    atomic_store(&wake_word, 0);
+    if (atomic_exchange(&w.wake_word, 0) == 0)
+        syscall(SYS_futex, &w.wake_word, FUTEX_WAIT_PRIVATE, 0, &to, NULL, 0);
+    atomic_store(&w.wake_word, 0);
 }
 
 /* Every thread of the program ended without exit(): a raw SYS_exit (or
@@ -283,13 +287,11 @@ static void *writer_main(void *arg)
  * of it, or a main that ends in pthread_exit would never exit. */
 static _Atomic unsigned *glibc_nthreads(void)
 {
-    static _Atomic unsigned *count;
-    static bool looked;
-    if (!looked) {
-        looked = true;
-        count = ht_real_next("__nptl_nthreads"); /* GLIBC_PRIVATE; NULL elsewhere */
+    if (!w.nthreads_looked) {
+        w.nthreads_looked = true;
+        w.nthreads = ht_real_next("__nptl_nthreads"); /* GLIBC_PRIVATE; NULL elsewhere */
     }
-    return count;
+    return w.nthreads;
 }
 
 void ht_writer_start(void)
