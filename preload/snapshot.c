@@ -466,42 +466,73 @@ static void global_segment(void *arg, uint32_t module, uint64_t base, uint64_t s
     scan_range(arg, start, len, root_hit, &r);
 }
 
-/* ---- user roots: heaptrace_root() --------------------------------------- */
+/* ---- the roots kept between snapshots ----------------------------------- */
 
 #define MAX_USER_ROOTS 1024
-static struct user_root {
+struct user_root {
     uint64_t inverted_start, len; /* ~start: no pointer to a collector in the program */
-} *_Atomic user_roots;            /* MAX_USER_ROOTS, mapped on first use */
-static size_t nuser_roots;
-static _Atomic int user_roots_lock;
+};
+
+#define MAX_SEGMENTS 4096
+struct segment {
+    uint32_t module;
+    uint64_t base, start, len;
+};
+#define MAX_UNRELEASED 1024
+#define MAX_LINK_MAPS 1024
+
+static struct snapshot_state {
+    /* heaptrace_root()'s ranges, from any thread under user_roots_lock */
+    struct user_root *_Atomic user_roots; /* MAX_USER_ROOTS, mapped on first use */
+    size_t nuser_roots;
+    _Atomic int user_roots_lock;
+
+    /* Gathered by the parent before it clones (ht_snapshot_gather_roots): a
+     * child must not call dl_iterate_phdr, whose lock another thread of the
+     * parent may have held at that instant. */
+    struct segment *_Atomic segments; /* writable module segments, MAX_SEGMENTS,
+                                         mapped on first use */
+    size_t nsegments;
+    uint64_t tls_below, tls_above; /* static TLS around each thread pointer */
+    /* Thread pointers of threads neither joined nor detached (process.c), for
+     * the stacks of those that have ended (scan_dead_stacks). */
+    uint64_t unreleased[MAX_UNRELEASED];
+    size_t nunreleased;
+    uint64_t link_maps[MAX_LINK_MAPS]; /* the loader's (scan_link_maps) */
+    size_t nlink_maps;
+
+    uint64_t seq; /* SNAPSHOT_BEGIN's number */
+} S;
+
+/* ---- user roots: heaptrace_root() --------------------------------------- */
 
 /* Adds [start, start + len) as a root, or removes the one at start (len 0). */
 void ht_snapshot_user_root(uint64_t start, uint64_t len)
 {
-    struct user_root *u = HT_MEM_ONCE(&user_roots, MAX_USER_ROOTS * sizeof *u);
+    struct user_root *u = HT_MEM_ONCE(&S.user_roots, MAX_USER_ROOTS * sizeof *u);
     if (!u)
         return;
-    while (atomic_exchange(&user_roots_lock, 1))
+    while (atomic_exchange(&S.user_roots_lock, 1))
         ;
     size_t i = 0;
-    while (i < nuser_roots && u[i].inverted_start != ~start)
+    while (i < S.nuser_roots && u[i].inverted_start != ~start)
         i++;
     if (len == 0) {
-        if (i < nuser_roots)
-            u[i] = u[--nuser_roots];
-    } else if (i < nuser_roots) {
+        if (i < S.nuser_roots)
+            u[i] = u[--S.nuser_roots];
+    } else if (i < S.nuser_roots) {
         u[i].len = len;
-    } else if (nuser_roots < MAX_USER_ROOTS) {
-        u[nuser_roots++] = (struct user_root){~start, len};
+    } else if (S.nuser_roots < MAX_USER_ROOTS) {
+        u[S.nuser_roots++] = (struct user_root){~start, len};
     }
-    atomic_store(&user_roots_lock, 0);
+    atomic_store(&S.user_roots_lock, 0);
 }
 
 static void scan_user_roots(struct snap *s)
 {
     struct root_where r = {HT_ROOT_USER, 0, 0};
-    const struct user_root *u = atomic_load(&user_roots);
-    for (size_t i = 0; i < nuser_roots; i++)
+    const struct user_root *u = atomic_load(&S.user_roots);
+    for (size_t i = 0; i < S.nuser_roots; i++)
         scan_range(s, ~u[i].inverted_start, u[i].len, root_hit, &r);
 }
 
@@ -644,36 +675,18 @@ static HT_NOINLINE void scan_stacks(struct snap *s)
     }
 }
 
-/* Writable module segments, gathered by the parent before it clones: a
- * child must not call dl_iterate_phdr, whose lock another thread of the
- * parent may have held at that instant. */
-#define MAX_SEGMENTS 4096
-struct segment {
-    uint32_t module;
-    uint64_t base, start, len;
-};
-static struct segment *_Atomic segments; /* MAX_SEGMENTS, mapped on first use */
-static size_t nsegments;
-static uint64_t tls_below, tls_above; /* static TLS around each thread pointer */
-
-/* Thread pointers of threads neither joined nor detached (process.c), for
- * the stacks of those that have ended (scan_dead_stacks). */
-#define MAX_UNRELEASED 1024
-static uint64_t unreleased[MAX_UNRELEASED];
-static size_t nunreleased;
-
 static void gather_unreleased(void *arg, uint64_t tp, bool released)
 {
     (void)arg;
-    if (!released && nunreleased < MAX_UNRELEASED)
-        unreleased[nunreleased++] = tp;
+    if (!released && S.nunreleased < MAX_UNRELEASED)
+        S.unreleased[S.nunreleased++] = tp;
 }
 
 static void gather_segment(void *arg, uint32_t module, uint64_t base, uint64_t start, uint64_t len)
 {
     struct segment *seg = arg;
-    if (nsegments < MAX_SEGMENTS)
-        seg[nsegments++] = (struct segment){module, base, start, len};
+    if (S.nsegments < MAX_SEGMENTS)
+        seg[S.nsegments++] = (struct segment){module, base, start, len};
 }
 
 /*
@@ -686,40 +699,37 @@ static void gather_segment(void *arg, uint32_t module, uint64_t base, uint64_t s
  * Walked under dl_iterate_phdr's lock, which the loader takes to change the
  * chain.
  */
-#define MAX_LINK_MAPS 1024
-static uint64_t link_maps[MAX_LINK_MAPS];
-static size_t nlink_maps;
-
 static int gather_link_maps(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)info;
     (void)size;
     (void)arg;
-    for (const struct link_map *l = _r_debug.r_map; l && nlink_maps < MAX_LINK_MAPS; l = l->l_next)
-        link_maps[nlink_maps++] = (uint64_t)(uintptr_t)l;
+    const struct link_map *l = _r_debug.r_map;
+    for (; l && S.nlink_maps < MAX_LINK_MAPS; l = l->l_next)
+        S.link_maps[S.nlink_maps++] = (uint64_t)(uintptr_t)l;
     return 1; /* once is enough */
 }
 
 static void scan_link_maps(struct snap *s)
 {
     struct root_where r = {HT_ROOT_MAPPING, 0, 0};
-    for (size_t i = 0; i < nlink_maps; i++) {
+    for (size_t i = 0; i < S.nlink_maps; i++) {
         bool interior;
-        if (!ht_snap_index_find(&s->x, link_maps[i], &interior))
-            scan_range(s, link_maps[i], sizeof(struct link_map), root_hit, &r);
+        if (!ht_snap_index_find(&s->x, S.link_maps[i], &interior))
+            scan_range(s, S.link_maps[i], sizeof(struct link_map), root_hit, &r);
     }
 }
 
 void ht_snapshot_gather_roots(void)
 {
-    nsegments = 0;
-    struct segment *seg = HT_MEM_ONCE(&segments, MAX_SEGMENTS * sizeof *seg);
+    S.nsegments = 0;
+    struct segment *seg = HT_MEM_ONCE(&S.segments, MAX_SEGMENTS * sizeof *seg);
     if (seg)
         ht_modules_each_writable(gather_segment, seg);
-    ht_modules_tls_span(&tls_below, &tls_above);
-    nunreleased = 0;
+    ht_modules_tls_span(&S.tls_below, &S.tls_above);
+    S.nunreleased = 0;
     ht_process_each_tp(gather_unreleased, NULL);
-    nlink_maps = 0;
+    S.nlink_maps = 0;
     dl_iterate_phdr(gather_link_maps, NULL);
 }
 
@@ -750,8 +760,8 @@ static void scan_dtv(struct snap *s, const struct ht_thread *t)
 
 static bool tp_unreleased(uint64_t tp)
 {
-    for (size_t i = 0; i < nunreleased; i++)
-        if (unreleased[i] == tp)
+    for (size_t i = 0; i < S.nunreleased; i++)
+        if (S.unreleased[i] == tp)
             return true;
     return false;
 }
@@ -787,7 +797,7 @@ static void scan_tls(struct snap *s)
         if (t->is_writer || !t->tp || atomic_load(&t->state) != HT_TS_LIVE)
             continue;
         scan_dtv(s, t);
-        uint64_t lo = t->tp - tls_below, hi = t->tp + tls_above;
+        uint64_t lo = t->tp - S.tls_below, hi = t->tp + S.tls_above;
         /* A thread glibc made has its TLS and TCB at the top of its stack
          * mapping, scanned with the stack. tls_above is a bound, not the
          * TCB's size: past the mapping's end it would read the next mapping
@@ -802,8 +812,8 @@ static void scan_tls(struct snap *s)
 static void scan_roots(struct snap *s)
 {
     s->tag = HT_REC_SNAPSHOT_ROOTS;
-    const struct segment *seg = atomic_load(&segments);
-    for (size_t i = 0; i < nsegments; i++)
+    const struct segment *seg = atomic_load(&S.segments);
+    for (size_t i = 0; i < S.nsegments; i++)
         global_segment(s, seg[i].module, seg[i].base, seg[i].start, seg[i].len);
     scan_stacks(s);
     scan_dead_stacks(s);
@@ -848,7 +858,6 @@ static void snap_release(struct snap *s)
 /* MODULES (ROOTS name modules by their index in it) and SNAPSHOT_BEGIN. */
 void ht_snapshot_begin(unsigned reason)
 {
-    static uint64_t seq;
     uint8_t *mods = ht_mem_alloc(512 * 1024);
     size_t mlen = mods ? ht_modules_encode(mods, 512 * 1024) : 0;
     if (mlen)
@@ -856,7 +865,7 @@ void ht_snapshot_begin(unsigned reason)
     ht_mem_free(mods);
     uint8_t buf[4 * HT_VARINT_MAX];
     ht_writer_put(HT_REC_SNAPSHOT_BEGIN, buf,
-                  (size_t)(put_u3(buf, ++seq, reason, ht_live_count()) - buf), true);
+                  (size_t)(put_u3(buf, ++S.seq, reason, ht_live_count()) - buf), true);
 }
 
 void ht_snapshot_end(uint64_t pause_ns, const struct ht_snap_cost *cost)
