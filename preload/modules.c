@@ -16,7 +16,6 @@
 #include "varint.h"
 
 uint64_t ht_self_lo, ht_self_hi; /* the shim's executable segment */
-static char exe_path[1024];
 
 struct encode_ctx {
     uint8_t *p, *end;
@@ -30,10 +29,23 @@ struct encode_ctx {
  * past our dlopen wrapper). Written under refresh_lock or the modules lock;
  * a racy read costs at worst one extra snapshot. */
 #define MAX_RANGES 2048
-static struct range {
+struct range {
     uint64_t lo, hi;
-} *_Atomic ranges; /* MAX_RANGES, mapped on first use */
-static _Atomic size_t nranges;
+};
+
+static struct modules_state {
+    char exe_path[1024]; /* the program's, read once */
+    struct range *_Atomic ranges; /* MAX_RANGES, mapped on first use */
+    _Atomic size_t nranges;
+    /* glibc's static TLS size (ld.so) and TCB size (libc), for ht_modules_tls_span:
+     * looked up at start, since dlsym resets the program's dlerror() state. */
+    void (*tls_static_info)(size_t *, size_t *);
+    const unsigned *tls_tcb_size;
+    /* noticing dlopen (below): the loader's counters as last seen */
+    _Atomic int refresh_lock;
+    unsigned long long seen_adds, seen_subs;
+    unsigned quiet_events;
+} M;
 
 static bool room(struct encode_ctx *c, size_t n)
 {
@@ -93,7 +105,7 @@ static int encode_one(struct dl_phdr_info *info, size_t size, void *arg)
     if (!path || !*path) {
         if (c->count > 0)
             return 0; /* vdso and other nameless objects: nothing to symbolize offline */
-        path = exe_path;
+        path = M.exe_path;
     }
     size_t id_len;
     const uint8_t *id = find_build_id(info, &id_len);
@@ -110,7 +122,7 @@ static int encode_one(struct dl_phdr_info *info, size_t size, void *arg)
             continue;
         size_t r = c->nranges;
         struct range *rg = (ph->p_flags & PF_X) && r < MAX_RANGES
-                               ? HT_MEM_ONCE(&ranges, MAX_RANGES * sizeof *rg)
+                               ? HT_MEM_ONCE(&M.ranges, MAX_RANGES * sizeof *rg)
                                : NULL;
         if (rg) {
             rg[r].lo = info->dlpi_addr + ph->p_vaddr;
@@ -130,12 +142,12 @@ size_t ht_modules_encode(uint8_t *buf, size_t cap)
     /* Encode the modules after a reserved count, then move the count in. */
     uint8_t *body = buf + HT_VARINT_MAX;
     struct encode_ctx c = {body, buf + cap, 0, 0, false};
-    if (!exe_path[0]) {
-        ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
-        exe_path[n > 0 ? n : 0] = '\0';
+    if (!M.exe_path[0]) {
+        ssize_t n = readlink("/proc/self/exe", M.exe_path, sizeof M.exe_path - 1);
+        M.exe_path[n > 0 ? n : 0] = '\0';
     }
     dl_iterate_phdr(encode_one, &c);
-    atomic_store(&nranges, c.nranges);
+    atomic_store(&M.nranges, c.nranges);
     if (c.overflow)
         return 0;
     size_t body_len = (size_t)(c.p - body);
@@ -162,16 +174,13 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-/* glibc's static TLS size (ld.so) and TCB size (libc), for ht_modules_tls_span:
- * looked up here, at start, since dlsym resets the program's dlerror() state. */
-static void (*tls_static_info)(size_t *, size_t *);
-static const unsigned *tls_tcb_size;
 
 void ht_modules_init_self(void)
 {
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ht_modules_init_self);
-    tls_static_info = (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
-    tls_tcb_size = (const unsigned *)dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+    M.tls_static_info =
+        (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    M.tls_tcb_size = (const unsigned *)dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
 }
 
 /* ---- noticing dlopen ---------------------------------------------------- */
@@ -186,9 +195,6 @@ void ht_modules_init_self(void)
  * flag drops after a quiet stretch; the writer also polls the counters.
  */
 _Atomic unsigned ht_modules_dirty;
-static _Atomic int refresh_lock;
-static unsigned long long seen_adds, seen_subs;
-static unsigned quiet_events;
 
 static int read_counters(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -204,16 +210,16 @@ static int read_counters(struct dl_phdr_info *info, size_t size, void *arg)
 bool ht_modules_check(void)
 {
     unsigned long long c[2] = {0, 0};
-    if (atomic_exchange(&refresh_lock, 1))
+    if (atomic_exchange(&M.refresh_lock, 1))
         return false; /* someone else is looking right now */
     dl_iterate_phdr(read_counters, c);
-    bool moved = c[0] != seen_adds || c[1] != seen_subs;
+    bool moved = c[0] != M.seen_adds || c[1] != M.seen_subs;
     if (moved) {
-        seen_adds = c[0];
-        seen_subs = c[1];
-        quiet_events = 0;
+        M.seen_adds = c[0];
+        M.seen_subs = c[1];
+        M.quiet_events = 0;
     }
-    atomic_store(&refresh_lock, 0);
+    atomic_store(&M.refresh_lock, 0);
     if (moved && ht_attach_mode)
         ht_gotpatch_new(); /* a library loaded since: route its calls through us too */
     if (moved)
@@ -223,14 +229,14 @@ bool ht_modules_check(void)
 
 void ht_modules_refresh(void)
 {
-    if (!ht_modules_check() && ++quiet_events > 256)
+    if (!ht_modules_check() && ++M.quiet_events > 256)
         atomic_store(&ht_modules_dirty, 0);
 }
 
 bool ht_modules_covers(uint64_t ip)
 {
-    size_t n = atomic_load(&nranges);
-    const struct range *rg = atomic_load(&ranges);
+    size_t n = atomic_load(&M.nranges);
+    const struct range *rg = atomic_load(&M.ranges);
     for (size_t i = 0; rg && i < n; i++)
         if (ip - rg[i].lo < rg[i].hi - rg[i].lo)
             return true;
@@ -242,18 +248,18 @@ bool ht_modules_covers(uint64_t ip)
 size_t ht_modules_encode_if_changed(uint8_t *buf, size_t cap)
 {
     unsigned long long c[2] = {0, 0};
-    if (atomic_exchange(&refresh_lock, 1))
+    if (atomic_exchange(&M.refresh_lock, 1))
         return 0;
     dl_iterate_phdr(read_counters, c);
     size_t n = 0;
-    if (c[0] != seen_adds || c[1] != seen_subs) {
+    if (c[0] != M.seen_adds || c[1] != M.seen_subs) {
         n = ht_modules_encode(buf, cap);
         if (n) {
-            seen_adds = c[0];
-            seen_subs = c[1];
+            M.seen_adds = c[0];
+            M.seen_subs = c[1];
         }
     }
-    atomic_store(&refresh_lock, 0);
+    atomic_store(&M.refresh_lock, 0);
     return n;
 }
 
@@ -320,10 +326,10 @@ void ht_modules_tls_span(uint64_t *below, uint64_t *above)
      * to threads that touched it through __tls_get_addr. glibc's loader
      * knows the whole static block (TCB included) and libc the TCB's size. */
     size_t size = 0, align = 0;
-    if (tls_static_info && tls_tcb_size) {
-        tls_static_info(&size, &align);
-        if (size > *tls_tcb_size && size - *tls_tcb_size > *below &&
-            size - *tls_tcb_size < (1u << 20))
-            *below = size - *tls_tcb_size;
+    if (M.tls_static_info && M.tls_tcb_size) {
+        M.tls_static_info(&size, &align);
+        if (size > *M.tls_tcb_size && size - *M.tls_tcb_size > *below &&
+            size - *M.tls_tcb_size < (1u << 20))
+            *below = size - *M.tls_tcb_size;
     }
 }
