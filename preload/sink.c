@@ -81,9 +81,15 @@ struct ht_sink {
     uint8_t ring[SINK_RING];
 };
 
-static struct ht_sink *sink;     /* this process's, or NULL */
-static uint8_t *sink_stack;
-static _Atomic(int *) first_tid; /* glibc's tid word of the process's first thread */
+
+static struct sink_state {
+    struct ht_sink *sink;     /* this process's, or NULL */
+    uint8_t *sink_stack;
+    _Atomic(int *) first_tid; /* glibc's tid word of the process's first thread */
+    long program_pidfd; /* the program's pidfd: readable once it has ended (zombie or reaped) */
+    const uint32_t *tid_desc; /* libthread_db's description of glibc's tid word: bits, count,
+                               * offset (glibc_tid_word) */
+} sk = {.program_pidfd = -1};
 
 /* ---- raw system calls (sandbox.c): no errno, no thread state ---------- */
 
@@ -268,16 +274,13 @@ static bool write_ring(struct ht_sink *s, long fd)
     return true;
 }
 
-/* The program's pidfd: readable once it has ended (zombie or reaped). */
-static long program_pidfd = -1;
-
 static bool program_left(struct ht_sink *s)
 {
-    if (program_pidfd >= 0) {
+    if (sk.program_pidfd >= 0) {
         struct {
             int fd;
             short events, revents;
-        } p = {(int)program_pidfd, 1 /* POLLIN */, 0};
+        } p = {(int)sk.program_pidfd, 1 /* POLLIN */, 0};
         if (SYS3(SYS_poll, &p, 1, 0) == 1)
             return true;
     } else if (SYS0(SYS_getppid) != s->program && SYS2(SYS_kill, s->program, 0) == -ESRCH) {
@@ -306,7 +309,7 @@ static int sink_main(void *arg)
     futex_wake((_Atomic uint32_t *)&s->state);
     long proc_fds[PROC_FILES];
     proc_open_all(s, proc_fds);
-    program_pidfd = SYS2(SYS_pidfd_open, s->program, 0);
+    sk.program_pidfd = SYS2(SYS_pidfd_open, s->program, 0);
     for (;;) {
         serve_io(s, proc_fds);
         if (write_ring(s, fd))
@@ -341,7 +344,7 @@ static int sink_main(void *arg)
 static int sink_spawn(void *arg)
 {
     struct ht_sink *s = arg;
-    long tid = clone(sink_main, sink_stack + SINK_STACK - SINK_SPAWN_STACK,
+    long tid = clone(sink_main, sk.sink_stack + SINK_STACK - SINK_SPAWN_STACK,
                      CLONE_VM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID, s, (int *)&s->tid,
                      NULL, (int *)&s->tid);
     if (tid < 0)
@@ -361,27 +364,26 @@ static bool sink_alive(const struct ht_sink *s)
 
 /* glibc's word for the calling thread's tid, which the kernel clears when
  * the thread ends (its clear_child_tid); NULL if this glibc does not say. */
-static const uint32_t *tid_desc; /* libthread_db's description of it: bits, count, offset */
 
 static int *glibc_tid_word(void)
 {
-    if (!tid_desc || tid_desc[0] != 32)
+    if (!sk.tid_desc || sk.tid_desc[0] != 32)
         return NULL;
-    int *word = (int *)((char *)pthread_self() + tid_desc[2]);
+    int *word = (int *)((char *)pthread_self() + sk.tid_desc[2]);
     return *word == (int)syscall(SYS_gettid) ? word : NULL;
 }
 
 /* At init (and in a fork child): the thread the process starts with. */
 void ht_sink_note_first_thread(void)
 {
-    if (!tid_desc)
-        tid_desc = ht_real_next("_thread_db_pthread_tid"); /* GLIBC_PRIVATE, for debuggers */
-    atomic_store(&first_tid, glibc_tid_word());
+    if (!sk.tid_desc)
+        sk.tid_desc = ht_real_next("_thread_db_pthread_tid"); /* GLIBC_PRIVATE, for debuggers */
+    atomic_store(&sk.first_tid, glibc_tid_word());
 }
 
 bool ht_sink_start(const char *want, char *path, size_t cap)
 {
-    if (!sink_stack && !(sink_stack = ht_mem_alloc(SINK_STACK)))
+    if (!sk.sink_stack && !(sk.sink_stack = ht_mem_alloc(SINK_STACK)))
         return errno = ENOMEM, false;
     struct ht_sink *s = ht_mem_alloc(sizeof *s);
     if (!s)
@@ -400,7 +402,7 @@ bool ht_sink_start(const char *want, char *path, size_t cap)
      * raises SIGCHLD: it gets it as its own child, exit signal 0, as before. */
     int reaper = 0;
     prctl(PR_GET_CHILD_SUBREAPER, &reaper);
-    int spawner = clone(reaper ? sink_main : sink_spawn, sink_stack + SINK_STACK - 64,
+    int spawner = clone(reaper ? sink_main : sink_spawn, sk.sink_stack + SINK_STACK - 64,
                         CLONE_VM | (reaper ? CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID : 0), s,
                         (int *)&s->tid, NULL, (int *)&s->tid);
     int clone_err = errno;
@@ -424,7 +426,7 @@ bool ht_sink_start(const char *want, char *path, size_t cap)
         errno = err ? err : EIO;
         return false;
     }
-    sink = s;
+    sk.sink = s;
     return true;
 }
 
@@ -445,7 +447,7 @@ static void sink_reap(struct ht_sink *s)
 
 bool ht_sink_write(const void *p, size_t n, int *err)
 {
-    struct ht_sink *s = sink;
+    struct ht_sink *s = sk.sink;
     if (!s)
         return *err = EBADF, false;
     const uint8_t *b = p;
@@ -481,7 +483,7 @@ bool ht_sink_write(const void *p, size_t n, int *err)
 
 bool ht_sink_sync(int *err)
 {
-    struct ht_sink *s = sink;
+    struct ht_sink *s = sk.sink;
     if (!s)
         return *err = EBADF, false;
     for (;;) {
@@ -501,10 +503,10 @@ bool ht_sink_sync(int *err)
 
 void ht_sink_close(void)
 {
-    struct ht_sink *s = sink;
+    struct ht_sink *s = sk.sink;
     if (!s)
         return;
-    sink = NULL;
+    sk.sink = NULL;
     atomic_store(&s->close_req, 1);
     atomic_store(&s->wake, 1);
     futex_wake(&s->wake);
@@ -515,9 +517,9 @@ void ht_sink_forget(void)
 {
     /* The parent's: its memory here is a copy (dropped, so that the parent
      * does not copy the ring's pages on write), its process not ours. */
-    if (sink)
-        ht_mem_free(sink);
-    sink = NULL;
+    if (sk.sink)
+        ht_mem_free(sk.sink);
+    sk.sink = NULL;
 }
 
 /*
@@ -529,7 +531,7 @@ void ht_sink_forget(void)
  */
 void ht_sink_exec_arm(void)
 {
-    struct ht_sink *s = sink;
+    struct ht_sink *s = sk.sink;
     if (!s || !glibc_tid_word())
         return;
     atomic_store(&s->exec_tid, (int)syscall(SYS_gettid));
@@ -539,11 +541,11 @@ void ht_sink_exec_arm(void)
 
 void ht_sink_exec_failed(void)
 {
-    struct ht_sink *s = sink;
+    struct ht_sink *s = sk.sink;
     if (!s || !atomic_load(&s->exec_armed))
         return;
     int err = errno;
-    syscall(SYS_set_tid_address, (char *)pthread_self() + tid_desc[2]);
+    syscall(SYS_set_tid_address, (char *)pthread_self() + sk.tid_desc[2]);
     atomic_store(&s->exec_armed, 0);
     errno = err;
 }
@@ -589,7 +591,7 @@ static long sink_read(struct ht_sink *s, const char *name, uint64_t off, void *b
  * child, a vfork child) reads /proc/self with a descriptor of its own. */
 static struct ht_sink *sink_here(void)
 {
-    struct ht_sink *s = sink;
+    struct ht_sink *s = sk.sink;
     return s && s->program == getpid() && sink_alive(s) ? s : NULL;
 }
 
@@ -651,7 +653,7 @@ static long stat_field(const char *after_comm, unsigned want)
  * have ended with when it ended last; proc(5) exit_code). */
 bool ht_program_gone(int *status)
 {
-    int *word = atomic_load(&first_tid);
+    int *word = atomic_load(&sk.first_tid);
     if (word && *word != 0)
         return false; /* the first thread still runs: the cheap, common answer */
     struct ht_proc f;
