@@ -26,17 +26,21 @@
 
 #define PAGE 4096u
 
-static bool direct;
-static sigjmp_buf fault_jump;
-static volatile sig_atomic_t reading;
-static volatile size_t copied; /* survives the jump */
+static struct snapread_state {
+    bool direct; /* in the child: plain loads, faults caught */
+    sigjmp_buf fault_jump;
+    volatile sig_atomic_t reading;
+    volatile size_t copied; /* survives the jump */
+    int pagemap_fd;         /* /proc/self/pagemap, opened by pagemap_pid */
+    pid_t pagemap_pid;
+} rd = {.pagemap_fd = -1};
 
 static void on_fault(int sig, siginfo_t *info, void *uc)
 {
     (void)info;
     (void)uc;
-    if (reading)
-        siglongjmp(fault_jump, 1);
+    if (rd.reading)
+        siglongjmp(rd.fault_jump, 1);
     /* Not a read of ours: a bug in the scan. End the child (the writer sees
      * its end and logs an empty snapshot); no libc call, not even our own
      * signal() interposer, which may need the loader in this clone. */
@@ -58,7 +62,7 @@ void ht_snap_read_direct(void)
     sigaddset(&faults, SIGSEGV);
     sigaddset(&faults, SIGBUS);
     sigprocmask(SIG_UNBLOCK, &faults, NULL); /* the writer thread we came from blocks all */
-    direct = true;
+    rd.direct = true;
 }
 
 /*
@@ -72,19 +76,16 @@ void ht_snap_read_direct(void)
 #define PM_SWAPPED (1ull << 62)
 #define PM_PAGES 128 /* pagemap entries read at once: 512 KiB of address space */
 
-static int pagemap_fd = -1;
-static pid_t pagemap_pid;
-
 static int pagemap(void)
 {
     pid_t me = getpid(); /* the cloned child needs its own */
-    if (pagemap_pid != me) {
-        if (pagemap_fd >= 0)
-            close(pagemap_fd);
-        pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-        pagemap_pid = me;
+    if (rd.pagemap_pid != me) {
+        if (rd.pagemap_fd >= 0)
+            close(rd.pagemap_fd);
+        rd.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        rd.pagemap_pid = me;
     }
-    return pagemap_fd;
+    return rd.pagemap_fd;
 }
 
 static size_t read_pages(uint8_t *dst, uint64_t addr, size_t len);
@@ -108,18 +109,18 @@ bool ht_snap_in_place(uint64_t addr, size_t len, void (*visit)(void *ctx, const 
 {
     uint64_t first = addr / PAGE, last = (addr + len - 1) / PAGE;
     uint64_t ent[PM_PAGES];
-    if (!direct || !len || !pagemap_entries(first, last, ent))
+    if (!rd.direct || !len || !pagemap_entries(first, last, ent))
         return false;
     for (uint64_t pg = first; pg <= last; pg++)
         if (!(ent[pg - first] & (PM_PRESENT | PM_SWAPPED)))
             return false;
-    if (sigsetjmp(fault_jump, 0)) {
-        reading = 0;
+    if (sigsetjmp(rd.fault_jump, 0)) {
+        rd.reading = 0;
         return false;
     }
-    reading = 1;
+    rd.reading = 1;
     visit(ctx, (const uint8_t *)(uintptr_t)addr);
-    reading = 0;
+    rd.reading = 0;
     return true;
 }
 
@@ -128,7 +129,7 @@ size_t ht_snap_read(uint8_t *dst, uint64_t addr, size_t len)
     uint64_t first = addr / PAGE, last = (addr + len - 1) / PAGE;
     uint64_t ent[PM_PAGES];
     /* only in the cloned child: the program itself never sees our descriptor */
-    if (!direct || len < 2 * PAGE || !pagemap_entries(first, last, ent))
+    if (!rd.direct || len < 2 * PAGE || !pagemap_entries(first, last, ent))
         return read_pages(dst, addr, len);
     size_t done = 0;
     while (done < len) { /* runs of touched pages are read, untouched ones zeroed */
@@ -156,24 +157,24 @@ size_t ht_snap_read(uint8_t *dst, uint64_t addr, size_t len)
  * could be read. */
 static size_t read_pages(uint8_t *dst, uint64_t addr, size_t len)
 {
-    if (!direct) {
+    if (!rd.direct) {
         struct iovec local = {dst, len}, remote = {(void *)(uintptr_t)addr, len};
         ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
         return r > 0 ? (size_t)r : 0;
     }
-    copied = 0;
-    if (sigsetjmp(fault_jump, 0)) {
-        reading = 0;
-        return copied;
+    rd.copied = 0;
+    if (sigsetjmp(rd.fault_jump, 0)) {
+        rd.reading = 0;
+        return rd.copied;
     }
-    reading = 1;
-    while (copied < len) { /* a page at a time: a fault keeps what came before */
-        size_t n = PAGE - (size_t)((addr + copied) % PAGE);
-        if (n > len - copied)
-            n = len - copied;
-        memcpy(dst + copied, (const void *)(uintptr_t)(addr + copied), n);
-        copied += n;
+    rd.reading = 1;
+    while (rd.copied < len) { /* a page at a time: a fault keeps what came before */
+        size_t n = PAGE - (size_t)((addr + rd.copied) % PAGE);
+        if (n > len - rd.copied)
+            n = len - rd.copied;
+        memcpy(dst + rd.copied, (const void *)(uintptr_t)(addr + rd.copied), n);
+        rd.copied += n;
     }
-    reading = 0;
-    return copied;
+    rd.reading = 0;
+    return rd.copied;
 }

@@ -59,12 +59,12 @@ static struct {
     pid_t pid;            /* the program's */
     const struct ht_thread *caller;
     unsigned refused;     /* threads that could not be attached */
-} stw;
 
-static void *_Atomic tracer_stack;
-static pid_t tracer;
-static bool ptracer_named;
-static bool tracer_lost; /* one outlived its wait: its stack is not ours to reuse */
+    void *_Atomic tracer_stack;
+    pid_t tracer;
+    bool ptracer_named;
+    bool tracer_lost; /* one outlived its wait: its stack is not ours to reuse */
+} stw;
 
 #define SYS(n, a, b, c, d) ht_raw_syscall((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
@@ -253,19 +253,20 @@ void ht_snapshot_park_threads(void)
     struct ht_thread *self = ht_self;
     if (!others_live(self))
         goto out;
-    void *stack = ht_sandboxed() || tracer_lost ? NULL : HT_MEM_ONCE(&tracer_stack, TRACER_STACK);
+    void *stack =
+        ht_sandboxed() || stw.tracer_lost ? NULL : HT_MEM_ONCE(&stw.tracer_stack, TRACER_STACK);
     stw.pid = getpid();
     stw.caller = self;
     stw.refused = 0;
     atomic_store(&stw.cmd, 0);
     atomic_store(&stw.reported, 0);
-    tracer = stack ? start_tracer(stack) : -1;
-    if (tracer <= 0) {
-        tracer = 0;
+    stw.tracer = stack ? start_tracer(stack) : -1;
+    if (stw.tracer <= 0) {
+        stw.tracer = 0;
         note(HT_NOTE_NOT_STOPPED);
         goto out;
     }
-    ptracer_named = ht_real_prctl(PR_SET_PTRACER, (unsigned long)tracer) == 0;
+    stw.ptracer_named = ht_real_prctl(PR_SET_PTRACER, (unsigned long)stw.tracer) == 0;
     atomic_store(&stw.cmd, 1);
     futex_wake(&stw.cmd);
     while (!atomic_load(&stw.reported) && atomic_load(&stw.alive))
@@ -278,7 +279,7 @@ out:
 
 void ht_snapshot_release_threads(void)
 {
-    if (!tracer)
+    if (!stw.tracer)
         return;
     int saved_errno = errno;
     atomic_store(&stw.cmd, 2);
@@ -288,12 +289,12 @@ void ht_snapshot_release_threads(void)
     while ((a = atomic_load(&stw.alive)) != 0 && ht_mono_ns() < deadline)
         futex_wait(&stw.alive, a, 10 * 1000 * 1000);
     if (a)
-        tracer_lost = true;
+        stw.tracer_lost = true;
     else
-        SYS(SYS_wait4, tracer, 0, __WCLONE, 0); /* ECHILD if the program reaped it */
-    if (ptracer_named)
+        SYS(SYS_wait4, stw.tracer, 0, __WCLONE, 0); /* ECHILD if the program reaped it */
+    if (stw.ptracer_named)
         ht_real_prctl(PR_SET_PTRACER, ht_program_ptracer());
-    ptracer_named = false;
-    tracer = 0;
+    stw.ptracer_named = false;
+    stw.tracer = 0;
     errno = saved_errno;
 }
