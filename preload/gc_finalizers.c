@@ -26,33 +26,35 @@ struct fin_ctx {
     struct fin_ctx *next;
 };
 
-static _Atomic int fin_lock;
-static struct fin_ctx *fin_free;
 
+static struct finalizers_state {
+    _Atomic int lock;
+    struct fin_ctx *free_list; /* contexts to reuse, under lock */
+} fin;
 static struct fin_ctx *ctx_new(void)
 {
-    gc_lock(&fin_lock);
-    if (!fin_free) {
+    gc_lock(&fin.lock);
+    if (!fin.free_list) {
         enum { CHUNK = 64 * 1024 };
         struct fin_ctx *c = ht_mem_alloc(CHUNK);
         for (size_t i = 0; c && i < CHUNK / sizeof *c - 1; i++) {
-            c[i].next = fin_free;
-            fin_free = &c[i];
+            c[i].next = fin.free_list;
+            fin.free_list = &c[i];
         }
     }
-    struct fin_ctx *c = fin_free;
+    struct fin_ctx *c = fin.free_list;
     if (c)
-        fin_free = c->next;
-    gc_unlock(&fin_lock);
+        fin.free_list = c->next;
+    gc_unlock(&fin.lock);
     return c;
 }
 
 static void ctx_delete(struct fin_ctx *c)
 {
-    gc_lock(&fin_lock);
-    c->next = fin_free;
-    fin_free = c;
-    gc_unlock(&fin_lock);
+    gc_lock(&fin.lock);
+    c->next = fin.free_list;
+    fin.free_list = c;
+    gc_unlock(&fin.lock);
 }
 
 /* What libgc calls when the object was found unreachable: its end of life. */
@@ -127,5 +129,5 @@ GC_FINALIZER(GC_register_finalizer_unreachable)
 
 void ht_gc_fin_atfork_child(void)
 {
-    atomic_store(&fin_lock, 0);
+    atomic_store(&fin.lock, 0);
 }

@@ -29,16 +29,27 @@
 
 extern char **environ;
 
-static pid_t log_owner; /* the pid whose log we write */
+#define TP_EMPTY 0u
+#define TP_EARLY 1u
+#define TP_REG 2u /* word = index << 2 | TP_REG */
+struct tp_entry {
+    _Atomic uint64_t key, word;
+};
+
+static struct process_state {
+    pid_t log_owner;            /* the pid whose log we write */
+    struct tp_entry *_Atomic tps; /* thread pointers (below), mapped on first use */
+    char parent_env[HT_PATH_MAX + 32]; /* HEAPTRACE_PARENT_LOG=<our log>, for an exec */
+} pr;
 
 void ht_process_set_owner(void)
 {
-    log_owner = getpid();
+    pr.log_owner = getpid();
 }
 
 static bool owns_log(void)
 {
-    return log_owner == getpid();
+    return pr.log_owner == getpid();
 }
 
 /* ---- threads ----------------------------------------------------------- */
@@ -57,17 +68,10 @@ static bool owns_log(void)
  * stack, and with it the tp, for a later thread.
  */
 #define TPS 65536 /* distinct thread stacks the table tells apart (1 MiB, mapped when needed) */
-#define TP_EMPTY 0u
-#define TP_EARLY 1u
-#define TP_REG 2u /* word = index << 2 | TP_REG */
-struct tp_entry {
-    _Atomic uint64_t key, word;
-};
-static struct tp_entry *_Atomic tps;
 
 static _Atomic uint64_t *tp_slot(uint64_t tp)
 {
-    struct tp_entry *t = HT_MEM_ONCE(&tps, TPS * sizeof *t);
+    struct tp_entry *t = HT_MEM_ONCE(&pr.tps, TPS * sizeof *t);
     if (!t)
         return NULL;
     uint64_t h = (tp >> 12) * 0x9E3779B97F4A7C15ull;
@@ -113,7 +117,7 @@ static void thread_registered(uint64_t tp, uint32_t index)
  */
 void ht_process_each_tp(void (*fn)(void *arg, uint64_t tp, bool released), void *arg)
 {
-    struct tp_entry *t = atomic_load(&tps);
+    struct tp_entry *t = atomic_load(&pr.tps);
     for (unsigned i = 0; t && i < TPS; i++) {
         uint64_t k = atomic_load(&t[i].key);
         if (k)
@@ -125,7 +129,7 @@ void ht_process_each_tp(void (*fn)(void *arg, uint64_t tp, bool released), void 
  * stack cache (they do not run here), so the table calls them released. */
 void ht_process_after_fork_child(uint64_t self_tp)
 {
-    struct tp_entry *t = atomic_load(&tps);
+    struct tp_entry *t = atomic_load(&pr.tps);
     for (unsigned i = 0; t && i < TPS; i++)
         if (atomic_load(&t[i].key) != self_tp)
             atomic_store(&t[i].word, TP_EMPTY);
@@ -272,8 +276,6 @@ HT_EXPORT pid_t fork(void)
 
 /* ---- exec -------------------------------------------------------------- */
 
-static char parent_env[HT_PATH_MAX + 32];
-
 /* envp plus HEAPTRACE_PARENT_LOG=<our log>, in mmap'd memory (never freed:
  * the exec either replaces us or fails, and then it is a few bytes). */
 static char *const *env_with_parent(char *const *envp)
@@ -290,9 +292,9 @@ static char *const *env_with_parent(char *const *envp)
     for (size_t i = 0; i < n; i++)
         if (strncmp(envp[i], "HEAPTRACE_PARENT_LOG=", 21) != 0)
             e[k++] = envp[i];
-    size_t l = ht_strlcpy(parent_env, "HEAPTRACE_PARENT_LOG=", sizeof parent_env);
-    ht_strlcpy(parent_env + l, ht_writer_log_path(), sizeof parent_env - l);
-    e[k++] = parent_env;
+    size_t l = ht_strlcpy(pr.parent_env, "HEAPTRACE_PARENT_LOG=", sizeof pr.parent_env);
+    ht_strlcpy(pr.parent_env + l, ht_writer_log_path(), sizeof pr.parent_env - l);
+    e[k++] = pr.parent_env;
     e[k] = NULL;
     return e;
 }

@@ -36,18 +36,20 @@
 
 #include "ht.h"
 
-static _Atomic bool sandboxed;
-static _Atomic unsigned long program_ptracer; /* the program's PR_SET_PTRACER, 0: none */
+static struct sandbox_state {
+    _Atomic bool sandboxed;
+    _Atomic unsigned long program_ptracer; /* the program's PR_SET_PTRACER, 0: none */
+} sb;
 __thread int ht_seccomp_strict __attribute__((tls_model("initial-exec")));
 
 bool ht_sandboxed(void)
 {
-    return atomic_load_explicit(&sandboxed, memory_order_relaxed);
+    return atomic_load_explicit(&sb.sandboxed, memory_order_relaxed);
 }
 
 unsigned long ht_program_ptracer(void)
 {
-    return atomic_load(&program_ptracer);
+    return atomic_load(&sb.program_ptracer);
 }
 
 #if defined(__x86_64__)
@@ -99,7 +101,7 @@ static void entered(bool strict)
         ht_guard++; /* for good: the thread's calls are forwarded untouched */
         return;
     }
-    if (!atomic_exchange(&sandboxed, true) && atomic_load(&ht_active)) {
+    if (!atomic_exchange(&sb.sandboxed, true) && atomic_load(&ht_active)) {
         int saved = errno;
         ht_rec_simple(HT_REC_NOTE, 1, HT_NOTE_SANDBOX, 0);
         errno = saved;
@@ -119,7 +121,7 @@ HT_EXPORT int prctl(int option, ...)
     if (r == 0 && option == PR_SET_SECCOMP)
         entered(a == SECCOMP_MODE_STRICT);
     else if (r == 0 && option == PR_SET_PTRACER)
-        atomic_store(&program_ptracer, a);
+        atomic_store(&sb.program_ptracer, a);
     return r;
 }
 
@@ -144,7 +146,7 @@ HT_EXPORT long syscall(long nr, ...)
         entered(a == SECCOMP_SET_MODE_STRICT);
     else if (r == 0 && nr == SYS_prctl && (a == PR_SET_SECCOMP || a == PR_SET_PTRACER)) {
         if (a == PR_SET_PTRACER)
-            atomic_store(&program_ptracer, (unsigned long)b);
+            atomic_store(&sb.program_ptracer, (unsigned long)b);
         else
             entered(b == SECCOMP_MODE_STRICT);
     }

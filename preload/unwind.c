@@ -64,7 +64,11 @@
 #define FAKE_PIPE_R (HT_FAKE_PIPE_W - 1) /* > fs.nr_open's maximum, 2147483584 */
 #define FAKE_PIPE_W HT_FAKE_PIPE_W
 
-static uint64_t unw_lo, unw_hi; /* libunwind's text */
+static struct unwind_state {
+    uint64_t unw_lo, unw_hi; /* libunwind's text */
+    /* ra << 2 | verdict; written whole, so racing threads at worst redo a check. */
+    _Atomic uint64_t *verdicts; /* x86-64: VERDICTS, by return address */
+} uw;
 
 static int find_libunwind(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -82,8 +86,8 @@ static int find_libunwind(struct dl_phdr_info *info, size_t size, void *arg)
     }
     if (!has)
         return 0;
-    unw_lo = lo;
-    unw_hi = hi;
+    uw.unw_lo = lo;
+    uw.unw_hi = hi;
     return 1;
 }
 
@@ -97,7 +101,7 @@ HT_EXPORT int pipe2(int fds[2], int flags)
 {
     HT_NEXT(pipe2);
     uint64_t ra = (uint64_t)(uintptr_t)__builtin_return_address(0);
-    if (ra - unw_lo >= unw_hi - unw_lo)
+    if (ra - uw.unw_lo >= uw.unw_hi - uw.unw_lo)
         return real_pipe2(fds, flags);
     fds[0] = FAKE_PIPE_R;
     fds[1] = FAKE_PIPE_W;
@@ -124,9 +128,6 @@ long ht_unwind_pipe_write(long fd, const void *addr, size_t n)
 /* V_DEEP: unproven, and the DWARF tail below it was too long to cache last
  * time (a libc function deep in the stack): go straight to unw_backtrace. */
 enum { V_UNKNOWN = 0, V_FP = 1, V_OTHER = 2, V_DEEP = 3 };
-
-/* ra << 2 | verdict; written whole, so racing threads at worst redo a check. */
-static _Atomic uint64_t *verdicts;
 
 #define TAIL_BYTES 768 /* largest stack span a cached tail may depend on */
 #define TAIL_FRAMES 16
@@ -158,7 +159,8 @@ static size_t verdict_slot(uint64_t ra)
 
 static void verdict_set(uint64_t ra, int v)
 {
-    atomic_store_explicit(&verdicts[verdict_slot(ra)], ra << 2 | (uint64_t)v, memory_order_relaxed);
+    atomic_store_explicit(&uw.verdicts[verdict_slot(ra)], ra << 2 | (uint64_t)v,
+                          memory_order_relaxed);
 }
 
 static int verdict(uint64_t ra)
@@ -166,11 +168,11 @@ static int verdict(uint64_t ra)
     if (ht_in_shim(ra))
         return V_FP; /* our own code is built with frame pointers */
     size_t i = verdict_slot(ra);
-    uint64_t e = atomic_load_explicit(&verdicts[i], memory_order_relaxed);
+    uint64_t e = atomic_load_explicit(&uw.verdicts[i], memory_order_relaxed);
     if (HT_LIKELY((e >> 2) == ra))
         return (int)(e & 3);
     int v = proven_fp(ra) ? V_FP : V_OTHER;
-    atomic_store_explicit(&verdicts[i], ra << 2 | (uint64_t)v, memory_order_relaxed);
+    atomic_store_explicit(&uw.verdicts[i], ra << 2 | (uint64_t)v, memory_order_relaxed);
     return v;
 }
 
@@ -333,7 +335,7 @@ HT_NOINLINE size_t ht_stack_capture(uint64_t *ips, unsigned max)
 static size_t capture(uint64_t *ips, unsigned max, uint64_t fp)
 {
     struct ht_thread *t = ht_self;
-    if (!verdicts || !t || !t->stack_hi || ht_config.unwind_libunwind)
+    if (!uw.verdicts || !t || !t->stack_hi || ht_config.unwind_libunwind)
         return capture_libunwind(ips, max);
     uint64_t lo = fp; /* the stack below the walk's start is not part of the chain */
     size_t k = 0;
@@ -362,7 +364,7 @@ static size_t capture(uint64_t *ips, unsigned max, uint64_t fp)
 void ht_unwind_init(void)
 {
     unw_local_init(); /* before libunwind starts and asks for its pipe */
-    verdicts = ht_mem_alloc(VERDICTS * sizeof *verdicts);
+    uw.verdicts = ht_mem_alloc(VERDICTS * sizeof *uw.verdicts);
     /* libunwind's global cache takes a lock that blocks signals with two
      * sigprocmask calls per step; per-thread caches need neither. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
