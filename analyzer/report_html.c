@@ -180,7 +180,7 @@ static void summary_json(struct html *h, const struct model *m)
             t->peak_rss, (double)t->duration_us / 1e6, t->lost_events, t->marks_total,
             t->complete ? "true" : "false");
     report_json_str_or_null(out, m->truncation[0] ? m->truncation : NULL);
-    fputc('}', out);
+    fprintf(out, ",\"sample_every\":%" PRIu64 "}", t->sample_every); /* 0: not sampled */
 }
 
 /* ------------------------------------------------------ memory over time */

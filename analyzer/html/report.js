@@ -325,6 +325,7 @@
     const div = el('div', { class: 'summary' }, items.map(([k, v]) => el('span', {}, k + ' ', el('b', { text: v }))));
     if (s.lost_events) div.append(el('span', { class: 'verdict bad', text: count(s.lost_events) + ' events lost: numbers are lower bounds' }));
     if (s.truncation) div.append(el('span', { class: 'verdict bad', text: s.truncation }));
+    if (s.sample_every) div.append(el('span', { class: 'verdict', text: 'sampled every ' + bytes(s.sample_every) + ': sizes and counts are estimates, no heap snapshot' }));
     return div;
   }
 
