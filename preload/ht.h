@@ -283,8 +283,7 @@ void ht_ring_commit(struct ht_thread *t, struct ht_ev *ev);
 void ht_ring_ticket(struct ht_thread *t, struct ht_ev *ev);
 void ht_ring_publish(struct ht_thread *t, struct ht_ev *ev);
 
-/* ---- event recording (record.c) ---------------------------------------- */
-
+/* ---- event recording (record.c): one ring record per event ------------ */
 
 void ht_rec_alloc(unsigned fn, void *p, size_t size);
 void ht_rec_free(void *p);
@@ -296,25 +295,33 @@ void ht_rec_simple(uint8_t tag, int nf, uint64_t a, uint64_t b);
 void ht_rec_raw(uint8_t tag, const void *bytes, size_t n);
 void ht_rec_owner_begin(unsigned kind);
 uint64_t ht_rec_fields_stack(uint8_t tag, unsigned nf, const uint64_t *fields);
-/* libgc.c: finds libgc's entry points if it is loaded (at init, and lazily). */
-void ht_gc_resolve(void);
-/* libgc.c: writes the GC allocation tallies not yet in the log (guard held). */
-void ht_gc_flush(void);
-/* libgc.c: in a fork child, frees the spin locks a vanished thread may hold. */
-void ht_gc_atfork_child(void);
 void ht_rec_modules(void);
 void ht_rec_thread_start(struct ht_thread *t);
 void ht_rec_thread_name(uint32_t index, const char *name);
+uint64_t ht_stack_hash(const uint64_t *ips, size_t n);
+
+/* ---- libgc's allocations (libgc.c) ------------------------------------- */
+
+/* Finds libgc's entry points if it is loaded (at init, and lazily). */
+void ht_gc_resolve(void);
+/* Writes the GC allocation tallies not yet in the log (guard held). */
+void ht_gc_flush(void);
+/* In a fork child, frees the spin locks a vanished thread may hold. */
+void ht_gc_atfork_child(void);
+
+/* ---- stacks (unwind.c): captured in the program, symbolized offline ---- */
+
 /* Captures the caller's stack into ips (room for max + 16), shim frames
- * dropped; returns the depth (unwind.c). */
+ * dropped; returns the depth. */
 size_t ht_stack_capture(uint64_t *ips, unsigned max);
 void ht_unwind_init(void);
 uint64_t ht_unwind_exit_sp(void); /* the exit code's frame above the loader's finaliser */
-/* libunwind's validation pipe (unwind.c): its write end, a number no
- * descriptor can have, and the write to it our syscall() passes on. */
+/* libunwind's validation pipe: its write end, a number no descriptor can
+ * have, and the write to it our syscall() passes on. */
 #define HT_FAKE_PIPE_W (0x7fffffff - 14)
 long ht_unwind_pipe_write(long fd, const void *addr, size_t n);
-uint64_t ht_stack_hash(const uint64_t *ips, size_t n);
+
+/* ---- clocks (clock.c; the tsc inline) ----------------------------------- */
 
 static inline uint64_t ht_now_tsc(void)
 {
@@ -327,7 +334,7 @@ static inline uint64_t ht_now_tsc(void)
     return ht_mono_ns();
 #endif
 }
-/* clock.c: CLOCK_MONOTONIC, and the calling thread's CPU time, in ns. */
+/* CLOCK_MONOTONIC, and the calling thread's CPU time, in ns. */
 uint64_t ht_mono_ns(void);
 uint64_t ht_thread_cpu_ns(void);
 
@@ -454,7 +461,7 @@ bool ht_mapreg_preattach_empty(void);
 bool ht_logopen(bool is_fork_child);
 const char *ht_writer_log_path(void); /* the log's name (for a child's HEADER) */
 
-/* ---- the writer thread (writer.c) -------------------------------------- */
+/* ---- the writer thread (writer.c): drains the rings into the log ------ */
 
 /* Opens the log for this process and writes its header; false on failure. */
 bool ht_writer_open(bool is_fork_child);
@@ -464,6 +471,16 @@ void ht_writer_finish(unsigned reason);
 /* Drains everything recorded so far and ends a zstd frame (before exec). */
 void ht_writer_flush(void);
 void ht_writer_wake(void);
+void ht_writer_atfork_prepare(void);
+void ht_writer_atfork_parent(void);
+void ht_writer_atfork_child(void);
+/* For snapdrive.c, under the writer lock: drain all (ending a zstd frame
+ * when asked), and drain what is published now (returns how many). */
+void ht_writer_drain(bool end_frame);
+size_t ht_writer_drain_published(void);
+
+/* ---- a heap snapshot's scan (snapshot.c): edges and roots -------------- */
+
 void ht_snapshot_write(unsigned reason);   /* in this thread: at exit, without a child */
 void ht_snapshot_scan_here(uint64_t t0);   /* the same, once begun and parked */
 void ht_snapshot_begin(unsigned reason);   /* MODULES + SNAPSHOT_BEGIN */
@@ -478,7 +495,17 @@ void ht_snapshot_end(uint64_t pause_ns, const struct ht_snap_cost *cost);
  * (snapring.h), then CHILD_DONE. */
 struct ht_snap_ring;
 void ht_snapshot_child(struct ht_snap_ring *ring);
-/* snapread.c: reading our own memory without dying on a bad page. */
+#define HT_SNAP_CHILD_DONE 0xfd /* the child's last frame, never logged: edges:u roots:u
+                                  scan_ns:u scan_cpu_ns:u index_cpu_ns:u */
+void ht_snapshot_gather_roots(void); /* before cloning: module segments */
+void ht_snapshot_user_root(uint64_t start, uint64_t len); /* heaptrace_root() */
+/* Set where the program enters the shim to end: the exiting thread's stack is
+ * scanned from here up, not from deep inside our own frames. */
+extern uint64_t ht_program_sp;
+#define HT_MARK_PROGRAM_SP() (ht_program_sp = (uint64_t)__builtin_frame_address(0) + 16)
+
+/* ---- reading our own memory without dying on a bad page (snapread.c) --- */
+
 size_t ht_snap_read(uint8_t *dst, uint64_t addr, size_t len);
 void ht_snap_read_direct(void); /* in the child: plain loads, faults caught */
 /* In the child, for a range whose every page is touched: calls visit(ctx, p)
@@ -486,40 +513,33 @@ void ht_snap_read_direct(void); /* in the child: plain loads, faults caught */
  * away) when it cannot, or when a read in it faulted. */
 bool ht_snap_in_place(uint64_t addr, size_t len, void (*visit)(void *ctx, const uint8_t *p),
                       void *ctx);
-void ht_snapshot_gather_roots(void); /* before cloning: module segments */
-/* stw.c: stops every other live thread (ptrace, no signal) and saves its
+
+/* ---- thread parking (stw.c): the other threads stopped for a snapshot -- */
+
+/* Stops every other live thread (ptrace, no signal) and saves its
  * registers; release lets them go on. Caller holds the writer's lock (a
  * thread that cannot be stopped is noted in the log). */
 void ht_snapshot_park_threads(void);
 void ht_snapshot_release_threads(void);
-#define HT_SNAP_CHILD_DONE 0xfd /* the child's last frame, never logged: edges:u roots:u
-                                  scan_ns:u scan_cpu_ns:u index_cpu_ns:u */
-/* snapframes.c: a SNAPSHOT_FRAMES record per parked thread, through put. */
+
+/* ---- parked threads' frames (snapframes.c) ----------------------------- */
+
+/* A SNAPSHOT_FRAMES record per parked thread, through put. */
 void ht_snapshot_frames(void (*put)(void *ctx, uint8_t tag, const uint8_t *payload, size_t n),
                         void *ctx);
 
-/* snappolicy.c: the automatic running snapshots. _mark: true when the mark
- * numbered `mark` (from 1) is to take one; _tick (writer thread): true when
- * one is due in time; _ended (writer thread): a running snapshot is over:
- * how long it held the program and how long its scan took (the bound). */
+/* ---- when running snapshots are taken (snappolicy.c) ------------------- */
+
+/* _mark: true when the mark numbered `mark` (from 1) is to take one; _tick
+ * (writer thread): true when one is due in time; _ended (writer thread): a
+ * running snapshot is over: how long it held the program and how long its
+ * scan took (the bound). */
 bool ht_snap_policy_mark(unsigned long mark);
 bool ht_snap_policy_tick(uint64_t now);
 void ht_snap_policy_forked(void); /* in a forked child: its own schedule */
 void ht_snap_policy_ended(uint64_t pause_ns, uint64_t scan_ns);
-void ht_snapshot_user_root(uint64_t start, uint64_t len);
-/* Set where the program enters the shim to end: the exiting thread's stack is
- * scanned from here up, not from deep inside our own frames. */
-extern uint64_t ht_program_sp;
-#define HT_MARK_PROGRAM_SP() (ht_program_sp = (uint64_t)__builtin_frame_address(0) + 16)
-void ht_writer_atfork_prepare(void);
-void ht_writer_atfork_parent(void);
-void ht_writer_atfork_child(void);
-/* For snapdrive.c, under the writer lock: drain all (ending a zstd frame
- * when asked), and drain what is published now (returns how many). */
-void ht_writer_drain(bool end_frame);
-size_t ht_writer_drain_published(void);
 
-/* ---- the running-snapshot driver (snapdrive.c) ------------------------- */
+/* ---- the running-snapshot driver (snapdrive.c): requests, the child ---- */
 
 /* Asks the writer for a snapshot of the running program (reason). */
 void ht_snapshot_request(unsigned reason);
