@@ -337,15 +337,13 @@ static void site_values(const struct model *m, const struct model_site *s,
 }
 
 /*
- * The byte sampling period of the log, 0 when every allocation was
- * recorded. Hook for issue 18's sampling: once the model says the log is
- * sampled (and at what rate), return that rate here; the values above are
- * then the model's estimates, and the profile says so (period, comment).
+ * The byte sampling period of the log (its SAMPLING record), 0 when every
+ * allocation was recorded; the values above are then the replay's
+ * estimates, and the profile says so (period, comment).
  */
 static uint64_t pprof_sample_period(const struct model *m)
 {
-    (void)m;
-    return 0;
+    return m->rp->tot.sample_every;
 }
 
 /* ------------------------------------------------------------- encoding */
