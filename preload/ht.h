@@ -403,18 +403,9 @@ void ht_modules_each_writable(ht_segment_fn *fn, void *arg);
 void ht_modules_tls_span(uint64_t *below, uint64_t *above);
 size_t ht_modules_encode_if_changed(uint8_t *buf, size_t cap);
 
-/* ---- live blocks (live.c): address -> block id, writer only ------------ */
+/* ---- live blocks: live.h ---------------------------------------------- */
 
-struct ht_live_block {
-    uint64_t addr, size, id, stack;
-};
-bool ht_live_put(uint64_t addr, uint64_t id, uint64_t size, uint64_t stack);
-/* Copies up to cap live blocks (any order); returns how many. */
-size_t ht_live_export(struct ht_live_block *out, size_t room);
-uint64_t ht_live_take(uint64_t addr); /* the block's id, or 0 if unknown */
-uint64_t ht_live_get(uint64_t addr);  /* the same, leaving the block live */
-void ht_live_clear(void);
-size_t ht_live_count(void);
+#include "live.h"
 
 /* ---- record encoding and the compressed log (logenc.c) ----------------- */
 

@@ -402,7 +402,7 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
     }
     if (tag >= HT_REC_ALLOC_BASE && tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
         uint32_t id = stack_id(f[2], frames, ev->nframes);
-        ht_live_put(f[0], ++E.blocks, f[1], f[2]);
+        ht_live_put(f[0], ++E.blocks, f[1], id);
         p = ht_put_uvarint(p, f[1]);
         p = ht_put_uvarint(p, id);
     } else {
@@ -420,7 +420,7 @@ static void emit(struct ht_thread *t, struct ht_ev *ev)
             p = ht_put_uvarint(p, f[2]);
             p = ht_put_uvarint(p, id);
             if (f[1])
-                ht_live_put(f[1], ++E.blocks, f[2], f[3]);
+                ht_live_put(f[1], ++E.blocks, f[2], id);
             break;
         }
         case HT_REC_MMAP:   /* addr len prot flags, stack */
@@ -562,6 +562,23 @@ bool ht_enc_ended(void)
     return E.end_ticket != 0;
 }
 
+struct inherited {
+    uint64_t *hash_of; /* the parent log's stack ids -> their hashes */
+    uint32_t nids;
+};
+
+/* One inherited block: announced (its id is the next one), with its stack
+ * defined again in this log. */
+static void announce_block(void *arg, struct ht_live_block *b)
+{
+    const struct inherited *in = arg;
+    b->stack = b->stack < in->nids ? stack_id(in->hash_of[b->stack], NULL, 0) : 0;
+    uint8_t buf[2 * HT_VARINT_MAX];
+    uint8_t *p = ht_put_uvarint(buf, b->size);
+    p = ht_put_uvarint(p, b->stack);
+    put_record(HT_REC_ALLOC_BASE + HT_FN_INHERITED, buf, (size_t)(p - buf));
+}
+
 /*
  * A fork child's heap starts as a copy of its parent's: its log starts by
  * announcing those blocks (ALLOC, fn INHERITED, with the stack that made
@@ -569,17 +586,20 @@ bool ht_enc_ended(void)
  */
 void ht_enc_inherited(void)
 {
+    /* The live table names stacks by the parent log's ids: the entries of
+     * its generation still carry them (until stack_id defines them again). */
+    struct inherited in = {NULL, 0};
+    for (size_t i = 0; i < E.stacks_cap; i++)
+        if (E.stacks[i].hash && E.stacks[i].gen == E.gen - 1 && E.stacks[i].id >= in.nids)
+            in.nids = E.stacks[i].id + 1;
+    in.hash_of = in.nids ? ht_mem_alloc(in.nids * sizeof *in.hash_of) : NULL;
+    if (!in.hash_of)
+        in.nids = 0; /* no memory: the blocks keep no stack */
+    for (size_t i = 0; i < E.stacks_cap && in.hash_of; i++)
+        if (E.stacks[i].hash && E.stacks[i].gen == E.gen - 1)
+            in.hash_of[E.stacks[i].id] = E.stacks[i].hash;
     size_t n = ht_live_count();
-    struct ht_live_block *b = n ? ht_mem_alloc(n * sizeof *b) : NULL;
-    n = b ? ht_live_export(b, n) : 0;
-    ht_live_clear();
-    for (size_t i = 0; i < n; i++) {
-        uint32_t id = stack_id(b[i].stack, NULL, 0);
-        uint8_t buf[2 * HT_VARINT_MAX];
-        uint8_t *p = ht_put_uvarint(buf, b[i].size);
-        p = ht_put_uvarint(p, id);
-        put_record(HT_REC_ALLOC_BASE + HT_FN_INHERITED, buf, (size_t)(p - buf));
-        ht_live_put(b[i].addr, ++E.blocks, b[i].size, b[i].stack);
-    }
-    ht_mem_free(b);
+    ht_live_renumber(E.blocks + 1, announce_block, &in);
+    E.blocks += n;
+    ht_mem_free(in.hash_of);
 }

@@ -8,6 +8,7 @@
 
 #include "ht.h"
 #include "addrbuckets.h"
+#include "live.h"
 #include "snapindex.h"
 
 /* A gap wider than this between blocks starts a new region: cells cover
@@ -17,22 +18,23 @@
 
 /* ---- gathering the live blocks in address order -------------------------
  *
- * Each block goes straight to its place, read from the live table in place:
- * the blocks of every 256 KiB bucket of address space are counted
- * (addrbuckets.h: the recorder keeps the counts as blocks come and go, or
- * one pass over the table counts them), a pass puts every block in its
- * bucket's slice of the result, and each slice (a few hundred blocks, in
- * cache) is sorted on its own. A sort of a copy (the radix sort below, the
- * fallback) needs a second array as big as the result, and on a heap of
- * 10 M blocks the kernel zeroing that array's fresh pages took longer than
- * the sort. A heap spread over more GiBs than HT_BUCKET_GIBS takes the
- * fallback.
+ * The blocks are copied from the live table in its order (live.h's reader:
+ * in a snapshot child the table's memory goes back as it is read, so the
+ * copy takes the table's place) and sorted where they lie: the blocks of
+ * every 256 KiB bucket of address space are counted (addrbuckets.h: the
+ * recorder keeps the counts as blocks come and go, or one pass over the
+ * copy counts them), a permutation in place moves each block into its
+ * bucket's slice (American flag sort), and each slice (a few hundred
+ * blocks, in cache) is sorted on its own. No second array as big as the
+ * result: on a heap of 10 M blocks the kernel zeroing one took longer
+ * than the sort. A heap spread over more GiBs than HT_BUCKET_GIBS takes the
+ * fallback, a radix sort of a copy.
  */
 
 #define BUCKET_DIGIT (HT_BUCKET_SHIFT / 2) /* sort_bucket's two passes */
 #define DIGIT_VALUES (1u << BUCKET_DIGIT)
-#define SLOTS_AHEAD 128 /* slots the passes ask for ahead: 4 KiB, past the page the prefetchers stop at */
 #define SMALL_BUCKET 24 /* an insertion sort is faster below this */
+#define READ_BATCH 256  /* blocks read from the table at a time */
 
 static void insertion_sort(struct ht_snap_block *b, size_t n)
 {
@@ -74,10 +76,9 @@ static void sort_bucket(struct ht_snap_block *b, size_t n, struct ht_snap_block 
 }
 
 /* The counts of every bucket into g->count (zeroed): the recorder's, or a
- * pass over the table when it has none or they do not add up to n (the
- * live blocks). false past HT_BUCKET_GIBS GiBs. */
-static bool count_buckets(struct ht_addr_buckets *g, const struct ht_live_slot *slot, size_t cap,
-                          size_t n)
+ * pass over the n blocks when it has none or they do not add up to n.
+ * false past HT_BUCKET_GIBS GiBs. */
+static bool count_buckets(struct ht_addr_buckets *g, const struct ht_snap_block *b, size_t n)
 {
     const struct ht_addr_buckets *known = ht_live_buckets();
     if (known) {
@@ -92,24 +93,20 @@ static bool count_buckets(struct ht_addr_buckets *g, const struct ht_live_slot *
         memset(g->count, 0, g->ngib * HT_BUCKETS_PER_GIB * sizeof *g->count);
         g->ngib = g->last = 0;
     }
-    size_t seen = 0;
-    for (size_t i = 0; i < cap; i++) {
-        __builtin_prefetch(&slot[i + SLOTS_AHEAD]);
-        uint64_t a = slot[i].addr;
-        if (!a)
-            continue;
-        size_t gi = ht_buckets_gib(g, a);
-        if (gi == SIZE_MAX || seen == n)
+    for (size_t i = 0; i < n; i++) {
+        size_t gi = ht_buckets_gib(g, b[i].addr);
+        if (gi == SIZE_MAX)
             return false;
-        g->count[ht_buckets_index(gi, a)]++;
-        seen++;
+        g->count[ht_buckets_index(gi, b[i].addr)]++;
     }
-    return seen == n;
+    return true;
 }
 
-/* pos[] of every bucket: where its slice starts, GiBs in address order
- * (order[]: a handful, insertion-sorted); returns the widest slice. */
-static uint32_t bucket_starts(const struct ht_addr_buckets *g, size_t *order, uint32_t *pos)
+/* pos[] and lim[] of every bucket: where its slice starts and ends, GiBs
+ * in address order (order[]: a handful, insertion-sorted); returns the
+ * widest slice. */
+static uint32_t bucket_starts(const struct ht_addr_buckets *g, size_t *order, uint32_t *pos,
+                              uint32_t *lim)
 {
     for (size_t i = 0; i < g->ngib; i++) {
         size_t j = i;
@@ -123,6 +120,7 @@ static uint32_t bucket_starts(const struct ht_addr_buckets *g, size_t *order, ui
         for (size_t u = first; u < first + HT_BUCKETS_PER_GIB; u++) {
             pos[u] = at;
             at += g->count[u];
+            lim[u] = at;
             if (g->count[u] > widest)
                 widest = g->count[u];
         }
@@ -130,11 +128,52 @@ static uint32_t bucket_starts(const struct ht_addr_buckets *g, size_t *order, ui
     return widest;
 }
 
+/* The bucket of a block (its GiB counted, or SIZE_MAX: wrong counts). */
+static inline size_t bucket_of(struct ht_addr_buckets *g, uint64_t addr)
+{
+    size_t gi = ht_buckets_gib(g, addr);
+    return gi < g->ngib ? ht_buckets_index(gi, addr) : SIZE_MAX;
+}
+
+/* Moves every block into its bucket's slice, in place: each slice's next
+ * place (pos[u]) takes the block that belongs there, swapping out the one
+ * it held, until the slice is full. false when the counts were wrong (a
+ * block of a bucket that is full or unknown): the index must not trust
+ * them, and never writes out of b; b then holds every block still, in
+ * some order. */
+static bool permute_blocks(struct ht_snap_block *b, struct ht_addr_buckets *g,
+                           const size_t *order, uint32_t *pos, const uint32_t *lim)
+{
+    size_t ngib = g->ngib; /* a GiB not counted: wrong counts */
+    for (size_t k = 0; k < ngib; k++) {
+        size_t first = order[k] * HT_BUCKETS_PER_GIB;
+        for (size_t u = first; u < first + HT_BUCKETS_PER_GIB; u++) {
+            while (pos[u] < lim[u]) {
+                struct ht_snap_block e = b[pos[u]];
+                size_t t = bucket_of(g, e.addr);
+                while (t != u) {
+                    /* an unknown bucket, or more blocks in t than counted:
+                     * e back to the place it left, every block kept */
+                    if (t == SIZE_MAX || g->ngib != ngib || pos[t] >= lim[t]) {
+                        b[pos[u]] = e;
+                        return false;
+                    }
+                    struct ht_snap_block o = b[pos[t]];
+                    b[pos[t]++] = e;
+                    e = o;
+                    t = bucket_of(g, e.addr);
+                }
+                b[pos[u]++] = e;
+            }
+        }
+    }
+    return true;
+}
 /* e for a block whose size or id does not fit 32 bits: its place in x->big
  * (snapindex.h); false when there is no memory for it. */
 static __attribute__((noinline)) bool make_big_block(struct ht_snap_index *x,
                                                      struct ht_snap_block *e,
-                                                     const struct ht_live_slot *s)
+                                                     const struct ht_live_block *s)
 {
     if (x->nbig == x->big_cap) {
         size_t ncap = x->big_cap ? 2 * x->big_cap : 64;
@@ -149,10 +188,10 @@ static __attribute__((noinline)) bool make_big_block(struct ht_snap_index *x,
     return true;
 }
 
-/* e for the live block in slot s: its size and id in 32 bits (nearly every
- * block), or make_big_block's. */
+/* e for the live block s: its size and id in 32 bits (nearly every block),
+ * or make_big_block's. */
 static HT_ALWAYS_INLINE bool make_block(struct ht_snap_index *x, struct ht_snap_block *e,
-                                        const struct ht_live_slot *s)
+                                        const struct ht_live_block *s)
 {
     if (s->size < HT_SNAP_BIG && s->id >= x->id_base && s->id - x->id_base <= UINT32_MAX) {
         *e = (struct ht_snap_block){s->addr, (uint32_t)s->size, (uint32_t)(s->id - x->id_base)};
@@ -161,56 +200,37 @@ static HT_ALWAYS_INLINE bool make_block(struct ht_snap_index *x, struct ht_snap_
     return make_big_block(x, e, s);
 }
 
-/* Second pass: each block to the next place of its bucket's slice. false
- * when the counts were wrong (a slice overran, or one is not full): the
- * index must not trust them, and never writes past room. */
-static bool place_blocks(struct ht_snap_index *x, struct ht_addr_buckets *g, const size_t *order,
-                         uint32_t *pos, const struct ht_live_slot *slot, size_t cap, size_t room)
+/* Copies up to `room` live blocks to x->b, in the table's order; returns
+ * how many, or SIZE_MAX when out of memory. */
+static size_t copy_blocks(struct ht_snap_index *x, size_t room, bool consume)
 {
-    struct ht_snap_block *b = x->b;
-    size_t ngib = g->ngib; /* a GiB not counted: wrong counts */
-    for (size_t i = 0; i < cap; i++) {
-        __builtin_prefetch(&slot[i + SLOTS_AHEAD]);
-        uint64_t a = slot[i].addr;
-        if (!a)
-            continue;
-        size_t gi = ht_buckets_gib(g, a);
-        if (gi >= ngib)
-            return false;
-        uint32_t *at = &pos[ht_buckets_index(gi, a)];
-        if (*at >= room)
-            return false;
-        if (!make_block(x, &b[(*at)++], &slot[i]))
-            return false;
-    }
-    uint32_t end = 0; /* each slice ends where its count says */
-    for (size_t k = 0; k < ngib; k++) {
-        size_t first = order[k] * HT_BUCKETS_PER_GIB;
-        for (size_t u = first; u < first + HT_BUCKETS_PER_GIB; u++)
-            if (pos[u] != (end += g->count[u]))
-                return false;
-    }
-    return true;
+    struct ht_live_cursor c = {.release = consume};
+    struct ht_live_block batch[READ_BATCH];
+    size_t n = 0, got;
+    while (n < room && (got = ht_live_read(&c, batch, READ_BATCH < room - n ? READ_BATCH : room - n)))
+        for (size_t i = 0; i < got; i++)
+            if (!make_block(x, &x->b[n++], &batch[i]))
+                return SIZE_MAX;
+    return n;
 }
 
-/* Fills b (room for every live block) in address order; returns how many,
- * or SIZE_MAX when the heap spans too many GiBs or there is no memory. */
-static size_t gather_sorted(struct ht_snap_index *x, size_t room)
+/* Sorts the n blocks of x->b by address through the buckets; false when
+ * the heap spans too many GiBs or there is no memory (x->b is then in
+ * some order, every block still there). */
+static bool sort_by_buckets(struct ht_snap_index *x, size_t n)
 {
     struct ht_snap_block *b = x->b;
-    size_t cap;
-    const struct ht_live_slot *slot = ht_live_slots(&cap);
     struct ht_addr_buckets g = {.ngib = 0};
     /* mapped, not touched: only the GiBs in use cost pages */
     size_t all = (size_t)HT_BUCKET_GIBS * HT_BUCKETS_PER_GIB;
     g.count = ht_mem_alloc(all * sizeof *g.count);
-    uint32_t *pos = ht_mem_alloc(all * sizeof *pos);
+    uint32_t *pos = ht_mem_alloc(all * sizeof *pos), *lim = ht_mem_alloc(all * sizeof *lim);
     size_t order[HT_BUCKET_GIBS];
     struct ht_snap_block *tmp = NULL;
-    if (g.count && pos && count_buckets(&g, slot, cap, room))
-        tmp = ht_mem_alloc(((size_t)bucket_starts(&g, order, pos) + 1) * sizeof *tmp);
-    size_t got = SIZE_MAX;
-    if (tmp && place_blocks(x, &g, order, pos, slot, cap, room)) {
+    if (g.count && pos && lim && count_buckets(&g, b, n))
+        tmp = ht_mem_alloc(((size_t)bucket_starts(&g, order, pos, lim) + 1) * sizeof *tmp);
+    bool sorted = tmp && permute_blocks(b, &g, order, pos, lim);
+    if (sorted) {
         uint32_t at = 0; /* pos[] now says where each slice ends */
         for (size_t k = 0; k < g.ngib; k++) {
             size_t first = order[k] * HT_BUCKETS_PER_GIB;
@@ -219,12 +239,12 @@ static size_t gather_sorted(struct ht_snap_index *x, size_t room)
                 at = pos[u];
             }
         }
-        got = room;
     }
     ht_mem_free(tmp);
+    ht_mem_free(lim);
     ht_mem_free(pos);
     ht_mem_free(g.count);
-    return got;
+    return sorted;
 }
 
 /* ---- the fallback: LSD radix on the address, 11 bits a pass --------------- */
@@ -376,7 +396,7 @@ static void fill_cells(const struct ht_snap_index *x, struct ht_snap_region *r)
     }
 }
 
-bool ht_snap_index_build(struct ht_snap_index *x)
+bool ht_snap_index_build(struct ht_snap_index *x, bool consume)
 {
     memset(x, 0, sizeof *x);
     size_t live = ht_live_count();
@@ -387,19 +407,13 @@ bool ht_snap_index_build(struct ht_snap_index *x)
         return false;
     uint64_t newest = ht_live_newest_id();
     x->id_base = newest > UINT32_MAX ? newest - UINT32_MAX : 0;
-    x->n = gather_sorted(x, live);
-    if (x->n == SIZE_MAX) { /* spread too wide, or no memory: copy, then sort */
-        size_t cap;
-        const struct ht_live_slot *slot = ht_live_slots(&cap);
-        x->n = x->nbig = 0;
-        for (size_t i = 0; i < cap && x->n < live; i++)
-            if (slot[i].addr && !make_block(x, &x->b[x->n++], &slot[i])) {
-                x->n = 0;
-                return false;
-            }
-        if (x->n)
-            sort_blocks(&x->b, x->n);
+    x->n = copy_blocks(x, live, consume);
+    if (x->n == SIZE_MAX) {
+        x->n = 0;
+        return false;
     }
+    if (x->n && !sort_by_buckets(x, x->n)) /* spread too wide, or no memory */
+        sort_blocks(&x->b, x->n);
     if (!x->n) {
         x->span = 0; /* nothing points anywhere */
         return true;

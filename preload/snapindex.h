@@ -71,20 +71,12 @@ static inline uint64_t ht_snap_block_id(const struct ht_snap_index *x,
     return b->size != HT_SNAP_BIG ? x->id_base + b->id : x->big[b->id].id;
 }
 
-/* live.c's table of live blocks as it lies (hash order), read in place by
- * the index build; a slot with addr 0 is empty. */
-struct ht_live_slot {
-    uint64_t addr;  /* 0: empty */
-    uint64_t id;
-    uint64_t size;  /* which words point into the block */
-    uint64_t stack; /* the stack hash a fork child re-announces the block with */
-};
-const struct ht_live_slot *ht_live_slots(size_t *cap);
-uint64_t ht_live_newest_id(void); /* the highest id the table was given since it was cleared */
-
-/* Gathers the live table's blocks in address order and builds the cells;
- * false when out of memory (the index is then empty but releasable). */
-bool ht_snap_index_build(struct ht_snap_index *x);
+/* Gathers the live table's blocks (live.h) in address order and builds the
+ * cells; false when out of memory (the index is then empty but
+ * releasable). With `consume` (a snapshot child, whose copy of the table
+ * nothing reads afterwards) the table's memory is given back as its blocks
+ * are copied: the index takes its place instead of adding to it. */
+bool ht_snap_index_build(struct ht_snap_index *x, bool consume);
 void ht_snap_index_release(struct ht_snap_index *x);
 
 /* v's cell in x->cells (v in region r, below its end). */

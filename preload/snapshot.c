@@ -836,7 +836,8 @@ static uint8_t *put_u3(uint8_t *p, uint64_t a, uint64_t b, uint64_t c)
     return ht_put_uvarint(p, c);
 }
 
-static bool snap_init(struct snap *s, snap_put_fn *put, void *ctx)
+/* consume: in a snapshot child, the index takes the live table's memory. */
+static bool snap_init(struct snap *s, snap_put_fn *put, void *ctx, bool consume)
 {
     memset(s, 0, sizeof *s);
     s->put = put;
@@ -844,7 +845,7 @@ static bool snap_init(struct snap *s, snap_put_fn *put, void *ctx)
     s->rbuf = ht_mem_alloc(READ_MAX);
     s->cap = CHUNK_FLUSH + 4096;
     s->chunk = ht_mem_alloc(HT_VARINT_MAX + s->cap);
-    return s->rbuf && s->chunk && ht_snap_index_build(&s->x);
+    return s->rbuf && s->chunk && ht_snap_index_build(&s->x, consume);
 }
 
 static void snap_release(struct snap *s)
@@ -888,7 +889,7 @@ void ht_snapshot_scan_here(uint64_t t0)
 {
     struct snap s;
     uint64_t t_scan = ht_mono_ns(), cpu = ht_thread_cpu_ns(), cpu_index = 0;
-    if (snap_init(&s, put_log, NULL)) {
+    if (snap_init(&s, put_log, NULL, false)) {
         cpu_index = ht_thread_cpu_ns() - cpu;
         scan_blocks(&s);
         scan_roots(&s);
@@ -931,7 +932,7 @@ void ht_snapshot_child(struct ht_snap_ring *ring)
     struct snap s;
     uint64_t t0 = ht_mono_ns(), cpu = ht_thread_cpu_ns();
     ht_snap_read_direct();
-    if (snap_init(&s, put_ring, ring)) {
+    if (snap_init(&s, put_ring, ring, true)) {
         uint64_t cpu_index = ht_thread_cpu_ns() - cpu;
         scan_blocks(&s);
         scan_roots(&s);
