@@ -44,6 +44,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -927,10 +928,22 @@ static void put_ring(void *ctx, uint8_t tag, const uint8_t *payload, size_t n)
         syscall(SYS_exit_group, HT_EXIT_OK);
 }
 
+/* The child never reads the threads' event rings (the writer drains them
+ * in the program): its copies of their pages go, 4 MiB a thread that has
+ * filled one, so that what it holds is the heap, the index and its own
+ * buffers. Private mappings: the program keeps its pages. */
+static void drop_rings(void)
+{
+    for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next)
+        if (t->buf)
+            syscall(SYS_madvise, t->buf, (size_t)t->cap, MADV_DONTNEED);
+}
+
 void ht_snapshot_child(struct ht_snap_ring *ring)
 {
     struct snap s;
     uint64_t t0 = ht_mono_ns(), cpu = ht_thread_cpu_ns();
+    drop_rings();
     ht_snap_read_direct();
     if (snap_init(&s, put_ring, ring, true)) {
         uint64_t cpu_index = ht_thread_cpu_ns() - cpu;
