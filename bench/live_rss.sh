@@ -8,14 +8,19 @@
 # run it takes two peaks:
 #
 #   program  bigheap's own peak RSS when its heap is built (it prints
-#            maxrss_kb): the recorder's tables, without its helpers;
-#   tree     the largest process of the whole tree (bench/runtime), i.e.
-#            also heaptrace's snapshot children, which hold the heap, the
-#            table and a snapshot's index of every live block.
+#            maxrss_kb), without the tracer's helpers; the writer thread may
+#            still be behind then, with part of the table to fill;
+#   largest  the largest process of the whole tree (bench/runtime): the
+#            program at its exit, or a snapshot child, which holds the
+#            heap and a snapshot's index of every live block.
 #
-# Bytes per live block = (peak - native peak) / BLOCKS, medians. The
-# "exit snapshot without a child" rows (HEAPTRACE_SNAPSHOT_FORK=0) build
-# the exit snapshot's index in the program itself. Prints a Markdown table.
+# Bytes per live block = (peak - native peak) / BLOCKS, medians; fixed
+# costs (rings, zstd, a snapshot's buffers) count in them too. Rows: no
+# snapshot (HEAPTRACE_SNAPSHOTS=0: the live table alone), the default
+# (snapshots of the running program and at exit, in children), the exit
+# snapshot without a child (HEAPTRACE_SNAPSHOT_FORK=0: its index in the
+# program itself), sampled every 512 KiB (only sampled blocks recorded).
+# Prints a Markdown table.
 #
 # usage: bench/live_rss.sh [--quick] [--runs R] [--before DIR] [--blocks N]
 # environment: HT_BUILD  the heaptrace build directory (default: build)
@@ -63,14 +68,17 @@ cc -O2 -Wall -Wextra -o "$out/runtime" bench/runtime.c
 
 prog=("$build/bigheap" "$blocks" "$((blocks * 100))")
 rows=(native)
-[ -z "$before" ] || rows+=(before before_nofork)
-rows+=(heaptrace heaptrace_nofork heaptrack)
+[ -z "$before" ] || rows+=(before_nosnap before before_nofork)
+rows+=(heaptrace_nosnap heaptrace heaptrace_nofork heaptrace_sampled heaptrack)
 declare -A label=(
     [native]="native"
     [before]="heaptrace before ($(cat "$before/commit" 2>/dev/null || echo "$before"))"
     [before_nofork]="heaptrace before, exit snapshot without a child"
+    [before_nosnap]="heaptrace before, no snapshot"
+    [heaptrace_nosnap]="heaptrace, no snapshot"
     [heaptrace]="heaptrace $(git describe --always --dirty 2>/dev/null || echo '?')"
     [heaptrace_nofork]="heaptrace, exit snapshot without a child"
+    [heaptrace_sampled]="heaptrace --sample 512KiB"
     [heaptrack]="$(heaptrack --version 2>/dev/null | head -n 1)"
 )
 
@@ -81,8 +89,11 @@ run() {
         native) cmd=("${prog[@]}") ;;
         before) cmd=("$before/heaptrace" -q -o "$log" -- "${prog[@]}") ;;
         before_nofork) cmd=(env HEAPTRACE_SNAPSHOT_FORK=0 "$before/heaptrace" -q -o "$log" -- "${prog[@]}") ;;
+        before_nosnap) cmd=(env HEAPTRACE_SNAPSHOTS=0 "$before/heaptrace" -q -o "$log" -- "${prog[@]}") ;;
+        heaptrace_nosnap) cmd=(env HEAPTRACE_SNAPSHOTS=0 "$build/heaptrace" -q -o "$log" -- "${prog[@]}") ;;
         heaptrace) cmd=("$build/heaptrace" -q -o "$log" -- "${prog[@]}") ;;
         heaptrace_nofork) cmd=(env HEAPTRACE_SNAPSHOT_FORK=0 "$build/heaptrace" -q -o "$log" -- "${prog[@]}") ;;
+        heaptrace_sampled) cmd=("$build/heaptrace" --sample 512KiB -q -o "$log" -- "${prog[@]}") ;;
         heaptrack) cmd=(heaptrack -o "$log" "${prog[@]}") ;;
     esac
     "$out/runtime" "$out/runs/$row.$r.time" "${cmd[@]}" >"$out/runs/$row.$r.out" 2>"$out/runs/$row.$r.err" </dev/null || true
