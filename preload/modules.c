@@ -220,8 +220,6 @@ bool ht_modules_check(void)
         M.quiet_events = 0;
     }
     atomic_store(&M.refresh_lock, 0);
-    if (moved && ht_attach_mode)
-        ht_gotpatch_new(); /* a library loaded since: route its calls through us too */
     if (moved)
         ht_rec_modules();
     return moved;
@@ -229,6 +227,10 @@ bool ht_modules_check(void)
 
 void ht_modules_refresh(void)
 {
+    /* heaptrace attach: a library loaded since is routed through us now,
+     * whoever noticed the loader's counters move first (the writer polls) */
+    if (ht_attach_mode)
+        ht_gotpatch_new();
     if (!ht_modules_check() && ++M.quiet_events > 256)
         atomic_store(&ht_modules_dirty, 0);
 }

@@ -1,28 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# attach.sh HEAPTRACE HEAPTRACE_REPORT ATTACH_SERVER WORKDIR
+# attach.sh HEAPTRACE HEAPTRACE_REPORT ATTACH_SERVER PLUGIN WORKDIR
 #
 # heaptrace attach, as a user runs it: a server started natively (with 2 MiB
 # of heap before the attach) is attached to for a while and let go. It must
 # keep running, print exactly what it prints without the attach, and the log
 # must name the leaking function and the heap that existed before. Then the
-# refusals: a process that does not exist, and one we may not trace.
+# refusals: a process that does not exist, and one we may not trace. While
+# it is recorded, the server dlopens a library (PLUGIN) whose allocations
+# must be seen too.
 set -u
-ht=$1 report=$2 server=$3 dir=$4
+ht=$1 report=$2 server=$3 plugin=$4 dir=$5
 rm -rf "$dir" && mkdir -p "$dir" || exit 1
 cd "$dir" || exit 1
 fail() { echo "FAIL: $*"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; exit 1; }
 
 # stdin is a fifo we hold open: the server serves until we close it
 mkfifo ctl
-"$server" 0 2048 <ctl >out.txt 2>err.txt &
+"$server" 0 2048 "$plugin" <ctl >out.txt 2>err.txt &
 pid=$!
 exec 3>ctl
 for _ in $(seq 600); do grep -q '^ready' out.txt && break; sleep 0.1; done
 grep -q '^ready' out.txt || fail "the server did not start"
 
-"$ht" attach -o run.htrace --for 3s "$pid" 2>attach.txt
+"$ht" attach -o run.htrace --for 3s "$pid" 2>attach.txt &
+attacher=$!
+for _ in $(seq 600); do grep -q recording attach.txt && break; sleep 0.1; done
+printf l >&3 # now the server loads the plugin
+wait "$attacher"
 rc=$?
 cat attach.txt
 [ "$rc" = 0 ] || fail "heaptrace attach exited $rc"
@@ -47,13 +53,17 @@ pid=
 [ -s err.txt ] && fail "the server wrote to stderr: $(head -3 err.txt)"
 n=$(sed -n 's/^done //p' out.txt)
 [ -n "$n" ] || fail "no 'done' line"
-"$server" "$n" 2048 </dev/null >native.txt || fail "the native run failed"
+"$server" "$n" 2048 "$plugin" </dev/null >native.txt || fail "the native run failed"
 diff <(grep -v '^ready' out.txt) <(grep -v '^ready' native.txt) >/dev/null ||
     fail "the output differs from a native run of $n requests"
 
 "$report" run.htrace >report.txt 2>&1 || fail "heaptrace-report failed: $(head -5 report.txt)"
 head -30 report.txt
 grep -q 'remember_session' report.txt || fail "the report does not name remember_session"
+grep -q 'plugin_remember' report.txt ||
+    fail "the report does not name plugin_remember (a library loaded after the attach)"
+grep -q 'kept alive by global `kept` in libattach_plugin.so' report.txt ||
+    fail "the plugin's blocks are not held by its table (its realloc was not seen)"
 grep -q 'before attach .*in use when heaptrace attached' report.txt ||
     fail "the report does not say what was allocated before the attach"
 # the sessions are held by the table made before the attach: alive, not lost

@@ -7,12 +7,18 @@
  * only on the request count, so a run with an attach in the middle prints
  * exactly what a run without one prints.
  *
- *   attach_server REQUESTS [PRE_BLOCKS]
+ *   attach_server REQUESTS [PRE_BLOCKS [PLUGIN]]
  * REQUESTS 0: serve until stdin ends, then print "done N" (N served); a
  * second thread sits in a read of stdin meanwhile. PRE_BLOCKS blocks of
  * 1 KiB are allocated before the loop and kept: the heap that exists
- * before an attach.
+ * before an attach. An 'l' on stdin makes the loop dlopen PLUGIN
+ * (attach_plugin.c) and call its plugin_remember for every request after
+ * that one, printing nothing more: a library loaded after the attach. (Not
+ * in the request that loads it: heaptrace routes a new library's calls at
+ * the next traced call of any thread, and what the library allocates
+ * before that is not seen; docs/ATTACH.md.)
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -51,14 +57,15 @@ __attribute__((noinline)) static unsigned long serve(unsigned long id)
     return sum;
 }
 
-static _Atomic int stdin_ended;
+static _Atomic int stdin_ended, load_plugin;
 
 static void *stdin_thread(void *arg)
 {
     (void)arg;
     char c;
     while (read(0, &c, 1) > 0)
-        ;
+        if (c == 'l')
+            load_plugin = 1;
     stdin_ended = 1;
     return NULL;
 }
@@ -77,9 +84,18 @@ int main(int argc, char **argv)
         return 1;
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("ready %d\n", (int)getpid());
+    const char *plugin_path = argc > 3 ? argv[3] : NULL;
+    void (*plugin)(unsigned long) = NULL;
     unsigned long total = 0, id;
     for (id = 1; requests ? id <= requests : !stdin_ended; id++) {
         total += serve(id);
+        if (plugin)
+            plugin(id);
+        if (load_plugin && plugin_path && !plugin) {
+            void *h = dlopen(plugin_path, RTLD_NOW);
+            void *sym = h ? dlsym(h, "plugin_remember") : NULL;
+            memcpy(&plugin, &sym, sizeof sym);
+        }
         if (id % 50 == 0)
             printf("heartbeat %lu sessions %zu total %lu\n", id, nsessions, total);
         struct timespec ts = {0, 5 * 1000 * 1000};
