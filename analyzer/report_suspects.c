@@ -368,7 +368,9 @@ static void text_verdict(const struct model *m, const struct suspects *s,
     if (n > 0 && (size_t)n < sizeof(title))
         snprintf(title + n, sizeof(title) - (size_t)n, "; peak heap %s, %s %s",
                  report_bytes(m->rp->tot.peak_bytes, b1), report_bytes(lost, b2),
-                 snap ? "lost at exit" : "live at exit");
+                 m->rp->tot.complete && m->rp->tot.end_reason == HT_END_DETACH
+                     ? (snap ? "lost at detach" : "live at detach")
+                     : (snap ? "lost at exit" : "live at exit"));
     report_text_heading(out, o, title);
 }
 

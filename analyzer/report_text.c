@@ -168,13 +168,16 @@ static void text_summary(const struct text *t, const struct model *m)
         fprintf(out, " at %.3f s", (double)s->peak_time_us / 1e6);
     struct model_leaked lk;
     model_leaked(m, &lk);
+    bool detached = s->complete && s->end_reason == HT_END_DETACH; /* heaptrace attach */
     fprintf(out, "\n  leaked           %s in %" PRIu64 " blocks (%s)\n",
             report_bytes(lk.bytes, b1), lk.blocks,
             lk.replaced ? "replaced by exec: its heap went with it"
+            : lk.lost && detached ? "definitely + indirectly lost at the detach snapshot"
             : lk.lost   ? "definitely + indirectly lost at the exit snapshot"
                         : "live at the end: no exit snapshot");
     if (lk.lost || lk.replaced)
-        fprintf(out, "  live at %s     %s in %" PRIu64 " blocks\n", lk.replaced ? "exec" : "exit",
+        fprintf(out, "  live at %s%s%s in %" PRIu64 " blocks\n",
+                lk.replaced ? "exec" : detached ? "detach" : "exit", detached ? "   " : "     ",
                 report_bytes(s->leaked_bytes, b1), s->leaked_blocks);
     fprintf(out, "  peak RSS         %s\n", report_bytes(s->peak_rss, b1));
     fprintf(out, "  peak mmap        %s\n", report_bytes(s->peak_mmap_bytes, b2));
