@@ -77,13 +77,23 @@ void ht_gc_resolve(void)
         atomic_store(&ht_gc_real[i], dlsym(RTLD_NEXT, gc_names[i]));
 }
 
-static _Atomic bool gc_tried[GCX_COUNT]; /* looked up lazily once: absent stays absent */
+static struct libgc_state {
+    _Atomic bool tried[GCX_COUNT];   /* looked up lazily once: absent stays absent */
+    _Atomic gc_event_fn host_event_fn; /* the program's own collection callback */
+    _Atomic uint64_t collection_start_ns;
+    /* the threads' allocation tallies (below) */
+    struct gc_tally *_Atomic tallies;
+    _Atomic int tally_lock; /* the chunk carver and the flusher */
+    uint64_t sent_count[HT_GC_FN_COUNT_], sent_bytes[HT_GC_FN_COUNT_]; /* under tally_lock */
+    struct gc_tally *chunk; /* tallies carved from it (tally_new) */
+    size_t left;
+} gc;
 
 /* Outside our guard: dlsym may free its error state, and that free must be
  * recorded like any other. */
 HT_COLD void *ht_gc_lookup(int id)
 {
-    if (atomic_exchange(&gc_tried[id], true))
+    if (atomic_exchange(&gc.tried[id], true))
         return atomic_load(&ht_gc_real[id]);
     void *sym = dlsym(RTLD_NEXT, gc_names[id]);
     if (!sym) {
@@ -102,9 +112,7 @@ __thread int ht_gc_depth __attribute__((tls_model("initial-exec")));
 
 /* ---- collections ------------------------------------------------------- */
 
-static _Atomic gc_event_fn host_event_fn; /* the program's own callback */
 _Atomic int ht_gc_hook_state;
-static _Atomic uint64_t collection_start_ns;
 static void on_collection_event(int event);
 
 HT_COLD void ht_gc_install_hook(void)
@@ -120,7 +128,7 @@ HT_COLD void ht_gc_install_hook(void)
     }
     gc_event_fn prev = get ? get() : NULL;
     if (prev && prev != on_collection_event)
-        atomic_store(&host_event_fn, prev);
+        atomic_store(&gc.host_event_fn, prev);
     set(on_collection_event);
     atomic_store(&ht_gc_hook_state, 2);
 }
@@ -141,7 +149,7 @@ static void collection_end(void)
     uint64_t unmapped = st.unmapped_bytes;
     uint64_t heap = st.heapsize_full > unmapped ? st.heapsize_full - unmapped : 0;
     uint64_t free_b = st.free_bytes_full > unmapped ? st.free_bytes_full - unmapped : 0;
-    uint64_t start = atomic_load(&collection_start_ns), now = ht_mono_ns();
+    uint64_t start = atomic_load(&gc.collection_start_ns), now = ht_mono_ns();
     tally_flush(); /* what was allocated before this collection ended */
     uint8_t buf[6 * HT_VARINT_MAX], *p = buf;
     p = ht_put_uvarint(p, st.gc_no);
@@ -158,10 +166,10 @@ static void collection_end(void)
 static void on_collection_event(int event)
 {
     if (event == GC_EVENT_START_)
-        atomic_store(&collection_start_ns, ht_mono_ns());
+        atomic_store(&gc.collection_start_ns, ht_mono_ns());
     else if (event == GC_EVENT_END_)
         collection_end();
-    gc_event_fn host = atomic_load(&host_event_fn);
+    gc_event_fn host = atomic_load(&gc.host_event_fn);
     if (host)
         host(event);
 }
@@ -184,7 +192,7 @@ HT_EXPORT void GC_set_on_collection_event(gc_event_fn fn)
     while (atomic_load(&ht_gc_hook_state) == 1) /* another thread is putting ours in */
         gc_cpu_relax();
     if (atomic_load(&ht_gc_hook_state) == 2) {
-        atomic_store(&host_event_fn, fn); /* ours stays in front and calls it */
+        atomic_store(&gc.host_event_fn, fn); /* ours stays in front and calls it */
         return;
     }
     void (*set)(gc_event_fn) = gc_sym(GCX_GC_set_on_collection_event);
@@ -195,7 +203,7 @@ HT_EXPORT void GC_set_on_collection_event(gc_event_fn fn)
 HT_EXPORT gc_event_fn GC_get_on_collection_event(void)
 {
     if (atomic_load(&ht_gc_hook_state) == 2)
-        return atomic_load(&host_event_fn);
+        return atomic_load(&gc.host_event_fn);
     gc_event_fn (*get)(void) = gc_sym(GCX_GC_get_on_collection_event);
     return get ? get() : NULL;
 }
@@ -215,27 +223,22 @@ struct gc_tally {
     struct gc_tally *next;
 };
 
-static struct gc_tally *_Atomic tallies;
 static __thread struct gc_tally *my_tally __attribute__((tls_model("initial-exec")));
-static _Atomic int tally_lock; /* the chunk carver and the flusher */
-static uint64_t sent_count[HT_GC_FN_COUNT_], sent_bytes[HT_GC_FN_COUNT_]; /* under tally_lock */
 
 static HT_COLD struct gc_tally *tally_new(void)
 {
-    static struct gc_tally *chunk;
-    static size_t left;
-    gc_lock(&tally_lock);
-    if (!left) {
+    gc_lock(&gc.tally_lock);
+    if (!gc.left) {
         enum { CHUNK = 64 * 1024 };
-        chunk = ht_mem_alloc(CHUNK);
-        left = chunk ? CHUNK / sizeof *chunk : 0;
+        gc.chunk = ht_mem_alloc(CHUNK);
+        gc.left = gc.chunk ? CHUNK / sizeof *gc.chunk : 0;
     }
-    struct gc_tally *t = left ? &chunk[--left] : NULL;
+    struct gc_tally *t = gc.left ? &gc.chunk[--gc.left] : NULL;
     if (t) { /* zeroed by mmap; pushed while the lock keeps the flusher out */
-        t->next = atomic_load(&tallies);
-        atomic_store(&tallies, t);
+        t->next = atomic_load(&gc.tallies);
+        atomic_store(&gc.tallies, t);
     }
-    gc_unlock(&tally_lock);
+    gc_unlock(&gc.tally_lock);
     return t;
 }
 
@@ -257,30 +260,30 @@ static void note_alloc(unsigned fn, uint64_t count, uint64_t bytes)
 /* Writes the tallies' growth since the last call; the caller holds the guard. */
 static void tally_flush(void)
 {
-    gc_lock(&tally_lock);
+    gc_lock(&gc.tally_lock);
     for (unsigned fn = 0; fn < HT_GC_FN_COUNT_; fn++) {
         uint64_t count = 0, bytes = 0;
-        for (struct gc_tally *t = atomic_load(&tallies); t; t = t->next) {
+        for (struct gc_tally *t = atomic_load(&gc.tallies); t; t = t->next) {
             count += atomic_load_explicit(&t->count[fn], memory_order_relaxed);
             bytes += atomic_load_explicit(&t->bytes[fn], memory_order_relaxed);
         }
-        if (count == sent_count[fn])
+        if (count == gc.sent_count[fn])
             continue;
         uint8_t buf[4 * HT_VARINT_MAX], *p = buf;
         p = ht_put_uvarint(p, fn);
-        p = ht_put_uvarint(p, count - sent_count[fn]);
-        p = ht_put_uvarint(p, bytes - sent_bytes[fn]);
+        p = ht_put_uvarint(p, count - gc.sent_count[fn]);
+        p = ht_put_uvarint(p, bytes - gc.sent_bytes[fn]);
         p = ht_put_uvarint(p, 0); /* no stack: a tally of many calls */
         ht_rec_raw(HT_REC_GC_ALLOC, buf, (size_t)(p - buf));
-        sent_count[fn] = count;
-        sent_bytes[fn] = bytes;
+        gc.sent_count[fn] = count;
+        gc.sent_bytes[fn] = bytes;
     }
-    gc_unlock(&tally_lock);
+    gc_unlock(&gc.tally_lock);
 }
 
 void ht_gc_flush(void)
 {
-    if (atomic_load(&tallies))
+    if (atomic_load(&gc.tallies))
         tally_flush();
 }
 
@@ -390,7 +393,7 @@ HT_EXPORT void GC_free(void *p)
 void ht_gc_atfork_child(void)
 {
     /* only this thread survives; a table it finds half-updated costs a count */
-    atomic_store(&tally_lock, 0);
+    atomic_store(&gc.tally_lock, 0);
     ht_gc_links_atfork_child();
     ht_gc_fin_atfork_child();
 }
