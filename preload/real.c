@@ -20,17 +20,19 @@
 struct ht_real ht_real;
 
 #define BOOT_ARENA_SIZE (256 * 1024)
-static unsigned char *_Atomic boot_arena; /* mapped on first use (ht_mem_once) */
-static _Atomic size_t boot_used;
+static struct boot_state {
+    unsigned char *_Atomic arena; /* mapped on first use (ht_mem_once) */
+    _Atomic size_t used;
+} boot;
 
 void *ht_boot_alloc(size_t size, size_t align)
 {
     if (align < 16)
         align = 16;
-    unsigned char *arena = HT_MEM_ONCE(&boot_arena, BOOT_ARENA_SIZE);
+    unsigned char *arena = HT_MEM_ONCE(&boot.arena, BOOT_ARENA_SIZE);
     uintptr_t base = (uintptr_t)arena;
     for (;;) {
-        size_t used = atomic_load(&boot_used);
+        size_t used = atomic_load(&boot.used);
         /* aligned as an address, not as an offset into the arena (whose own
          * alignment is a page plus ht_mem's header), with room for the header */
         size_t start = (size_t)(((base + used + 16 + align - 1) & ~(uintptr_t)(align - 1)) - base);
@@ -38,7 +40,7 @@ void *ht_boot_alloc(size_t size, size_t align)
             ht_diag("heaptrace: bootstrap arena exhausted before the allocator was found", "", "");
             syscall(SYS_exit_group, HT_EXIT_SHIM_BOOTSTRAP); /* not our _exit: nothing is resolved */
         }
-        if (atomic_compare_exchange_weak(&boot_used, &used, start + size)) {
+        if (atomic_compare_exchange_weak(&boot.used, &used, start + size)) {
             memcpy(arena + start - sizeof(size_t), &size, sizeof size);
             return arena + start; /* fresh mapping: already zero */
         }
@@ -47,7 +49,7 @@ void *ht_boot_alloc(size_t size, size_t align)
 
 bool ht_boot_owns(const void *p)
 {
-    const unsigned char *c = p, *arena = atomic_load(&boot_arena);
+    const unsigned char *c = p, *arena = atomic_load(&boot.arena);
     return arena && c >= arena && c < arena + BOOT_ARENA_SIZE;
 }
 

@@ -288,19 +288,21 @@ void ht_rec_thread_name(uint32_t index, const char *name)
 
 /* ---- modules ----------------------------------------------------------- */
 
-static _Atomic int modules_lock;
 #define MODULES_BUF (512 * 1024)
-static uint8_t *_Atomic modules_buf;
+static struct record_state {
+    _Atomic int modules_lock;
+    uint8_t *_Atomic modules_buf; /* a MODULES payload, MODULES_BUF, mapped on first use */
+} rec;
 
 void ht_rec_modules(void)
 {
-    uint8_t *buf = HT_MEM_ONCE(&modules_buf, MODULES_BUF);
+    uint8_t *buf = HT_MEM_ONCE(&rec.modules_buf, MODULES_BUF);
     if (!buf)
         return;
-    while (atomic_exchange(&modules_lock, 1))
+    while (atomic_exchange(&rec.modules_lock, 1))
         ;
     size_t n = ht_modules_encode(buf, MODULES_BUF);
     if (n)
         ht_rec_raw(HT_REC_MODULES, buf, n);
-    atomic_store(&modules_lock, 0);
+    atomic_store(&rec.modules_lock, 0);
 }

@@ -32,8 +32,10 @@ __thread int ht_guard __attribute__((tls_model("initial-exec")));
 __thread int ht_bookkeeping __attribute__((tls_model("initial-exec")));
 __thread int ht_errno __attribute__((tls_model("initial-exec")));
 
-static pthread_key_t exit_key;
-static _Atomic uint32_t next_index;
+static struct thread_state {
+    pthread_key_t exit_key;       /* its destructor sees a thread end */
+    _Atomic uint32_t next_index;  /* the next thread's index in the log */
+} thr;
 
 /* ---- registration ------------------------------------------------------ */
 
@@ -53,7 +55,7 @@ static void on_thread_exit(void *arg)
 
 void ht_thread_init_key(void)
 {
-    pthread_key_create(&exit_key, on_thread_exit);
+    pthread_key_create(&thr.exit_key, on_thread_exit);
 }
 
 static struct ht_thread *reuse_free_state(void)
@@ -95,13 +97,13 @@ struct ht_thread *ht_thread_register(bool is_writer)
         t = new_state();
     if (!t)
         return NULL;
-    t->index = atomic_fetch_add(&next_index, 1);
+    t->index = atomic_fetch_add(&thr.next_index, 1);
     t->tid = (pid_t)syscall(SYS_gettid);
     t->is_writer = is_writer;
     t->owner_depth = 0;
     ht_self = t;
     if (!is_writer) {
-        pthread_setspecific(exit_key, t);
+        pthread_setspecific(thr.exit_key, t);
         ht_rec_thread_start(t);
     }
     return t;
@@ -117,7 +119,7 @@ struct ht_thread *ht_thread_get(void)
 
 void ht_thread_after_fork_child(void)
 {
-    atomic_store(&next_index, 0);
+    atomic_store(&thr.next_index, 0);
     for (struct ht_thread *t = atomic_load(&ht_threads); t; t = t->next) {
         /* Whatever the parent had buffered is the parent's to write. */
         atomic_store(&t->tail, atomic_load(&t->head));
@@ -130,7 +132,7 @@ void ht_thread_after_fork_child(void)
         /* Stacks this thread sent may have died in the discarded ring: the
          * child's writer must be sent every stack in full again. */
         memset(self->stack_cache, 0, sizeof self->stack_cache);
-        self->index = atomic_fetch_add(&next_index, 1);
+        self->index = atomic_fetch_add(&thr.next_index, 1);
         self->tid = (pid_t)syscall(SYS_gettid);
     }
 }
