@@ -37,13 +37,21 @@ HT_EXPORT int GC_move_long_link(void **link, void **new_link);
 #define LONG_BIT 1u
 #define DEAD_BIT 2u /* cleared: the slot is watched until its object is collected */
 
+#define TALLY_CAP 256
+struct tally {
+    uint64_t stack, cleared, dropped;
+};
+
 static struct {
     _Atomic int lock;
     uint64_t *keys;
     uint64_t *stacks; /* parallel to keys: the registration's stack hash */
     uint64_t cap, used, gone; /* used counts live keys; gone tombstones */
     bool blind; /* process_vm_readv refused (seccomp): slots are not tracked at all */
-} links;
+    /* What one sweep found, per registration stack (lock held: one sweep at a
+     * time); stacks beyond TALLY_CAP are counted under an unknown stack. */
+    struct tally tally[TALLY_CAP], tally_rest;
+} links = {.tally_rest = {1, 0, 0}};
 
 static uint64_t link_hash(uint64_t k)
 {
@@ -168,21 +176,16 @@ static bool read_slots(uint64_t *const *idx, uint64_t *val, size_t n)
     return true;
 }
 
-/* What one sweep found, per registration stack (lock held: one sweep at a
- * time); stacks beyond TALLY_CAP are counted under an unknown stack. */
-#define TALLY_CAP 256
-static struct tally {
-    uint64_t stack, cleared, dropped;
-} tally[TALLY_CAP], tally_rest = {1, 0, 0};
 
 static struct tally *tally_of(uint64_t stack)
 {
     for (unsigned i = stack % TALLY_CAP, n = 0; n < TALLY_CAP; i = (i + 1) % TALLY_CAP, n++)
-        if (tally[i].stack == stack || (!tally[i].cleared && !tally[i].dropped)) {
-            tally[i].stack = stack;
-            return &tally[i];
+        if (links.tally[i].stack == stack ||
+            (!links.tally[i].cleared && !links.tally[i].dropped)) {
+            links.tally[i].stack = stack;
+            return &links.tally[i];
         }
-    return &tally_rest;
+    return &links.tally_rest;
 }
 
 /* Whether the GC object holding a dead slot survived the collection that
@@ -274,7 +277,7 @@ void ht_gc_links_report(void)
 {
     gc_lock(&links.lock);
     for (unsigned i = 0; i <= TALLY_CAP; i++) {
-        struct tally *t = i < TALLY_CAP ? &tally[i] : &tally_rest;
+        struct tally *t = i < TALLY_CAP ? &links.tally[i] : &links.tally_rest;
         if (t->cleared)
             note_count(HT_GC_LINK_CLEARED, t->cleared, t->stack);
         if (t->dropped)
