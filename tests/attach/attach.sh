@@ -106,4 +106,22 @@ if [ "$rc" != skip ]; then
     grep -Eq 'belongs to uid|ptrace_scope|refused' denied.txt || fail "no reason given"
 fi
 [ "$victim" != 1 ] && kill "$victim" 2>/dev/null
+
+# a user who is not root attaches to a process of its own (no Yama here, or
+# ptrace_scope 0: the rule docs/ATTACH.md gives)
+scope=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)
+if [ "$(id -u)" = 0 ] && [ "$scope" = 0 ] && [ "$rc" != skip ]; then
+    mkdir -p own && chmod 0777 own
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$server" 100000 0 </dev/null >own/out.txt &
+    pid=$!
+    for _ in $(seq 600); do grep -q '^ready' own/out.txt && break; sleep 0.1; done
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$ht" attach -o "$dir/own/run.htrace" \
+        --for 1s "$pid" 2>own/attach.txt
+    rc=$?
+    cat own/attach.txt
+    [ "$rc" = 0 ] || fail "a user could not attach to its own process"
+    "$report" own/run.htrace | grep -q remember_session || fail "no report of the user's own process"
+    kill "$pid"
+    pid=
+fi
 echo PASS
