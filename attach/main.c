@@ -221,7 +221,7 @@ static bool stop_some_thread(struct remote *r, const struct target *t, char *err
 }
 
 struct entry_points {
-    uint64_t dlopen, dlsym, dlerror, mmap, munmap;
+    uint64_t dlopen, dlsym, dlerror, mmap, munmap, errno_location;
     uint64_t attach, detach; /* in the library, once loaded */
 };
 
@@ -234,6 +234,29 @@ static bool call(struct remote *r, uint64_t fn, uint64_t a, uint64_t b, uint64_t
         return false;
     }
     return remote_call(r, fn, args, 6, ret, err, cap);
+}
+
+/* errno is memory, not a register: the thread may be between a failed call
+ * and its look at errno, so our calls must leave it as they found it. */
+struct saved_errno {
+    uint64_t at;
+    int value;
+};
+
+static void errno_save(struct remote *r, const struct entry_points *ep, struct saved_errno *e)
+{
+    char err[64];
+    e->at = 0;
+    if (!ep->errno_location ||
+        !call(r, ep->errno_location, 0, 0, 0, &e->at, err, sizeof err) ||
+        !remote_read(r->tid, e->at, &e->value, sizeof e->value))
+        e->at = 0;
+}
+
+static void errno_restore(struct remote *r, const struct saved_errno *e)
+{
+    if (e->at)
+        remote_write(r->tid, e->at, &e->value, sizeof e->value);
 }
 
 /* In the stopped thread: map a scratch page, dlopen, heaptrace__attach. */
@@ -365,7 +388,7 @@ int main(int argc, char **argv)
     struct entry_points ep = {
         target_libc_symbol(&t, "dlopen"), target_libc_symbol(&t, "dlsym"),
         target_libc_symbol(&t, "dlerror"), target_libc_symbol(&t, "mmap"),
-        target_libc_symbol(&t, "munmap"), 0, 0};
+        target_libc_symbol(&t, "munmap"), target_libc_symbol(&t, "__errno_location"), 0, 0};
     if (!cfg || !ep.dlopen || !ep.dlsym || !ep.mmap) {
         fprintf(stderr, "%s: error: no dlopen in %s (glibc 2.34 or later is needed)\n", me,
                 t.libc_path);
@@ -386,7 +409,10 @@ int main(int argc, char **argv)
     if (ok) {
         struct timespec a, b; /* how long the thread did our work instead of its own */
         clock_gettime(CLOCK_MONOTONIC, &a);
+        struct saved_errno e;
+        errno_save(&r, &ep, &e);
         ok = inject(&r, &ep, lib, cfg, &res, err, sizeof err);
+        errno_restore(&r, &e);
         remote_release(&r);
         clock_gettime(CLOCK_MONOTONIC, &b);
         held_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
@@ -416,8 +442,13 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &block, NULL);
     if (!gone) {
         uint64_t ret = 0;
-        ok = stop_some_thread(&r, &t, err, sizeof err) &&
-             call(&r, ep.detach, 0, 0, 0, &ret, err, sizeof err);
+        struct saved_errno e = {0, 0};
+        ok = stop_some_thread(&r, &t, err, sizeof err);
+        if (ok) {
+            errno_save(&r, &ep, &e);
+            ok = call(&r, ep.detach, 0, 0, 0, &ret, err, sizeof err);
+            errno_restore(&r, &e);
+        }
         remote_release(&r);
         if (!ok) {
             fprintf(stderr,
