@@ -49,7 +49,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # one_mode MODE RUN: a fresh server, attached to in MODE, loaded; one line
 # "mode rps cpu_us_per_request held_ms log_bytes" appended to $out/results
 one_mode() {
-    local mode=$1 run=$2 dir=$out/$1.$2 pid rec=
+    local mode=$1 dir=$out/$1.$2 pid rec=
     mkdir -p "$dir" && : >"$dir/attach.txt"
     local pre=()
     [ "$mode" != preloaded ] || pre=(env LD_PRELOAD="$build/libheaptrace.so"

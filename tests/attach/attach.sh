@@ -62,6 +62,7 @@ head -30 report.txt
 grep -q 'remember_session' report.txt || fail "the report does not name remember_session"
 grep -q 'plugin_remember' report.txt ||
     fail "the report does not name plugin_remember (a library loaded after the attach)"
+# shellcheck disable=SC2016 # the backquotes are the report's
 grep -q 'kept alive by global `kept` in libattach_plugin.so' report.txt ||
     fail "the plugin's blocks are not held by its table (its realloc was not seen)"
 grep -q 'before attach .*in use when heaptrace attached' report.txt ||
@@ -72,7 +73,7 @@ grep -q 'held by\|kept alive by before_attach' report.txt || fail "no holder nam
 "$report" --json run.htrace >report.json || fail "heaptrace-report --json failed"
 grep -q '"attached":true' report.json || fail "JSON: attached is not true"
 bytes=$(grep -o '"before_attach_bytes":[0-9]*' report.json | head -1 | cut -d: -f2)
-[ -n "$bytes" ] && [ "$bytes" -ge $((2048 * 1024)) ] ||
+{ [ -n "$bytes" ] && [ "$bytes" -ge $((2048 * 1024)) ]; } ||
     fail "JSON: before_attach_bytes '$bytes' is below the 2 MiB allocated before"
 grep -q '"end_reason":"detach"' report.json || fail "JSON: end_reason is not detach"
 
@@ -80,7 +81,7 @@ grep -q '"end_reason":"detach"' report.json || fail "JSON: end_reason is not det
 "$ht" attach 2147483646 2>nosuch.txt
 rc=$?
 cat nosuch.txt
-[ "$rc" = 1 ] && grep -q 'no process 2147483646' nosuch.txt || fail "no clear message for a missing pid"
+{ [ "$rc" = 1 ] && grep -q 'no process 2147483646' nosuch.txt; } || fail "no clear message for a missing pid"
 
 if [ "$(id -u)" = 0 ]; then
     # root attaching as nobody to a root process: another user's

@@ -113,7 +113,7 @@ head -40 "$work/report.txt"
 grep -q 'before attach .*MiB in use when heaptrace attached\|before attach .*KiB in use' \
     "$work/report.txt" || fail "the report does not give the heap from before the attach"
 allocs=$(sed -n 's/^  allocations *\([0-9]*\).*/\1/p' "$work/report.txt")
-[ -n "$allocs" ] && [ "$allocs" -gt 100 ] || fail "only '$allocs' allocations recorded under load"
+{ [ -n "$allocs" ] && [ "$allocs" -gt 100 ]; } || fail "only '$allocs' allocations recorded under load"
 "$report" --json "$log" | grep -q '"end_reason":"detach"' || fail "the log does not end with detach"
 if [ "$name" = redis ]; then
     grep -q '^growth: [1-9]' "$work/report.txt" || fail "no growth found while redis took new keys"
