@@ -6,7 +6,7 @@
 # heaptrack in one run: nanoseconds of CPU added per event (a malloc or a
 # free), idle (a sampling rate so large nothing is sampled: the countdown and
 # the free filter alone) and sampled (512 KiB, 64 KiB). Each mode runs
-# `churn N 20` and `churn N0 20`, interleaved, R times; the difference of the
+# `churn N 20` and `churn N0 20` (N0 = 100,000), interleaved, R times; the difference of the
 # two medians takes out the fixed cost (loading, the writer thread, the sink)
 # so what is left is per event:
 #     ns/event = ((CPU(N) - CPU(N0)) - (native CPU(N) - native CPU(N0))) / (2 (N - N0))
@@ -40,8 +40,8 @@ log "building heaptrace ($build/), churn and bench/runtime (bench/out/sample/)"
 bench_build sample_bench.sh "$build" heaptrace libheaptrace.so heaptrace-report
 bench_workloads "$wl_src" "$out" churn
 
-if [ "$quick" = 1 ]; then n=200000; else n=5000000; fi
-n0=1000
+if [ "$quick" = 1 ]; then n=400000; else n=5000000; fi
+n0=100000 # 40 MB allocated: about 80 samples at 512 KiB
 depth=20
 # mode | how it runs (heaptrace's --sample; none: native or heaptrack)
 modes=("native|" "full|0" "idle|1024GiB" "sampled 512 KiB|512KiB" "sampled 64 KiB|64KiB"
