@@ -5,6 +5,7 @@
 # within 25%, about five standard deviations of the sampling error at 64 KiB,
 # so the test does not fail by chance), and leaves nothing at churn's site:
 # every sampled block churn freed, with free or realloc(p, 0), was seen freed.
+# A sampled log has no snapshot (one needs every block), and the text says so.
 set -eu
 wrapper=$1 report=$2 prog=$3
 dir=$(mktemp -d)
@@ -17,6 +18,10 @@ grep -q '^  sampled every 64.0 KiB: sizes and counts are estimates' "$dir/r.txt"
     echo "FAIL: the text report does not say it is sampled"; sed -n 1,5p "$dir/r.txt"; fail=1; }
 grep -q '^"sampling":{"every_bytes":65536,"estimates":true}' "$dir/r.json" || {
     echo "FAIL: no \"sampling\" field in the JSON report"; fail=1; }
+snaps=$("$report" --dump "$dir/run.htrace" | grep -c ' SNAPSHOT_BEGIN' || true)
+[ "$snaps" = 0 ] || { echo "FAIL: $snaps snapshot(s) in a sampled log"; fail=1; }
+grep -q 'sampled log has no heap snapshot' "$dir/r.txt" || {
+    echo "FAIL: the text report does not say why there is no snapshot"; fail=1; }
 # a site's line: its leaked_bytes when its innermost frame is function $1
 site_leaked() {
     grep "^ {\"allocations\".*\"stack\":\[{\"function\":\"$1\"" "$dir/r.json" |
