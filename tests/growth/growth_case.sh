@@ -42,7 +42,7 @@ main=${want%%,*}
 sample=${GROWTH_SAMPLE:-0}
 case $sample in
     0 | 0[!0-9]*) sample=0 ;;
-    *) slope= EXPECT_HOLDER= ;; # estimates, no snapshot: see above
+    *) slope='' EXPECT_HOLDER='' ;; # estimates, no snapshot: see above
 esac
 fail=0
 i=1
