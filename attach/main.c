@@ -191,23 +191,40 @@ static void human_bytes(uint64_t b, char *buf, size_t cap)
 }
 
 /* Stops a thread of the process safely: the first thread, else any other. */
+/* A thread that has ended but not been reaped (a first thread that called
+ * pthread_exit) can be seized but never stops. */
+static bool thread_ended(pid_t pid, pid_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 static bool stop_some_thread(struct remote *r, const struct target *t, char *err, size_t cap)
 {
+    bool leader_ended = thread_ended(t->pid, t->pid);
     int rc = remote_seize(r, t->pid);
-    if (rc) {
+    if (rc && !leader_ended) {
         target_explain_refusal(t->pid, rc, err, cap);
         return false;
     }
-    if (remote_stop_safely(r, t, SAFE_POINT_MS, err, cap))
+    if (!rc && !leader_ended && remote_stop_safely(r, t, SAFE_POINT_MS, err, cap))
         return true;
     remote_release(r);
+    snprintf(err, cap, "no thread of it could be stopped");
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)t->pid);
     DIR *d = opendir(path);
     struct dirent *de;
     while (d && (de = readdir(d))) {
         pid_t tid = (pid_t)atoi(de->d_name);
-        if (tid <= 0 || tid == t->pid || remote_seize(r, tid) != 0)
+        if (tid <= 0 || tid == t->pid || thread_ended(t->pid, tid) || remote_seize(r, tid) != 0)
             continue;
         if (remote_stop_safely(r, t, SAFE_POINT_MS / 3, err, cap)) {
             closedir(d);

@@ -9,6 +9,7 @@
  * read as it sees itself.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -36,26 +37,15 @@ static bool busy_library(const char *path)
     return false;
 }
 
-bool target_open(struct target *t, pid_t pid, char *err, size_t cap)
+/* Reads one maps file into t (libc, our library, the busy ranges). */
+static bool read_maps(struct target *t, const char *path, char *err, size_t cap)
 {
-    memset(t, 0, sizeof *t);
-    t->pid = pid;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, cap, "no process %d", (int)pid);
-        return false;
-    }
-    if (fgets(t->comm, sizeof t->comm, f))
-        t->comm[strcspn(t->comm, "\n")] = '\0';
-    fclose(f);
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-    if (!(f = fopen(path, "r"))) {
         if (errno == EACCES || errno == EPERM) /* the same rules as ptrace's */
-            target_explain_refusal(pid, EPERM, err, cap);
+            target_explain_refusal(t->pid, EPERM, err, cap);
         else
-            snprintf(err, cap, "cannot read /proc/%d/maps: %s", (int)pid, strerror(errno));
+            snprintf(err, cap, "cannot read %s: %s", path, strerror(errno));
         return false;
     }
     char line[4096 + 128];
@@ -81,6 +71,39 @@ bool target_open(struct target *t, pid_t pid, char *err, size_t cap)
         }
     }
     fclose(f);
+    return true;
+}
+
+bool target_open(struct target *t, pid_t pid, char *err, size_t cap)
+{
+    memset(t, 0, sizeof *t);
+    t->pid = pid;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, cap, "no process %d", (int)pid);
+        return false;
+    }
+    if (fgets(t->comm, sizeof t->comm, f))
+        t->comm[strcspn(t->comm, "\n")] = '\0';
+    fclose(f);
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    if (!read_maps(t, path, err, cap))
+        return false;
+    /* a first thread that ended with pthread_exit shows no mappings: ask a live one */
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = t->libc_path[0] ? NULL : opendir(path);
+    struct dirent *de;
+    while (d && !t->libc_path[0] && (de = readdir(d))) {
+        char task_maps[320];
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(task_maps, sizeof task_maps, "/proc/%d/task/%s/maps", (int)pid, de->d_name);
+        read_maps(t, task_maps, err, cap);
+    }
+    if (d)
+        closedir(d);
     if (!t->libc_path[0]) {
         snprintf(err, cap, "process %d (%s) has no libc.so.6 mapped (a static program?)",
                  (int)pid, t->comm);
