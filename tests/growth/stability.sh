@@ -12,6 +12,8 @@
 # GROWTH_SAMPLE=SIZE in the environment samples every run (growth_case.sh):
 #   GROWTH_SAMPLE=512KiB tests/growth/stability.sh 20
 # (the growth_*_sampled_* tests, long runs made for it, only then).
+# STABILITY_FIRST=K numbers the runs from K (seeds, jitter and load follow
+# the number): a second batch adds runs instead of repeating them.
 #   TP  a growing program flagged, every finding naming the right function
 #   FN  a growing program not flagged
 #   WS  a growing program flagged with a finding elsewhere (a wrong site:
@@ -21,6 +23,8 @@
 set -u
 runs=${1:?usage: stability.sh RUNS [BUILD_DIR [REGEX]]}
 only=${3:-.}
+first=${STABILITY_FIRST:-1}
+case $first in '' | *[!0-9]* | 0) echo "stability.sh: STABILITY_FIRST wants a run number from 1" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${2:-$here/../../build}" && pwd) || exit 2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stability.XXXXXX") || exit 2
@@ -54,8 +58,8 @@ while IFS='	' read -r name cmd; do
     shift 9
     tp=0 fn=0 ws=0 fp=0 tn=0
     start=$(date +%s.%N)
-    i=1
-    while [ "$i" -le "$runs" ]; do
+    i=$first
+    while [ "$i" -lt $((first + runs)) ]; do
         case $((i % 4)) in 1) jitter=0 ;; 2) jitter=30 ;; 3) jitter=100 ;; *) jitter=300 ;; esac
         if [ $((i % 3)) = 0 ]; then
             sh -c 'while :; do :; done' &
