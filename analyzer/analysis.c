@@ -37,6 +37,11 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
         return HT_EXIT_INPUT;
     }
     a->rp = replay_create(&o->replay);
+    /* the analyses that follow the replay: gc before it applies an event,
+     * then the leak classes; the growth recorder hooks rp->sample_fn */
+    struct replay_listener gc = gc_listener(&a->gc), leaks = leaks_listener(&a->leaks);
+    replay_listen(a->rp, &gc);
+    replay_listen(a->rp, &leaks);
     struct growth_recorder *gr = growth_recorder_create(a->rp);
     if (replay_run(a->rp, a->reader) < 0) {
         growth_recorder_free(gr);
@@ -52,11 +57,14 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
     if (!o->no_symbols)
         a->sym = o->shared_sym ? o->shared_sym : sym_create(&o->sym);
     a->sym_owned = a->sym && !o->shared_sym;
-    if (a->rp->leaks && a->rp->leaks->retention)
-        retention_finish(a->rp->leaks->retention, a->sym, a->rp);
+    if (a->leaks && a->leaks->retention)
+        retention_finish(a->leaks->retention, a->sym, a->rp);
     a->model = model_build(a->rp, ht_reader_header(a->reader), a->path,
                            ht_reader_truncation(a->reader), a->sym);
-    gc_symbolize(a->rp, a->sym);
+    a->model->leaks = a->leaks;
+    a->model->exit_lost = leaks_exit_lost(a->leaks);
+    gc_symbolize(a->gc, a->rp, a->sym);
+    a->model->gc = a->gc;
     a->growth = growth_analyze(gr, a->model, o->growth);
     growth_add_retention(a->growth, a->model, o->growth);
     a->model->growth = a->growth;
@@ -73,6 +81,8 @@ void analysis_free(struct analysis *a)
     model_free(a->model);
     suspects_free(a->suspects);
     growth_result_free(a->growth);
+    leaks_free(a->leaks);
+    gc_free(a->gc);
     if (a->sym_owned)
         sym_free(a->sym);
     replay_free(a->rp);
@@ -346,7 +356,7 @@ static struct model **leak_set(const struct analysis_tree *t, size_t *n, bool *t
         const struct model *m = t->models[i];
         if (!*tree && i != t->selected)
             continue;
-        if (!m->rp->leaks || !m->rp->leaks->valid || (*tree && m->rp->tot.exec_replaced))
+        if (!m->leaks || !m->leaks->valid || (*tree && m->rp->tot.exec_replaced))
             continue;
         v[(*n)++] = t->models[i];
     }

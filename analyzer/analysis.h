@@ -46,6 +46,8 @@ struct analysis {
     struct model *model;
     struct growth_result *growth; /* growth.h; model->growth points here */
     struct suspects *suspects;    /* suspects.h; model->suspects points here */
+    struct leaks *leaks;          /* leaks.h, fed by the replay; model->leaks, or NULL */
+    struct gc_stats *gc;          /* gc.h, fed by the replay; model->gc, or NULL */
 };
 
 /* Loads one log. @return HT_EXIT_OK, or HT_EXIT_INPUT after printing the error. */

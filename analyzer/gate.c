@@ -239,7 +239,7 @@ static struct measure measure_lost(const struct gate_input *in, const struct mod
 {
     struct measure r = {0};
     double best = -1;
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     for (int c = LEAK_DEFINITELY; c <= LEAK_INDIRECTLY; c++) {
         for (size_t i = 0; i < l->cls[c].nsites; i++) {
             const struct leak_site *ls = &l->cls[c].sites[i];

@@ -87,12 +87,23 @@ static void finalizer_close(struct gc_stats *g, struct replay *rp, const struct 
     g->group_fin_stack[group] = w->stack;
 }
 
-void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *ev)
+/* The records gc_observe wants beyond the GC records themselves: those of
+ * a program with a collector, and frees only while a finalizer runs. */
+static void gc_want_more(struct replay_listener *self, const struct gc_stats *g)
 {
-    struct gc_stats *g = *gp;
+    replay_listener_want(self, HT_REC_OWNER_CLOSE, true);
+    replay_listener_want(self, HT_REC_RSS, true);
+    replay_listener_want(self, HT_REC_FREE, g->open_windows != 0);
+    replay_listener_want(self, HT_REC_REALLOC, g->open_windows != 0);
+}
+
+static void gc_observe(struct replay_listener *self, struct replay *rp, const struct ht_event *ev)
+{
+    struct gc_stats **gp = self->ctx, *g = *gp;
     if (!g) {
         g = *gp = xcalloc(1, sizeof(*g));
         htab_init(&g->fin_threads, sizeof(struct gc_window));
+        gc_want_more(self, g);
     }
     uint64_t key = (uint64_t)ev->thread + 1;
     switch (ev->tag) {
@@ -128,7 +139,8 @@ void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *
             w->depth++;
         } else {
             *w = (struct gc_window){0, ev->stack, 1};
-            g->open_windows++;
+            if (g->open_windows++ == 0)
+                gc_want_more(self, g);
         }
         break;
     }
@@ -137,7 +149,8 @@ void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *
         if (w && --w->depth == 0) {
             g->finalizer_freed_bytes += w->freed;
             htab_remove(&g->fin_threads, key, NULL);
-            g->open_windows--;
+            if (--g->open_windows == 0)
+                gc_want_more(self, g);
         }
         break;
     }
@@ -154,28 +167,28 @@ void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *
     }
 }
 
-uint64_t gc_group_closes(const struct replay *rp, const struct replay_owner_group *grp)
+uint64_t gc_group_closes(const struct model *m, const struct replay_owner_group *grp)
 {
-    const struct gc_stats *g = rp->gc;
+    const struct gc_stats *g = m->gc;
     if (!g)
         return 0;
-    uint64_t i = (uint64_t)(grp - rp->groups);
+    uint64_t i = (uint64_t)(grp - m->rp->groups);
     return i < g->ngroup_closes ? g->group_closes[i] : 0;
 }
 
-bool gc_runs_too_rarely(const struct replay *rp)
+bool gc_runs_too_rarely(const struct model *m)
 {
-    const struct gc_stats *g = rp->gc;
-    if (!g || rp->tot.peak_bytes <= g->peak_gc_heap_bytes)
+    const struct gc_stats *g = m->gc;
+    if (!g || m->rp->tot.peak_bytes <= g->peak_gc_heap_bytes)
         return false;
     /* finalizers freed malloc, or finalizable objects wait for a collection */
     return g->finalizer_freed_bytes > 0 ||
            g->finalizers_registered > g->finalized + g->finalizers_removed;
 }
 
-void gc_finish(struct replay *rp)
+static void gc_finish(struct replay_listener *self, struct replay *rp)
 {
-    struct gc_stats *g = rp->gc;
+    struct gc_stats *g = *(struct gc_stats **)self->ctx;
     if (g)
         gc_weak_finish(g->weak);
     if (!g || !g->nsamples || rp->tot.duration_us <= g->samples[g->nsamples - 1].t_us)
@@ -187,9 +200,17 @@ void gc_finish(struct replay *rp)
     sample_push(g, &s);
 }
 
-void gc_symbolize(struct replay *rp, struct symbolizer *sym)
+struct replay_listener gc_listener(struct gc_stats **out)
 {
-    struct gc_stats *g = rp->gc;
+    struct replay_listener l = {.ctx = out, .on_event = gc_observe, .finish = gc_finish,
+                                .before = true, .wake_us = UINT64_MAX};
+    for (unsigned tag = HT_REC_GC_ALLOC; tag <= HT_REC_GC_FINALIZE_END; tag++)
+        replay_listener_want(&l, (uint8_t)tag, true);
+    return l;
+}
+
+void gc_symbolize(struct gc_stats *g, struct replay *rp, struct symbolizer *sym)
+{
     if (g)
         gc_weak_symbolize(g->weak, rp, sym);
     if (!g || !g->ngroup_closes || g->fin_stacks)
@@ -200,11 +221,11 @@ void gc_symbolize(struct replay *rp, struct symbolizer *sym)
             model_stack_build(&g->fin_stacks[i], rp, g->group_fin_stack[i], sym);
 }
 
-const struct model_stack *gc_group_fin_stack(const struct replay *rp,
+const struct model_stack *gc_group_fin_stack(const struct model *m,
                                              const struct replay_owner_group *grp)
 {
-    const struct gc_stats *g = rp->gc;
-    uint64_t i = g ? (uint64_t)(grp - rp->groups) : 0;
+    const struct gc_stats *g = m->gc;
+    uint64_t i = g ? (uint64_t)(grp - m->rp->groups) : 0;
     if (!g || !g->fin_stacks || i >= g->ngroup_closes || !g->group_closes[i])
         return NULL;
     return &g->fin_stacks[i];

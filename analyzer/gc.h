@@ -5,8 +5,9 @@
  * ("dark matter"), collections, disappearing links and finalizers, and
  * which owners' malloc only a collection frees.
  *
- * Fed by replay_apply (replay->gc is created by the first GC record, so
- * other logs pay one branch); printed by gc_json / gc_text (report_gc.c).
+ * Fed by the replay through gc_listener (analysis.c subscribes it; the model
+ * hands the result to writers as m->gc); printed by gc_json / gc_text
+ * (report_gc.c).
  */
 #ifndef HT_GC_H
 #define HT_GC_H
@@ -18,6 +19,7 @@
 #include "htab.h"
 #include "model.h"
 #include "reader.h"
+#include "replay.h"
 
 struct replay;
 struct model;
@@ -51,33 +53,30 @@ struct gc_stats {
     struct gc_weak *weak;    /* links per registration stack: weak tables */
 };
 
-/* True for the records gc_observe wants (GC records, and OWNER_CLOSE and RSS
- * once GC records were seen, and frees while a finalizer runs). */
-static inline bool gc_wants(const struct gc_stats *g, uint8_t tag)
-{
-    return (tag >= HT_REC_GC_ALLOC && tag <= HT_REC_GC_FINALIZE_END) ||
-           (g && (tag == HT_REC_OWNER_CLOSE || tag == HT_REC_RSS ||
-                  (g->open_windows && (tag == HT_REC_FREE || tag == HT_REC_REALLOC))));
-}
-
-/* Applies one event, before replay does (an OWNER_CLOSE's handle is still known). */
-void gc_observe(struct gc_stats **gp, struct replay *rp, const struct ht_event *ev);
+/*
+ * The replay listener that fills *out (replay.h): it is created by the first
+ * GC record, so other logs keep NULL and pay a bit test per event. It sees
+ * events before replay applies them (an OWNER_CLOSE's handle is still known,
+ * a block a finalizer frees still in the map), and once GC records came,
+ * OWNER_CLOSE and RSS too, and frees while a finalizer runs. At the replay's
+ * end it adds one last timeline sample at the log's end. *out must outlive
+ * the replay; free it with gc_free.
+ */
+struct replay_listener gc_listener(struct gc_stats **out);
 void gc_free(struct gc_stats *g);
-/* At the end of the replay: one last timeline sample at the log's end. */
-void gc_finish(struct replay *rp);
 
 /* Symbolizes the finalizer stacks of GC-owned owner groups (after replay). */
 struct symbolizer;
-void gc_symbolize(struct replay *rp, struct symbolizer *sym);
+void gc_symbolize(struct gc_stats *g, struct replay *rp, struct symbolizer *sym);
 
 /* Handles of group g closed by GC finalizers (0 without GC records). */
-uint64_t gc_group_closes(const struct replay *rp, const struct replay_owner_group *g);
+uint64_t gc_group_closes(const struct model *m, const struct replay_owner_group *g);
 /* Where the finalizers that closed group g's handles were registered (the
  * last one seen), symbolized by gc_symbolize; NULL when unknown. */
-const struct model_stack *gc_group_fin_stack(const struct replay *rp,
+const struct model_stack *gc_group_fin_stack(const struct model *m,
                                              const struct replay_owner_group *g);
 /* Whether dark matter outgrew the GC heap while finalizers freed malloc. */
-bool gc_runs_too_rarely(const struct replay *rp);
+bool gc_runs_too_rarely(const struct model *m);
 
 /* "gc":{...}, (only for logs with GC records). */
 void gc_json(const struct model *m, FILE *out);

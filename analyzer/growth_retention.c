@@ -164,7 +164,7 @@ void growth_add_retention(struct growth_result *r, const struct model *m,
                           const struct growth_opts *o)
 {
     (void)o;
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     const struct retention *ret = l ? l->retention : NULL;
     if (ret && ret->nsnaps)
         add_retainers(r, m, ret);

@@ -481,12 +481,10 @@ static void snapshot_end(struct leaks *l, struct leaks_collect *c, const struct 
     l->unknown_refs = unknown;
 }
 
-void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_event *ev)
+static void leaks_observe(struct replay_listener *self, struct replay *rp,
+                          const struct ht_event *ev)
 {
-    if ((ev->tag < HT_REC_SNAPSHOT_BEGIN || ev->tag > HT_REC_SNAPSHOT_FRAMES) &&
-        ev->tag != HT_REC_IGNORE && ev->tag != HT_REC_THREAD_NAME &&
-        ev->tag != HT_REC_THREAD_START)
-        return;
+    struct leaks **lp = self->ctx;
     if (!*lp) {
         if (ev->tag != HT_REC_SNAPSHOT_BEGIN && ev->tag != HT_REC_IGNORE &&
             ev->tag != HT_REC_THREAD_NAME && ev->tag != HT_REC_THREAD_START)
@@ -572,6 +570,28 @@ void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_eve
         break;
     default: break;
     }
+}
+
+struct replay_listener leaks_listener(struct leaks **out)
+{
+    struct replay_listener l = {.ctx = out, .on_event = leaks_observe, .wake_us = UINT64_MAX};
+    static const uint8_t tags[] = {HT_REC_SNAPSHOT_BEGIN, HT_REC_SNAPSHOT_EDGES,
+                                   HT_REC_SNAPSHOT_ROOTS, HT_REC_SNAPSHOT_FRAMES,
+                                   HT_REC_SNAPSHOT_END,   HT_REC_IGNORE,
+                                   HT_REC_THREAD_NAME,    HT_REC_THREAD_START};
+    for (size_t i = 0; i < sizeof(tags); i++)
+        replay_listener_want(&l, tags[i], true);
+    return l;
+}
+
+struct model_exit_lost leaks_exit_lost(const struct leaks *l)
+{
+    if (!l || !l->valid || l->reason != HT_SNAP_EXIT)
+        return (struct model_exit_lost){0};
+    return (struct model_exit_lost){
+        .valid = true,
+        .bytes = l->cls[LEAK_DEFINITELY].bytes + l->cls[LEAK_INDIRECTLY].bytes,
+        .blocks = l->cls[LEAK_DEFINITELY].blocks + l->cls[LEAK_INDIRECTLY].blocks};
 }
 
 void leaks_free(struct leaks *l)

@@ -2,7 +2,7 @@
 /*
  * leaks.h - valgrind memcheck's leak classes from a heap snapshot.
  *
- * The replay feeds every SNAPSHOT_* record here (leaks_apply). At
+ * The replay feeds every SNAPSHOT_* record here (leaks_listener). At
  * SNAPSHOT_BEGIN the live blocks (id, size, site) are copied: a snapshot
  * describes the heap at its BEGIN (format.h), and a running program's
  * EDGES/ROOTS/END may come after later frees. At SNAPSHOT_END the blocks are
@@ -31,9 +31,9 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "model.h"
 #include "reader.h"
-
-struct replay;
+#include "replay.h"
 
 /* Order is the report's order. */
 enum leak_class {
@@ -71,10 +71,17 @@ struct leaks {
 };
 
 /*
- * Takes one SNAPSHOT_* event (others are ignored); *lp is created at the
- * first SNAPSHOT_BEGIN. rp supplies the live blocks at BEGIN.
+ * The replay listener (replay.h) that keeps *out up to date: it takes the
+ * SNAPSHOT_* records, IGNORE, and thread names (THREAD_START, THREAD_NAME)
+ * for the roots; *out is created at the first of them (NULL for a log
+ * without). The replay supplies the live blocks at BEGIN. *out must outlive
+ * the replay; free it with leaks_free.
  */
-void leaks_apply(struct leaks **lp, const struct replay *rp, const struct ht_event *ev);
+struct replay_listener leaks_listener(struct leaks **out);
+
+/* The exit snapshot's lost bytes and blocks (definitely + indirectly), for
+ * the model (model.h); NULL or no exit snapshot: none. */
+struct model_exit_lost leaks_exit_lost(const struct leaks *l);
 
 /*
  * The classification itself, on a graph whose node 0 is the root set (its

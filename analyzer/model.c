@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "htab.h"
-#include "leaks.h"
 #include "xalloc.h"
 
 char *model_frame_name(const struct sym_frame *f)
@@ -197,8 +196,7 @@ const struct model_stack *model_stack_of(const struct model *m, uint64_t stack_i
 
 bool model_has_exit_snapshot(const struct model *m)
 {
-    const struct leaks *l = m->rp->leaks;
-    return l && l->valid && l->reason == HT_SNAP_EXIT;
+    return m->exit_lost.valid;
 }
 
 void model_leaked(const struct model *m, struct model_leaked *out)
@@ -207,9 +205,8 @@ void model_leaked(const struct model *m, struct model_leaked *out)
     if (out->replaced)
         return;
     if (model_has_exit_snapshot(m)) {
-        const struct leaks *l = m->rp->leaks;
-        out->bytes = l->cls[LEAK_DEFINITELY].bytes + l->cls[LEAK_INDIRECTLY].bytes;
-        out->blocks = l->cls[LEAK_DEFINITELY].blocks + l->cls[LEAK_INDIRECTLY].blocks;
+        out->bytes = m->exit_lost.bytes;
+        out->blocks = m->exit_lost.blocks;
         out->lost = true;
     } else {
         out->bytes = m->rp->tot.leaked_bytes;

@@ -41,6 +41,16 @@ struct model_owner {
     struct model_stack stack;
 };
 
+/* The exit snapshot's verdict (leaks_exit_lost): definitely + indirectly
+ * lost; valid only when the log's last complete snapshot is the exit one. */
+struct model_exit_lost {
+    bool valid;
+    uint64_t bytes, blocks;
+};
+
+struct leaks;
+struct gc_stats;
+
 struct model {
     const struct ht_header *hdr;
     struct replay *rp;
@@ -54,6 +64,10 @@ struct model {
     uint64_t nowners;
     struct growth_result *growth; /* growth.h, set by analysis.c (owned there), or NULL */
     struct suspects *suspects;    /* suspects.h, set by analysis.c (owned there), or NULL */
+    /* The analyses the replay fed, handed in by analysis.c (owned there): */
+    const struct leaks *leaks;    /* leaks.h: the last complete heap snapshot, or NULL */
+    const struct gc_stats *gc;    /* gc.h: garbage collector records, or NULL */
+    struct model_exit_lost exit_lost;
     uint64_t *site_index; /* stack id -> index in sites + 1 (0: not a site) */
 };
 

@@ -20,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gc.h"
-#include "leaks.h"
 #include "xalloc.h"
 
 #define OWNER_NESTING 8
@@ -73,6 +71,7 @@ struct replay *replay_create(const struct replay_opts *opts)
     rp->stacks = xcalloc(rp->sites_cap, sizeof(*rp->stacks));
     rp->buckets = xcalloc(BUCKETS_MAX, sizeof(*rp->buckets));
     rp->bucket_us = 1000;
+    rp->want_wake_us[0] = rp->want_wake_us[1] = UINT64_MAX; /* no listener yet */
     return rp;
 }
 
@@ -639,24 +638,52 @@ static void replay_misc(struct replay *rp, const struct ht_event *ev)
         }
         break;
     case HT_REC_THREAD_START:
-        thread_event(rp, ev);
-        leaks_apply(&rp->leaks, rp, ev);
-        break;
-    case HT_REC_SNAPSHOT_BEGIN:
-    case HT_REC_SNAPSHOT_EDGES:
-    case HT_REC_SNAPSHOT_ROOTS:
-    case HT_REC_SNAPSHOT_FRAMES:
-    case HT_REC_SNAPSHOT_END: leaks_apply(&rp->leaks, rp, ev); break;
     case HT_REC_THREAD_EXIT:
     case HT_REC_THREAD_RELEASE: thread_event(rp, ev); break;
-    case HT_REC_IGNORE:
-    case HT_REC_THREAD_NAME: leaks_apply(&rp->leaks, rp, ev); break;
     case HT_REC_END:
         rp->tot.complete = true;
         rp->tot.end_reason = ev->value;
         break;
     default: break;
     }
+}
+
+/* rp->want_tag's bit 1 << after and rp->want_wake_us[after] from the `before`
+ * (after = 0) or the other listeners. */
+static void wants_sum(struct replay *rp, int after)
+{
+    uint32_t from = after ? rp->nbefore : 0, to = after ? rp->nlisteners : rp->nbefore;
+    uint64_t tags[4] = {0}, wake_us = UINT64_MAX;
+    for (uint32_t i = from; i < to; i++) {
+        const struct replay_listener *l = &rp->listeners[i];
+        for (int k = 0; k < 4; k++)
+            tags[k] |= l->tags[k];
+        if (l->wake_us < wake_us)
+            wake_us = l->wake_us;
+    }
+    rp->want_wake_us[after] = wake_us;
+    if (memcmp(tags, rp->want_tags[after], sizeof(tags)) == 0)
+        return; /* the common case: a listener moved its wake_us only */
+    memcpy(rp->want_tags[after], tags, sizeof(tags));
+    uint8_t bit = (uint8_t)(1u << after);
+    for (unsigned t = 0; t < 256; t++)
+        rp->want_tag[t] = (uint8_t)((rp->want_tag[t] & ~bit) |
+                                    (((tags[t >> 6] >> (t & 63)) & 1) ? bit : 0));
+}
+
+/* The `before` (after = 0) or the other listeners that want ev. */
+static inline void listeners_call(struct replay *rp, int after, const struct ht_event *ev)
+{
+    if (__builtin_expect(!(rp->want_tag[ev->tag] & (1u << after)) &&
+                             ev->time_us < rp->want_wake_us[after], 1))
+        return;
+    uint32_t from = after ? rp->nbefore : 0, to = after ? rp->nlisteners : rp->nbefore;
+    for (uint32_t i = from; i < to; i++) {
+        struct replay_listener *l = &rp->listeners[i];
+        if (((l->tags[ev->tag >> 6] >> (ev->tag & 63)) & 1) || ev->time_us >= l->wake_us)
+            l->on_event(l, rp, ev);
+    }
+    wants_sum(rp, after); /* the callbacks may have changed their tags or wake_us */
 }
 
 void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event *ev)
@@ -675,8 +702,7 @@ void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event 
         rp->stopped = true;
         return;
     }
-    if (__builtin_expect(gc_wants(rp->gc, ev->tag), 0))
-        gc_observe(&rp->gc, rp, ev);
+    listeners_call(rp, 0, ev);
     if (ev->tag >= HT_REC_ALLOC_BASE && ev->tag < HT_REC_ALLOC_BASE + HT_FN_COUNT_) {
         if (ev->addr)
             block_alloc(rp, ev, ev->addr, 0);
@@ -691,8 +717,22 @@ void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event 
         rp->tot.duration_us = ev->time_us;
         timeline_note(rp, ev->time_us);
     }
+    listeners_call(rp, 1, ev);
     if (rp->sample_fn && (ev->tag == HT_REC_MARK || ev->time_us >= rp->sample_next_us))
         rp->sample_fn(rp->sample_ctx, rp, ev);
+}
+
+void replay_listen(struct replay *rp, const struct replay_listener *l)
+{
+    if (rp->nlisteners == REPLAY_MAX_LISTENERS)
+        abort(); /* a wiring mistake: REPLAY_MAX_LISTENERS is far above the analyses' count */
+    uint32_t at = l->before ? rp->nbefore++ : rp->nlisteners;
+    memmove(&rp->listeners[at + 1], &rp->listeners[at],
+            (rp->nlisteners - at) * sizeof(*rp->listeners));
+    rp->listeners[at] = *l;
+    rp->nlisteners++;
+    wants_sum(rp, 0);
+    wants_sum(rp, 1);
 }
 
 bool replay_done(const struct replay *rp)
@@ -728,7 +768,9 @@ void replay_finish(struct replay *rp, bool complete)
         rp->tot.leaked_blocks += s->live_blocks;
     }
     timeline_finish(rp);
-    gc_finish(rp);
+    for (uint32_t i = 0; i < rp->nlisteners; i++)
+        if (rp->listeners[i].finish)
+            rp->listeners[i].finish(&rp->listeners[i], rp);
 }
 
 size_t replay_each_block(const struct replay *rp,
@@ -766,8 +808,6 @@ void replay_free(struct replay *rp)
     if (!rp)
         return;
     blockmap_release(&rp->blocks);
-    leaks_free(rp->leaks);
-    gc_free(rp->gc);
     htab_release(&rp->threads);
     htab_release(&rp->handles);
     htab_release(&rp->regions);

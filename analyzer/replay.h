@@ -13,6 +13,9 @@
  * Memory: O(live blocks + stacks + live handles + threads), independent of
  * the number of events. Marks are kept up to REPLAY_MAX_MARKS.
  *
+ * Replay knows no analysis: those that need more than these numbers (leak
+ * classes, GC, growth samples) follow the events as listeners (below).
+ *
  * Definitions (docs/REPORT.md repeats them for users):
  *   allocations   every ALLOC and every REALLOC (in the window)
  *   frees         FREE of a known block, and REALLOC whose old block is known
@@ -96,6 +99,50 @@ struct replay_totals {
                             * estimate: each block weighed by its own size (common/sampling.h) */
 };
 
+/*
+ * Listeners: the analyses that follow the replay (the leak classes, the
+ * garbage collector's numbers) subscribe here; replay names none of them.
+ * analysis.c wires them. (The growth recorder still uses sample_fn below.)
+ *
+ * A listener is called with the events it asked for: those whose tag is set
+ * in `tags` (replay_listener_want), and, whatever the tag, the first event at
+ * or after `wake_us` (UINT64_MAX: never; a listener moves it forward itself).
+ * It may change `tags` and `wake_us` from inside its callback (self is the
+ * replay's own copy). Events are the window's only: none past --to, and no
+ * STACK or MODULES record (replay keeps those; see replay_stack_ips).
+ *
+ *   before   called before replay applies the event: a FREE's block is still
+ *            in the map, an OWNER_CLOSE's handle still known
+ *   after    called after: totals, sites, marks and timeline include it
+ *   finish   from replay_finish, after the totals and the timeline; NULL: none
+ *
+ * Cost: per event, a byte test and a compare for all the `before` listeners
+ * together, and the same for the others (replay keeps a table of the tags
+ * they want and their earliest wake_us, summed again after a callback ran);
+ * the indirect calls only for wanted events. No allocation.
+ */
+#define REPLAY_MAX_LISTENERS 8
+
+struct replay;
+
+struct replay_listener {
+    void *ctx;
+    void (*on_event)(struct replay_listener *self, struct replay *rp, const struct ht_event *ev);
+    void (*finish)(struct replay_listener *self, struct replay *rp);
+    bool before;
+    uint64_t tags[4]; /* bit per record tag (enum ht_record_tag) */
+    uint64_t wake_us;
+};
+
+/* Whether l receives records of tag (sets or clears its bit). */
+static inline void replay_listener_want(struct replay_listener *l, uint8_t tag, bool on)
+{
+    if (on)
+        l->tags[tag >> 6] |= 1ull << (tag & 63);
+    else
+        l->tags[tag >> 6] &= ~(1ull << (tag & 63));
+}
+
 struct replay_opts {
     uint64_t from_us, to_us; /* window; to_us = UINT64_MAX for no limit */
     bool domtree;            /* keep the largest snapshot's dominator tree (domtree.h) */
@@ -139,14 +186,17 @@ struct replay {
     uint64_t bucket_last_us; /* start of the last bucket, nbuckets - 1 (when nbuckets > 0) */
     bool stopped;
     int8_t releases; /* the log records THREAD_RELEASE (version >= 2): 1, 0, -1 unknown yet */
+    struct replay_listener listeners[REPLAY_MAX_LISTENERS]; /* the `before` ones first */
+    uint32_t nlisteners, nbefore;
+    uint8_t want_tag[256]; /* by tag: 1 a `before` listener wants it, 2 another one does */
+    uint64_t want_tags[2][4];  /* the union of their tags (want_tag is rebuilt when it changes) */
+    uint64_t want_wake_us[2]; /* the earliest wake_us of the `before` listeners, the others' */
     /* growth.c's sampler: called after an event when it is a MARK or its time
      * reached sample_next_us (NULL: none) */
     void (*sample_fn)(void *ctx, struct replay *rp, const struct ht_event *ev);
     void *sample_ctx;
     uint64_t sample_next_us;
     uint64_t last_block; /* the id of the newest block created (ids are dense, in order) */
-    struct leaks *leaks; /* leaks.h: the last complete heap snapshot, or NULL */
-    struct gc_stats *gc; /* gc.h: garbage collector records, or NULL */
 };
 
 struct replay *replay_create(const struct replay_opts *opts);
@@ -160,10 +210,16 @@ void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event 
 /* True once an event past --to arrived: the caller may stop reading. */
 bool replay_done(const struct replay *rp);
 
+/* Subscribes a copy of *l (before the first event). At most
+ * REPLAY_MAX_LISTENERS; `before` ones are called in the order subscribed,
+ * then the others in that order. */
+void replay_listen(struct replay *rp, const struct replay_listener *l);
+
 /* Reads the whole log into rp. @return the reader's final rc (0 or -1). */
 int replay_run(struct replay *rp, struct ht_reader *r);
 
-/* Closes the replay: leaked totals, peak breakdown, timeline. Call once. */
+/* Closes the replay: leaked totals, peak breakdown, timeline, then each
+ * listener's finish. Call once. */
 void replay_finish(struct replay *rp, bool complete);
 
 /* The frames of stack id (innermost first); depth in *depth (0 for id 0). */

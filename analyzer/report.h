@@ -28,7 +28,7 @@ void report_text(const struct model *m, const struct report_opts *o, bool skip_l
  * The processes whose leak classes the report's "leaks" holds: one (the
  * process reported), or, for a process tree (tree = true), every image of
  * the tree that ended with a complete snapshot, summed (analysis.c).
- * Each process in procs has rp->leaks valid.
+ * Each process in procs has m->leaks valid.
  */
 struct report_leak_set {
     struct model *const *procs;
@@ -53,7 +53,7 @@ void report_leaks_text(FILE *out, const struct report_opts *o, struct model *con
                        bool tree);
 void report_leaks_json(FILE *out, const struct report_opts *o, struct model *const *ms, size_t n,
                        bool tree);
-/* One process's class totals as a JSON object (rp->leaks must be valid). */
+/* One process's class totals as a JSON object (m->leaks must be valid). */
 void report_leaks_json_totals(FILE *out, const struct model *m);
 
 /* The process table of a tree: one line per process (pid, ppid, peak,

@@ -36,7 +36,7 @@ static void json_timeline(const struct gc_stats *g, FILE *out)
 void gc_json(const struct model *m, FILE *out)
 {
     const struct replay *rp = m->rp;
-    const struct gc_stats *g = rp->gc;
+    const struct gc_stats *g = m->gc;
     if (!g)
         return;
     fprintf(out,
@@ -59,17 +59,17 @@ void gc_json(const struct model *m, FILE *out)
             g->objects, g->allocated_bytes, g->frees, (double)g->gc_ns / 1e9,
             g->finalizers_registered, g->finalizers_removed, g->finalized,
             g->finalizer_freed_bytes, g->finalizer_closes, g->max_dark_growth, g->peak_held_bytes,
-            gc_runs_too_rarely(rp) ? "true" : "false");
+            gc_runs_too_rarely(m) ? "true" : "false");
     gc_weak_json(g->weak, out);
     fputs("},\n", out);
 }
 
 void gc_json_owner(const struct model *m, const struct replay_owner_group *grp, FILE *out)
 {
-    if (!m->rp->gc)
+    if (!m->gc)
         return;
-    fprintf(out, ",\"closed_by_gc_finalizers\":%" PRIu64, gc_group_closes(m->rp, grp));
-    const struct model_stack *st = gc_group_fin_stack(m->rp, grp);
+    fprintf(out, ",\"closed_by_gc_finalizers\":%" PRIu64, gc_group_closes(m, grp));
+    const struct model_stack *st = gc_group_fin_stack(m, grp);
     if (st) {
         fputs(",\"gc_finalizer_stack\":", out);
         report_json_stack(out, st);
@@ -96,19 +96,19 @@ static void text_gc_owners(const struct model *m, FILE *out)
     char b1[32], b2[32];
     bool any = false;
     for (uint64_t i = 0; i < m->nowners; i++)
-        any |= gc_group_closes(m->rp, m->owners[i].g) != 0;
+        any |= gc_group_closes(m, m->owners[i].g) != 0;
     if (!any)
         return;
-    if (m->rp->gc->peak_held_bytes)
+    if (m->gc->peak_held_bytes)
         fprintf(out, "  dark matter held by GC objects: up to %s of it at a collection was malloc "
                      "behind handles that only GC finalizers close (dark matter peak %s):\n",
-                report_bytes(m->rp->gc->peak_held_bytes, b1),
+                report_bytes(m->gc->peak_held_bytes, b1),
                 report_bytes(m->rp->tot.peak_bytes, b2));
     else
         fputs("  dark matter held by GC objects (handles that GC finalizers close):\n", out);
     for (uint64_t i = 0; i < m->nowners; i++) {
         const struct replay_owner_group *grp = m->owners[i].g;
-        uint64_t closes = gc_group_closes(m->rp, grp);
+        uint64_t closes = gc_group_closes(m, grp);
         if (!closes)
             continue;
         fprintf(out, "    %s: %s live in %" PRIu64 " handles, peak %s; %" PRIu64 " of %" PRIu64
@@ -116,7 +116,7 @@ static void text_gc_owners(const struct model *m, FILE *out)
                 names_owner_kind(grp->kind), report_bytes(grp->bytes, b1), grp->live_handles,
                 report_bytes(grp->peak_bytes, b2), closes, grp->opened);
         text_frames(&m->owners[i].stack, out);
-        const struct model_stack *st = gc_group_fin_stack(m->rp, grp);
+        const struct model_stack *st = gc_group_fin_stack(m, grp);
         if (st && st->nframes) {
             fputs("    held by GC objects whose finalizer was registered at\n", out);
             text_frames(st, out);
@@ -149,7 +149,7 @@ static void text_timeline(const struct gc_stats *g, const struct report_opts *o,
 void gc_text(const struct model *m, const struct report_opts *o, FILE *out)
 {
     const struct replay *rp = m->rp;
-    const struct gc_stats *g = rp->gc;
+    const struct gc_stats *g = m->gc;
     char b1[32], b2[32], b3[32];
     if (!g)
         return;
@@ -187,7 +187,7 @@ void gc_text(const struct model *m, const struct report_opts *o, FILE *out)
             g->finalizer_closes);
     gc_weak_text(g->weak, out);
     text_gc_owners(m, out);
-    if (gc_runs_too_rarely(rp))
+    if (gc_runs_too_rarely(m))
         fprintf(out,
                 "  GC runs too rarely: dark matter peaked at %s, %.1fx the GC heap, and grew by "
                 "up to %s between two collections; libgc paces itself by GC allocation only, "

@@ -143,7 +143,7 @@ static void path_json(struct html *h, const struct retention_path *p)
 
 static const struct retention *retention_of(const struct model *m)
 {
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     return l && l->retention && l->retention->nsnaps ? l->retention : NULL;
 }
 
@@ -229,7 +229,7 @@ static void timeline_json(struct html *h, const struct model *m)
 
 static void gc_series_json(struct html *h, const struct model *m)
 {
-    const struct gc_stats *g = m->rp->gc;
+    const struct gc_stats *g = m->gc;
     FILE *out = h->out;
     if (!g) {
         fputs(",\"gc\":null", out);
@@ -239,7 +239,7 @@ static void gc_series_json(struct html *h, const struct model *m)
                  ",\"finalizer_closes\":%" PRIu64 ",\"max_dark_growth\":%" PRIu64
                  ",\"runs_too_rarely\":%s",
             g->collections, g->peak_gc_heap_bytes, g->finalizer_closes, g->max_dark_growth,
-            gc_runs_too_rarely(m->rp) ? "true" : "false");
+            gc_runs_too_rarely(m) ? "true" : "false");
     /* of each run of `stride` samples, the one with the most dark matter */
     uint64_t stride = (g->nsamples + HTML_MAX_GC - 1) / HTML_MAX_GC;
     if (!stride)
@@ -436,7 +436,7 @@ static void domtree_json(struct html *h, const struct retention *r)
 
 static void leaks_json(struct html *h, const struct model *m)
 {
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     FILE *out = h->out;
     if (!l || !l->valid) {
         fputs(",\"leaks\":null", out);
@@ -469,7 +469,7 @@ static void owners_json(struct html *h, const struct model *m)
                      ",\"peak_bytes\":%" PRIu64 ",\"opened\":%" PRIu64 ",\"closed\":%" PRIu64
                      ",\"closed_by_gc\":%" PRIu64 ",\"stack\":",
                 i ? "," : "", names_owner_kind(g->kind), g->live_handles, g->bytes, g->peak_bytes,
-                g->opened, g->closed, gc_group_closes(m->rp, g));
+                g->opened, g->closed, gc_group_closes(m, g));
         stack_json(h, &m->owners[i].stack);
         fputc('}', out);
     }
@@ -594,7 +594,7 @@ static void suspects_json(struct html *h, const struct model *m, const struct re
                     s->dead_entries, s->live_entries + s->dead_entries);
         fprintf(out, ",\"per_mark\":%s,\"rate\":", s->per_mark ? "true" : "false");
         num(out, s->rate);
-        if (s->kind == SUSPECT_DARK_MATTER && m->rp->gc)
+        if (s->kind == SUSPECT_DARK_MATTER && m->gc)
             fputs(",\"gc_chart\":true", out);
         suspect_series_json(out, m, s, r);
         fputc('}', out);
@@ -690,7 +690,7 @@ static void sites_json(struct html *h, const struct model *m)
 /* Whether a process gets a section: findings, leaks, or the only one. */
 static bool has_something(const struct model *m)
 {
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     if (m->growth && m->growth->n)
         return true;
     if (l && l->valid && (l->cls[LEAK_DEFINITELY].bytes || l->cls[LEAK_POSSIBLY].bytes))
@@ -702,7 +702,7 @@ static bool has_something(const struct model *m)
     for (size_t i = 0; r && i < r->tables.nchains; i++)
         if (r->tables.chains[i].flagged)
             return true;
-    return m->rp->gc && gc_runs_too_rarely(m->rp);
+    return m->gc && gc_runs_too_rarely(m);
 }
 
 static void process_json(struct html *h, const struct model *m, bool detailed)

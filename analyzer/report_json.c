@@ -210,7 +210,7 @@ static void json_processes(struct model *const *procs, size_t n, FILE *out)
                 lk.replaced ? "replaced_by_exec" : lk.lost ? "lost" : "live_at_exit",
                 t->leaked_bytes,
                 t->complete ? "true" : "false", t->exec_replaced ? "true" : "false");
-        if (p->rp->leaks && p->rp->leaks->valid) {
+        if (p->leaks && p->leaks->valid) {
             fputs(",\"leaks\":", out);
             report_leaks_json_totals(out, p);
         }

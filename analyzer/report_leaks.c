@@ -47,7 +47,7 @@ static struct lsite *class_sum(struct model *const *ms, size_t n, int c, uint64_
     size_t total = 0;
     *bytes = *blocks = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct leak_class_total *t = &ms[i]->rp->leaks->cls[c];
+        const struct leak_class_total *t = &ms[i]->leaks->cls[c];
         *bytes += t->bytes;
         *blocks += t->blocks;
         total += t->nsites;
@@ -55,7 +55,7 @@ static struct lsite *class_sum(struct model *const *ms, size_t n, int c, uint64_
     struct lsite *v = total ? xcalloc(total, sizeof(*v)) : NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct leak_class_total *t = &ms[i]->rp->leaks->cls[c];
+        const struct leak_class_total *t = &ms[i]->leaks->cls[c];
         for (size_t j = 0; j < t->nsites; j++)
             v[k++] = (struct lsite){ms[i], &t->sites[j],
                                     model_stack_of(ms[i], t->sites[j].stack_id)};
@@ -76,7 +76,7 @@ static bool site_is_system(const struct lsite *v)
 static bool anything_lost(struct model *const *ms, size_t n, bool all)
 {
     for (size_t i = 0; i < n; i++) {
-        const struct leaks *l = ms[i]->rp->leaks;
+        const struct leaks *l = ms[i]->leaks;
         for (int c = 0; c < LEAK_REACHABLE; c++)
             for (size_t j = 0; j < l->cls[c].nsites; j++) {
                 struct lsite v = {ms[i], &l->cls[c].sites[j],
@@ -103,7 +103,7 @@ void report_leaks_text(FILE *out, const struct report_opts *o, struct model *con
     else
         snprintf(title, sizeof(title),
                  "leaks (valgrind memcheck's classes, %s snapshot %" PRIu64 ")",
-                 names_snapshot_reason(ms[0]->rp->leaks->reason), ms[0]->rp->leaks->seq);
+                 names_snapshot_reason(ms[0]->leaks->reason), ms[0]->leaks->seq);
     report_text_heading(out, o, title);
     for (int c = 0; c < LEAK_CLASSES; c++) {
         uint64_t bytes, blocks;
@@ -171,7 +171,7 @@ void report_leaks_json(FILE *out, const struct report_opts *o, struct model *con
 
 void report_leaks_json_totals(FILE *out, const struct model *m)
 {
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     fputc('{', out);
     for (int c = 0; c < LEAK_CLASSES; c++)
         fprintf(out, "%s\"%s\":{\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 "}", c ? "," : "",

@@ -283,7 +283,7 @@ static void lost_by_site(const struct model *m, const struct model_leaked *ml, s
     if (!ml->lost)
         return;
     for (int c = LEAK_DEFINITELY; c <= LEAK_INDIRECTLY; c++) {
-        const struct leak_class_total *t = &m->rp->leaks->cls[c];
+        const struct leak_class_total *t = &m->leaks->cls[c];
         for (size_t j = 0; j < t->nsites; j++) {
             struct site_lost *v = htab_put(lost, t->sites[j].stack_id + 1, NULL);
             v->bytes += t->sites[j].bytes;

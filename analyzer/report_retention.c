@@ -19,7 +19,7 @@
 
 static const struct retention *retention_of(const struct model *m)
 {
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     return l && l->retention && l->retention->nsnaps ? l->retention : NULL;
 }
 

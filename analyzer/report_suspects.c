@@ -338,7 +338,7 @@ static size_t shown(const struct suspects *s, const struct report_opts *o)
 /* Lost at the last snapshot (memcheck's lost classes), or live at the end without one. */
 static uint64_t lost_at_exit(const struct model *m, bool *snapshot)
 {
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     *snapshot = l && l->valid;
     if (!*snapshot)
         return m->rp->tot.leaked_bytes;
@@ -402,7 +402,7 @@ static void python_hint(const struct model *m, const struct suspects *s, FILE *o
 static void text_hints(const struct model *m, const struct suspects *s, FILE *out)
 {
     python_hint(m, s, out);
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     const struct retention *r = l ? l->retention : NULL;
     size_t running = 0;
     for (size_t i = 0; r && i < r->nsnaps; i++)

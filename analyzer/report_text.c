@@ -328,7 +328,7 @@ void report_text(const struct model *m, const struct report_opts *o, bool skip_l
     text_summary(&t, m);
     growth_text(m->growth, o->color, o->no_addresses, out);
     report_retention_text(m, o, out);
-    if (!skip_leaks && m->rp->leaks && m->rp->leaks->valid) {
+    if (!skip_leaks && m->leaks && m->leaks->valid) {
         struct model *self = (struct model *)m; /* read only: the writer takes a list */
         report_leaks_text(out, o, &self, 1, false);
     }

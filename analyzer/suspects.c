@@ -24,7 +24,7 @@ struct build {
 
 static const struct retention *retention_of(const struct model *m)
 {
-    const struct leaks *l = m->rp->leaks;
+    const struct leaks *l = m->leaks;
     return l ? l->retention : NULL;
 }
 
@@ -203,7 +203,7 @@ static void add_chains(struct build *b, const struct tables *t)
 
 static void add_leaks(struct build *b)
 {
-    const struct leaks *l = b->m->rp->leaks;
+    const struct leaks *l = b->m->leaks;
     if (!l || !l->valid)
         return;
     const struct leak_class_total *k = &l->cls[LEAK_DEFINITELY];

@@ -50,18 +50,13 @@ ALLOW='
 analyzer/analysis.h report.h             analysis_tree_text/json take struct report_opts; the tree writers move out
 analyzer/gate.c report.h                 gate prints its verdict with report_bytes; should return plain data
 analyzer/growth.c report.h               growth prints its findings itself (report_json_stack, report_bytes)
-analyzer/replay.c gc.h                   replay calls gc_observe by name instead of an on_* subscription
-analyzer/replay.c leaks.h                replay calls leaks_apply by name instead of an on_* subscription
 analyzer/report_dump.h reader.h          dump renders raw log records by design; it is a log writer, not a findings writer
-analyzer/model.c leaks.h                 the model reads leak results through m->rp->leaks; findings should be handed in
 analyzer/gate.c call:report_text.c       gate calls the text writer for its verdict lines
 analyzer/growth.c call:report_json.c     growth emits its own JSON (report_json_stack, report_json_str)
 analyzer/growth.c call:report_retention.c growth prints retention paths (report_retention_path_json)
 analyzer/growth.c call:report_text.c     growth formats sizes and names (report_bytes, report_short_name)
 analyzer/growth.c call:report_suspects.c growth prints retention path shares through the suspects writer
 analyzer/report_dump.c call:reader.c     dump renders raw log records by design (see report_dump.h)
-analyzer/replay.c call:gc.c              replay calls gc_observe by name
-analyzer/replay.c call:leaks.c           replay calls leaks_apply by name
 analyzer/analysis.c call:report_json.c   the analysis tree prints itself as JSON
 analyzer/analysis.c call:report_text.c   the analysis tree prints itself as text
 analyzer/analysis.c call:report_leaks.c  the analysis tree prints its leak table itself

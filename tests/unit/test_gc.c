@@ -12,6 +12,9 @@
 #include "logbuild.h"
 #include "replay.h"
 
+/* What the gc analysis made of the last log replayed (replay_log). */
+static struct gc_stats *replayed_gc;
+
 static struct replay *replay_log(struct logbuild *b, int *rc)
 {
     size_t n;
@@ -20,11 +23,20 @@ static struct replay *replay_log(struct logbuild *b, int *rc)
     CHECK_EQ(ht_reader_open_mem(&r, z, n, "t"), 0);
     struct replay_opts o = {.from_us = 0, .to_us = UINT64_MAX};
     struct replay *rp = replay_create(&o);
+    struct replay_listener l = gc_listener(&replayed_gc);
+    replay_listen(rp, &l);
     *rc = replay_run(rp, r);
     ht_reader_close(r);
     free(z);
     lb_release(b);
     return rp;
+}
+
+static void replayed_free(struct replay *rp)
+{
+    replay_free(rp);
+    gc_free(replayed_gc);
+    replayed_gc = NULL;
 }
 
 static void start(struct logbuild *b)
@@ -45,7 +57,8 @@ static void test_gc_replay(void)
     lb_gc_sample(&b);
     struct replay *rp = replay_log(&b, &rc);
     CHECK_EQ(rc, 0);
-    const struct gc_stats *g = rp->gc;
+    const struct gc_stats *g = replayed_gc;
+    const struct model m = {.rp = rp, .gc = g};
     CHECK(g != NULL);
     CHECK_EQ(g->objects, 64 + 3);
     CHECK_EQ(g->allocated_bytes, 1024 + 48);
@@ -67,13 +80,13 @@ static void test_gc_replay(void)
     CHECK_EQ(g->finalizer_closes, 2);
     CHECK_EQ(g->frees, 1);
     CHECK_EQ(rp->ngroups, 1);
-    CHECK_EQ(gc_group_closes(rp, &rp->groups[0]), 2);
-    gc_symbolize(rp, NULL); /* the finalizers' registration stack: stack 1 */
-    const struct model_stack *st = gc_group_fin_stack(rp, &rp->groups[0]);
+    CHECK_EQ(gc_group_closes(&m, &rp->groups[0]), 2);
+    gc_symbolize(replayed_gc, rp, NULL); /* the finalizers' registration stack: stack 1 */
+    const struct model_stack *st = gc_group_fin_stack(&m, &rp->groups[0]);
     CHECK(st != NULL && st->nframes == 1 && st->frames[0].address == 0x401000);
     /* dark matter (3000) outgrew the GC heap (2000), finalizers freed malloc */
-    CHECK(gc_runs_too_rarely(rp));
-    replay_free(rp);
+    CHECK(gc_runs_too_rarely(&m));
+    replayed_free(rp);
 }
 
 /* No GC record: no gc state, nothing reported. */
@@ -86,8 +99,8 @@ static void test_no_gc(void)
     lb_end(&b, 2, HT_END_EXIT);
     struct replay *rp = replay_log(&b, &rc);
     CHECK_EQ(rc, 0);
-    CHECK(rp->gc == NULL);
-    replay_free(rp);
+    CHECK(replayed_gc == NULL);
+    replayed_free(rp);
 }
 
 /* Out-of-range fn / op values and trailing bytes are corrupt, not crashes. */
@@ -113,7 +126,7 @@ static void test_gc_corrupt(void)
         lb_end(&b, 2, HT_END_EXIT);
         struct replay *rp = replay_log(&b, &rc);
         CHECK_EQ(rc, -1);
-        replay_free(rp);
+        replayed_free(rp);
     }
 }
 

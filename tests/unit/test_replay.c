@@ -11,7 +11,9 @@
 #include "logbuild.h"
 #include "replay.h"
 
-static struct replay *replay_log(struct logbuild *b, uint64_t from, uint64_t to)
+/* Replays b with the listeners l[0..nl) subscribed. */
+static struct replay *replay_log_to(struct logbuild *b, uint64_t from, uint64_t to,
+                                    const struct replay_listener *l, size_t nl)
 {
     size_t n;
     uint8_t *z = lb_compress(b, 2, &n);
@@ -19,11 +21,18 @@ static struct replay *replay_log(struct logbuild *b, uint64_t from, uint64_t to)
     CHECK_EQ(ht_reader_open_mem(&r, z, n, "t"), 0);
     struct replay_opts o = {.from_us = from, .to_us = to};
     struct replay *rp = replay_create(&o);
+    for (size_t i = 0; i < nl; i++)
+        replay_listen(rp, &l[i]);
     CHECK_EQ(replay_run(rp, r), 0);
     ht_reader_close(r);
     free(z);
     lb_release(b);
     return rp;
+}
+
+static struct replay *replay_log(struct logbuild *b, uint64_t from, uint64_t to)
+{
+    return replay_log_to(b, from, to, NULL, 0);
 }
 
 static void build_main(struct logbuild *b)
@@ -190,8 +199,91 @@ static void test_many_blocks(void)
     replay_free(rp);
 }
 
+/* What a listener saw (test_listeners). */
+struct seen {
+    int calls, frees, finishes, known_block; /* known_block: FREEs whose block was in the map */
+    uint64_t max_t, heap_at_first_free;
+    int *order, *norder; /* shared: which listener was called, in order, for the FREE at t=11 */
+};
+
+static void seen_event(struct replay_listener *self, struct replay *rp, const struct ht_event *ev)
+{
+    struct seen *s = self->ctx;
+    s->calls++;
+    if (ev->time_us > s->max_t)
+        s->max_t = ev->time_us;
+    if (ev->tag != HT_REC_FREE)
+        return;
+    if (s->frees++ == 0)
+        s->heap_at_first_free = rp->tot.heap_bytes;
+    s->known_block += blockmap_get(&rp->blocks, ev->addr) != NULL;
+    if (ev->time_us == 11 && *s->norder < 4)
+        s->order[(*s->norder)++] = self->before ? 1 : 2;
+}
+
+static void seen_finish(struct replay_listener *self, struct replay *rp)
+{
+    (void)rp;
+    ((struct seen *)self->ctx)->finishes++;
+}
+
+/* Once, at the first event at or after wake_us, then never again. */
+static void wake_once(struct replay_listener *self, struct replay *rp, const struct ht_event *ev)
+{
+    seen_event(self, rp, ev);
+    self->wake_us = UINT64_MAX;
+}
+
+/* Listeners see the events they asked for, in the window, before or after
+ * replay applied them; wake_us calls once whatever the tag; finish once. */
+static void test_listeners(void)
+{
+    struct logbuild b;
+    struct seen before = {0}, after = {0}, timer = {0};
+    int order[4], norder = 0;
+    before.norder = after.norder = timer.norder = &norder;
+    before.order = after.order = timer.order = order;
+    struct replay_listener l[3] = {
+        {.ctx = &after, .on_event = seen_event, .finish = seen_finish, .wake_us = UINT64_MAX},
+        {.ctx = &before, .on_event = seen_event, .before = true, .wake_us = UINT64_MAX},
+        {.ctx = &timer, .on_event = wake_once, .wake_us = 60},
+    };
+    replay_listener_want(&l[0], HT_REC_FREE, true);
+    replay_listener_want(&l[1], HT_REC_FREE, true);
+    replay_listener_want(&l[1], HT_REC_MARK, true);
+    replay_listener_want(&l[1], HT_REC_MARK, false);
+    build_main(&b);
+    struct replay *rp = replay_log_to(&b, 0, UINT64_MAX, l, 3);
+    /* 6 FREE records (logbuild, like the recorder, drops the unknown one) */
+    CHECK_EQ(before.calls, 6);
+    CHECK_EQ(before.frees, 6);
+    CHECK_EQ(after.frees, 6);
+    CHECK_EQ(before.known_block, 6); /* before: the block is still in the map */
+    CHECK_EQ(after.known_block, 0);  /* after: it is gone */
+    CHECK_EQ(before.heap_at_first_free, 100);
+    CHECK_EQ(after.heap_at_first_free, 0);
+    CHECK_EQ(norder, 2); /* the `before` one first, although subscribed second */
+    CHECK(norder == 2 && order[0] == 1 && order[1] == 2);
+    CHECK_EQ(after.finishes, 1);
+    CHECK_EQ(timer.calls, 1);
+    CHECK_EQ(timer.max_t, 60);
+    replay_free(rp);
+
+    /* --to 45: nothing past it arrives, and finish still does */
+    memset(&after, 0, sizeof(after));
+    after.norder = &norder;
+    after.order = order;
+    build_main(&b);
+    rp = replay_log_to(&b, 0, 45, l, 1);
+    CHECK_EQ(after.frees, 4);
+    CHECK(after.max_t <= 45);
+    CHECK_EQ(after.finishes, 1);
+    replay_free(rp);
+}
+
 int main(void)
 {
+    test_listeners();
     test_totals();
     test_window_and_truncation();
     test_many_blocks();
