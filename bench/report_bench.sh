@@ -9,6 +9,10 @@
 #
 # usage: bench/report_bench.sh [--big] [--runs R]
 # environment: HT_BUILD  the heaptrace build directory (default: build)
+#              HT_BASE_REPORT  another heaptrace-report (a base revision's, e.g.
+#                        build/compare/base-*/build/heaptrace-report of
+#                        tests/compare): measured on the same log, interleaved,
+#                        with a "this / base" row (a refactor's cost)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -80,7 +84,11 @@ for ((r = 1; r <= runs; r++)); do
     log "run $r/$runs: heaptrace-report, then heaptrack_print"
     measure ht_report "$build/heaptrace-report" "$ht_log"
     measure hk_report heaptrack_print "$hk_log.zst"
+    [ -z "${HT_BASE_REPORT:-}" ] || measure base_report "$HT_BASE_REPORT" "$ht_log"
 done
+if [ -n "${HT_BASE_REPORT:-}" ] && ! cmp -s "${res[ht_report|out]}" "${res[base_report|out]}"; then
+    problems+=("HT_BASE_REPORT's report differs from this build's (diff ${res[ht_report|out]} ${res[base_report|out]})")
+fi
 # Both must have seen the same run: N allocations by churn, plus the few of
 # libc's own start-up (stdio's buffer...).
 ht_allocs=$(sed -n 's/^ *allocations *\([0-9]*\).*/\1/p' "${res[ht_report|out]}")
@@ -124,6 +132,12 @@ row "heaptrack_print" hk_report "$hk_log.zst"
 awk -v tc="$(m ht_report cpu)" -v kc="$(m hk_report cpu)" -v tw="$(m ht_report wall)" -v kw="$(m hk_report wall)" \
     -v tr="$(m ht_report rss)" -v kr="$(m hk_report rss)" 'BEGIN {
     printf "| **heaptrace / heaptrack** | | %.2f | %.2f | **%.1f×** | %.2f |\n", tw / kw, tc / kc, kc / tc, tr / kr }'
+if [ -n "${HT_BASE_REPORT:-}" ]; then
+    row "heaptrace-report (HT_BASE_REPORT)" base_report "$ht_log"
+    awk -v tc="$(m ht_report cpu)" -v bc="$(m base_report cpu)" -v tw="$(m ht_report wall)" \
+        -v bw="$(m base_report wall)" -v tr="$(m ht_report rss)" -v br="$(m base_report rss)" 'BEGIN {
+        printf "| **this / base** | | %.3f | %.3f | %.3f× | %.3f |\n", tw / bw, tc / bc, bc / tc, tr / br }'
+fi
 echo
 echo "Whole pipeline, CPU s (record = the traced run with every helper process; heaptrack's includes heaptrack_interpret):"
 echo

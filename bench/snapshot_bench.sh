@@ -16,6 +16,9 @@
 #
 # usage: bench/snapshot_bench.sh [--quick] [--runs R]
 # environment: HT_BUILD  the heaptrace build directory (default: build)
+#              HT_BASE_REPORT  another heaptrace-report (a base revision's, as in
+#                        bench/report_bench.sh): run on the same logs, with a
+#                        "this / base" row for the analysis's wall and RSS
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,6 +59,15 @@ timed() {
 
 # kv FILE KEY: KEY=VALUE from a line of FILE (the first one that has it)
 kv() { sed -n "s/.*\\b$2=\\([0-9.]*\\).*/\\1/p" "$1" | head -n 1; }
+
+# report_json TAG REPORT: REPORT --json on $snaplog (run $r) under time -v
+report_json() {
+    /usr/bin/time -v "$2" --json "$snaplog" >"$out/runs/$1.$r.json" 2>"$out/runs/$1.$r.err" ||
+        problems+=("run $r: $2 failed (see $out/runs/$1.$r.err)")
+    res[$1|wall]+=" $(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$out/runs/$1.$r.err" |
+        awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')"
+    res[$1|rss]+=" $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/runs/$1.$r.err")"
+}
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 declare -A res
@@ -98,11 +110,12 @@ for ((r = 1; r <= runs; r++)); do
     res[snap|logmb]+=" $(awk -v b="$(stat -c %s "$snaplog")" 'BEGIN { printf "%.1f", b / 1e6 }')"
 
     log "run $r/$runs: heaptrace-report --json on that log"
-    /usr/bin/time -v "$build/heaptrace-report" --json "$snaplog" >"$out/runs/report.$r.json" \
-        2>"$out/runs/report.$r.err" || problems+=("run $r: heaptrace-report failed (see $out/runs/report.$r.err)")
-    res[report|wall]+=" $(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$out/runs/report.$r.err" |
-        awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')"
-    res[report|rss]+=" $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/runs/report.$r.err")"
+    report_json report "$build/heaptrace-report"
+    if [ -n "${HT_BASE_REPORT:-}" ]; then
+        report_json base_report "$HT_BASE_REPORT"
+        cmp -s "$out/runs/report.$r.json" "$out/runs/base_report.$r.json" ||
+            problems+=("run $r: HT_BASE_REPORT's JSON differs from this build's")
+    fi
     rm -f "$snaplog"
 done
 
@@ -139,6 +152,11 @@ echo "| exit snapshot: scan, wall (the exiting thread compresses what the child 
 echo "| log with both snapshots | $(m snap logmb) MB | | |"
 echo "| \`heaptrace-report --json\` on it: wall | $(m report wall) s | < 30 s | $(yes_no "$(m report wall)" 30 le) |"
 echo "| \`heaptrace-report --json\` on it: peak RSS | $(awk -v k="$(m report rss)" 'BEGIN { printf "%.2f", k / 1048576 }') GiB | < 4 GB | $(yes_no "$(m report rss)" 3906250 le) |"
+if [ -n "${HT_BASE_REPORT:-}" ]; then
+    awk -v w="$(m report wall)" -v bw="$(m base_report wall)" -v k="$(m report rss)" -v bk="$(m base_report rss)" 'BEGIN {
+        printf "| the same, HT_BASE_REPORT: wall, peak RSS | %.2f s, %.2f GiB | | |\n", bw, bk / 1048576
+        printf "| **this / base**: wall, peak RSS | %.3f, %.3f | | |\n", (bw > 0 ? w / bw : 0), (bk > 0 ? k / bk : 0) }'
+fi
 awk -v nw="$(m native wall)" -v tw="$(m heaptrace wall)" -v kw="$(m heaptrack wall)" \
     -v nc="$(m native cpu)" -v tc="$(m heaptrace cpu)" -v kc="$(m heaptrack cpu)" '
     function ovh(t, k, n) { return k - n > 0 ? sprintf("%.2f", (t - n) / (k - n)) : "n/a" }
