@@ -20,7 +20,6 @@
 
 #include "exitcode.h"
 #include "model.h"
-#include "report.h"
 
 struct growth_opts;
 
@@ -57,10 +56,12 @@ void analysis_free(struct analysis *a);
 /* Prints the reader's error git-style, naming `path` once. */
 void analysis_reader_error(const char *path, struct ht_reader *r);
 
+/* A process tree. Writers (report_tree.c) read models, n, selected and
+ * show_all only. */
 struct analysis_tree {
     struct analysis **procs; /* [0] = the root; parents before children */
-    struct model **models;
-    size_t n, selected;
+    struct model **models;   /* procs[i]->model, in the same order */
+    size_t n, selected;      /* selected: the process --pid/--program chose (else 0) */
     bool show_all; /* no --pid: text shows every process in detail */
     struct symbolizer *sym; /* shared by every process of the tree, or NULL */
 };
@@ -69,8 +70,6 @@ struct analysis_tree {
 int analysis_tree_load(struct analysis_tree **out, const char *path,
                        const struct analysis_opts *o);
 struct model *analysis_tree_selected(const struct analysis_tree *t);
-void analysis_tree_text(const struct analysis_tree *t, const struct report_opts *o, FILE *out);
-void analysis_tree_json(const struct analysis_tree *t, const struct report_opts *o, FILE *out);
 void analysis_tree_free(struct analysis_tree *t);
 
 #endif /* HT_ANALYSIS_H */

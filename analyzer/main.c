@@ -399,9 +399,9 @@ int main(int argc, char **argv)
     /* the file outputs stand on their own: no text report unless asked */
     bool files_only = (c.flame || c.massif || c.html || c.pprof || c.junit) && !c.json;
     if (c.json)
-        analysis_tree_json(tree, &c.r, stdout);
+        report_tree_json(tree, &c.r, stdout);
     else if (!files_only)
-        analysis_tree_text(tree, &c.r, stdout);
+        report_tree_text(tree, &c.r, stdout);
     if (c.nrules)
         rc = run_gates(&c, tree);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -95,6 +95,14 @@ void report_retention_path_line_share(FILE *out, const struct model *m,
                                       const struct retention_path *p, uint64_t held,
                                       uint64_t total);
 
+/* report_tree.c: a process tree's reports (analysis.h). Text: with several
+ * processes and no --pid, the tree's verdict, a line per process and the
+ * summed leaks first, then each process with something to say; else the
+ * selected process. JSON: the selected process with the tree's summary. */
+struct analysis_tree;
+void report_tree_text(const struct analysis_tree *t, const struct report_opts *o, FILE *out);
+void report_tree_json(const struct analysis_tree *t, const struct report_opts *o, FILE *out);
+
 /* Byte counts for people: "1023 B", "1.5 KiB", "12.0 MiB". */
 const char *report_bytes(uint64_t n, char buf[32]);
 
