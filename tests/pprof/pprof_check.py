@@ -8,9 +8,10 @@ of the same log, so a clone without golang-go still tests the export.
 
 Checks what a reader of the profile relies on: string_table[0] is "", every
 id a sample, location or line names exists, every sample has one value per
-sample type, the default type is inuse_space, and per process (label pid)
-and per leaf function every sample type adds up to what the JSON report
-says (`heaptrace-report --json --pid N`): allocations, bytes allocated,
+sample type, the default type is inuse_space, and per process (labels pid
+and program: a pid that exec'd has one image per program) and per leaf
+function every sample type adds up to what the JSON report says
+(`heaptrace-report --json --pid N:PROGRAM`): allocations, bytes allocated,
 live at the end, the site's share of the peak, memcheck's lost bytes and
 blocks, and the growth findings' slopes. Writes EXPECT_OUT for pprof_go.sh:
 one line per sample type "TYPE UNIT TOTAL TOP_VALUE TOP_FUNCTION" (the
@@ -193,27 +194,28 @@ def main():
             continue
         fn = prof["fn"][prof["loc"][ids[0]][1][0][0]][0]
         for t, v in zip(TYPES, vals):
-            got[labels["pid"]][t][fn] += v
+            got[(labels["pid"], labels["program"])][t][fn] += v
 
-    # the JSON report of every process of the tree (or the one of --pid)
+    # the JSON report of every process of the tree (or the one of --pid);
+    # a pid that exec'd has one image per program: the key is (pid, program)
     top = json.loads(subprocess.run(cmd + ["--json"], check=True, capture_output=True).stdout)
-    pids = [p["pid"] for p in top["processes"]] or [top["program"]["pid"]]
-    if "--pid" in cmd:
-        pids = [top["program"]["pid"]]
+    procs = top["processes"] if "--pid" not in cmd else []
+    procs = [(p["pid"], p["exe"]) for p in procs] or [(top["program"]["pid"], top["program"]["exe"])]
+    procs = [(pid, exe.rsplit("/", 1)[-1] or "?") for pid, exe in procs]
     totals = {t: defaultdict(int) for t in TYPES}
-    for pid in pids:
+    for key in procs:
         # a tree's JSON sums the leaks of every process: one process is --pid's
-        rep = top if len(pids) == 1 else json.loads(subprocess.run(
-            cmd + ["--json", "--pid", str(pid)], check=True, capture_output=True).stdout)
+        rep = top if len(procs) == 1 else json.loads(subprocess.run(
+            cmd + ["--json", "--pid", "%d:%s" % key], check=True, capture_output=True).stdout)
         want = expected_by_leaf(rep)
         for t in TYPES:
-            fns = {f for f, v in want[t].items() if v} | {f for f, v in got[pid][t].items() if v}
+            fns = {f for f, v in want[t].items() if v} | {f for f, v in got[key][t].items() if v}
             for fn in sorted(fns):
-                if want[t].get(fn, 0) != got[pid][t].get(fn, 0):
-                    bad.append("pid %d %s %s: profile %d, JSON report %d" %
-                               (pid, t, fn, got[pid][t].get(fn, 0), want[t].get(fn, 0)))
+                if want[t].get(fn, 0) != got[key][t].get(fn, 0):
+                    bad.append("pid %d (%s) %s %s: profile %d, JSON report %d" %
+                               (key[0], key[1], t, fn, got[key][t].get(fn, 0), want[t].get(fn, 0)))
                 totals[t][fn] += want[t].get(fn, 0)
-    extra = set(got) - set(pids)
+    extra = set(got) - set(procs)
     if extra:
         bad.append("samples of processes the report does not show: %s" % sorted(extra))
 
@@ -227,7 +229,7 @@ def main():
         print("FAIL: " + b)
     n = len(prof["samples"])
     print("%s: %d samples, %d locations, %d functions, %d mappings, %d processes%s" %
-          (path, n, len(prof["loc"]), len(prof["fn"]), len(prof["map"]), len(pids),
+          (path, n, len(prof["loc"]), len(prof["fn"]), len(prof["map"]), len(procs),
            "" if bad else ": matches the JSON report"))
     sys.exit(1 if bad else 0)
 
