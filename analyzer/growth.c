@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * growth.c - see growth.h. Sections: statistics, recording (the replay
+ * growth.c - see growth.h. Sections: detection, recording (the replay
  * hook), series and findings, output.
  */
 #include "growth.h"
@@ -12,109 +12,12 @@
 
 #include "names.h"
 #include "report.h"
+#include "stats.h"
 #include "suppress.h"
 #include "userframe.h"
 #include "xalloc.h"
 
-/* ------------------------------------------------------------ statistics */
-
-double growth_normal_sf(double z)
-{
-    return 0.5 * erfc(z / sqrt(2.0));
-}
-
-static int dbl_cmp(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
-double growth_median(double *v, size_t n)
-{
-    if (n == 0)
-        return 0;
-    qsort(v, n, sizeof(*v), dbl_cmp);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Sum over groups of equal values of t(t-1)(2t+5). */
-static double tie_term(const double *y, size_t n)
-{
-    double *s = xmalloc((n ? n : 1) * sizeof(*s));
-    memcpy(s, y, n * sizeof(*s));
-    qsort(s, n, sizeof(*s), dbl_cmp);
-    double sum = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && s[j] == s[i])
-            j++;
-        double t = (double)(j - i);
-        sum += t * (t - 1) * (2 * t + 5);
-        i = j;
-    }
-    free(s);
-    return sum;
-}
-
-void growth_mann_kendall(const double *y, size_t n, struct growth_mk *out)
-{
-    double s = 0;
-    for (size_t i = 0; i + 1 < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            s += (y[j] > y[i]) - (y[j] < y[i]);
-    double dn = (double)n;
-    double var = n < 2 ? 0 : (dn * (dn - 1) * (2 * dn + 5) - tie_term(y, n)) / 18.0;
-    double z = 0;
-    if (var > 0)
-        z = s > 0 ? (s - 1) / sqrt(var) : s < 0 ? (s + 1) / sqrt(var) : 0;
-    *out = (struct growth_mk){.s = s, .var_s = var, .z = z,
-                              .p = var > 0 ? growth_normal_sf(z) : 1.0};
-}
-
-double growth_theil_sen(const double *x, const double *y, size_t n, double *lo, double *hi)
-{
-    size_t npairs = 0;
-    double *sl = xmalloc((n > 1 ? n * (n - 1) / 2 : 1) * sizeof(*sl));
-    for (size_t i = 0; i + 1 < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            if (x[j] != x[i])
-                sl[npairs++] = (y[j] - y[i]) / (x[j] - x[i]);
-    if (npairs == 0) {
-        free(sl);
-        if (lo)
-            *lo = 0;
-        if (hi)
-            *hi = 0;
-        return 0;
-    }
-    double med = growth_median(sl, npairs); /* sorts sl */
-    /* Sen (1968): C = z(0.975) sqrt(Var S); the limits are the M1-th and
-     * (M2+1)-th ordered slopes, M1 = (N - C) / 2, M2 = (N + C) / 2. */
-    struct growth_mk mk;
-    growth_mann_kendall(y, n, &mk);
-    double c = 1.959964 * sqrt(mk.var_s);
-    double m1 = ((double)npairs - c) / 2, m2 = ((double)npairs + c) / 2;
-    long i1 = (long)floor(m1) - 1, i2 = (long)ceil(m2);
-    if (i1 < 0)
-        i1 = 0;
-    if (i2 > (long)npairs - 1)
-        i2 = (long)npairs - 1;
-    if (lo)
-        *lo = sl[i1];
-    if (hi)
-        *hi = sl[i2];
-    free(sl);
-    return med;
-}
-
-static double median_copy(const double *v, size_t n)
-{
-    double *c = xmalloc((n ? n : 1) * sizeof(*c));
-    memcpy(c, v, n * sizeof(*c));
-    double m = growth_median(c, n);
-    free(c);
-    return m;
-}
+/* -------------------------------------------------------------- detection */
 
 void growth_detect(const double *x, const double *y, size_t n, double warmup,
                    struct growth_verdict *v)
@@ -135,19 +38,19 @@ void growth_detect_gain(const double *x, const double *y, size_t n, double warmu
         return;
     const double *xs = x + first, *ys = y + first;
     size_t m = n - first, w = m / 10 ? m / 10 : 1;
-    double start = median_copy(ys, w);
-    v->gained = median_copy(ys + m - w, w) - start;
-    struct growth_mk mk;
-    growth_mann_kendall(ys, m, &mk);
+    double start = stats_median_of(ys, w);
+    v->gained = stats_median_of(ys + m - w, w) - start;
+    struct stats_mk mk;
+    stats_mann_kendall(ys, m, &mk);
     v->p = mk.p;
     if (mk.p >= GROWTH_ALPHA)
         return;
-    v->slope = growth_theil_sen(xs, ys, m, &v->slope_lo, &v->slope_hi);
+    v->slope = stats_theil_sen(xs, ys, m, &v->slope_lo, &v->slope_hi);
     if (v->slope <= 0 || v->slope_lo <= 0)
         return;
     size_t third = m / 3;
     if (third >= 3) {
-        double s3 = growth_theil_sen(xs + m - third, ys + m - third, third, NULL, NULL);
+        double s3 = stats_theil_sen(xs + m - third, ys + m - third, third, NULL, NULL);
         if (s3 < 0.25 * v->slope) {
             v->plateau = true;
             return;
@@ -362,7 +265,7 @@ static void add_finding(struct growth_result *r, const struct series_ctx *c, con
     f.gained_bytes = (int64_t)llround(v->gained);
     f.last_bytes = (uint64_t)y[c->n - 1];
     size_t m = c->n - v->first;
-    f.slope_per_s = growth_theil_sen(c->t + v->first, y + v->first, m, NULL, NULL);
+    f.slope_per_s = stats_theil_sen(c->t + v->first, y + v->first, m, NULL, NULL);
     f.slope_per_mark = c->per_mark ? v->slope : NAN;
     /* 10x the run: as many more marks (or seconds) as nine runs add */
     double span = c->x[c->n - 1] + (c->per_mark ? 1 : 0);
@@ -562,38 +465,6 @@ static void analyze_owners(struct growth_result *r, const struct series_ctx *c,
 
 /* ------------------------------------------------------------ kept blocks */
 
-/* P(X >= k) for X ~ Poisson(lambda). */
-static double poisson_sf(uint64_t k, double lambda)
-{
-    if (k == 0)
-        return 1;
-    double term = exp(-lambda), cdf = 0;
-    for (uint64_t i = 0; i < k; i++) {
-        cdf += term;
-        term *= lambda / (double)(i + 1);
-    }
-    return cdf >= 1 ? 0 : 1 - cdf;
-}
-
-/* Kolmogorov-Smirnov p of u[0..n) (sorted, in [0, 1]) against the uniform
- * law: the asymptotic series with Stephens' small-sample correction. */
-static double ks_uniform_p(const double *u, size_t n)
-{
-    if (n == 0)
-        return 1;
-    double d = 0;
-    for (size_t i = 0; i < n; i++) {
-        double lo = u[i] - (double)i / (double)n, hi = (double)(i + 1) / (double)n - u[i];
-        d = fmax(d, fmax(lo, hi));
-    }
-    double sn = sqrt((double)n), l = (sn + 0.12 + 0.11 / sn) * d, p = 0;
-    if (l < 0.3)
-        return 1;
-    for (int j = 1; j <= 100; j++)
-        p += (j % 2 ? 2 : -2) * exp(-2.0 * j * j * l * l);
-    return p < 0 ? 0 : p > 1 ? 1 : p;
-}
-
 struct kblock {
     uint32_t site;
     uint64_t id, size;
@@ -722,13 +593,13 @@ static bool kept_test(const struct series_ctx *c, uint32_t first, const struct k
     if (ne < GROWTH_KEPT_MIN_EVENTS)
         return false;
     double lambda = c->per_mark ? record_lambda(c, first) : log(u_end / u_first);
-    k->record_p = poisson_sf(ne, lambda);
+    k->record_p = stats_poisson_sf(ne, lambda);
     /* (1 - gap/window)^events: the chance of a gap this long since the last */
     double last_at = (u_last - u_first) / (u_hi - u_first);
     double p_gap = pow(last_at < 1 ? last_at : 1, (double)ne);
     for (size_t i = 0; i < ne; i++)
         xs[i] = xs[i] < 0 ? 0 : xs[i] > 1 ? 1 : xs[i];
-    k->spread_p = fmin(p_gap, ks_uniform_p(xs, ne));
+    k->spread_p = fmin(p_gap, stats_ks_uniform_p(xs, ne));
     if (at_first && at_last && (double)at_last->count < (double)at_first->count + 0.5 * (double)k->blocks)
         return false;
     return k->record_p < GROWTH_ALPHA && k->spread_p >= GROWTH_KEPT_SPREAD_ALPHA;
@@ -803,8 +674,8 @@ static void analyze_kept(struct growth_result *r, const struct series_ctx *c,
             char *fn;
             nf.function = xstrdup(innermost_name(st, &fn));
             free(fn);
-            nf.slope_per_s = growth_theil_sen(c->t + first, y, np, NULL, NULL);
-            double slope = growth_theil_sen(c->x + first, y, np, &nf.slope_lo, &nf.slope_hi);
+            nf.slope_per_s = stats_theil_sen(c->t + first, y, np, NULL, NULL);
+            double slope = stats_theil_sen(c->x + first, y, np, &nf.slope_lo, &nf.slope_hi);
             nf.slope_per_mark = c->per_mark ? slope : NAN;
             nf.p_value = k.record_p;
             nf.gained_bytes = (int64_t)k.bytes;
@@ -871,7 +742,7 @@ static void analyze_blocks(struct growth_result *r, const struct series_ctx *c,
         f.block = (struct growth_block){.blocks = le->count, .first_bytes = (uint64_t)z0,
                                         .last_bytes = (uint64_t)zend, .rises = rises,
                                         .last_rise_at = x_end > 0 ? last_rise / x_end : 1,
-                                        .record_p = poisson_sf(rises, record_lambda(c, first))};
+                                        .record_p = stats_poisson_sf(rises, record_lambda(c, first))};
         char *fn;
         f.function = xstrdup(innermost_name(st, &fn));
         free(fn);
@@ -886,7 +757,7 @@ static void analyze_blocks(struct growth_result *r, const struct series_ctx *c,
         double tspan = c->t[c->n - 1] - c->t[first];
         f.slope_per_s = tspan > 0 ? (double)(le->bytes - fe->bytes) / tspan : 0;
         f.slope_per_mark = c->per_mark ? slope : NAN;
-        growth_theil_sen(c->x + first, y, np, &f.slope_lo, &f.slope_hi);
+        stats_theil_sen(c->x + first, y, np, &f.slope_lo, &f.slope_hi);
         finding_series(&f, c, first, y, np);
         free(y);
         f.p_value = f.block.record_p;

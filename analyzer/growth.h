@@ -60,28 +60,9 @@ struct growth_opts {
     const struct suppressions *supp; /* sites to ignore, or NULL */
 };
 
-/* ------------------------------------------------------------ statistics */
+/* ------------------------------------------------------------- detection */
 
-struct growth_mk {
-    double s, var_s, z, p; /* p: one-sided, for an increasing trend */
-};
-
-/* Mann-Kendall S, its variance with the tie correction, z and p. Cannot fail. */
-void growth_mann_kendall(const double *y, size_t n, struct growth_mk *out);
-
-/*
- * Theil-Sen slope (median of the pairwise slopes over distinct x) and its
- * 95% confidence interval by Sen's method (ranks from the Mann-Kendall
- * variance). @return the slope; 0 when n < 2. lo/hi may be NULL.
- */
-double growth_theil_sen(const double *x, const double *y, size_t n, double *lo, double *hi);
-
-/* The median of v[0..n) (v is reordered). 0 for n == 0. */
-double growth_median(double *v, size_t n);
-
-/* Standard normal upper tail P(Z > z). */
-double growth_normal_sf(double z);
-
+/* growth_detect, on the statistics of stats.h. */
 struct growth_verdict {
     bool growing;
     bool plateau;      /* rose, then the last third stopped */

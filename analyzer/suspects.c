@@ -10,6 +10,7 @@
 #include "leaks.h"
 #include "names.h"
 #include "retention.h"
+#include "stats.h"
 #include "userframe.h"
 #include "xalloc.h"
 
@@ -159,10 +160,10 @@ static void add_tables(struct build *b, const struct tables *t)
             x[k] = unit_x(b, ts->pts[k].time_us);
             y[k] = (double)ts->pts[k].dead;
         }
-        s->dead_rate = growth_theil_sen(x, y, ts->npts, NULL, NULL);
+        s->dead_rate = stats_theil_sen(x, y, ts->npts, NULL, NULL);
         for (size_t k = 0; k < ts->npts; k++)
             y[k] = (double)(ts->pts[k].dead_bytes + ts->pts[k].owned_bytes);
-        s->rate = growth_theil_sen(x, y, ts->npts, NULL, NULL);
+        s->rate = stats_theil_sen(x, y, ts->npts, NULL, NULL);
         free(x);
         free(y);
         set_holder(b, s, ts->path);
@@ -191,10 +192,10 @@ static void add_chains(struct build *b, const struct tables *t)
             x[k] = unit_x(b, cs->pts[k].time_us);
             y[k] = (double)cs->pts[k].length;
         }
-        s->chain_rate = growth_theil_sen(x, y, cs->npts, NULL, NULL);
+        s->chain_rate = stats_theil_sen(x, y, cs->npts, NULL, NULL);
         for (size_t k = 0; k < cs->npts; k++)
             y[k] = (double)cs->pts[k].bytes;
-        s->rate = growth_theil_sen(x, y, cs->npts, NULL, NULL);
+        s->rate = stats_theil_sen(x, y, cs->npts, NULL, NULL);
         free(x);
         free(y);
         set_holder(b, s, cs->path);

@@ -23,6 +23,7 @@
 #include "paths.h"
 #include "replay.h"
 #include "retention.h"
+#include "stats.h"
 #include "xalloc.h"
 
 /*
@@ -480,7 +481,7 @@ void tables_add_snapshot(struct tables *t, const struct replay *rp, const struct
  * at least three times the second point. */
 bool tables_grows(const double *x, const double *y, size_t n, double *slope)
 {
-    *slope = n >= 2 ? growth_theil_sen(x, y, n, NULL, NULL) : 0;
+    *slope = n >= 2 ? stats_theil_sen(x, y, n, NULL, NULL) : 0;
     if (n >= 10) { /* 8 after the warm-up: the least for Mann-Kendall's p < 0.001 */
         struct growth_verdict v;
         growth_detect_gain(x, y, n, 0.2, TABLES_MIN_SLOTS, &v);

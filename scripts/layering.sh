@@ -29,7 +29,7 @@ set -euo pipefail
 # without .c/.h, across analyzer/ and common/; a trailing * matches a prefix.
 # Every analyzer/*.c and *.h must be listed (an unlisted file is an error).
 STAGES='
-base      xalloc htab names graph dominators paths format framecheck varint exitcode protobuf
+base      xalloc htab names graph dominators paths format framecheck varint exitcode protobuf stats
 log       reader
 replay    replay blockmap symbolize
 model     model userframe

@@ -15,6 +15,7 @@
 #include "gate.h"
 #include "growth.h"
 #include "logbuild.h"
+#include "stats.h"
 #include "model.h"
 #include "tables.h"
 
@@ -22,24 +23,24 @@
 
 static void test_mann_kendall(void)
 {
-    struct growth_mk mk;
+    struct stats_mk mk;
     const double inc[] = {1, 2, 3, 4, 5};
-    growth_mann_kendall(inc, 5, &mk);
+    stats_mann_kendall(inc, 5, &mk);
     NEAR(mk.s, 10, 0);
     NEAR(mk.var_s, 300.0 / 18, 1e-9);           /* n(n-1)(2n+5)/18 */
     NEAR(mk.z, 9 / sqrt(300.0 / 18), 1e-9);     /* (S-1)/sqrt(var) */
     NEAR(mk.p, 0.013743, 1e-5);
     const double ties[] = {1, 1, 2, 2, 3};      /* two pairs of ties: 2 * 2*1*9 */
-    growth_mann_kendall(ties, 5, &mk);
+    stats_mann_kendall(ties, 5, &mk);
     NEAR(mk.s, 8, 0);
     NEAR(mk.var_s, (300.0 - 36) / 18, 1e-9);
     NEAR(mk.z, 7 / sqrt(264.0 / 18), 1e-9);
     const double dec[] = {5, 4, 3, 2, 1};
-    growth_mann_kendall(dec, 5, &mk);
+    stats_mann_kendall(dec, 5, &mk);
     NEAR(mk.s, -10, 0);
     CHECK(mk.p > 0.98);
     const double flat[] = {7, 7, 7, 7};
-    growth_mann_kendall(flat, 4, &mk);
+    stats_mann_kendall(flat, 4, &mk);
     NEAR(mk.var_s, 0, 0);
     NEAR(mk.p, 1, 0);
 }
@@ -48,17 +49,17 @@ static void test_theil_sen(void)
 {
     const double x[] = {0, 1, 2, 3, 4}, y[] = {0, 1, 2, 3, 100};
     double lo, hi;
-    NEAR(growth_theil_sen(x, y, 5, &lo, &hi), 1, 0); /* the outlier does not move it */
+    NEAR(stats_theil_sen(x, y, 5, &lo, &hi), 1, 0); /* the outlier does not move it */
     CHECK(lo <= 1 && hi >= 1);
     const double y2[] = {3, 5, 7, 9, 11};
-    NEAR(growth_theil_sen(x, y2, 5, &lo, &hi), 2, 1e-12);
+    NEAR(stats_theil_sen(x, y2, 5, &lo, &hi), 2, 1e-12);
     NEAR(lo, 2, 1e-12);
     NEAR(hi, 2, 1e-12);
     const double x3[] = {0, 0, 1, 2}, y3[] = {0, 4, 2, 4}; /* equal x pairs are skipped */
     /* slopes: (0,2)=2 (0,4)=2 (4,2)=-2 (4,4)=0 (2,4)=2 -> median 2 */
-    NEAR(growth_theil_sen(x3, y3, 4, NULL, NULL), 2, 1e-12);
+    NEAR(stats_theil_sen(x3, y3, 4, NULL, NULL), 2, 1e-12);
     double v[] = {5, 1, 3, 2};
-    NEAR(growth_median(v, 4), 2.5, 0);
+    NEAR(stats_median(v, 4), 2.5, 0);
 }
 
 #define N 200
