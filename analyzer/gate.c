@@ -392,7 +392,7 @@ static void set_site(struct gate_result *res, const struct model_stack *st, cons
     char loc[300];
     const char *file;
     uint32_t line;
-    growth_stack_location(st, loc, sizeof(loc), &file, &line);
+    report_stack_location(st, loc, sizeof(loc), &file, &line);
     if (file) {
         snprintf(res->file, sizeof(res->file), "%s", file);
         res->line = line;

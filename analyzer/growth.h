@@ -43,6 +43,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "findings.h"
 #include "model.h"
 #include "replay.h"
 
@@ -63,6 +64,7 @@ struct growth_opts {
 /* ------------------------------------------------------------- detection */
 
 /* growth_detect, on the statistics of stats.h. */
+
 struct growth_verdict {
     bool growing;
     bool plateau;      /* rose, then the last third stopped */
@@ -81,16 +83,10 @@ void growth_detect(const double *x, const double *y, size_t n, double warmup,
 void growth_detect_gain(const double *x, const double *y, size_t n, double warmup,
                         double min_gain, struct growth_verdict *v);
 
-/* --------------------------------------------------------------- results */
+/* ------------------------------------------------------- finding rules */
 
-enum growth_by { GROWTH_BY_SITE, GROWTH_BY_FUNCTION, GROWTH_BY_OWNER, GROWTH_BY_RETAINER };
-
-/* What a finding rests on (docs/REPORT.md, "evidence"). */
-enum growth_evidence {
-    GROWTH_EV_TREND, /* the series rises: the trend test above */
-    GROWTH_EV_KEPT,  /* blocks that accumulate: growth_kept below */
-    GROWTH_EV_BLOCK, /* memory growing inside its blocks: growth_block below */
-};
+/* The findings (struct growth_result and its parts) are in findings.h;
+ * these are the rules behind its kept and block evidence. */
 
 /*
  * Kept blocks (growth_kept, per site): the site's blocks created after the
@@ -119,12 +115,6 @@ enum growth_evidence {
  * A leak of one block every K marks passes once 10 of them fall after the
  * warm-up: 1 per 10,000 requests over 200,000 leaves 16.
  */
-struct growth_kept {
-    uint64_t blocks, bytes, events;
-    double oldest_age, youngest_age; /* x units before the last point */
-    double longest_freed_age;        /* x units; 0 when the site never freed a block */
-    double record_p, spread_p;
-};
 
 /*
  * Growth inside blocks (growth_block, per site): the site's live block count
@@ -139,65 +129,9 @@ struct growth_kept {
  * (record_p: the Poisson law above, for its rises) and, for requests of a
  * bounded size, hardly at all after the warm-up.
  */
-struct growth_block {
-    uint64_t blocks;                 /* live blocks of the site at the last point */
-    uint64_t first_bytes, last_bytes; /* mean block size after the warm-up, at the end */
-    uint32_t rises;
-    double last_rise_at; /* share of the run (x / x_end) */
-    double record_p;
-};
-
 #define GROWTH_KEPT_MIN_EVENTS 10
 #define GROWTH_KEPT_SPREAD_ALPHA 0.01
 #define GROWTH_BLOCK_MIN_RATIO 2.0
-
-struct retention_path;
-
-struct growth_finding {
-    enum growth_by by;
-    const struct model_stack *stack; /* site, owner, or the function's largest site */
-    const char *function;            /* by function: its name; else the innermost frame's */
-    const char *owner_kind;          /* by owner: iconv_open, fopen...; else NULL */
-    double slope_per_mark;           /* NAN when the samples are in time */
-    double slope_per_s;
-    double slope_lo, slope_hi;       /* CI of the primary slope (per mark or per s) */
-    double p_value;
-    int64_t gained_bytes;
-    uint64_t last_bytes;             /* at the last sample */
-    uint64_t projected_bytes_10x;
-    /* growth_add_retention (heap snapshots): 1 kept alive, 0 unreachable (leaked),
-     * -1 unknown; and what keeps it alive (or NULL) */
-    int reachable;
-    const struct retention_path *path;
-    /* of the site's reachable blocks in the largest snapshot (total), how
-     * many `path`'s holder carries (retention.h, retention_holder); 0, 0
-     * when the path is not a holder's */
-    uint64_t holder_blocks, total_blocks;
-    /* the series the finding was tested on (owned by the result): seconds
-     * from series_t0_us (log time) and the bytes (or count) at each point */
-    double *series_t, *series_y;
-    uint32_t nseries;
-    uint64_t series_t0_us;
-    /* why (growth_text and growth_json render these) */
-    enum growth_evidence evidence;
-    uint32_t points;          /* sample points after the warm-up */
-    bool has_kept, has_block; /* kept / block below are filled */
-    struct growth_kept kept;
-    struct growth_block block;
-    int32_t user_frame; /* userframe_index(stack): the program's own first frame, or -1 */
-};
-
-struct growth_result {
-    struct growth_finding *findings; /* by gained bytes descending, then by, then key */
-    size_t n;
-    bool per_mark;      /* samples at marks (else evenly in time) */
-    uint32_t nsamples;  /* points used */
-    double warmup;
-    const struct model *model; /* the model analysed (for paths' stacks) */
-    /* --ignore-startup: live bytes per stack id at the first mark (NULL if none) */
-    uint64_t *startup_bytes;
-    uint64_t nstartup;
-};
 
 struct growth_recorder;
 
@@ -227,16 +161,5 @@ void growth_sort(struct growth_result *r);
  * retained sizes, and reachable/path on every finding. */
 void growth_add_retention(struct growth_result *r, const struct model *m,
                           const struct growth_opts *o);
-
-/* The "growth" JSON array (with its key, no trailing comma). */
-void growth_json(const struct growth_result *r, FILE *out);
-
-/* The text section; prints nothing without findings. */
-void growth_text(const struct growth_result *r, bool color, bool no_addresses, FILE *out);
-
-/* file:line of the stack's frame in the program's own code (userframe.h;
- * "" when that frame has no line information); buf >= 512. */
-const char *growth_stack_location(const struct model_stack *st, char *buf, size_t len,
-                                  const char **file, uint32_t *line);
 
 #endif /* HT_GROWTH_H */

@@ -103,6 +103,18 @@ struct analysis_tree;
 void report_tree_text(const struct analysis_tree *t, const struct report_opts *o, FILE *out);
 void report_tree_json(const struct analysis_tree *t, const struct report_opts *o, FILE *out);
 
+/* report_growth.c: the growth findings (findings.h) as the text report's
+ * "growth" section (nothing without findings) and as the JSON "growth"
+ * array with its key and "growth_samples" (each with a trailing ",\n"). */
+struct growth_result;
+void report_growth_text(const struct growth_result *r, bool color, FILE *out);
+void report_growth_json(const struct growth_result *r, FILE *out);
+/* file:line of the stack's frame in the program's own code (userframe.h),
+ * into buf (len >= 300); "" and *file NULL when that frame has no line
+ * information. */
+const char *report_stack_location(const struct model_stack *st, char *buf, size_t len,
+                                  const char **file, uint32_t *line);
+
 /* Byte counts for people: "1023 B", "1.5 KiB", "12.0 MiB". */
 const char *report_bytes(uint64_t n, char buf[32]);
 

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "gc.h"
-#include "growth.h"
+#include "findings.h"
 #include "htab.h"
 #include "leaks.h"
 #include "names.h"

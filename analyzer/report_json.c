@@ -10,7 +10,7 @@
 
 #include "gc.h"
 #include "leaks.h"
-#include "growth.h"
+#include "findings.h"
 #include "names.h"
 
 void report_json_str(FILE *out, const char *s)
@@ -234,7 +234,7 @@ void report_json(const struct model *m, const struct report_opts *o,
     json_sites(m, o, out);
     json_owners_marks(m, out);
     report_suspects_json(m, out);
-    growth_json(m->growth, out);
+    report_growth_json(m->growth, out);
     report_leaks_json(out, o, ls->procs, ls->n, ls->tree);
     report_retention_json(m, o, out);
     gc_json(m, out);

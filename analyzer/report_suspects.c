@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "growth.h"
+#include "findings.h"
 #include "leaks.h"
 #include "names.h"
 #include "retention.h"

@@ -13,7 +13,7 @@
 
 #include "gc.h"
 #include "leaks.h"
-#include "growth.h"
+#include "findings.h"
 #include "names.h"
 #include "suspects.h"
 #include "userframe.h"
@@ -326,7 +326,7 @@ void report_text(const struct model *m, const struct report_opts *o, bool skip_l
     text_header(&t, m);
     report_suspects_text(m, o, out);
     text_summary(&t, m);
-    growth_text(m->growth, o->color, o->no_addresses, out);
+    report_growth_text(m->growth, o->color, out);
     report_retention_text(m, o, out);
     if (!skip_leaks && m->leaks && m->leaks->valid) {
         struct model *self = (struct model *)m; /* read only: the writer takes a list */

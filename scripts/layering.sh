@@ -32,7 +32,7 @@ STAGES='
 base      xalloc htab names graph dominators paths format framecheck varint exitcode protobuf stats
 log       reader
 replay    replay blockmap symbolize
-model     model userframe
+model     model userframe findings
 analysis  analysis gc gc_weak growth growth_retention leaks retention domtree tables suspects gate suppress
 writer    report* html_assets
 main      main
@@ -48,13 +48,9 @@ writer log    writers render the findings model, never the raw log reader
 # TARGET is an included header or call:OBJECT (the file whose symbols FILE uses).
 ALLOW='
 analyzer/gate.c report.h                 gate prints its verdict with report_bytes; should return plain data
-analyzer/growth.c report.h               growth prints its findings itself (report_json_stack, report_bytes)
 analyzer/report_dump.h reader.h          dump renders raw log records by design; it is a log writer, not a findings writer
 analyzer/gate.c call:report_text.c       gate calls the text writer for its verdict lines
-analyzer/growth.c call:report_json.c     growth emits its own JSON (report_json_stack, report_json_str)
-analyzer/growth.c call:report_retention.c growth prints retention paths (report_retention_path_json)
-analyzer/growth.c call:report_text.c     growth formats sizes and names (report_bytes, report_short_name)
-analyzer/growth.c call:report_suspects.c growth prints retention path shares through the suspects writer
+analyzer/gate.c call:report_growth.c     gate names the file:line of a site through the growth writer
 analyzer/report_dump.c call:reader.c     dump renders raw log records by design (see report_dump.h)
 '
 
