@@ -12,8 +12,8 @@
  * internals of growth.c or gate.c. Formatting helpers shared by writers
  * (byte counts, stack locations, JSON strings) live in report.h.
  *
- * This header covers the growth findings (growth.c, growth_retention.c).
- * The rest of the model has its own headers:
+ * This header covers the growth findings (growth.c, growth_retention.c) and
+ * the gate verdicts (gate.c). The rest of the model has its own headers:
  * struct model (model.h: sites, functions, owners, the replay's totals),
  * struct suspects (suspects.h), the leak classes (leaks.h), retainers and
  * their paths (retention.h), the GC tables (gc.h, gc_weak.h).
@@ -22,7 +22,8 @@
  * it (analysis.c, reachable as model->growth, NULL when no growth analysis
  * ran) and is freed with it; every pointer inside it (stacks, paths, the
  * model) points into the same analysis and lives as long. The strings and
- * series a finding holds are owned by the result.
+ * series a finding holds are owned by the result. A gate_result borrows its
+ * rule and its site and lives as long as the caller's rules and analyses.
  *
  * Units: "x units" are marks when growth_result.per_mark, else seconds.
  * Slopes are bytes per x unit (per mark, per second); a slope that does
@@ -139,6 +140,72 @@ struct growth_result {
      * entries; NULL without marks */
     uint64_t *startup_bytes;
     uint64_t nstartup;
+};
+
+/* ================================================================= gates */
+
+/* A parsed `--fail-on` rule (gate.h has the grammar). */
+enum gate_metric {
+    GATE_LEAKED, GATE_LEAKED_BLOCKS, GATE_PEAK, GATE_RSS, GATE_GROWTH,
+    GATE_OWNER_LIVE, GATE_OWNER_BYTES, GATE_NEW_GROWTH, GATE_LIVE_AT_EXIT,
+    GATE_LIVE_AT_EXIT_BLOCKS,
+};
+enum gate_op { GATE_GT, GATE_GE, GATE_LT, GATE_LE };
+enum gate_per { GATE_PER_NONE, GATE_PER_MARK, GATE_PER_S };
+
+struct gate_rule {
+    char *text;            /* as given on the command line */
+    enum gate_metric metric;
+    char owner_kind[32];   /* owner.KIND.*: KIND */
+    enum gate_op op;
+    double value;          /* bytes, a count, or a percent */
+    bool relative;         /* "+X": against the same metric of --baseline */
+    bool percent;          /* "+N%" */
+    enum gate_per per;     /* growth: compares slopes (per mark, per s), else gains */
+};
+
+/* Why a rule cannot apply to the log (exit HT_EXIT_USAGE). */
+enum gate_error {
+    GATE_ERROR_NONE,
+    GATE_ERROR_NO_BASELINE, /* a relative rule or new-growth without --baseline */
+    GATE_ERROR_NO_MARKS,    /* growth per mark on a log with fewer than min_marks marks */
+};
+
+/*
+ * The verdict on one rule: the numbers it compared and the site it names.
+ * report_gate.c turns it into the "heaptrace-report: gate failed: ..."
+ * lines, GitHub annotations and JUnit XML.
+ */
+struct gate_result {
+    const struct gate_rule *rule;
+    bool failed;           /* the rule's condition holds: the gate fails */
+    enum gate_error error; /* GATE_ERROR_NONE, or why the rule cannot apply */
+    uint32_t min_marks;    /* GATE_ERROR_NO_MARKS: the marks a per-mark rule needs */
+
+    /*
+     * growth: the worst finding's slope (per mark or per s) or gain over the
+     * limit (unset when none is over it); new-growth: the first new
+     * finding's slope (per mark when per_mark, else per s); every other
+     * metric: its value in the log (summed over a process tree).
+     */
+    double value;
+    double limit;          /* what value was compared with (baseline applied) */
+    double base_value;     /* relative rules: the metric in the baseline */
+    /* growth: findings over the limit; new-growth: findings not in the
+     * baseline; 0 when the rule passed */
+    size_t count;
+    bool per_mark;         /* new-growth: value is per mark (else per second) */
+    bool owner;            /* growth: the worst finding is an owner's */
+    /* leaked, leaked.blocks: memcheck's "lost" (every process has an exit
+     * snapshot), else what was live at the end */
+    bool lost;
+
+    /* The site the verdict names: for growth the finding's stack, for a
+     * metric its largest site (an owner metric: the owner that opened most);
+     * NULL when none. label: the finding's function, or NULL (the writer
+     * names the program's own frame of site). */
+    const struct model_stack *site;
+    const char *label;
 };
 
 #endif /* HT_FINDINGS_H */

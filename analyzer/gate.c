@@ -1,20 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* gate.c - see gate.h. Sections: parsing, evaluation, output. */
+/* gate.c - see gate.h. Sections: parsing, evaluation. report_gate.c writes
+ * the verdicts. */
 #include "gate.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "leaks.h"
 #include "names.h"
-#include "report.h"
 #include "suppress.h"
-#include "userframe.h"
 #include "xalloc.h"
 
 /* ----------------------------------------------------------------- parsing */
@@ -353,18 +349,6 @@ static bool compare(double v, enum gate_op op, double limit)
     return false;
 }
 
-static const char *op_text(enum gate_op op)
-{
-    static const char *const t[] = {">", ">=", "<", "<="};
-    return t[op];
-}
-
-static bool is_bytes(const struct gate_rule *r)
-{
-    return r->metric != GATE_LEAKED_BLOCKS && r->metric != GATE_LIVE_AT_EXIT_BLOCKS &&
-           r->metric != GATE_OWNER_LIVE;
-}
-
 /* Whether `leaked` of the log means memcheck's "lost": an exit snapshot in
  * the process (or, for a tree, in every process that ended). */
 static bool leaked_is_lost(const struct gate_input *in)
@@ -377,40 +361,6 @@ static bool leaked_is_lost(const struct gate_input *in)
     return true;
 }
 
-static void fmt_value(const struct gate_rule *r, double v, char buf[48])
-{
-    char b[32];
-    if (is_bytes(r))
-        snprintf(buf, 48, "%s", report_bytes(v > 0 ? (uint64_t)llround(v) : 0, b));
-    else
-        snprintf(buf, 48, "%.0f", v);
-}
-
-static void set_site(struct gate_result *res, const struct model_stack *st, const char *label,
-                     char *where, size_t wlen)
-{
-    char loc[300];
-    const char *file;
-    uint32_t line;
-    report_stack_location(st, loc, sizeof(loc), &file, &line);
-    if (file) {
-        snprintf(res->file, sizeof(res->file), "%s", file);
-        res->line = line;
-    }
-    char *fn = NULL;
-    if (!label && st && st->nframes)
-        label = fn = model_frame_name(userframe_of(st));
-    if (label && file)
-        snprintf(where, wlen, " at %s (%s)", loc, label);
-    else if (label)
-        snprintf(where, wlen, " at %s", label);
-    else if (file)
-        snprintf(where, wlen, " at %s", loc);
-    else
-        where[0] = '\0';
-    free(fn);
-}
-
 static bool finding_is_primary(const struct growth_finding *f)
 {
     return f->by == GROWTH_BY_SITE || f->by == GROWTH_BY_OWNER;
@@ -420,13 +370,10 @@ static void eval_growth(const struct gate_rule *rule, const struct gate_input *i
                         struct gate_result *res)
 {
     const struct growth_result *g = in->m->growth;
-    char where[400], b1[48], b2[48];
-    const char *unit = rule->per == GATE_PER_MARK ? "/mark" : rule->per == GATE_PER_S ? "/s" : "";
+    res->limit = rule->value;
     if (rule->per == GATE_PER_MARK && !(g && g->per_mark)) {
-        res->error = true;
-        snprintf(res->message, sizeof(res->message),
-                 "rule '%s' needs marks, and the log has fewer than %d: use /s or add "
-                 "heaptrace_mark() calls", rule->text, GROWTH_MIN_MARKS);
+        res->error = GATE_ERROR_NO_MARKS;
+        res->min_marks = GROWTH_MIN_MARKS;
         return;
     }
     const struct growth_finding *worst = NULL;
@@ -447,23 +394,14 @@ static void eval_growth(const struct gate_rule *rule, const struct gate_input *i
             worst_v = v;
         }
     }
-    if (!worst) {
-        snprintf(res->message, sizeof(res->message), "no growth finding %s %s%s", op_text(rule->op),
-                 (fmt_value(rule, rule->value, b2), b2), unit);
+    if (!worst)
         return;
-    }
     res->failed = true;
-    set_site(res, worst->stack, worst->function, where, sizeof(where));
-    fmt_value(rule, worst_v, b1);
-    fmt_value(rule, rule->value, b2);
-    snprintf(res->message, sizeof(res->message), "%s grows %s%s (limit %s%s)%s%s", 
-             worst->by == GROWTH_BY_OWNER ? "owner" : "site", b1, unit, b2, unit, where,
-             nfail > 1 ? " and more" : "");
-    if (nfail > 1) {
-        size_t len = strlen(res->message);
-        snprintf(res->message + len - strlen(" and more"), sizeof(res->message) - len + 9,
-                 "; %zu findings over the limit", nfail);
-    }
+    res->value = worst_v;
+    res->count = nfail;
+    res->owner = worst->by == GROWTH_BY_OWNER;
+    res->site = worst->stack;
+    res->label = worst->function;
 }
 
 static bool growth_key_in(const struct growth_result *g, const struct growth_finding *f)
@@ -487,17 +425,14 @@ static void eval_new_growth(const struct gate_input *in, struct gate_result *res
             first = f;
         nnew++;
     }
-    if (!first) {
-        snprintf(res->message, sizeof(res->message), "no growth that the baseline does not have");
+    if (!first)
         return;
-    }
-    char where[400], b1[32];
     res->failed = true;
-    set_site(res, first->stack, first->function, where, sizeof(where));
-    double slope = g->per_mark ? first->slope_per_mark : first->slope_per_s;
-    snprintf(res->message, sizeof(res->message), "new growth of %s/%s, not in the baseline%s%s",
-             report_bytes(slope > 0 ? (uint64_t)slope : 0, b1), g->per_mark ? "mark" : "s", where,
-             nnew > 1 ? " (and others)" : "");
+    res->count = nnew;
+    res->per_mark = g->per_mark;
+    res->value = g->per_mark ? first->slope_per_mark : first->slope_per_s;
+    res->site = first->stack;
+    res->label = first->function;
 }
 
 static void eval_one(const struct gate_rule *rule, const struct gate_input *in,
@@ -506,8 +441,7 @@ static void eval_one(const struct gate_rule *rule, const struct gate_input *in,
     memset(res, 0, sizeof(*res));
     res->rule = rule;
     if ((rule->relative || rule->metric == GATE_NEW_GROWTH) && !in->base) {
-        res->error = true;
-        snprintf(res->message, sizeof(res->message), "rule '%s' needs --baseline LOG", rule->text);
+        res->error = GATE_ERROR_NO_BASELINE;
         return;
     }
     if (rule->metric == GATE_GROWTH) {
@@ -519,173 +453,30 @@ static void eval_one(const struct gate_rule *rule, const struct gate_input *in,
         return;
     }
     struct measure v = measure(in, in->m, rule);
-    double limit = rule->value;
-    char b1[48], b2[48], b3[48], base_note[128] = "";
+    res->value = v.value;
+    res->limit = rule->value;
     if (rule->relative) {
         struct measure b = measure(in, in->base, rule);
-        limit = rule->percent ? b.value * (1 + rule->value / 100) : b.value + rule->value;
-        fmt_value(rule, b.value, b3);
-        snprintf(base_note, sizeof(base_note), ", baseline %s", b3);
+        res->base_value = b.value;
+        res->limit = rule->percent ? b.value * (1 + rule->value / 100) : b.value + rule->value;
     }
-    fmt_value(rule, v.value, b1);
-    fmt_value(rule, limit, b2);
-    if (!compare(v.value, rule->op, limit)) {
-        snprintf(res->message, sizeof(res->message), "%s is %s (limit %s %s%s)", rule->text, b1,
-                 op_text(rule->op), b2, base_note);
+    if (!compare(v.value, rule->op, res->limit))
         return;
-    }
-    char where[400] = "";
     res->failed = true;
-    if (v.site)
-        set_site(res, v.site, NULL, where, sizeof(where));
-    bool lost = leaked_is_lost(in);
-    const char *name = rule->metric == GATE_LEAKED ? (lost ? "lost (definitely + indirectly)"
-                                                           : "live at the end (no exit snapshot)")
-                       : rule->metric == GATE_LEAKED_BLOCKS
-                           ? (lost ? "lost blocks (definitely + indirectly)"
-                                   : "blocks live at the end (no exit snapshot)")
-                       : rule->metric == GATE_LIVE_AT_EXIT        ? "live at exit"
-                       : rule->metric == GATE_LIVE_AT_EXIT_BLOCKS ? "blocks live at exit"
-                       : rule->metric == GATE_PEAK          ? "peak"
-                       : rule->metric == GATE_RSS           ? "peak RSS"
-                       : rule->metric == GATE_OWNER_LIVE    ? "live handles"
-                                                            : "bytes owned";
-    bool owner = rule->metric == GATE_OWNER_LIVE || rule->metric == GATE_OWNER_BYTES;
-    snprintf(res->message, sizeof(res->message), "%s%s%s %s (limit %s %s%s)%s%s",
-             owner ? rule->owner_kind : "", owner ? " " : "", name, b1, op_text(rule->op), b2,
-             base_note, v.site ? (owner ? ", most opened" : ", largest site") : "", where);
+    res->site = v.site;
+    res->lost = leaked_is_lost(in);
 }
 
 int gate_eval(const struct gate_rule *rules, size_t n, const struct gate_input *in,
               struct gate_result *results)
 {
-    int rc = 0;
+    int rc = HT_EXIT_OK;
     for (size_t i = 0; i < n; i++) {
         eval_one(&rules[i], in, &results[i]);
         if (results[i].error)
             rc = HT_EXIT_USAGE;
-        else if (results[i].failed && rc == 0)
+        else if (results[i].failed && rc == HT_EXIT_OK)
             rc = HT_EXIT_FINDING;
     }
     return rc;
-}
-
-/* ------------------------------------------------------------------ output */
-
-void gate_write_lines(const struct gate_result *res, size_t n, FILE *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (res[i].error)
-            fprintf(out, "heaptrace-report: error: %s\n", res[i].message);
-        else if (res[i].failed)
-            fprintf(out, "heaptrace-report: gate failed: '%s': %s\n", res[i].rule->text,
-                    res[i].message);
-    }
-}
-
-/* GitHub's escaping: data %, CR, LF; properties also ':' and ','. */
-static void gh_escape(FILE *out, const char *s, bool property)
-{
-    for (; *s; s++) {
-        if (*s == '%')
-            fputs("%25", out);
-        else if (*s == '\r')
-            fputs("%0D", out);
-        else if (*s == '\n')
-            fputs("%0A", out);
-        else if (property && *s == ':')
-            fputs("%3A", out);
-        else if (property && *s == ',')
-            fputs("%2C", out);
-        else
-            fputc(*s, out);
-    }
-}
-
-void gate_write_github(const struct gate_result *res, size_t n, FILE *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!res[i].failed && !res[i].error)
-            continue;
-        fputs("::error", out);
-        if (res[i].file[0]) {
-            fputs(" file=", out);
-            gh_escape(out, res[i].file, true);
-            fprintf(out, ",line=%" PRIu32, res[i].line);
-        }
-        fputs("::heaptrace gate '", out);
-        gh_escape(out, res[i].rule->text, false);
-        fputs("': ", out);
-        gh_escape(out, res[i].message, false);
-        fputc('\n', out);
-    }
-}
-
-static void xml_escape(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&apos;", out); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t')
-                fputc(*s, out);
-        }
-    }
-}
-
-int gate_write_junit(const struct gate_result *res, size_t n, const struct model *m,
-                     const char *path)
-{
-    FILE *out = fopen(path, "w");
-    if (!out) {
-        fprintf(stderr, "heaptrace-report: error: cannot write '%s': %s\n", path, strerror(errno));
-        return HT_EXIT_USAGE;
-    }
-    size_t failures = 0, errors = 0;
-    for (size_t i = 0; i < n; i++) {
-        failures += res[i].failed;
-        errors += res[i].error;
-    }
-    /* timestamp: the traced program's start, so the file depends only on the log */
-    time_t start = (time_t)(m->hdr->start_unix_ns / 1000000000u);
-    struct tm tm;
-    char ts[32];
-    gmtime_r(&start, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                 "<testsuite name=\"heaptrace-report\" timestamp=\"%s\" hostname=\"localhost\" "
-                 "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"%.6f\">\n"
-                 "  <properties>\n    <property name=\"log\" value=\"",
-            ts, n, failures, errors, (double)m->rp->tot.duration_us / 1e6);
-    xml_escape(out, m->path);
-    fputs("\"/>\n  </properties>\n", out);
-    for (size_t i = 0; i < n; i++) {
-        fputs("  <testcase classname=\"heaptrace.gate\" name=\"", out);
-        xml_escape(out, res[i].rule->text);
-        fputs("\" time=\"0\"", out);
-        if (!res[i].failed && !res[i].error) {
-            fputs("/>\n", out);
-            continue;
-        }
-        fprintf(out, ">\n    <%s message=\"", res[i].error ? "error" : "failure");
-        xml_escape(out, res[i].message);
-        fprintf(out, "\" type=\"%s\">", res[i].error ? "heaptrace.gate.error" : "heaptrace.gate");
-        xml_escape(out, res[i].message);
-        if (res[i].file[0]) {
-            fputs(" [", out);
-            xml_escape(out, res[i].file);
-            fprintf(out, ":%" PRIu32 "]", res[i].line);
-        }
-        fprintf(out, "</%s>\n  </testcase>\n", res[i].error ? "error" : "failure");
-    }
-    fputs("  <system-out/>\n  <system-err/>\n</testsuite>\n", out);
-    if (fclose(out) != 0) {
-        fprintf(stderr, "heaptrace-report: error: cannot write '%s': %s\n", path, strerror(errno));
-        return HT_EXIT_USAGE;
-    }
-    return 0;
 }

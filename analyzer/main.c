@@ -293,11 +293,11 @@ static int run_gates(const struct cli *c, const struct analysis_tree *tree)
         return HT_EXIT_INTERNAL;
     }
     int rc = gate_eval(c->rules, c->nrules, &in, res);
-    gate_write_lines(res, c->nrules, stderr);
+    report_gate_lines(res, c->nrules, stderr);
     if (c->annotate_github)
-        gate_write_github(res, c->nrules, stdout);
+        report_gate_github(res, c->nrules, stdout);
     if (c->junit) {
-        int jrc = gate_write_junit(res, c->nrules, m, c->junit);
+        int jrc = report_gate_junit(res, c->nrules, m, c->junit);
         if (jrc && rc != HT_EXIT_USAGE)
             rc = jrc;
     }

@@ -115,6 +115,19 @@ void report_growth_json(const struct growth_result *r, FILE *out);
 const char *report_stack_location(const struct model_stack *st, char *buf, size_t len,
                                   const char **file, uint32_t *line);
 
+/* report_gate.c: the gates' verdicts (findings.h, gate_eval's results[0..n)).
+ * One "heaptrace-report: gate failed: 'RULE': ..." line per failed rule and
+ * one "heaptrace-report: error: ..." per rule that cannot apply, on out;
+ * GitHub Actions workflow commands ("::error file=F,line=L::message");
+ * JUnit XML, one testsuite, one testcase per rule, written to path
+ * (@return HT_EXIT_OK, or HT_EXIT_USAGE after a message). The wording is a
+ * public contract (docs/CI.md). */
+struct gate_result;
+void report_gate_lines(const struct gate_result *res, size_t n, FILE *out);
+void report_gate_github(const struct gate_result *res, size_t n, FILE *out);
+int report_gate_junit(const struct gate_result *res, size_t n, const struct model *m,
+                      const char *path);
+
 /* Byte counts for people: "1023 B", "1.5 KiB", "12.0 MiB". */
 const char *report_bytes(uint64_t n, char buf[32]);
 
