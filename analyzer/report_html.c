@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gc.h"
 #include "findings.h"
+#include "gc.h"
 #include "htab.h"
 #include "leaks.h"
 #include "names.h"

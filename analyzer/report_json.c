@@ -8,9 +8,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "findings.h"
 #include "gc.h"
 #include "leaks.h"
-#include "findings.h"
 #include "names.h"
 
 void report_json_str(FILE *out, const char *s)

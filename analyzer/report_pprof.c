@@ -26,7 +26,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "growth.h"
+#include "findings.h"
 #include "htab.h"
 #include "leaks.h"
 #include "protobuf.h"

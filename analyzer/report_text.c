@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings.h"
 #include "gc.h"
 #include "leaks.h"
-#include "findings.h"
 #include "names.h"
 #include "suspects.h"
 #include "userframe.h"
