@@ -38,11 +38,13 @@ int analysis_load(struct analysis **out, const char *path, const struct analysis
     }
     a->rp = replay_create(&o->replay);
     /* the analyses that follow the replay: gc before it applies an event,
-     * then the leak classes; the growth recorder hooks rp->sample_fn */
-    struct replay_listener gc = gc_listener(&a->gc), leaks = leaks_listener(&a->leaks);
+     * then the leak classes, then the growth samples (which see them) */
+    struct growth_recorder *gr = growth_recorder_create(a->rp);
+    struct replay_listener gc = gc_listener(&a->gc), leaks = leaks_listener(&a->leaks),
+                           growth = growth_recorder_listener(gr);
     replay_listen(a->rp, &gc);
     replay_listen(a->rp, &leaks);
-    struct growth_recorder *gr = growth_recorder_create(a->rp);
+    replay_listen(a->rp, &growth);
     if (replay_run(a->rp, a->reader) < 0) {
         growth_recorder_free(gr);
         analysis_reader_error(path, a->reader);

@@ -199,7 +199,8 @@ static void on_mark(struct growth_recorder *g, uint64_t t)
     snapshot(g, &g->marks.s[g->marks.n++], t, k);
 }
 
-static void on_time(struct growth_recorder *g, uint64_t t)
+/* A sample on the time grid; @return when the next one is due. */
+static uint64_t on_time(struct growth_recorder *g, uint64_t t)
 {
     if (!g->started) {
         g->started = true;
@@ -208,16 +209,19 @@ static void on_time(struct growth_recorder *g, uint64_t t)
     if (g->time.n == GROWTH_MAX_SAMPLES)
         gset_thin(&g->time);
     snapshot(g, &g->time.s[g->time.n++], t, t - g->t0);
-    g->rp->sample_next_us = g->t0 + ((t - g->t0) / g->time.stride + 1) * g->time.stride;
+    return g->t0 + ((t - g->t0) / g->time.stride + 1) * g->time.stride;
 }
 
-static void growth_hook(void *ctx, struct replay *rp, const struct ht_event *ev)
+/* Called after every MARK and at the first event of each time step. */
+static void growth_hook(struct replay_listener *self, struct replay *rp,
+                        const struct ht_event *ev)
 {
-    struct growth_recorder *g = ctx;
+    (void)rp;
+    struct growth_recorder *g = self->ctx;
     if (ev->tag == HT_REC_MARK)
         on_mark(g, ev->time_us);
-    if (ev->time_us >= rp->sample_next_us)
-        on_time(g, ev->time_us);
+    if (ev->time_us >= self->wake_us)
+        self->wake_us = on_time(g, ev->time_us);
 }
 
 struct growth_recorder *growth_recorder_create(struct replay *rp)
@@ -226,10 +230,14 @@ struct growth_recorder *growth_recorder_create(struct replay *rp)
     g->rp = rp;
     g->marks.stride = 1;
     g->time.stride = GROWTH_FIRST_INTERVAL_US;
-    rp->sample_fn = growth_hook;
-    rp->sample_ctx = g;
-    rp->sample_next_us = 0;
     return g;
+}
+
+struct replay_listener growth_recorder_listener(struct growth_recorder *g)
+{
+    struct replay_listener l = {.ctx = g, .on_event = growth_hook, .wake_us = 0};
+    replay_listener_want(&l, HT_REC_MARK, true);
+    return l;
 }
 
 void growth_recorder_free(struct growth_recorder *g)

@@ -3,7 +3,7 @@
  * growth.h - leak-growth detection: per-site, per-function and per-owner
  * series of live bytes at sample points, and a robust trend test on each.
  *
- * Recording (during the replay): a growth_recorder hooks the replay and takes
+ * Recording (during the replay): a growth_recorder listens to the replay and takes
  * two sets of samples, one at the program's marks (x = mark number) and one
  * on a time grid (x = seconds); analysis uses the marks when the log has at
  * least GROWTH_MIN_MARKS of them, the time grid otherwise. Each set keeps at
@@ -135,8 +135,12 @@ void growth_detect_gain(const double *x, const double *y, size_t n, double warmu
 
 struct growth_recorder;
 
-/* Hooks a recorder into rp (before replay_run). Free it after the replay. */
+/* A recorder of rp's growth samples; it records once subscribed (replay_listen
+ * of growth_recorder_listener, before replay_run). Free it after the replay. */
 struct growth_recorder *growth_recorder_create(struct replay *rp);
+/* The listener (replay.h) that takes the samples: after every MARK, and at
+ * the first event of each step of the time grid. */
+struct replay_listener growth_recorder_listener(struct growth_recorder *g);
 void growth_recorder_free(struct growth_recorder *g);
 
 /*

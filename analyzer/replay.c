@@ -718,8 +718,6 @@ void replay_apply(struct replay *rp, struct ht_reader *r, const struct ht_event 
         timeline_note(rp, ev->time_us);
     }
     listeners_call(rp, 1, ev);
-    if (rp->sample_fn && (ev->tag == HT_REC_MARK || ev->time_us >= rp->sample_next_us))
-        rp->sample_fn(rp->sample_ctx, rp, ev);
 }
 
 void replay_listen(struct replay *rp, const struct replay_listener *l)

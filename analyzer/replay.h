@@ -101,8 +101,8 @@ struct replay_totals {
 
 /*
  * Listeners: the analyses that follow the replay (the leak classes, the
- * garbage collector's numbers) subscribe here; replay names none of them.
- * analysis.c wires them. (The growth recorder still uses sample_fn below.)
+ * garbage collector's numbers, the growth recorder) subscribe here; replay
+ * names none of them. analysis.c wires them.
  *
  * A listener is called with the events it asked for: those whose tag is set
  * in `tags` (replay_listener_want), and, whatever the tag, the first event at
@@ -191,11 +191,6 @@ struct replay {
     uint8_t want_tag[256]; /* by tag: 1 a `before` listener wants it, 2 another one does */
     uint64_t want_tags[2][4];  /* the union of their tags (want_tag is rebuilt when it changes) */
     uint64_t want_wake_us[2]; /* the earliest wake_us of the `before` listeners, the others' */
-    /* growth.c's sampler: called after an event when it is a MARK or its time
-     * reached sample_next_us (NULL: none) */
-    void (*sample_fn)(void *ctx, struct replay *rp, const struct ht_event *ev);
-    void *sample_ctx;
-    uint64_t sample_next_us;
     uint64_t last_block; /* the id of the newest block created (ids are dense, in order) */
 };
 

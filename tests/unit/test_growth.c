@@ -289,6 +289,8 @@ static void test_kept_and_block(void)
     struct replay_opts o = {.to_us = UINT64_MAX};
     struct replay *rp = replay_create(&o);
     struct growth_recorder *g = growth_recorder_create(rp);
+    struct replay_listener l = growth_recorder_listener(g);
+    replay_listen(rp, &l);
     CHECK_EQ(replay_run(rp, rd), 0);
     struct model *m = model_build(rp, ht_reader_header(rd), "t", "", NULL);
     struct growth_result *r = growth_analyze(g, m, NULL);
