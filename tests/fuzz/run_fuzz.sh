@@ -26,7 +26,7 @@ cmake -DOUT="$out/html_assets.c" -DCSS="$root/analyzer/html/report.css" \
     -DJS="$root/analyzer/html/report.js" -P "$root/analyzer/html/embed.cmake"
 srcs="$srcs $out/html_assets.c"
 # shellcheck disable=SC2086,SC2046
-"$cc" $flags $srcs $(pkg-config --libs libzstd libdw libelf) -lstdc++ -lm -o "$out/fuzz_reader"
+"$cc" $flags $srcs $(pkg-config --libs libzstd libdw libelf zlib) -lstdc++ -lm -o "$out/fuzz_reader"
 cp "$here"/corpus/* "$here"/found/* "$out/corpus/" 2>/dev/null || true
 "$out/fuzz_reader" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
     -artifact_prefix="$out/crashes/" "$out/corpus"
